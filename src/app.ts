@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import type { Database } from './db/client.js';
+import type { Ledger } from './ledger/ledger.js';
+import type { Clock } from './lib/clock.js';
+import type { Logger } from './lib/logger.js';
+import type { Metrics } from './lib/metrics.js';
+import type { Authenticator } from './http/auth.js';
+import { errorHandler, sendProblem } from './http/error-handler.js';
+import { mountRoutes } from './http/mount.js';
+import { buildOpenApiDocument } from './http/openapi.js';
+import { AppError, problemBody } from './http/problem.js';
+import { systemRoutes } from './http/system-routes.js';
+import { allRoutes } from './modules/index.js';
+
+export interface AppDeps {
+  database: Database;
+  ledger: Ledger;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  authenticator: Authenticator;
+  bodyLimit?: string;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'info'),
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    }),
+  );
+  app.use((req, res, next) => {
+    const end = deps.metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      end({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  });
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(express.json({ limit: deps.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'], strict: true }));
+
+  const routes = allRoutes({ ledger: deps.ledger, clock: deps.clock, logger: deps.logger, database: deps.database });
+  const document = buildOpenApiDocument(routes);
+  systemRoutes(app, { database: deps.database, metrics: deps.metrics });
+  app.get('/openapi.json', (_req, res) => res.json(document));
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Learning Credits API' }));
+
+  mountRoutes(app, routes, { db: deps.database.db, clock: deps.clock, authenticator: deps.authenticator, bodyLimit: deps.bodyLimit ?? '256kb' });
+
+  app.use((req, res) => {
+    sendProblem(req, res, problemBody('not_found', `no route for ${req.method} ${req.path}`));
+  });
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+export { AppError };

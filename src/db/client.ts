@@ -1,0 +1,27 @@
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import type { Logger } from '../lib/logger.js';
+import * as schema from './schema/index.js';
+
+export type Db = NodePgDatabase<typeof schema>;
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+export interface Database {
+  db: Db;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+export function connect(url: string, options: { poolSize: number; logger: Logger; applicationName?: string }): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize,
+    application_name: options.applicationName ?? 'learning-credits',
+    connectionTimeoutMillis: 5_000,
+  });
+  // An idle client can fail when the server restarts; without a listener
+  // that error would crash the process instead of just dropping the client.
+  pool.on('error', (err) => options.logger.warn({ err: { message: err.message } }, 'idle database client failed'));
+  const db = drizzle(pool, { schema });
+  return { db, pool, close: () => pool.end() };
+}

@@ -1,0 +1,45 @@
+import { sql } from 'drizzle-orm';
+import type { Db, Tx } from '../db/client.js';
+
+/**
+ * The ledger's invariants, checked by SQL over the whole database. Returns a
+ * list of violations; empty means the books are sound.
+ */
+export async function ledgerViolations(db: Db | Tx): Promise<string[]> {
+  const out: string[] = [];
+  const totals = await db.execute<{ currency: string; dp: string; dpo: string; cp: string; cpo: string }>(sql`
+    select currency, sum(debits_pending)::text dp, sum(debits_posted)::text dpo,
+           sum(credits_pending)::text cp, sum(credits_posted)::text cpo
+      from ledger_balances group by currency`);
+  for (const t of totals.rows) {
+    if (t.dpo !== t.cpo) out.push(`${t.currency}: posted debits ${t.dpo} != posted credits ${t.cpo}`);
+    if (t.dp !== t.cp) out.push(`${t.currency}: pending debits ${t.dp} != pending credits ${t.cp}`);
+  }
+  const overdrawn = await db.execute<{ id: string }>(sql`
+    select id from ledger_balances
+     where (debits_must_not_exceed_credits and debits_pending + debits_posted > credits_posted)
+        or (credits_must_not_exceed_debits and credits_pending + credits_posted > debits_posted)
+        or debits_pending < 0 or credits_pending < 0 or debits_posted < 0 or credits_posted < 0`);
+  for (const r of overdrawn.rows) out.push(`account ${r.id} breaks its limit or has a negative counter`);
+  const pendingMismatch = await db.execute<{ id: string; side: string }>(sql`
+    with open as (
+      select debit_account_id, credit_account_id, amount from ledger_transfers where state = 'pending'
+    ), d as (select debit_account_id id, sum(amount) s from open group by 1),
+       c as (select credit_account_id id, sum(amount) s from open group by 1)
+    select b.id, 'debit' side from ledger_balances b left join d on d.id = b.id
+     where b.debits_pending <> coalesce(d.s, 0)
+    union all
+    select b.id, 'credit' from ledger_balances b left join c on c.id = b.id
+     where b.credits_pending <> coalesce(c.s, 0)`);
+  for (const r of pendingMismatch.rows) out.push(`account ${r.id}: ${r.side}s pending differ from open pending transfers`);
+  const postedMismatch = await db.execute<{ id: string }>(sql`
+    with moves as (
+      select debit_account_id id, amount d, 0::bigint c from ledger_transfers where kind in ('posted', 'post_pending')
+      union all
+      select credit_account_id, 0, amount from ledger_transfers where kind in ('posted', 'post_pending')
+    ), s as (select id, sum(d) d, sum(c) c from moves group by id)
+    select b.id from ledger_balances b left join s on s.id = b.id
+     where b.debits_posted <> coalesce(s.d, 0) or b.credits_posted <> coalesce(s.c, 0)`);
+  for (const r of postedMismatch.rows) out.push(`account ${r.id}: posted balance differs from its transfers`);
+  return out;
+}

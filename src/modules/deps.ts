@@ -1,0 +1,12 @@
+import type { Database } from '../db/client.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+
+/** What every feature module receives. No module keeps state of its own. */
+export interface ServiceDeps {
+  database: Database;
+  ledger: Ledger;
+  clock: Clock;
+  logger: Logger;
+}

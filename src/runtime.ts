@@ -1,0 +1,65 @@
+import path from 'node:path';
+import type { Config } from './config.js';
+import { connect, type Database } from './db/client.js';
+import { ensureDatabase, startEmbeddedPostgres, type EmbeddedServer } from './db/embedded.js';
+import { applyMigrations } from './db/migrate.js';
+import { createAuthenticator, loadJwks, type Authenticator } from './http/auth.js';
+import { Ledger } from './ledger/ledger.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { ensureDevSigningKey } from './lib/dev-keys.js';
+import type { Logger } from './lib/logger.js';
+import { createMetrics, type Metrics } from './lib/metrics.js';
+
+export interface Runtime {
+  database: Database;
+  ledger: Ledger;
+  clock: Clock;
+  metrics: Metrics;
+  authenticator: Authenticator;
+  embedded?: EmbeddedServer;
+  /** Where the database URL came from, for the start-up log. */
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/** config -> database (external or embedded) -> migrations -> auth keys. */
+export async function startRuntime(config: Config, logger: Logger): Promise<Runtime> {
+  let embedded: EmbeddedServer | undefined;
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
+    await ensureDatabase(embedded, 'learning_credits');
+    databaseUrl = embedded.url('learning_credits');
+  }
+  const database = connect(databaseUrl, { poolSize: config.DB_POOL_SIZE, logger });
+  try {
+    await applyMigrations(database.db);
+  } catch (err) {
+    await database.close();
+    await embedded?.stop();
+    throw err;
+  }
+  const jwksSource = config.AUTH_JWKS ?? (await ensureDevSigningKey(config.dataDir));
+  const authenticator = createAuthenticator(await loadJwks(jwksSource), {
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+  });
+  const clock = systemClock;
+  const metrics = createMetrics();
+  const ledger = new Ledger({ clock, metrics });
+  return {
+    database,
+    ledger,
+    clock,
+    metrics,
+    authenticator,
+    ...(embedded ? { embedded } : {}),
+    databaseUrl: databaseUrl.replace(/:[^:@/]*@/, ':***@'),
+    async close() {
+      await database.close();
+      await embedded?.stop();
+    },
+  };
+}
+
+export const relativeDataDir = (config: Config) => path.relative(process.cwd(), config.dataDir) || '.';

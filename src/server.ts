@@ -1,0 +1,66 @@
+import type { Server } from 'node:http';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './lib/logger.js';
+import { startPeriodic } from './lib/periodic.js';
+import { runMaintenance } from './maintenance.js';
+import { startRuntime } from './runtime.js';
+import { seedDemoData } from './seed/demo.js';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const runtime = await startRuntime(config, logger);
+  let app;
+  try {
+    const seed = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && !config.DATABASE_URL);
+    if (seed) await seedDemoData({ ...runtime, logger, dataDir: config.dataDir });
+    app = createApp({ ...runtime, logger, bodyLimit: config.BODY_LIMIT });
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+  const maintenance =
+    config.SWEEP_INTERVAL_MS > 0
+      ? startPeriodic('maintenance', config.SWEEP_INTERVAL_MS, () => runMaintenance({ db: runtime.database.db, ...runtime }), logger)
+      : undefined;
+
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  logger.info(
+    { url: `http://${config.HOST}:${port}`, docs: `http://${config.HOST}:${port}/docs`, database: runtime.databaseUrl },
+    `Learning Credits listening on http://${config.HOST}:${port} (API docs at /docs)`,
+  );
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    server.close();
+    server.closeIdleConnections();
+    await maintenance?.stop();
+    await runtime.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
