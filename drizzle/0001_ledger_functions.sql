@@ -134,6 +134,13 @@ BEGIN
     END IF;
   END IF;
 
+  -- When both accounts are limited, lock them in id order before changing
+  -- either: two transfers between the same pair in opposite directions (a
+  -- grant from a budget, an expiry returning to it) would otherwise deadlock.
+  IF v_d_limited AND v_c_limited THEN
+    PERFORM 1 FROM ledger_accounts WHERE id IN (v_debit, v_credit) ORDER BY id FOR NO KEY UPDATE;
+  END IF;
+
   IF v_kind = 'posted' THEN
     IF NOT ledger_apply(v_debit, v_d_limited, 0, v_amount, 0, 0) THEN RETURN 'exceeds_credits'; END IF;
     IF NOT ledger_apply(v_credit, v_c_limited, 0, 0, 0, v_amount) THEN RETURN 'exceeds_debits'; END IF;

@@ -6,8 +6,9 @@ import swaggerUi from 'swagger-ui-express';
 import type { Database } from './db/client.js';
 import type { Ledger } from './ledger/ledger.js';
 import type { Clock } from './lib/clock.js';
-import type { Logger } from './lib/logger.js';
+import { serializeRequest, type Logger } from './lib/logger.js';
 import type { Metrics } from './lib/metrics.js';
+import type { NationalIdProtector } from './lib/national-id.js';
 import type { Authenticator } from './http/auth.js';
 import { errorHandler, sendProblem } from './http/error-handler.js';
 import { mountRoutes } from './http/mount.js';
@@ -23,6 +24,7 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   authenticator: Authenticator;
+  nationalIds: NationalIdProtector;
   bodyLimit?: string;
 }
 
@@ -35,6 +37,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     pinoHttp({
       logger: deps.logger,
+      serializers: { req: serializeRequest },
       genReqId: (req, res) => {
         const given = req.headers['x-request-id'];
         const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
@@ -56,7 +59,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(express.json({ limit: deps.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'], strict: true }));
 
-  const routes = allRoutes({ ledger: deps.ledger, clock: deps.clock, logger: deps.logger, database: deps.database });
+  const routes = allRoutes({ ledger: deps.ledger, clock: deps.clock, logger: deps.logger, database: deps.database, nationalIds: deps.nationalIds });
   const document = buildOpenApiDocument(routes);
   systemRoutes(app, { database: deps.database, metrics: deps.metrics });
   app.get('/openapi.json', (_req, res) => res.json(document));

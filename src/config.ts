@@ -6,20 +6,34 @@ const optionalUrl = z.preprocess(
   z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
 );
 
+/**
+ * A whole number from the environment: decimal digits only. z.coerce.number()
+ * turned '' and ' ' into 0 (PORT 0 = a random port, SWEEP_INTERVAL_MS 0 = no
+ * sweeps) and accepted 0x50 or 1e3.
+ */
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
 const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: wholeNumber(0, 65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: optionalUrl,
   DATA_DIR: z.string().min(1).default('.data'),
-  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DB_POOL_SIZE: wholeNumber(1, 200).default(10),
   /** JWKS used to verify bearer tokens: a file path or an https URL. Defaults to the dev key in DATA_DIR. */
   AUTH_JWKS: z.string().min(1).optional(),
   AUTH_ISSUER: z.string().min(1).default('learning-credits'),
   AUTH_AUDIENCE: z.string().min(1).default('learning-credits-api'),
+  /** Key for the keyed hash of national ids. Generated into DATA_DIR in development. */
+  NATIONAL_ID_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('256kb'),
-  SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(5000),
+  SWEEP_INTERVAL_MS: wholeNumber(0).default(5000),
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
 });
 

@@ -6,9 +6,10 @@ import { applyMigrations } from './db/migrate.js';
 import { createAuthenticator, loadJwks, type Authenticator } from './http/auth.js';
 import { Ledger } from './ledger/ledger.js';
 import { systemClock, type Clock } from './lib/clock.js';
-import { ensureDevSigningKey } from './lib/dev-keys.js';
+import { ensureDevNationalIdKey, ensureDevSigningKey } from './lib/dev-keys.js';
 import type { Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
+import { createNationalIdProtector, type NationalIdProtector } from './lib/national-id.js';
 
 export interface Runtime {
   database: Database;
@@ -16,6 +17,7 @@ export interface Runtime {
   clock: Clock;
   metrics: Metrics;
   authenticator: Authenticator;
+  nationalIds: NationalIdProtector;
   embedded?: EmbeddedServer;
   /** Where the database URL came from, for the start-up log. */
   databaseUrl: string;
@@ -44,6 +46,8 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     issuer: config.AUTH_ISSUER,
     audience: config.AUTH_AUDIENCE,
   });
+  if (!config.NATIONAL_ID_KEY && config.NODE_ENV === 'production') throw new Error('NATIONAL_ID_KEY is required in production');
+  const nationalIds = createNationalIdProtector(config.NATIONAL_ID_KEY ?? (await ensureDevNationalIdKey(config.dataDir)));
   const clock = systemClock;
   const metrics = createMetrics();
   const ledger = new Ledger({ clock, metrics });
@@ -53,6 +57,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     clock,
     metrics,
     authenticator,
+    nationalIds,
     ...(embedded ? { embedded } : {}),
     databaseUrl: databaseUrl.replace(/:[^:@/]*@/, ':***@'),
     async close() {

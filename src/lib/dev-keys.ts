@@ -51,3 +51,14 @@ export async function signToken(
 export async function readDevPrivateKey(dataDir: string): Promise<JWK> {
   return JSON.parse(await readFile(devKeyPaths(dataDir).privateKey, 'utf8')) as JWK;
 }
+
+/** Development key for hashing national ids; production sets NATIONAL_ID_KEY. */
+export async function ensureDevNationalIdKey(dataDir: string): Promise<string> {
+  const file = path.join(devKeyPaths(dataDir).dir, 'national-id.key');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const { randomBytes } = await import('node:crypto');
+  const key = randomBytes(32).toString('base64url');
+  await writeFile(file, key, { mode: 0o600 });
+  return key;
+}

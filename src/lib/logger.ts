@@ -29,6 +29,17 @@ export function maskNationalIds(text: string): string {
   return text.replace(nationalIdPattern, '[national-id]');
 }
 
+/**
+ * A request as logged: no headers, no query object, national ids masked in the
+ * URL. pino-http replaces the logger's own `req` serializer with its default
+ * one (headers, query, raw URL) unless it is handed this one explicitly.
+ */
+export const serializeRequest = (req: { id?: unknown; method?: string; url?: string }) => ({
+  id: req.id,
+  method: req.method,
+  url: typeof req.url === 'string' ? maskNationalIds(req.url) : req.url,
+});
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   const options: LoggerOptions = {
     level,
@@ -40,13 +51,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         method.apply(this, masked as Parameters<typeof method>);
       },
     },
-    serializers: {
-      req: (req: { id?: unknown; method?: string; url?: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: typeof req.url === 'string' ? maskNationalIds(req.url) : req.url,
-      }),
-    },
+    serializers: { req: serializeRequest },
   };
   return destination ? pino(options, destination) : pino(options);
 }

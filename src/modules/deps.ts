@@ -2,6 +2,7 @@ import type { Database } from '../db/client.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import type { NationalIdProtector } from '../lib/national-id.js';
 
 /** What every feature module receives. No module keeps state of its own. */
 export interface ServiceDeps {
@@ -9,4 +10,5 @@ export interface ServiceDeps {
   ledger: Ledger;
   clock: Clock;
   logger: Logger;
+  nationalIds: NationalIdProtector;
 }

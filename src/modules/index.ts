@@ -1,9 +1,24 @@
 import type { AnyRoute } from '../http/route.js';
+import { accountRoutes } from './accounts/accounts.routes.js';
 import { auditRoutes } from './audit/audit.routes.js';
+import { courseRoutes } from './courses/courses.routes.js';
 import type { ServiceDeps } from './deps.js';
+import { grantRoutes } from './grants/grants.routes.js';
+import { learnerRoutes } from './learners/learners.routes.js';
 import { ledgerRoutes } from './ledger/ledger.routes.js';
+import { schemeRoutes } from './schemes/schemes.routes.js';
+import { providerRoutes } from './providers/providers.routes.js';
 
 /** Every API route of the service. The access test walks this list. */
 export function allRoutes(deps: ServiceDeps): AnyRoute[] {
-  return [...ledgerRoutes(deps), ...auditRoutes(deps)];
+  return [
+    ...schemeRoutes(deps),
+    ...learnerRoutes(deps),
+    ...grantRoutes(deps),
+    ...accountRoutes(deps),
+    ...providerRoutes(deps),
+    ...courseRoutes(deps),
+    ...ledgerRoutes(deps),
+    ...auditRoutes(deps),
+  ];
 }

@@ -1,10 +1,333 @@
-import type { Runtime } from '../runtime.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { eq } from 'drizzle-orm';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { schemes } from '../db/schema/index.js';
+import { inTransaction } from '../db/transaction.js';
+import type { Principal } from '../http/auth.js';
 import type { Logger } from '../lib/logger.js';
+import type { Currency } from '../lib/money.js';
+import type { AuditEntry } from '../modules/audit/audit.repo.js';
+import type { ServiceDeps } from '../modules/deps.js';
+import { newCourseRunSchema, newCourseSchema } from '../modules/courses/courses.schemas.js';
+import { coursesService } from '../modules/courses/courses.service.js';
+import { grantCredit } from '../modules/grants/grants.service.js';
+import { registerLearner } from '../modules/learners/learners.service.js';
+import { newProviderSchema } from '../modules/providers/providers.schemas.js';
+import { providersService } from '../modules/providers/providers.service.js';
+import { publicJwkSchema } from '../modules/providers/signing-key.js';
+import { schemeRulesSchema } from '../modules/schemes/scheme-rules.js';
+import { allocateBudget, createScheme } from '../modules/schemes/schemes.service.js';
+import type { Runtime } from '../runtime.js';
+import { frenchNir, indonesianNik, singaporeNric } from './national-ids.js';
 
-/** Demo data for a first embedded start. Filled in by the entitlements work. */
-export async function seedDemoData(deps: Runtime & { logger: Logger; dataDir: string }): Promise<void> {
-  deps.logger.info(
-    { how: 'npm run token -- --role admin' },
-    'get a token with: npm run token -- --role admin (or --role citizen --learner ID, --role provider --provider ID, --role finance)',
+const actor: AuditEntry['actor'] = { role: 'system', subject: 'demo-seed' };
+const acting = { actor };
+const DAY_MS = 86_400_000;
+
+const TOKEN_HINT = 'get a token with: npm run token -- --role admin (or --role citizen --learner ID, --role provider --provider ID, --role finance)';
+
+interface SchemeSpec {
+  code: string;
+  name: string;
+  country: string;
+  currency: Currency;
+  rules: Record<string, unknown>;
+  budget: bigint;
+}
+
+/** Amounts in minor units (all seeded currencies have 2 decimals). */
+const schemeSpecs: SchemeSpec[] = [
+  {
+    code: 'SG-SFC',
+    name: 'SkillsFuture Credit',
+    country: 'SG',
+    currency: 'SGD',
+    rules: { eligibleCitizenships: ['SG'], ageBand: { min: 25 }, subsidyRateBps: 10_000, capPerCourse: null, grantValidityDays: null },
+    budget: 500_000_000n, // SGD 5,000,000
+  },
+  {
+    code: 'SG-SFC-TOPUP-2020',
+    name: 'SkillsFuture Credit 2020 top-up (expires 31 Dec 2025)',
+    country: 'SG',
+    currency: 'SGD',
+    rules: { eligibleCitizenships: ['SG'], ageBand: { min: 25 }, subsidyRateBps: 10_000 },
+    budget: 100_000_000n, // SGD 1,000,000
+  },
+  {
+    code: 'SG-SFC-MC',
+    name: 'SkillsFuture Credit (Mid-Career)',
+    country: 'SG',
+    currency: 'SGD',
+    rules: { eligibleCitizenships: ['SG'], ageBand: { min: 40 }, subsidyRateBps: 10_000, courseQualification: { kind: 'approved' } },
+    budget: 2_000_000_000n, // SGD 20,000,000
+  },
+  {
+    code: 'ID-PRAKERJA',
+    name: 'Kartu Prakerja',
+    country: 'ID',
+    currency: 'IDR',
+    rules: {
+      eligibleCitizenships: ['ID'],
+      ageBand: { min: 18, max: 64 },
+      employmentStatuses: ['employed', 'self_employed', 'unemployed'],
+      subsidyRateBps: 10_000,
+      firstUseDeadlineDays: 15,
+    },
+    budget: 3_500_000_000_000n, // IDR 35,000,000,000 (10,000 cards)
+  },
+  {
+    code: 'FR-CPF',
+    name: 'Compte personnel de formation',
+    country: 'FR',
+    currency: 'EUR',
+    rules: {
+      eligibleCitizenships: ['FR'],
+      subsidyRateBps: 10_000,
+      minCoPayment: { kind: 'amount', amount: '10000' }, // EUR 100 flat learner co-payment
+    },
+    budget: 1_000_000_000n, // EUR 10,000,000
+  },
+];
+
+interface LearnerSpec {
+  key: string;
+  fullName: string;
+  country: 'SG' | 'ID' | 'FR';
+  age: number;
+  female: boolean;
+  employmentStatus: string;
+  incomeGroup: string;
+  /** scheme code -> amount, optional explicit expiry in days from now */
+  grants: { scheme: string; amount: bigint; expiresInDays?: number }[];
+}
+
+const learnerSpecs: LearnerSpec[] = [
+  {
+    key: 'sg-30', fullName: 'Tan Wei Ling', country: 'SG', age: 30, female: true, employmentStatus: 'employed', incomeGroup: 'middle',
+    grants: [
+      { scheme: 'SG-SFC', amount: 50_000n },
+      { scheme: 'SG-SFC-TOPUP-2020', amount: 50_000n, expiresInDays: 30 },
+    ],
+  },
+  {
+    key: 'sg-45', fullName: 'Muhammad Hafiz bin Ismail', country: 'SG', age: 45, female: false, employmentStatus: 'employed', incomeGroup: 'middle',
+    grants: [
+      { scheme: 'SG-SFC', amount: 50_000n },
+      { scheme: 'SG-SFC-TOPUP-2020', amount: 50_000n, expiresInDays: 30 },
+      { scheme: 'SG-SFC-MC', amount: 400_000n },
+    ],
+  },
+  {
+    key: 'sg-52', fullName: 'Lim Boon Keng', country: 'SG', age: 52, female: false, employmentStatus: 'self_employed', incomeGroup: 'high',
+    grants: [
+      { scheme: 'SG-SFC', amount: 50_000n },
+      { scheme: 'SG-SFC-MC', amount: 400_000n },
+    ],
+  },
+  {
+    key: 'sg-27', fullName: 'Priya d/o Raman', country: 'SG', age: 27, female: true, employmentStatus: 'unemployed', incomeGroup: 'low',
+    grants: [{ scheme: 'SG-SFC', amount: 50_000n }],
+  },
+  {
+    key: 'id-25', fullName: 'Siti Rahmawati', country: 'ID', age: 25, female: true, employmentStatus: 'unemployed', incomeGroup: 'low',
+    grants: [{ scheme: 'ID-PRAKERJA', amount: 350_000_000n }], // IDR 3,500,000
+  },
+  {
+    key: 'fr-35', fullName: 'Camille Durand', country: 'FR', age: 35, female: true, employmentStatus: 'employed', incomeGroup: 'middle',
+    grants: [{ scheme: 'FR-CPF', amount: 150_000n }], // EUR 1,500 (three years of EUR 500)
+  },
+];
+
+interface ProviderSpec {
+  key: string;
+  legalName: string;
+  registrationNumber: string;
+  country: string;
+  contactEmail: string;
+  bankAccount: Record<string, string>;
+  courses: { code: string; title: string; category: string; skills: string[]; hours: number; fee: bigint; currency: Currency; schemes: string[] }[];
+}
+
+const providerSpecs: ProviderSpec[] = [
+  {
+    key: 'sg', legalName: 'Lion City Digital Academy Pte Ltd', registrationNumber: '201912345K', country: 'SG', contactEmail: 'claims@lioncity-academy.example',
+    bankAccount: { accountName: 'Lion City Digital Academy Pte Ltd', bankCode: '7171', accountNumber: '0721234567' },
+    courses: [
+      {
+        code: 'TGS-2026000101', title: 'Data Analytics with Python', category: 'data-analytics', skills: ['Python', 'pandas', 'Data visualisation'], hours: 35,
+        fee: 120_000n, currency: 'SGD', schemes: ['SG-SFC', 'SG-SFC-TOPUP-2020', 'SG-SFC-MC'],
+      },
+      {
+        code: 'TGS-2026000102', title: 'Foundations of Cybersecurity', category: 'cybersecurity', skills: ['Threat modelling', 'Network security'], hours: 16,
+        fee: 45_000n, currency: 'SGD', schemes: ['SG-SFC', 'SG-SFC-TOPUP-2020'],
+      },
+    ],
+  },
+  {
+    key: 'id', legalName: 'PT Belajar Nusantara', registrationNumber: '9120001234567', country: 'ID', contactEmail: 'mitra@belajar-nusantara.example',
+    bankAccount: { accountName: 'PT Belajar Nusantara', bankCode: '014', accountNumber: '1234567890' },
+    courses: [
+      {
+        code: 'PKJ-DM-01', title: 'Digital Marketing untuk UMKM', category: 'digital-marketing', skills: ['Media sosial', 'Iklan digital'], hours: 12,
+        fee: 150_000_000n, currency: 'IDR', schemes: ['ID-PRAKERJA'],
+      },
+      {
+        code: 'PKJ-WEB-01', title: 'Dasar Pemrograman Web', category: 'software-development', skills: ['HTML', 'CSS', 'JavaScript'], hours: 20,
+        fee: 300_000_000n, currency: 'IDR', schemes: ['ID-PRAKERJA'],
+      },
+    ],
+  },
+  {
+    key: 'fr', legalName: 'Formation Avenir SAS', registrationNumber: '73282932000074', country: 'FR', contactEmail: 'edof@formation-avenir.example',
+    bankAccount: { accountName: 'Formation Avenir SAS', bic: 'AGRIFRPP', iban: 'FR7630006000011234567890189' },
+    courses: [
+      {
+        code: 'RS-AGILE-2026', title: 'Gestion de projet Agile (certification)', category: 'project-management', skills: ['Scrum', 'Kanban'], hours: 21,
+        fee: 120_000n, currency: 'EUR', schemes: ['FR-CPF'],
+      },
+    ],
+  },
+];
+
+/** A date of birth (YYYY-MM-DD) that makes someone `age` today, with their birthday ~100 days ago. */
+function dateOfBirthForAge(now: Date, age: number): string {
+  const d = new Date(now.getTime() - 100 * DAY_MS);
+  d.setUTCFullYear(d.getUTCFullYear() - age);
+  return d.toISOString().slice(0, 10);
+}
+
+function nationalIdFor(spec: LearnerSpec, serial: number, dateOfBirth: string): string {
+  switch (spec.country) {
+    case 'SG':
+      return singaporeNric(1234 + serial * 7919, Number(dateOfBirth.slice(0, 4)));
+    case 'ID':
+      return indonesianNik(serial + 1, dateOfBirth, spec.female);
+    case 'FR':
+      return frenchNir(serial + 1, dateOfBirth, spec.female);
+  }
+}
+
+interface SeededLearner { id: string; fullName: string; masked: string; country: string }
+interface SeededProvider { id: string; legalName: string; country: string; kid: string; privateJwk: JWK }
+
+/**
+ * Demo data for a first embedded start: schemes with budgets, learners with
+ * grants, providers with signing keys, approved courses with runs.
+ */
+export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir: string }): Promise<void> {
+  const { logger } = runtime;
+  const deps: ServiceDeps = {
+    database: runtime.database, ledger: runtime.ledger, clock: runtime.clock, logger, nationalIds: runtime.nationalIds,
+  };
+  const db = runtime.database.db;
+  const [existing] = await db.select({ id: schemes.id }).from(schemes).where(eq(schemes.code, 'SG-SFC')).limit(1);
+  if (existing) {
+    logger.info({ keys: path.join(runtime.dataDir, 'demo', 'provider-keys.json') }, `demo data already present; ${TOKEN_HINT}`);
+    return;
+  }
+
+  const started = Date.now();
+  // One transaction: a failed seed leaves nothing behind and runs again next start.
+  const { learnersSeeded, providersSeeded, grantCount, courseCount, runCount } = await inTransaction(db, async (tx) => {
+    const now = deps.clock.now();
+    const schemeIds = new Map<string, string>();
+    for (const s of schemeSpecs) {
+      const id = await createScheme(
+        deps, tx, { code: s.code, name: s.name, country: s.country, currency: s.currency, rules: schemeRulesSchema.parse(s.rules) }, acting,
+      );
+      await allocateBudget(deps, tx, id, s.budget, 'demo seed: initial allocation', acting);
+      schemeIds.set(s.code, id);
+    }
+
+    const learnersSeeded: SeededLearner[] = [];
+    let grantCount = 0;
+    for (const [i, spec] of learnerSpecs.entries()) {
+      const dateOfBirth = dateOfBirthForAge(now, spec.age);
+      const learner = await registerLearner(
+        deps, tx,
+        {
+          country: spec.country, nationalId: nationalIdFor(spec, i, dateOfBirth), fullName: spec.fullName, dateOfBirth,
+          citizenship: spec.country, employmentStatus: spec.employmentStatus, incomeGroup: spec.incomeGroup,
+        },
+        acting,
+      );
+      for (const g of spec.grants) {
+        await grantCredit(
+          deps, tx,
+          {
+            learnerId: learner.id, schemeId: schemeIds.get(g.scheme)!, amount: g.amount,
+            ...(g.expiresInDays !== undefined ? { expiresAt: new Date(now.getTime() + g.expiresInDays * DAY_MS).toISOString() } : {}),
+            reason: 'demo seed',
+          },
+          acting,
+        );
+        grantCount++;
+      }
+      learnersSeeded.push({ id: learner.id, fullName: learner.fullName, masked: learner.nationalIdMasked, country: learner.country });
+    }
+
+    const providers = providersService(deps);
+    // The seed acts as the system; actorOf() only reads role and subject.
+    const caller = { db: tx, principal: actor as unknown as Principal, requestId: 'demo-seed' };
+    const providersSeeded: SeededProvider[] = [];
+    const courses = coursesService(deps);
+    let courseCount = 0;
+    let runCount = 0;
+    for (const p of providerSpecs) {
+      const row = await providers.create(caller, newProviderSchema.parse({
+        legalName: p.legalName, registrationNumber: p.registrationNumber, country: p.country, contactEmail: p.contactEmail, bankAccount: p.bankAccount,
+      }));
+      const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+      const kid = `${p.key}-demo-${now.toISOString().slice(0, 10)}`;
+      const key = await providers.addKey(caller, row.id, publicJwkSchema.parse({ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }));
+      providersSeeded.push({ id: row.id, legalName: row.legalName, country: row.country, kid: key.kid, privateJwk: { ...(await exportJWK(privateKey)), kid: key.kid, alg: 'EdDSA' } });
+
+      // Courses are created by the provider itself, approved by the system, with two runs each.
+      const asProvider = { db: tx, principal: { role: 'provider', subject: `provider:${row.id}`, providerId: row.id } as Principal, requestId: 'demo-seed' };
+      for (const c of p.courses) {
+        const course = await courses.createCourse(asProvider, newCourseSchema.parse({ code: c.code, title: c.title, category: c.category, skills: c.skills, hours: c.hours }));
+        for (const code of c.schemes) await courses.approve(caller, course.id, schemeIds.get(code)!);
+        for (const startInDays of [21, 56]) {
+          const startsAt = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + startInDays, 1, 0, 0));
+          const endsAt = new Date(startsAt.getTime() + (Math.ceil(c.hours / 7) - 1) * DAY_MS + 8 * 3_600_000);
+          await courses.addRun(asProvider, course.id, newCourseRunSchema.parse({
+            startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), fee: c.fee.toString(), currency: c.currency, capacity: 30,
+          }));
+          runCount++;
+        }
+        courseCount++;
+      }
+    }
+    return { learnersSeeded, providersSeeded, grantCount, courseCount, runCount };
+  });
+
+  // Private keys for a later credential-signing CLI; readable by this user only.
+  const keysFile = path.join(runtime.dataDir, 'demo', 'provider-keys.json');
+  await mkdir(path.dirname(keysFile), { recursive: true, mode: 0o700 });
+  await writeFile(
+    keysFile,
+    `${JSON.stringify({ providers: providersSeeded.map((p) => ({ providerId: p.id, legalName: p.legalName, kid: p.kid, alg: 'EdDSA', privateJwk: p.privateJwk })) }, null, 2)}\n`,
+    { mode: 0o600 },
   );
+
+  logger.info(
+    { schemes: schemeSpecs.length, learners: learnersSeeded.length, grants: grantCount, providers: providersSeeded.length,
+      courses: courseCount, courseRuns: runCount, ms: Date.now() - started },
+    'demo data seeded',
+  );
+  for (const l of learnersSeeded) {
+    logger.info(
+      { learnerId: l.id, name: l.fullName, maskedId: l.masked, country: l.country },
+      `demo citizen ${l.fullName} (${l.country} ${l.masked}): npm run token -- --role citizen --learner ${l.id}`,
+    );
+  }
+  for (const p of providersSeeded) {
+    logger.info(
+      { providerId: p.id, name: p.legalName, country: p.country, kid: p.kid },
+      `demo provider ${p.legalName} (${p.country}): npm run token -- --role provider --provider ${p.id}`,
+    );
+  }
+  logger.info({ keys: keysFile }, `demo admin: npm run token -- --role admin`);
+  logger.info(`demo finance officer: npm run token -- --role finance`);
 }

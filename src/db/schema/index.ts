@@ -1,2 +1,3 @@
 export * from './ledger.js';
 export * from './audit.js';
+export * from './entitlements.js';

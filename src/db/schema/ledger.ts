@@ -43,12 +43,19 @@ export const ledgerAccounts = pgTable(
   ],
 );
 
-/** Balance changes for unlimited accounts, appended instead of updating a hot row. */
+/**
+ * Balance changes for unlimited accounts, appended instead of updating a hot
+ * row. No foreign key to the account on purpose: a foreign-key check takes a
+ * KEY SHARE lock on the referenced row, and on a provider's payable that is
+ * every reservation in the country sharing one row lock (MultiXact churn).
+ * The ledger functions check accounts exist; ledgerViolations() checks that
+ * nothing references a missing account.
+ */
 export const ledgerAccountDeltas = pgTable(
   'ledger_account_deltas',
   {
     id: bigserial('id', { mode: 'bigint' }).primaryKey(),
-    accountId: uuid('account_id').notNull().references(() => ledgerAccounts.id),
+    accountId: uuid('account_id').notNull(),
     debitsPending: money('debits_pending'),
     debitsPosted: money('debits_posted'),
     creditsPending: money('credits_pending'),
@@ -60,15 +67,16 @@ export const ledgerAccountDeltas = pgTable(
 /**
  * Every movement of money. Pending transfers carry a state that moves once:
  * pending -> posted | voided | expired. Post, void and expire are transfers
- * of their own that name the pending one.
+ * of their own that name the pending one. No foreign keys to accounts, for the
+ * reason given on ledger_account_deltas.
  */
 export const ledgerTransfers = pgTable(
   'ledger_transfers',
   {
     id: uuid('id').primaryKey(),
     kind: text('kind', { enum: ['posted', 'pending', 'post_pending', 'void_pending', 'expire_pending'] }).notNull(),
-    debitAccountId: uuid('debit_account_id').notNull().references(() => ledgerAccounts.id),
-    creditAccountId: uuid('credit_account_id').notNull().references(() => ledgerAccounts.id),
+    debitAccountId: uuid('debit_account_id').notNull(),
+    creditAccountId: uuid('credit_account_id').notNull(),
     amount: bigint('amount', { mode: 'bigint' }).notNull(),
     currency: char('currency', { length: 3 }).notNull(),
     pendingId: uuid('pending_id'),
@@ -81,7 +89,7 @@ export const ledgerTransfers = pgTable(
   (t) => [
     index('ledger_transfers_debit_idx').on(t.debitAccountId, t.createdAt),
     index('ledger_transfers_credit_idx').on(t.creditAccountId, t.createdAt),
-    index('ledger_transfers_pending_idx').on(t.pendingId),
+    index('ledger_transfers_pending_idx').on(t.pendingId).where(sql`${t.pendingId} is not null`),
     index('ledger_transfers_reference_idx').on(t.referenceId),
     index('ledger_transfers_timeout_idx').on(t.timeoutAt).where(sql`${t.state} = 'pending'`),
     check('ledger_transfers_amount_nonnegative', sql`${t.amount} >= 0`),

@@ -1,0 +1,2 @@
+DROP INDEX "ledger_transfers_pending_idx";--> statement-breakpoint
+CREATE INDEX "ledger_transfers_pending_idx" ON "ledger_transfers" USING btree ("pending_id") WHERE "ledger_transfers"."pending_id" is not null;

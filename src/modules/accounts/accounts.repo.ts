@@ -1,0 +1,106 @@
+import { sql } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.js';
+import { toBigInt } from '../../lib/money.js';
+
+export interface GrantBalanceRow {
+  grantId: string;
+  schemeId: string;
+  schemeName: string;
+  currency: string;
+  amount: bigint;
+  available: bigint;
+  reserved: bigint;
+  spent: bigint;
+  expired: bigint;
+  grantedAt: Date;
+  expiresAt: Date | null;
+  status: string;
+}
+
+/** Each grant of a learner with its figures read from the ledger. */
+export async function grantBalances(db: Db | Tx, learnerId: string): Promise<GrantBalanceRow[]> {
+  const r = await db.execute<Record<string, string | null>>(sql`
+    select g.id, g.scheme_id, s.name, g.currency, g.amount::text, g.granted_at::text, g.expires_at::text, g.status,
+           (b.credits_posted - b.debits_posted - b.debits_pending)::text as available,
+           b.debits_pending::text as reserved, b.debits_posted::text as debits_posted,
+           coalesce(ret.total, 0)::text as returned
+      from grants g
+      join schemes s on s.id = g.scheme_id
+      join ledger_balances b on b.id = g.id
+      left join lateral (
+        select sum(t.amount) as total from ledger_transfers t
+         where t.debit_account_id = g.id and t.code in ('grant_expiry', 'grant_revocation')
+      ) ret on true
+     where g.learner_id = ${learnerId}
+     order by g.expires_at asc nulls last, g.granted_at asc`);
+  return r.rows.map((x) => {
+    const returned = toBigInt(x.returned);
+    return {
+      grantId: x.id!,
+      schemeId: x.scheme_id!,
+      schemeName: x.name!,
+      currency: x.currency!,
+      amount: toBigInt(x.amount),
+      available: x.status === 'active' ? toBigInt(x.available) : 0n,
+      reserved: toBigInt(x.reserved),
+      spent: toBigInt(x.debits_posted) - returned,
+      expired: returned,
+      grantedAt: new Date(x.granted_at!),
+      expiresAt: x.expires_at ? new Date(x.expires_at) : null,
+      status: x.status!,
+    };
+  });
+}
+
+export interface MovementRow {
+  id: string;
+  kind: string;
+  code: string;
+  amount: bigint;
+  currency: string;
+  direction: 'credit' | 'debit';
+  grantId: string;
+  schemeName: string;
+  referenceId: string | null;
+  createdAt: Date;
+}
+
+/**
+ * Every movement on a learner's grants, newest first, keyset-paginated on
+ * (created_at, id). Two index scans (debit side, credit side) merged.
+ */
+export async function learnerMovements(
+  db: Db | Tx,
+  learnerId: string,
+  page: { before?: { at: string; id: string } | undefined; limit: number },
+): Promise<MovementRow[]> {
+  const before = page.before
+    ? sql`and (t.created_at, t.id) < (${page.before.at}::timestamptz, ${page.before.id}::uuid)`
+    : sql``;
+  const r = await db.execute<Record<string, string | null>>(sql`
+    with mine as (select g.id, s.name from grants g join schemes s on s.id = g.scheme_id where g.learner_id = ${learnerId}),
+    moves as (
+      (select t.*, 'debit' as direction, m.id as grant_id, m.name as scheme_name
+         from mine m join ledger_transfers t on t.debit_account_id = m.id where true ${before}
+        order by t.created_at desc, t.id desc limit ${page.limit})
+      union all
+      (select t.*, 'credit', m.id, m.name
+         from mine m join ledger_transfers t on t.credit_account_id = m.id where true ${before}
+        order by t.created_at desc, t.id desc limit ${page.limit})
+    )
+    select id, kind, code, amount::text, currency, direction, grant_id, scheme_name, reference_id,
+           to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at
+      from moves order by created_at desc, id desc limit ${page.limit}`);
+  return r.rows.map((x) => ({
+    id: x.id!,
+    kind: x.kind!,
+    code: x.code!,
+    amount: toBigInt(x.amount),
+    currency: x.currency!,
+    direction: x.direction as 'credit' | 'debit',
+    grantId: x.grant_id!,
+    schemeName: x.scheme_name!,
+    referenceId: x.reference_id ?? null,
+    createdAt: new Date(x.created_at!),
+  }));
+}

@@ -1,0 +1,52 @@
+import type { Db, Tx } from '../../db/client.js';
+import type { Clock } from '../../lib/clock.js';
+import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { z } from 'zod';
+import { grantBalances, learnerMovements } from './accounts.repo.js';
+import { describeMovement } from './describe-movement.js';
+
+const EXPIRING_WINDOW_MS = 90 * 86_400_000;
+
+export async function accountView(db: Db | Tx, clock: Clock, learnerId: string) {
+  const now = clock.now();
+  const grants = await grantBalances(db, learnerId);
+  const totals = new Map<string, { currency: string; available: bigint; reserved: bigint; spent: bigint; expired: bigint }>();
+  for (const g of grants) {
+    const t = totals.get(g.currency) ?? { currency: g.currency, available: 0n, reserved: 0n, spent: 0n, expired: 0n };
+    t.available += g.available;
+    t.reserved += g.reserved;
+    t.spent += g.spent;
+    t.expired += g.expired;
+    totals.set(g.currency, t);
+  }
+  return {
+    learnerId,
+    asOf: now.toISOString(),
+    grants: grants.map((g) => ({ ...g, grantedAt: g.grantedAt.toISOString(), expiresAt: g.expiresAt?.toISOString() ?? null })),
+    totals: [...totals.values()],
+    expiringSoon: grants
+      .filter((g) => g.status === 'active' && g.available > 0n && g.expiresAt && g.expiresAt.getTime() - now.getTime() <= EXPIRING_WINDOW_MS)
+      .map((g) => ({ grantId: g.grantId, currency: g.currency, available: g.available, expiresAt: g.expiresAt!.toISOString() })),
+  };
+}
+
+const cursorSchema = z.object({ at: z.string(), id: z.uuid() });
+
+export async function movementsPage(db: Db | Tx, learnerId: string, page: { cursor?: string | undefined; limit: number }) {
+  const before = decodeCursor(page.cursor, cursorSchema);
+  const rows = await learnerMovements(db, learnerId, { before, limit: page.limit + 1 });
+  const items = rows.slice(0, page.limit).map((m) => ({
+    id: m.id,
+    at: m.createdAt.toISOString(),
+    grantId: m.grantId,
+    kind: m.kind,
+    code: m.code,
+    direction: m.direction,
+    amount: m.amount,
+    currency: m.currency,
+    description: describeMovement(m),
+    referenceId: m.referenceId,
+  }));
+  const last = rows.length > page.limit ? rows[page.limit - 1] : undefined;
+  return { items, nextCursor: last ? encodeCursor({ at: last.createdAt.toISOString(), id: last.id }) : null };
+}

@@ -1,0 +1,32 @@
+import { formatMoney, type Currency } from '../../lib/money.js';
+import type { MovementRow } from './accounts.repo.js';
+
+/** A plain-language line for a citizen's statement. */
+export function describeMovement(m: MovementRow): string {
+  const money = formatMoney(m.amount, m.currency as Currency);
+  switch (m.code) {
+    case 'grant':
+      return `${money} credit granted under ${m.schemeName}`;
+    case 'grant_expiry':
+      return `${money} of unused ${m.schemeName} credit expired and returned to the scheme`;
+    case 'grant_revocation':
+      return `${money} of ${m.schemeName} credit lapsed: it was not used by the first-use deadline`;
+    default:
+      return describeEnrolmentMovement(m, money);
+  }
+}
+
+function describeEnrolmentMovement(m: MovementRow, money: string): string {
+  switch (m.kind) {
+    case 'pending':
+      return `${money} reserved for a course`;
+    case 'post_pending':
+      return `${money} paid to the training provider`;
+    case 'void_pending':
+      return `Reservation of ${money} released back to your credit`;
+    case 'expire_pending':
+      return `Reservation of ${money} expired and was released back to your credit`;
+    default:
+      return `${m.direction === 'credit' ? 'Received' : 'Used'} ${money} (${m.code})`;
+  }
+}

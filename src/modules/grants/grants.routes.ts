@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { actorOf } from '../../http/actor.js';
+import { notFound } from '../../http/problem.js';
+import { defineRoute, type AnyRoute } from '../../http/route.js';
+import type { ServiceDeps } from '../deps.js';
+import { learnerIdParams } from '../learners/learners.schemas.js';
+import { schemeIdParams } from '../schemes/schemes.schemas.js';
+import { findGrantRun, grantRunView, grantView } from './grants.repo.js';
+import { createGrantBody, createGrantRunBody, grantRunSchema, grantSchema } from './grants.schemas.js';
+import { createGrantRun, grantCredit, workPendingGrantRuns } from './grants.service.js';
+
+export function grantRoutes(deps: ServiceDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post', path: '/v1/learners/{learnerId}/grants', operationId: 'grantCredit',
+      summary: 'Grant one tranche of credit to a learner from a scheme budget',
+      tags: ['grants'], roles: ['admin'], params: learnerIdParams, body: createGrantBody, idempotent: true,
+      responses: { 201: { description: 'Granted', schema: grantSchema } },
+      handler: async ({ params, body }, ctx) => {
+        const grant = await grantCredit(deps, ctx.db, { learnerId: params.learnerId, ...body }, { actor: actorOf(ctx), requestId: ctx.requestId });
+        return { status: 201, body: grantView(grant) };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/schemes/{schemeId}/grant-runs', operationId: 'startGrantRun',
+      summary: 'Grant credit to every learner matching criteria, in the background',
+      description: 'Set-based and resumable: a re-run or a crash half-way never grants a learner twice. Poll GET /v1/grant-runs/{runId} for progress.',
+      tags: ['grants'], roles: ['admin'], params: schemeIdParams, body: createGrantRunBody, idempotent: true,
+      responses: { 202: { description: 'Accepted; runs in the background', schema: grantRunSchema } },
+      handler: async ({ params, body }, ctx) => {
+        const run = await createGrantRun(deps, ctx.db, params.schemeId, body, { actor: actorOf(ctx), requestId: ctx.requestId });
+        // Start once the response (and so the transaction) is done; the periodic worker is the fallback.
+        ctx.res.on('finish', () => {
+          workPendingGrantRuns(deps).catch((err: unknown) => ctx.log.warn({ err: { message: (err as Error).message } }, 'grant run worker failed'));
+        });
+        return { status: 202, body: grantRunView(run), headers: { Location: `/v1/grant-runs/${run.id}` } };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/grant-runs/{runId}', operationId: 'getGrantRun', summary: 'Progress of a grant run',
+      tags: ['grants'], roles: ['admin', 'finance'], params: z.strictObject({ runId: z.uuid() }),
+      responses: { 200: { description: 'The run', schema: grantRunSchema } },
+      handler: async ({ params }, ctx) => {
+        const run = await findGrantRun(ctx.db, params.runId);
+        if (!run) throw notFound('grant run');
+        return { status: 200, body: grantRunView(run) };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,57 @@
+import { actorOf } from '../../http/actor.js';
+import { notFound } from '../../http/problem.js';
+import { defineRoute, type AnyRoute } from '../../http/route.js';
+import type { ServiceDeps } from '../deps.js';
+import { findLearner, learnerView } from './learners.repo.js';
+import { createLearnerBody, learnerIdParams, learnerSchema, lookupLearnerBody, updateLearnerBody } from './learners.schemas.js';
+import { lookupLearner, registerLearner, updateLearner } from './learners.service.js';
+
+export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post', path: '/v1/learners', operationId: 'registerLearner', summary: 'Register a learner',
+      tags: ['learners'], roles: ['admin'], body: createLearnerBody,
+      responses: { 201: { description: 'Registered', schema: learnerSchema } },
+      handler: async ({ body }, ctx) => {
+        const learner = await registerLearner(deps, ctx.db, body, { actor: actorOf(ctx), requestId: ctx.requestId });
+        return { status: 201, body: learnerView(learner), headers: { Location: `/v1/learners/${learner.id}` } };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/learners/lookup', operationId: 'lookupLearner', summary: 'Find a learner by national id',
+      tags: ['learners'], roles: ['admin'], body: lookupLearnerBody,
+      responses: { 200: { description: 'The learner', schema: learnerSchema } },
+      handler: async ({ body }, ctx) => ({ status: 200, body: learnerView(await lookupLearner(deps, ctx.db, body.country, body.nationalId)) }),
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/learners/{learnerId}', operationId: 'getLearner', summary: 'One learner',
+      tags: ['learners'], roles: ['admin'], params: learnerIdParams,
+      responses: { 200: { description: 'The learner', schema: learnerSchema } },
+      handler: async ({ params }, ctx) => {
+        const learner = await findLearner(ctx.db, params.learnerId);
+        if (!learner) throw notFound('learner');
+        return { status: 200, body: learnerView(learner) };
+      },
+    }),
+    defineRoute({
+      method: 'patch', path: '/v1/learners/{learnerId}', operationId: 'updateLearner', summary: 'Change a learner\'s attributes',
+      tags: ['learners'], roles: ['admin'], params: learnerIdParams, body: updateLearnerBody,
+      responses: { 200: { description: 'The learner', schema: learnerSchema } },
+      handler: async ({ params, body }, ctx) => ({
+        status: 200,
+        body: learnerView(await updateLearner(deps, ctx.db, params.learnerId, body, { actor: actorOf(ctx), requestId: ctx.requestId })),
+      }),
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/me', operationId: 'getMyProfile', summary: 'The signed-in learner',
+      tags: ['me'], roles: ['citizen'],
+      responses: { 200: { description: 'The learner', schema: learnerSchema } },
+      handler: async (_input, ctx) => {
+        if (ctx.principal.role !== 'citizen') throw notFound('learner');
+        const learner = await findLearner(ctx.db, ctx.principal.learnerId);
+        if (!learner) throw notFound('learner');
+        return { status: 200, body: learnerView(learner) };
+      },
+    }),
+  ];
+}

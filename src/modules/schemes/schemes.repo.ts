@@ -1,0 +1,56 @@
+import { and, asc, desc, eq, lte, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.js';
+import { schemeRuleVersions, schemes } from '../../db/schema/index.js';
+import { toBigInt } from '../../lib/money.js';
+import { rulesFromJson, type SchemeRules } from './scheme-rules.js';
+
+export type SchemeRow = typeof schemes.$inferSelect;
+
+export async function findScheme(db: Db | Tx, id: string): Promise<SchemeRow | undefined> {
+  return (await db.select().from(schemes).where(eq(schemes.id, id)))[0];
+}
+
+export async function listSchemes(db: Db | Tx): Promise<SchemeRow[]> {
+  return db.select().from(schemes).orderBy(asc(schemes.code));
+}
+
+/** The rules in force at `at`: the newest version already effective. */
+export async function rulesAt(db: Db | Tx, schemeId: string, at: Date): Promise<{ version: number; rules: SchemeRules } | undefined> {
+  const row = (
+    await db
+      .select()
+      .from(schemeRuleVersions)
+      .where(and(eq(schemeRuleVersions.schemeId, schemeId), lte(schemeRuleVersions.effectiveFrom, at)))
+      .orderBy(desc(schemeRuleVersions.version))
+      .limit(1)
+  )[0];
+  return row ? { version: row.version, rules: rulesFromJson(row.rules) } : undefined;
+}
+
+export async function ruleVersions(db: Db | Tx, schemeId: string) {
+  return db.select().from(schemeRuleVersions).where(eq(schemeRuleVersions.schemeId, schemeId)).orderBy(asc(schemeRuleVersions.version));
+}
+
+export async function nextRuleVersion(db: Db | Tx, schemeId: string): Promise<number> {
+  const r = await db.execute<{ v: number }>(
+    sql`select coalesce(max(version), 0) + 1 as v from scheme_rule_versions where scheme_id = ${schemeId}`,
+  );
+  return Number(r.rows[0]?.v ?? 1);
+}
+
+/** Budget figures from the ledger: what came from the treasury, went to grants, came back. */
+export async function budgetFigures(db: Db | Tx, budgetAccountId: string) {
+  const r = await db.execute<{ allocated: string; granted: string; returned: string; available: string }>(sql`
+    select
+      coalesce((select sum(amount) from ledger_transfers where credit_account_id = ${budgetAccountId} and code = 'allocation'), 0)::text as allocated,
+      coalesce((select sum(amount) from ledger_transfers where debit_account_id = ${budgetAccountId} and code = 'grant'), 0)::text as granted,
+      coalesce((select sum(amount) from ledger_transfers where credit_account_id = ${budgetAccountId} and code in ('grant_expiry', 'grant_revocation')), 0)::text as returned,
+      (select (credits_posted - debits_posted - debits_pending)::text from ledger_balances where id = ${budgetAccountId}) as available`);
+  const row = r.rows[0]!;
+  return {
+    allocated: toBigInt(row.allocated),
+    granted: toBigInt(row.granted),
+    returned: toBigInt(row.returned),
+    available: toBigInt(row.available),
+  };
+}

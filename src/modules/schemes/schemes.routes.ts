@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { actorOf } from '../../http/actor.js';
+import { notFound } from '../../http/problem.js';
+import { defineRoute, type AnyRoute } from '../../http/route.js';
+import type { ServiceDeps } from '../deps.js';
+import { findScheme, listSchemes, ruleVersions } from './schemes.repo.js';
+import { rulesFromJson } from './scheme-rules.js';
+import {
+  allocationBody, allocationSchema, createSchemeBody, replaceRulesBody, ruleVersionSchema, schemeIdParams, schemeSchema,
+} from './schemes.schemas.js';
+import { allocateBudget, createScheme, replaceRules, schemeView } from './schemes.service.js';
+
+const seesBudget = (role: string) => role === 'admin' || role === 'finance';
+
+export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post', path: '/v1/schemes', operationId: 'createScheme', summary: 'Define a funding scheme and its rules',
+      tags: ['schemes'], roles: ['admin'], body: createSchemeBody,
+      responses: { 201: { description: 'Created', schema: schemeSchema } },
+      handler: async ({ body }, ctx) => {
+        const id = await createScheme(deps, ctx.db, body, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const scheme = (await findScheme(ctx.db, id))!;
+        return { status: 201, body: await schemeView(deps, ctx.db, scheme, true), headers: { Location: `/v1/schemes/${id}` } };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/schemes', operationId: 'listSchemes', summary: 'All schemes with the rules in force',
+      tags: ['schemes'], roles: ['citizen', 'provider', 'finance', 'admin'],
+      responses: { 200: { description: 'Schemes', schema: z.object({ items: z.array(schemeSchema) }) } },
+      handler: async (_input, ctx) => {
+        const rows = await listSchemes(ctx.db);
+        const items = await Promise.all(rows.map((s) => schemeView(deps, ctx.db, s, seesBudget(ctx.principal.role))));
+        return { status: 200, body: { items } };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/schemes/{schemeId}', operationId: 'getScheme', summary: 'One scheme; budget figures for finance and admin',
+      tags: ['schemes'], roles: ['citizen', 'provider', 'finance', 'admin'], params: schemeIdParams,
+      responses: { 200: { description: 'The scheme', schema: schemeSchema } },
+      handler: async ({ params }, ctx) => {
+        const scheme = await findScheme(ctx.db, params.schemeId);
+        if (!scheme) throw notFound('scheme');
+        return { status: 200, body: await schemeView(deps, ctx.db, scheme, seesBudget(ctx.principal.role)) };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/schemes/{schemeId}/rules', operationId: 'listSchemeRuleVersions', summary: 'Every version of the rules',
+      tags: ['schemes'], roles: ['finance', 'admin'], params: schemeIdParams,
+      responses: { 200: { description: 'Versions, oldest first', schema: z.object({ items: z.array(ruleVersionSchema) }) } },
+      handler: async ({ params }, ctx) => {
+        if (!(await findScheme(ctx.db, params.schemeId))) throw notFound('scheme');
+        const rows = await ruleVersions(ctx.db, params.schemeId);
+        return {
+          status: 200,
+          body: { items: rows.map((r) => ({ version: r.version, rules: rulesFromJson(r.rules), effectiveFrom: r.effectiveFrom.toISOString(), createdBy: r.createdBy })) },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'put', path: '/v1/schemes/{schemeId}/rules', operationId: 'replaceSchemeRules',
+      summary: 'New version of the rules, effective now or later; earlier versions are kept',
+      tags: ['schemes'], roles: ['admin'], params: schemeIdParams, body: replaceRulesBody,
+      responses: { 200: { description: 'The scheme with its rules', schema: schemeSchema } },
+      handler: async ({ params, body }, ctx) => {
+        await replaceRules(deps, ctx.db, params.schemeId, body.rules, body.effectiveFrom ? new Date(body.effectiveFrom) : undefined, {
+          actor: actorOf(ctx), requestId: ctx.requestId,
+        });
+        const scheme = (await findScheme(ctx.db, params.schemeId))!;
+        return { status: 200, body: await schemeView(deps, ctx.db, scheme, true) };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/schemes/{schemeId}/allocations', operationId: 'allocateSchemeBudget',
+      summary: 'Move money from the treasury into the scheme budget',
+      tags: ['schemes'], roles: ['admin'], params: schemeIdParams, body: allocationBody, idempotent: true,
+      responses: { 201: { description: 'Allocated', schema: allocationSchema } },
+      handler: async ({ params, body }, ctx) => {
+        const r = await allocateBudget(deps, ctx.db, params.schemeId, body.amount, body.note, { actor: actorOf(ctx), requestId: ctx.requestId });
+        return {
+          status: 201,
+          body: { transferId: r.transferId, schemeId: params.schemeId, amount: body.amount, currency: r.scheme.currency, budget: r.budget },
+        };
+      },
+    }),
+  ];
+}

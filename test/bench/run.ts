@@ -1,0 +1,24 @@
+/**
+ * Benchmarks: `npm run bench -- <name> [flags]`.
+ *   grant-run [--learners N] [--batch-size N]   one grant run over N learners (default 1,000,000)
+ * Runs against BENCH_DATABASE_URL's server (default postgres://postgres@127.0.0.1:5432/test)
+ * in a fresh database that is dropped at the end.
+ */
+const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
+  'grant-run': () => import('./grant-run.js'),
+};
+
+async function main() {
+  const [name, ...args] = process.argv.slice(2);
+  const load = name ? benches[name] : undefined;
+  if (!load) {
+    process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [flags]\n`);
+    process.exit(2);
+  }
+  await (await load()).main(args);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

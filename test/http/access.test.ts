@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { roles as knownRoles, type Role } from '../../src/http/auth.js';
+import { expressPath, type AnyRoute } from '../../src/http/route.js';
+import { publicPaths } from '../../src/http/system-routes.js';
+import { allRoutes } from '../../src/modules/index.js';
+import { createHarness, type Harness } from '../support/harness.js';
+import { expectProblem } from './expect-problem.js';
+import { concretePath, describeRoute, mountedRoutes, tokenFor } from './routes.js';
+
+/**
+ * One harness for the whole file, created while the file is collected so that
+ * every declared route gets its own named tests. The list comes from the same
+ * allRoutes() and deps the app was built with.
+ */
+const h: Harness = await createHarness();
+const declared: AnyRoute[] = allRoutes(h.deps);
+afterAll(async () => {
+  await h.close();
+});
+
+function call(route: AnyRoute, token?: string) {
+  let req = request(h.app)[route.method](concretePath(route));
+  if (token) req = req.set('Authorization', `Bearer ${token}`);
+  if (route.idempotent) req = req.set('Idempotency-Key', randomUUID());
+  if (route.body) {
+    const type = route.bodyContentType ?? 'application/json';
+    return req.set('Content-Type', type.split(',')[0]!).send(type === 'application/json' ? '{}' : '');
+  }
+  return req;
+}
+
+const roleCheckDetail = (role: Role, route: AnyRoute) => `the ${role} role may not call ${route.operationId}`;
+
+describe('declared routes', () => {
+  it('when the service is built, then it declares at least one API route', () => {
+    expect(declared.length).toBeGreaterThan(0);
+  });
+
+  it('when routes are declared, then each has a non-empty roles list of known roles', () => {
+    for (const route of declared) {
+      expect(Array.isArray(route.roles), describeRoute(route)).toBe(true);
+      expect(route.roles.length, `${describeRoute(route)} declares no roles`).toBeGreaterThan(0);
+      for (const role of route.roles) expect(knownRoles, `${describeRoute(route)} declares unknown role ${role}`).toContain(role);
+      expect(new Set(route.roles).size, `${describeRoute(route)} repeats a role`).toBe(route.roles.length);
+    }
+  });
+
+  it('when routes are declared, then each has an operationId unique across the service', () => {
+    const seen = new Map<string, string>();
+    for (const route of declared) {
+      expect(route.operationId, describeRoute(route)).toMatch(/^[a-z][A-Za-z0-9]+$/);
+      expect(seen.get(route.operationId), `operationId ${route.operationId} is used twice`).toBeUndefined();
+      seen.set(route.operationId, describeRoute(route));
+    }
+  });
+
+  it('when routes are declared, then no two share a method and path', () => {
+    const keys = declared.map((r) => `${r.method} ${expressPath(r.path)}`);
+    expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
+  });
+
+  it('when routes are declared, then they live under /v1 and never shadow a public path', () => {
+    for (const route of declared) {
+      expect(route.path, describeRoute(route)).toMatch(/^\/v1\//);
+      expect(publicPaths as readonly string[]).not.toContain(route.path);
+    }
+  });
+});
+
+describe('routes mounted in Express', () => {
+  it('when the app is built, then every mounted route is a declared route or a public path', () => {
+    const { routes } = mountedRoutes((h.app as unknown as { router: { stack: unknown[] } }).router.stack);
+    const declaredKeys = new Set(declared.map((r) => `${r.method} ${expressPath(r.path)}`));
+    const undeclared = routes.filter(
+      (m) => !declaredKeys.has(`${m.method} ${m.path}`) && !(m.method === 'get' && (publicPaths as readonly string[]).includes(m.path)),
+    );
+    expect(undeclared, 'mounted without a declaration in allRoutes() (and so without roles)').toEqual([]);
+    // The walk itself must see the API: otherwise an empty result would pass.
+    expect(routes.length).toBeGreaterThanOrEqual(declared.length);
+  });
+
+  it('when the app is built, then every declared route is actually mounted', () => {
+    const { routes } = mountedRoutes((h.app as unknown as { router: { stack: unknown[] } }).router.stack);
+    const mounted = new Set(routes.map((m) => `${m.method} ${m.path}`));
+    const missing = declared.filter((r) => !mounted.has(`${r.method} ${expressPath(r.path)}`)).map(describeRoute);
+    expect(missing).toEqual([]);
+  });
+
+  it('when middleware is mounted on a path, then that path is a public one (/docs)', () => {
+    const { scoped } = mountedRoutes((h.app as unknown as { router: { stack: unknown[] } }).router.stack);
+    for (const path of scoped) expect(publicPaths as readonly string[], `middleware mounted at ${path}`).toContain(path);
+  });
+
+  it.each(publicPaths.filter((p) => p !== '/docs'))('when %s is requested without a token, then it answers 200', async (path) => {
+    const res = await request(h.app).get(path);
+    expect(res.status).toBe(200);
+  });
+});
+
+describe.each(declared.map((route) => [describeRoute(route), route] as const))('%s', (_name, route) => {
+  it('when no token is sent, then 401 unauthenticated', async () => {
+    expectProblem(await call(route), 401, 'unauthenticated');
+  });
+
+  it.each(knownRoles.map((role) => [role, route.roles.includes(role) ? 'allowed' : 'refused'] as const))(
+    'when a %s token is sent (%s), then the role check agrees with route.roles',
+    async (role, verdict) => {
+      const res = await call(route, await tokenFor(h, role));
+      if (verdict === 'refused') {
+        const body = expectProblem(res, 403, 'forbidden');
+        expect(body.detail).toBe(roleCheckDetail(role, route));
+        return;
+      }
+      expect(res.status, `${role}: ${res.text}`).not.toBe(401);
+      if (res.status === 403) expect(res.body.detail, 'refused by the role check').not.toBe(roleCheckDetail(role, route));
+      // Random ids may be unknown (404) or the empty body invalid (422), but nothing may crash.
+      expect(res.status, `${role}: ${res.text}`).toBeLessThan(500);
+    },
+  );
+});
