@@ -1,15 +1,19 @@
-import type { Db } from './db/client.js';
 import { purgeExpiredKeys } from './http/idempotency.js';
-import type { Ledger } from './ledger/ledger.js';
-import type { Clock } from './lib/clock.js';
+import type { ServiceDeps } from './modules/deps.js';
+import { sweepGrants, workPendingGrantRuns } from './modules/grants/grants.service.js';
 
 /**
  * Background work that keeps the books current: expire timed-out
- * reservations, fold payable deltas, forget old idempotency keys.
+ * reservations, return expired and lapsed credit to scheme budgets, resume
+ * grant runs a crashed worker left, fold payable deltas, forget old
+ * idempotency keys.
  */
-export async function runMaintenance(deps: { db: Db; ledger: Ledger; clock: Clock }) {
-  const expired = await deps.ledger.expirePending(deps.db);
-  const folded = await deps.ledger.foldDeltas(deps.db);
-  const keysPurged = await purgeExpiredKeys(deps.db, deps.clock);
-  return { expired, folded, keysPurged };
+export async function runMaintenance(deps: ServiceDeps) {
+  const db = deps.database.db;
+  const expired = await deps.ledger.expirePending(db);
+  const grants = await sweepGrants(deps);
+  const grantRuns = await workPendingGrantRuns(deps);
+  const folded = await deps.ledger.foldDeltas(db);
+  const keysPurged = await purgeExpiredKeys(db, deps.clock);
+  return { expired, grantsClosed: grants.closed, creditReturned: grants.returned, grantRuns, folded, keysPurged };
 }

@@ -31,7 +31,7 @@ async function main() {
   }
   const maintenance =
     config.SWEEP_INTERVAL_MS > 0
-      ? startPeriodic('maintenance', config.SWEEP_INTERVAL_MS, () => runMaintenance({ db: runtime.database.db, ...runtime }), logger)
+      ? startPeriodic('maintenance', config.SWEEP_INTERVAL_MS, () => runMaintenance({ ...runtime, logger }), logger)
       : undefined;
 
   const server: Server = await new Promise((resolve) => {

@@ -41,5 +41,13 @@ export async function ledgerViolations(db: Db | Tx): Promise<string[]> {
     select b.id from ledger_balances b left join s on s.id = b.id
      where b.debits_posted <> coalesce(s.d, 0) or b.credits_posted <> coalesce(s.c, 0)`);
   for (const r of postedMismatch.rows) out.push(`account ${r.id}: posted balance differs from its transfers`);
+  // Transfers and deltas carry no foreign keys (see the schema): check here
+  // that nothing names an account that does not exist.
+  const dangling = await db.execute<{ id: string }>(sql`
+    select distinct x.id from (
+      select debit_account_id id from ledger_transfers union all select credit_account_id from ledger_transfers
+      union all select account_id from ledger_account_deltas
+    ) x left join ledger_accounts a on a.id = x.id where a.id is null`);
+  for (const r of dangling.rows) out.push(`a transfer or delta names missing account ${r.id}`);
   return out;
 }

@@ -200,3 +200,38 @@ describe('folding deltas', () => {
     expect(await ledgerViolations(database.db)).toEqual([]);
   });
 });
+
+describe('folding deltas from several processes', () => {
+  it('when eight folds run at once over reservations and their releases, then none fails and the totals are unchanged', async () => {
+    const { createTestDatabase } = await import('../support/db.js');
+    const { Ledger } = await import('../../src/ledger/ledger.js');
+    const { ManualClock } = await import('../../src/lib/clock.js');
+    const { ledgerViolations } = await import('../../src/ledger/invariants.js');
+    const { randomUUID } = await import('node:crypto');
+    const db = await createTestDatabase({ poolSize: 12 });
+    try {
+      const ledger = new Ledger({ clock: new ManualClock(new Date('2027-01-01T00:00:00Z')) });
+      const [treasury, grant, payable] = [randomUUID(), randomUUID(), randomUUID()];
+      await ledger.createAccounts(db.db, [
+        { id: treasury, currency: 'SGD', kind: 'treasury', limit: 'none' },
+        { id: grant, currency: 'SGD', kind: 'learner_grant', limit: 'debits_must_not_exceed_credits' },
+        { id: payable, currency: 'SGD', kind: 'provider_payable', limit: 'none' },
+      ]);
+      await ledger.commit(db.db, [{ id: randomUUID(), kind: 'posted', debitAccountId: treasury, creditAccountId: grant, amount: 1_000_000n, code: 'grant' }]);
+      for (let i = 0; i < 60; i++) {
+        const pending = randomUUID();
+        await ledger.commit(db.db, [{ id: pending, kind: 'pending', debitAccountId: grant, creditAccountId: payable, amount: 100n, code: 'reservation' }]);
+        await ledger.commit(db.db, [{ id: randomUUID(), kind: i % 2 ? 'void_pending' : 'post_pending', pendingId: pending, code: 'release' }]);
+      }
+      const before = await ledger.balance(db.db, payable);
+      const folds = await Promise.all(Array.from({ length: 8 }, () => ledger.foldDeltas(db.db, 7)));
+      let total = folds.reduce((a, b) => a + b, 0);
+      while (total < 121) total += await ledger.foldDeltas(db.db, 50);
+      expect(await ledger.balance(db.db, payable)).toEqual(before);
+      expect(before).toMatchObject({ creditsPending: 0n, creditsPosted: 3_000n });
+      expect(await ledgerViolations(db.db)).toEqual([]);
+    } finally {
+      await db.drop();
+    }
+  });
+});
