@@ -1,5 +1,6 @@
 import { purgeExpiredKeys } from './http/idempotency.js';
 import type { ServiceDeps } from './modules/deps.js';
+import { sweepEnrolments } from './modules/enrolments/enrolments.service.js';
 import { sweepGrants, workPendingGrantRuns } from './modules/grants/grants.service.js';
 
 /**
@@ -11,9 +12,10 @@ import { sweepGrants, workPendingGrantRuns } from './modules/grants/grants.servi
 export async function runMaintenance(deps: ServiceDeps) {
   const db = deps.database.db;
   const expired = await deps.ledger.expirePending(db);
+  const enrolmentsEnded = await sweepEnrolments(deps);
   const grants = await sweepGrants(deps);
   const grantRuns = await workPendingGrantRuns(deps);
   const folded = await deps.ledger.foldDeltas(db);
   const keysPurged = await purgeExpiredKeys(db, deps.clock);
-  return { expired, grantsClosed: grants.closed, creditReturned: grants.returned, grantRuns, folded, keysPurged };
+  return { expired, enrolmentsLapsed: enrolmentsEnded.lapsed, enrolmentsExpired: enrolmentsEnded.expired, grantsClosed: grants.closed, creditReturned: grants.returned, grantRuns, folded, keysPurged };
 }

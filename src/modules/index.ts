@@ -3,6 +3,7 @@ import { accountRoutes } from './accounts/accounts.routes.js';
 import { auditRoutes } from './audit/audit.routes.js';
 import { courseRoutes } from './courses/courses.routes.js';
 import type { ServiceDeps } from './deps.js';
+import { enrolmentRoutes } from './enrolments/enrolments.routes.js';
 import { grantRoutes } from './grants/grants.routes.js';
 import { learnerRoutes } from './learners/learners.routes.js';
 import { ledgerRoutes } from './ledger/ledger.routes.js';
@@ -18,6 +19,7 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...accountRoutes(deps),
     ...providerRoutes(deps),
     ...courseRoutes(deps),
+    ...enrolmentRoutes(deps),
     ...ledgerRoutes(deps),
     ...auditRoutes(deps),
   ];

@@ -203,6 +203,8 @@ export const courseRuns = pgTable(
     fee: amount('fee').notNull(),
     currency: char('currency', { length: 3 }).notNull(),
     capacity: integer('capacity').notNull(),
+    /** Seats held by reserved enrolments; a conditional UPDATE keeps it within capacity. */
+    seatsTaken: integer('seats_taken').notNull().default(0),
     status: text('status', { enum: ['scheduled', 'cancelled'] }).notNull().default('scheduled'),
     cancelledReason: text('cancelled_reason'),
     createdAt: ts('created_at').notNull(),
@@ -213,5 +215,6 @@ export const courseRuns = pgTable(
     check('course_runs_dates', sql`${t.endsAt} > ${t.startsAt}`),
     check('course_runs_fee', sql`${t.fee} >= 0`),
     check('course_runs_capacity', sql`${t.capacity} > 0`),
+    check('course_runs_seats', sql`${t.seatsTaken} >= 0 and ${t.seatsTaken} <= ${t.capacity}`),
   ],
 );

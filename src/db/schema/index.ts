@@ -1,3 +1,4 @@
 export * from './ledger.js';
 export * from './audit.js';
 export * from './entitlements.js';
+export * from './enrolments.js';

@@ -63,6 +63,8 @@ export interface MovementRow {
   schemeName: string;
   referenceId: string | null;
   createdAt: Date;
+  /** For movements of an enrolment: what it was for. */
+  course: { title: string; runStarts: string } | null;
 }
 
 /**
@@ -88,9 +90,14 @@ export async function learnerMovements(
          from mine m join ledger_transfers t on t.credit_account_id = m.id where true ${before}
         order by t.created_at desc, t.id desc limit ${page.limit})
     )
-    select id, kind, code, amount::text, currency, direction, grant_id, scheme_name, reference_id,
-           to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at
-      from moves order by created_at desc, id desc limit ${page.limit}`);
+    select m.id, m.kind, m.code, m.amount::text, m.currency, m.direction, m.grant_id, m.scheme_name, m.reference_id,
+           to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at,
+           c.title as course_title, to_char(r.starts_at at time zone 'UTC', 'FMDD Mon YYYY') as run_starts
+      from moves m
+      left join enrolments e on e.id = m.reference_id
+      left join course_runs r on r.id = e.course_run_id
+      left join courses c on c.id = r.course_id
+     order by m.created_at desc, m.id desc limit ${page.limit}`);
   return r.rows.map((x) => ({
     id: x.id!,
     kind: x.kind!,
@@ -102,5 +109,6 @@ export async function learnerMovements(
     schemeName: x.scheme_name!,
     referenceId: x.reference_id ?? null,
     createdAt: new Date(x.created_at!),
+    course: x.course_title ? { title: x.course_title, runStarts: x.run_starts! } : null,
   }));
 }

@@ -17,15 +17,16 @@ export function describeMovement(m: MovementRow): string {
 }
 
 function describeEnrolmentMovement(m: MovementRow, money: string): string {
+  const course = m.course ? `${m.course.title}, run starting ${m.course.runStarts}` : 'a course';
   switch (m.kind) {
     case 'pending':
-      return `${money} reserved for a course`;
+      return `${money} reserved for ${course}`;
     case 'post_pending':
-      return `${money} paid to the training provider`;
+      return `${money} paid to the training provider for ${course}`;
     case 'void_pending':
-      return `Reservation of ${money} released back to your credit`;
+      return `Reservation of ${money} for ${course} released back to your credit`;
     case 'expire_pending':
-      return `Reservation of ${money} expired and was released back to your credit`;
+      return `Reservation of ${money} for ${course} expired and was released back to your credit`;
     default:
       return `${m.direction === 'credit' ? 'Received' : 'Used'} ${money} (${m.code})`;
   }

@@ -1,3 +1,4 @@
+import { endEnrolmentsOfCancelledRun } from '../enrolments/enrolments.service.js';
 import { z } from 'zod';
 import type { Tx } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
@@ -131,7 +132,8 @@ export function coursesService(deps: ServiceDeps) {
         if (!run || run.providerId !== providerId) throw notFound('course run');
         if (run.status === 'cancelled') throw new AppError('invalid_state', 'the course run is already cancelled');
         const cancelled = await cancelCourseRun(tx, runId, reason);
-        await audit(tx, caller, 'course_run.cancelled', 'course_run', runId, { courseId: run.courseId, reason });
+        const enrolmentsEnded = await endEnrolmentsOfCancelledRun(deps, tx, runId, reason, { actor: actorOf(caller), requestId: caller.requestId });
+        await audit(tx, caller, 'course_run.cancelled', 'course_run', runId, { courseId: run.courseId, reason, enrolmentsEnded });
         return cancelled;
       });
     },

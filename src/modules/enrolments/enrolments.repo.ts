@@ -1,0 +1,73 @@
+import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.js';
+import { enrolmentReservations, enrolments, type EnrolmentStatus } from '../../db/schema/index.js';
+
+export type EnrolmentRow = typeof enrolments.$inferSelect;
+export type ReservationRow = typeof enrolmentReservations.$inferSelect;
+
+export async function findEnrolment(db: Db | Tx, id: string, options: { forUpdate?: boolean } = {}) {
+  const q = db.select().from(enrolments).where(eq(enrolments.id, id));
+  return (await (options.forUpdate ? q.for('update') : q))[0];
+}
+
+export async function reservationsOf(db: Db | Tx, enrolmentIds: string[]): Promise<ReservationRow[]> {
+  if (enrolmentIds.length === 0) return [];
+  return db.select().from(enrolmentReservations).where(inArray(enrolmentReservations.enrolmentId, enrolmentIds));
+}
+
+/** Serialises decisions about one learner's credit; never a lock shared across learners. */
+export async function lockLearner(db: Db | Tx, learnerId: string): Promise<boolean> {
+  const r = await db.execute(sql`select 1 from learners where id = ${learnerId} for no key update`);
+  return r.rows.length > 0;
+}
+
+/** Takes a seat if one is left on a run that is still scheduled. */
+export async function takeSeat(db: Db | Tx, runId: string): Promise<boolean> {
+  const r = await db.execute(
+    sql`update course_runs set seats_taken = seats_taken + 1 where id = ${runId} and seats_taken < capacity and status = 'scheduled' returning 1`,
+  );
+  return r.rows.length > 0;
+}
+
+export async function releaseSeat(db: Db | Tx, runId: string): Promise<void> {
+  await db.execute(sql`update course_runs set seats_taken = seats_taken - 1 where id = ${runId} and seats_taken > 0`);
+}
+
+export async function liveEnrolmentsOfRun(db: Db | Tx, runId: string): Promise<EnrolmentRow[]> {
+  return db
+    .select()
+    .from(enrolments)
+    .where(and(eq(enrolments.courseRunId, runId), inArray(enrolments.status, ['requested', 'reserved', 'claimed'])))
+    .for('update');
+}
+
+export interface EnrolmentFilter {
+  learnerId?: string | undefined;
+  providerId?: string | undefined;
+  courseRunId?: string | undefined;
+  status?: EnrolmentStatus | undefined;
+  before?: { at: string; id: string } | undefined;
+  limit: number;
+}
+
+export async function listEnrolments(db: Db | Tx, f: EnrolmentFilter): Promise<EnrolmentRow[]> {
+  const conditions: (SQL | undefined)[] = [
+    f.learnerId ? eq(enrolments.learnerId, f.learnerId) : undefined,
+    f.providerId ? eq(enrolments.providerId, f.providerId) : undefined,
+    f.courseRunId ? eq(enrolments.courseRunId, f.courseRunId) : undefined,
+    f.status ? eq(enrolments.status, f.status) : undefined,
+    f.before
+      ? or(
+          lt(enrolments.requestedAt, new Date(f.before.at)),
+          and(eq(enrolments.requestedAt, new Date(f.before.at)), lt(enrolments.id, f.before.id)),
+        )
+      : undefined,
+  ];
+  const where = conditions.filter((c): c is SQL => c !== undefined);
+  return db
+    .select()
+    .from(enrolments)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(desc(enrolments.requestedAt), desc(enrolments.id))
+    .limit(f.limit);
+}

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { actorOf } from '../../http/actor.js';
+import { AppError, notFound } from '../../http/problem.js';
+import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
+import { decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
+import type { ServiceDeps } from '../deps.js';
+import { evaluateEligibility } from '../eligibility/evaluate-eligibility.js';
+import { loadEligibilityInput } from '../eligibility/load-eligibility-input.js';
+import { findEnrolment, listEnrolments, type EnrolmentRow } from './enrolments.repo.js';
+import {
+  eligibilityQuery, eligibilityQueryForCitizen, eligibilitySchema, emptyBody, enrolmentIdParams, enrolmentSchema, listEnrolmentsQuery,
+  myEnrolmentsQuery, requestEnrolmentBody, selfEnrolBody, withdrawBody,
+} from './enrolments.schemas.js';
+import { consentToEnrolment, enrolmentLegs, learnerEnds, providerWithdraws, requestEnrolment, selfEnrol } from './enrolments.service.js';
+
+const cursorSchema = z.object({ at: z.string(), id: z.uuid() });
+
+async function views(db: RouteContext['db'], rows: EnrolmentRow[]) {
+  const legs = await enrolmentLegs(db, rows.map((r) => r.id));
+  return rows.map((e) => {
+    const mine = legs.get(e.id) ?? [];
+    return {
+      id: e.id, learnerId: e.learnerId, courseRunId: e.courseRunId, providerId: e.providerId, status: e.status, origin: e.origin,
+      fee: e.fee, funded: e.funded, coPay: e.coPay, currency: e.currency,
+      reserved: e.status === 'reserved' ? mine.reduce((s, l) => s + l.amount, 0n) : 0n,
+      legs: mine.map((l) => ({ grantId: l.grantId, schemeId: l.schemeId, amount: l.amount, holdUntil: l.holdUntil.toISOString() })),
+      requestedAt: e.requestedAt.toISOString(), consentDeadline: e.consentDeadline?.toISOString() ?? null,
+      reservedAt: e.reservedAt?.toISOString() ?? null, reservationExpiresAt: e.reservationExpiresAt?.toISOString() ?? null,
+      endedAt: e.endedAt?.toISOString() ?? null, endReason: e.endReason,
+    };
+  });
+}
+
+const one = async (db: RouteContext['db'], row: EnrolmentRow, status = 200) => ({ status, body: (await views(db, [row]))[0] });
+
+const citizen = (ctx: RouteContext) => {
+  if (ctx.principal.role !== 'citizen') throw new AppError('forbidden', 'only the learner may do this');
+  return ctx.principal.learnerId;
+};
+const acting = (ctx: RouteContext) => ({ actor: actorOf(ctx), requestId: ctx.requestId });
+
+export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
+  const page = async (db: RouteContext['db'], filter: Parameters<typeof listEnrolments>[1]) => {
+    const rows = await listEnrolments(db, { ...filter, limit: filter.limit + 1 });
+    const items = await views(db, rows.slice(0, filter.limit));
+    const last = rows.length > filter.limit ? rows[filter.limit - 1] : undefined;
+    return { status: 200, body: { items, nextCursor: last ? encodeCursor({ at: last.requestedAt.toISOString(), id: last.id }) : null } };
+  };
+  const eligibility = async (ctx: RouteContext, learnerId: string, courseRunId: string, providerId?: string) => {
+    const input = await loadEligibilityInput(ctx.db, { learnerId, runId: courseRunId, at: deps.clock.now() });
+    if (providerId && input.run.providerId !== providerId) throw notFound('course run');
+    return { status: 200, body: evaluateEligibility(input) };
+  };
+  return [
+    defineRoute({
+      method: 'get', path: '/v1/me/eligibility', operationId: 'checkMyEligibility',
+      summary: 'Whether a course run is fundable for me, every rule checked, and what I would co-pay',
+      tags: ['me', 'eligibility'], roles: ['citizen'], query: eligibilityQueryForCitizen,
+      responses: { 200: { description: 'The decision', schema: eligibilitySchema } },
+      handler: async ({ query }, ctx) => eligibility(ctx, citizen(ctx), query.courseRunId),
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/eligibility', operationId: 'checkEligibility',
+      summary: 'Eligibility of a learner for a run (a provider only for its own runs)',
+      tags: ['eligibility'], roles: ['provider', 'admin'], query: eligibilityQuery,
+      responses: { 200: { description: 'The decision', schema: eligibilitySchema } },
+      handler: async ({ query }, ctx) =>
+        eligibility(ctx, query.learnerId, query.courseRunId, ctx.principal.role === 'provider' ? ctx.principal.providerId : undefined),
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/enrolments', operationId: 'requestEnrolment',
+      summary: 'A provider requests an enrolment for a learner; no money moves until the learner consents',
+      tags: ['enrolments'], roles: ['provider'], body: requestEnrolmentBody, idempotent: true,
+      responses: { 201: { description: 'Requested', schema: enrolmentSchema } },
+      handler: async ({ body }, ctx) => {
+        if (ctx.principal.role !== 'provider') throw notFound('course run');
+        return one(ctx.db, await requestEnrolment(deps, ctx.db, ctx.principal.providerId, body, acting(ctx)), 201);
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/enrolments', operationId: 'listEnrolments', summary: 'Enrolments: a provider\'s own, or all for an admin',
+      tags: ['enrolments'], roles: ['provider', 'admin'], query: listEnrolmentsQuery,
+      responses: { 200: { description: 'A page', schema: pageSchema(enrolmentSchema) } },
+      handler: async ({ query }, ctx) =>
+        page(ctx.db, {
+          providerId: ctx.principal.role === 'provider' ? ctx.principal.providerId : undefined,
+          learnerId: query.learnerId, courseRunId: query.courseRunId, status: query.status,
+          before: decodeCursor(query.cursor, cursorSchema), limit: query.limit,
+        }),
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/enrolments/{enrolmentId}', operationId: 'getEnrolment', summary: 'One enrolment',
+      tags: ['enrolments'], roles: ['provider', 'admin'], params: enrolmentIdParams,
+      responses: { 200: { description: 'The enrolment', schema: enrolmentSchema } },
+      handler: async ({ params }, ctx) => {
+        const row = await findEnrolment(ctx.db, params.enrolmentId);
+        if (!row || (ctx.principal.role === 'provider' && row.providerId !== ctx.principal.providerId)) throw notFound('enrolment');
+        return one(ctx.db, row);
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/enrolments/{enrolmentId}/withdraw', operationId: 'withdrawEnrolment',
+      summary: 'A provider withdraws an enrolment before any claim; the reservation goes back to the learner',
+      tags: ['enrolments'], roles: ['provider'], params: enrolmentIdParams, body: withdrawBody, idempotent: true,
+      responses: { 200: { description: 'Withdrawn', schema: enrolmentSchema } },
+      handler: async ({ params, body }, ctx) => {
+        if (ctx.principal.role !== 'provider') throw notFound('enrolment');
+        return one(ctx.db, await providerWithdraws(deps, ctx.db, ctx.principal.providerId, params.enrolmentId, body.reason, acting(ctx)));
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/me/enrolments', operationId: 'selfEnrol', summary: 'Enrol myself on a run; credit is reserved at once',
+      tags: ['me', 'enrolments'], roles: ['citizen'], body: selfEnrolBody, idempotent: true,
+      responses: { 201: { description: 'Enrolled and reserved', schema: enrolmentSchema } },
+      handler: async ({ body }, ctx) => one(ctx.db, await selfEnrol(deps, ctx.db, citizen(ctx), body.courseRunId, acting(ctx)), 201),
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/me/enrolments', operationId: 'listMyEnrolments', summary: 'My enrolments, newest first',
+      tags: ['me', 'enrolments'], roles: ['citizen'], query: myEnrolmentsQuery,
+      responses: { 200: { description: 'A page', schema: pageSchema(enrolmentSchema) } },
+      handler: async ({ query }, ctx) =>
+        page(ctx.db, { learnerId: citizen(ctx), status: query.status, before: decodeCursor(query.cursor, cursorSchema), limit: query.limit }),
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/me/enrolments/{enrolmentId}/consent', operationId: 'consentToEnrolment',
+      summary: 'Approve a provider\'s request: eligibility is checked again and credit reserved',
+      tags: ['me', 'enrolments'], roles: ['citizen'], params: enrolmentIdParams, body: emptyBody, idempotent: true,
+      responses: { 200: { description: 'Reserved', schema: enrolmentSchema } },
+      handler: async ({ params }, ctx) => one(ctx.db, await consentToEnrolment(deps, ctx.db, citizen(ctx), params.enrolmentId, acting(ctx))),
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/me/enrolments/{enrolmentId}/decline', operationId: 'declineEnrolment', summary: 'Decline a provider\'s request',
+      tags: ['me', 'enrolments'], roles: ['citizen'], params: enrolmentIdParams, body: emptyBody, idempotent: true,
+      responses: { 200: { description: 'Declined', schema: enrolmentSchema } },
+      handler: async ({ params }, ctx) => one(ctx.db, await learnerEnds(deps, ctx.db, citizen(ctx), params.enrolmentId, 'decline', acting(ctx))),
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/me/enrolments/{enrolmentId}/cancel', operationId: 'cancelMyEnrolment',
+      summary: 'Cancel my enrolment before any claim; the credit comes back at once',
+      tags: ['me', 'enrolments'], roles: ['citizen'], params: enrolmentIdParams, body: emptyBody, idempotent: true,
+      responses: { 200: { description: 'Cancelled', schema: enrolmentSchema } },
+      handler: async ({ params }, ctx) => one(ctx.db, await learnerEnds(deps, ctx.db, citizen(ctx), params.enrolmentId, 'cancel', acting(ctx))),
+    }),
+  ];
+}

@@ -1,0 +1,255 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.js';
+import { enrolmentReservations, enrolments } from '../../db/schema/index.js';
+import { inTransaction } from '../../db/transaction.js';
+import { AppError, notFound } from '../../http/problem.js';
+import { newId } from '../../lib/ids.js';
+import type { Currency } from '../../lib/money.js';
+import { recordAudit, type AuditEntry } from '../audit/audit.repo.js';
+import type { ServiceDeps } from '../deps.js';
+import type { EligibilityResult } from '../eligibility/eligibility.types.js';
+import { evaluateEligibility } from '../eligibility/evaluate-eligibility.js';
+import { loadEligibilityInput } from '../eligibility/load-eligibility-input.js';
+import { ensureProviderPayable } from '../providers/providers.service.js';
+import {
+  findEnrolment, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsOf, takeSeat, type EnrolmentRow,
+} from './enrolments.repo.js';
+
+export interface Acting {
+  actor: AuditEntry['actor'];
+  requestId?: string | undefined;
+}
+
+const DAY_MS = 86_400_000;
+/** A requested enrolment the learner has not answered lapses after this. */
+export const CONSENT_WINDOW_MS = 14 * DAY_MS;
+
+/** A refusal that names every failed check; insufficient credit alone is a 409. */
+export function refusal(result: EligibilityResult): AppError {
+  const onlyCredit = result.reasons.length > 0 && result.reasons.every((r) => r === 'insufficient_credit');
+  const failed = result.checks.filter((c) => !c.passed);
+  const detail = failed.map((c) => c.detail).join('; ') || 'not eligible';
+  return new AppError(onlyCredit ? 'insufficient_credit' : 'not_eligible', detail, { reasons: result.reasons, checks: failed });
+}
+
+async function decide(deps: ServiceDeps, tx: Tx, learnerId: string, runId: string, ignoreEnrolmentId?: string) {
+  const input = await loadEligibilityInput(tx, { learnerId, runId, at: deps.clock.now(), ignoreEnrolmentId });
+  return { input, result: evaluateEligibility(input) };
+}
+
+/**
+ * Reserves the plan: one pending transfer per grant, linked so they commit
+ * together or not at all, each timing out at the run's end plus its scheme's
+ * claim window; takes a seat; marks the grants as used.
+ */
+async function reserve(deps: ServiceDeps, tx: Tx, enrolment: { id: string; learnerId: string; courseRunId: string; providerId: string }, result: EligibilityResult) {
+  const now = deps.clock.now();
+  if (!(await takeSeat(tx, enrolment.courseRunId))) {
+    throw new AppError('not_eligible', 'the course run is full or was cancelled', { reasons: ['run_full'] });
+  }
+  const legs = result.plan.legs;
+  if (legs.length === 0) return now;
+  const payable = await ensureProviderPayable(tx, deps.ledger, enrolment.providerId, result.plan.currency as Currency);
+  const transfers = legs.map((leg, i) => ({
+    id: newId(),
+    kind: 'pending' as const,
+    debitAccountId: leg.grantId,
+    creditAccountId: payable,
+    amount: leg.amount,
+    timeoutSeconds: Math.max(1, Math.ceil((leg.holdUntil.getTime() - now.getTime()) / 1000)),
+    code: 'reservation',
+    referenceId: enrolment.id,
+    linked: i < legs.length - 1,
+  }));
+  const results = await deps.ledger.createTransfers(tx, transfers);
+  if (results.some((r) => r !== 'ok')) {
+    // The learner row is locked, so only a sweep can have moved this credit meanwhile.
+    throw new AppError('insufficient_credit', 'the credit changed while reserving; check eligibility again', { reasons: ['insufficient_credit'] });
+  }
+  await tx.insert(enrolmentReservations).values(
+    legs.map((leg, i) => ({
+      enrolmentId: enrolment.id, learnerId: enrolment.learnerId, grantId: leg.grantId, schemeId: leg.schemeId,
+      transferId: transfers[i]!.id, amount: leg.amount, holdUntil: leg.holdUntil,
+    })),
+  );
+  await tx.execute(sql`update grants set first_used_at = ${now.toISOString()}::timestamptz
+                        where id = any(${`{${legs.map((l) => l.grantId).join(',')}}`}::uuid[]) and first_used_at is null`);
+  return new Date(Math.max(...legs.map((l) => l.holdUntil.getTime())));
+}
+
+const planFields = (result: EligibilityResult) => ({
+  fee: result.plan.fee,
+  funded: result.plan.funded,
+  coPay: result.plan.coPay,
+  currency: result.plan.currency,
+  ruleVersions: result.ruleVersions,
+});
+
+/** A provider asks to enrol a learner: checked now, no money moves until the learner consents. */
+export async function requestEnrolment(deps: ServiceDeps, db: Db | Tx, providerId: string, input: { learnerId: string; courseRunId: string }, acting: Acting) {
+  return inTransaction(db, async (tx) => {
+    if (!(await lockLearner(tx, input.learnerId))) throw notFound('learner');
+    const { input: facts, result } = await decide(deps, tx, input.learnerId, input.courseRunId);
+    if (facts.run.providerId !== providerId) throw notFound('course run');
+    if (!result.eligible) throw refusal(result);
+    const now = deps.clock.now();
+    const id = newId();
+    const [row] = await tx
+      .insert(enrolments)
+      .values({
+        id, learnerId: input.learnerId, courseRunId: input.courseRunId, providerId, status: 'requested', origin: 'provider_request',
+        requestedAt: now, consentDeadline: new Date(now.getTime() + CONSENT_WINDOW_MS), ...planFields(result),
+      })
+      .returning();
+    await recordAudit(tx, { ...acting, action: 'enrolment.requested', entityType: 'enrolment', entityId: id, at: now, details: { learnerId: input.learnerId, courseRunId: input.courseRunId } });
+    return row!;
+  });
+}
+
+/** The learner consents: eligibility is checked again at this instant and the plan reserved atomically. */
+export async function consentToEnrolment(deps: ServiceDeps, db: Db | Tx, learnerId: string, enrolmentId: string, acting: Acting) {
+  return inTransaction(db, async (tx) => {
+    await lockLearner(tx, learnerId);
+    const enrolment = await findEnrolment(tx, enrolmentId, { forUpdate: true });
+    if (!enrolment || enrolment.learnerId !== learnerId) throw notFound('enrolment');
+    if (enrolment.status !== 'requested') throw new AppError('invalid_state', `the enrolment is ${enrolment.status}, not awaiting consent`);
+    const now = deps.clock.now();
+    if (enrolment.consentDeadline && enrolment.consentDeadline <= now) throw new AppError('invalid_state', 'the request lapsed: it was not answered within 14 days');
+    const { result } = await decide(deps, tx, learnerId, enrolment.courseRunId, enrolment.id);
+    if (!result.eligible) throw refusal(result);
+    const holdUntil = await reserve(deps, tx, enrolment, result);
+    const [row] = await tx
+      .update(enrolments)
+      .set({ status: 'reserved', reservedAt: now, reservationExpiresAt: holdUntil, ...planFields(result) })
+      .where(eq(enrolments.id, enrolment.id))
+      .returning();
+    await recordAudit(tx, { ...acting, action: 'enrolment.consented', entityType: 'enrolment', entityId: enrolment.id, at: now, details: { funded: result.plan.funded.toString() } });
+    return row!;
+  });
+}
+
+/** A learner enrols themselves: reserved at once. */
+export async function selfEnrol(deps: ServiceDeps, db: Db | Tx, learnerId: string, courseRunId: string, acting: Acting) {
+  return inTransaction(db, async (tx) => {
+    if (!(await lockLearner(tx, learnerId))) throw notFound('learner');
+    const { input, result } = await decide(deps, tx, learnerId, courseRunId);
+    if (!result.eligible) throw refusal(result);
+    const now = deps.clock.now();
+    const id = newId();
+    await tx.insert(enrolments).values({
+      id, learnerId, courseRunId, providerId: input.run.providerId, status: 'reserved', origin: 'self', requestedAt: now, reservedAt: now, ...planFields(result),
+    });
+    const holdUntil = await reserve(deps, tx, { id, learnerId, courseRunId, providerId: input.run.providerId }, result);
+    const [row] = await tx.update(enrolments).set({ reservationExpiresAt: holdUntil }).where(eq(enrolments.id, id)).returning();
+    await recordAudit(tx, { ...acting, action: 'enrolment.self_enrolled', entityType: 'enrolment', entityId: id, at: now, details: { courseRunId, funded: result.plan.funded.toString() } });
+    return row!;
+  });
+}
+
+/** Voids every leg still pending; legs already expired or voided are already back with the learner. */
+async function releaseReservation(deps: ServiceDeps, tx: Tx, enrolment: EnrolmentRow): Promise<bigint> {
+  const legs = await reservationsOf(tx, [enrolment.id]);
+  const results = await deps.ledger.createTransfers(
+    tx,
+    legs.map((l) => ({ id: newId(), kind: 'void_pending' as const, pendingId: l.transferId, code: 'reservation_release', referenceId: enrolment.id })),
+  );
+  let released = 0n;
+  results.forEach((r, i) => {
+    if (r === 'ok') released += legs[i]!.amount;
+    else if (r !== 'pending_transfer_already_voided' && r !== 'pending_transfer_expired') {
+      throw new AppError('invalid_state', `the reservation cannot be released: ${r}`);
+    }
+  });
+  if (enrolment.status === 'reserved') await releaseSeat(tx, enrolment.courseRunId);
+  return released;
+}
+
+async function end(
+  deps: ServiceDeps, tx: Tx, enrolment: EnrolmentRow, status: 'declined' | 'withdrawn' | 'expired', reason: string, acting: Acting,
+) {
+  const released = enrolment.status === 'reserved' ? await releaseReservation(deps, tx, enrolment) : 0n;
+  const now = deps.clock.now();
+  const [row] = await tx.update(enrolments).set({ status, endedAt: now, endReason: reason }).where(eq(enrolments.id, enrolment.id)).returning();
+  await recordAudit(tx, { ...acting, action: `enrolment.${status}`, entityType: 'enrolment', entityId: enrolment.id, at: now, details: { reason, released: released.toString() } });
+  return row!;
+}
+
+/** The learner declines a request, or cancels an enrolment not yet claimed: credit back at once. */
+export async function learnerEnds(deps: ServiceDeps, db: Db | Tx, learnerId: string, enrolmentId: string, action: 'decline' | 'cancel', acting: Acting) {
+  return inTransaction(db, async (tx) => {
+    await lockLearner(tx, learnerId);
+    const enrolment = await findEnrolment(tx, enrolmentId, { forUpdate: true });
+    if (!enrolment || enrolment.learnerId !== learnerId) throw notFound('enrolment');
+    if (action === 'decline') {
+      if (enrolment.status !== 'requested') throw new AppError('invalid_state', `only a requested enrolment can be declined; this one is ${enrolment.status}`);
+      return end(deps, tx, enrolment, 'declined', 'declined_by_learner', acting);
+    }
+    if (enrolment.status !== 'requested' && enrolment.status !== 'reserved') {
+      throw new AppError('invalid_state', `the enrolment is ${enrolment.status} and can no longer be cancelled`);
+    }
+    return end(deps, tx, enrolment, 'withdrawn', 'cancelled_by_learner', acting);
+  });
+}
+
+export async function providerWithdraws(deps: ServiceDeps, db: Db | Tx, providerId: string, enrolmentId: string, reason: string, acting: Acting) {
+  return inTransaction(db, async (tx) => {
+    const peek = await findEnrolment(tx, enrolmentId);
+    if (!peek || peek.providerId !== providerId) throw notFound('enrolment');
+    await lockLearner(tx, peek.learnerId);
+    const enrolment = (await findEnrolment(tx, enrolmentId, { forUpdate: true }))!;
+    if (enrolment.status !== 'requested' && enrolment.status !== 'reserved') {
+      throw new AppError('invalid_state', `the enrolment is ${enrolment.status} and can no longer be withdrawn`);
+    }
+    return end(deps, tx, enrolment, 'withdrawn', `withdrawn_by_provider: ${reason}`, acting);
+  });
+}
+
+/** A cancelled run ends every live enrolment on it; learners see why. Runs inside the run's cancellation. */
+export async function endEnrolmentsOfCancelledRun(deps: ServiceDeps, tx: Tx, runId: string, reason: string, acting: Acting) {
+  const live = await liveEnrolmentsOfRun(tx, runId);
+  for (const e of live.sort((a, b) => (a.learnerId < b.learnerId ? -1 : 1))) {
+    await lockLearner(tx, e.learnerId);
+    await end(deps, tx, e, 'withdrawn', `run_cancelled: ${reason}`, acting);
+  }
+  return live.length;
+}
+
+/**
+ * Lapses requests not answered in time and closes reservations whose hold
+ * has timed out (the ledger sweep has already released their money).
+ */
+export async function sweepEnrolments(deps: ServiceDeps): Promise<{ lapsed: number; expired: number }> {
+  return inTransaction(deps.database.db, async (tx) => {
+    const now = deps.clock.now().toISOString();
+    const lapsed = await tx.execute<{ id: string }>(sql`
+      update enrolments set status = 'expired', ended_at = ${now}::timestamptz, end_reason = 'consent_lapsed'
+       where id in (select id from enrolments where status = 'requested' and consent_deadline <= ${now}::timestamptz
+                     limit 1000 for update skip locked)
+      returning id`);
+    const expired = await tx.execute<{ id: string; course_run_id: string }>(sql`
+      update enrolments e set status = 'expired', ended_at = ${now}::timestamptz, end_reason = 'reservation_timed_out'
+       where e.id in (select x.id from enrolments x
+                       where x.status = 'reserved' and x.reservation_expires_at <= ${now}::timestamptz
+                         and not exists (select 1 from ledger_transfers t where t.reference_id = x.id and t.state = 'pending')
+                       limit 1000 for update skip locked)
+      returning e.id, e.course_run_id`);
+    for (const e of expired.rows) await releaseSeat(tx, e.course_run_id);
+    const ended = [
+      ...lapsed.rows.map((r) => ({ id: r.id, action: 'enrolment.consent_lapsed' })),
+      ...expired.rows.map((r) => ({ id: r.id, action: 'enrolment.reservation_expired' })),
+    ];
+    if (ended.length) {
+      await tx.execute(sql`
+        select audit_append(e.id, ${now}::timestamptz, 'enrolment-sweeper', 'system', e.action, 'enrolment', e.id, null, '{}'::jsonb)
+          from jsonb_to_recordset(${JSON.stringify(ended)}::jsonb) as e(id text, action text)`);
+    }
+    return { lapsed: lapsed.rows.length, expired: expired.rows.length };
+  });
+}
+
+export async function enrolmentLegs(db: Db | Tx, ids: string[]) {
+  const legs = await reservationsOf(db, ids);
+  const byEnrolment = new Map<string, typeof legs>();
+  for (const l of legs) byEnrolment.set(l.enrolmentId, [...(byEnrolment.get(l.enrolmentId) ?? []), l]);
+  return byEnrolment;
+}
