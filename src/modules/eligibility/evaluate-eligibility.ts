@@ -105,7 +105,7 @@ export function evaluateEligibility(input: EligibilityInput): EligibilityResult 
 
   // ---- Plan.
   const terms = fundingSchemes.map((s) => schemeTerms(fee, s.rules));
-  const coPayFloor = terms.reduce((m, t) => min(m, t.floor), terms[0]?.floor ?? 0n);
+  const coPayFloor = terms.reduce((m, t) => max(m, t.floor), 0n);
   const sumSchemes = terms.reduce((acc, t) => acc + t.fundable, 0n);
   const fundable = min(fee - coPayFloor, sumSchemes);
 
