@@ -11,4 +11,14 @@ export interface ServiceDeps {
   clock: Clock;
   logger: Logger;
   nationalIds: NationalIdProtector;
+  policy?: Partial<Policy>;
 }
+
+/** Thresholds an operator may tune. */
+export interface Policy {
+  /** More claims than this from one provider in an hour go to review. */
+  claimBurstPerHour: number;
+}
+
+export const defaultPolicy: Policy = { claimBurstPerHour: 100 };
+export const policyOf = (deps: ServiceDeps): Policy => ({ ...defaultPolicy, ...deps.policy });

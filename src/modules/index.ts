@@ -1,6 +1,7 @@
 import type { AnyRoute } from '../http/route.js';
 import { accountRoutes } from './accounts/accounts.routes.js';
 import { auditRoutes } from './audit/audit.routes.js';
+import { claimRoutes } from './claims/claims.routes.js';
 import { courseRoutes } from './courses/courses.routes.js';
 import type { ServiceDeps } from './deps.js';
 import { enrolmentRoutes } from './enrolments/enrolments.routes.js';
@@ -20,6 +21,7 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...providerRoutes(deps),
     ...courseRoutes(deps),
     ...enrolmentRoutes(deps),
+    ...claimRoutes(deps),
     ...ledgerRoutes(deps),
     ...auditRoutes(deps),
   ];

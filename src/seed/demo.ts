@@ -11,6 +11,7 @@ import type { AuditEntry } from '../modules/audit/audit.repo.js';
 import type { ServiceDeps } from '../modules/deps.js';
 import { newCourseRunSchema, newCourseSchema } from '../modules/courses/courses.schemas.js';
 import { coursesService } from '../modules/courses/courses.service.js';
+import { selfEnrol } from '../modules/enrolments/enrolments.service.js';
 import { grantCredit } from '../modules/grants/grants.service.js';
 import { registerLearner } from '../modules/learners/learners.service.js';
 import { newProviderSchema } from '../modules/providers/providers.schemas.js';
@@ -229,7 +230,7 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
 
   const started = Date.now();
   // One transaction: a failed seed leaves nothing behind and runs again next start.
-  const { learnersSeeded, providersSeeded, grantCount, courseCount, runCount } = await inTransaction(db, async (tx) => {
+  const { learnersSeeded, providersSeeded, grantCount, courseCount, runCount, expressEnrolmentId } = await inTransaction(db, async (tx) => {
     const now = deps.clock.now();
     const schemeIds = new Map<string, string>();
     for (const s of schemeSpecs) {
@@ -274,6 +275,7 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
     const courses = coursesService(deps);
     let courseCount = 0;
     let runCount = 0;
+    let expressCourse: { id: string; asProvider: Parameters<typeof courses.addRun>[0]; fee: bigint } | undefined;
     for (const p of providerSpecs) {
       const row = await providers.create(caller, newProviderSchema.parse({
         legalName: p.legalName, registrationNumber: p.registrationNumber, country: p.country, contactEmail: p.contactEmail, bankAccount: p.bankAccount,
@@ -288,6 +290,7 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
       for (const c of p.courses) {
         const course = await courses.createCourse(asProvider, newCourseSchema.parse({ code: c.code, title: c.title, category: c.category, skills: c.skills, hours: c.hours }));
         for (const code of c.schemes) await courses.approve(caller, course.id, schemeIds.get(code)!);
+        if (!expressCourse && c.currency === 'SGD') expressCourse = { id: course.id, asProvider, fee: c.fee };
         for (const startInDays of [21, 56]) {
           const startsAt = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + startInDays, 1, 0, 0));
           const endsAt = new Date(startsAt.getTime() + (Math.ceil(c.hours / 7) - 1) * DAY_MS + 8 * 3_600_000);
@@ -299,7 +302,20 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
         courseCount++;
       }
     }
-    return { learnersSeeded, providersSeeded, grantCount, courseCount, runCount };
+    // An express run that ends three minutes after first start, with the first
+    // learner already enrolled, so the README can walk to a paid claim today.
+    let expressEnrolmentId: string | undefined;
+    const firstLearner = learnersSeeded[0];
+    if (expressCourse && firstLearner) {
+      const run = await courses.addRun(expressCourse.asProvider, expressCourse.id, newCourseRunSchema.parse({
+        startsAt: new Date(now.getTime() + 60_000).toISOString(), endsAt: new Date(now.getTime() + 180_000).toISOString(),
+        fee: expressCourse.fee.toString(), currency: 'SGD', capacity: 30,
+      }));
+      runCount++;
+      const enrolment = await selfEnrol(deps, tx, firstLearner.id, run.id, { actor: { role: 'system', subject: 'demo-seed' } });
+      expressEnrolmentId = enrolment.id;
+    }
+    return { learnersSeeded, providersSeeded, grantCount, courseCount, runCount, expressEnrolmentId };
   });
 
   // Private keys for a later credential-signing CLI; readable by this user only.
@@ -326,6 +342,12 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
     logger.info(
       { providerId: p.id, name: p.legalName, country: p.country, kid: p.kid },
       `demo provider ${p.legalName} (${p.country}): npm run token -- --role provider --provider ${p.id}`,
+    );
+  }
+  if (expressEnrolmentId) {
+    logger.info(
+      { enrolmentId: expressEnrolmentId },
+      `demo enrolment ${expressEnrolmentId} (express run, ends 3 minutes after this start): after it ends, npm run credential -- --enrolment ${expressEnrolmentId}`,
     );
   }
   logger.info({ keys: keysFile }, `demo admin: npm run token -- --role admin`);

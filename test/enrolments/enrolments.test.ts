@@ -137,8 +137,9 @@ describe('ending an enrolment puts back exactly what was reserved', () => {
       expect(e.reservationExpiresAt).toBe(new Date(local.clock.now().getTime() + (5 + 2 + 10) * DAY).toISOString());
       local.clock.advance(18 * DAY);
       const m = await runMaintenance(local.deps);
-      expect(m).toMatchObject({ expired: 1 });
-      await runMaintenance(local.deps);
+      expect(m).toMatchObject({ enrolmentsExpired: 1 });
+      const legs = await local.database.pool.query(`select t.state from ledger_transfers t where t.reference_id = $1 and t.kind = 'pending'`, [e.id]);
+      expect(legs.rows).toEqual([{ state: 'voided' }]);
       const mine = (await asCitizen(local, learner.token).get('/v1/me/enrolments')).body.items[0];
       expect(mine).toMatchObject({ status: 'expired', endReason: 'reservation_timed_out', reserved: '0' });
       const account = (await asCitizen(local, learner.token).get('/v1/me/account')).body;

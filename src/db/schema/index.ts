@@ -2,3 +2,4 @@ export * from './ledger.js';
 export * from './audit.js';
 export * from './entitlements.js';
 export * from './enrolments.js';
+export * from './claims.js';

@@ -71,3 +71,16 @@ export async function listEnrolments(db: Db | Tx, f: EnrolmentFilter): Promise<E
     .orderBy(desc(enrolments.requestedAt), desc(enrolments.id))
     .limit(f.limit);
 }
+
+/**
+ * What a provider needs to issue the completion credential: the course and
+ * the learner's pseudonymous subject id (never the national id).
+ */
+export async function credentialFacts(db: Db | Tx, rows: EnrolmentRow[]) {
+  if (rows.length === 0) return new Map<string, { courseId: string; subjectId: string }>();
+  const r = await db.execute<{ id: string; course_id: string; subject_id: string }>(sql`
+    select e.id, r.course_id, l.subject_id from enrolments e
+      join course_runs r on r.id = e.course_run_id join learners l on l.id = e.learner_id
+     where e.id = any(${`{${rows.map((x) => x.id).join(',')}}`}::uuid[])`);
+  return new Map(r.rows.map((x) => [x.id, { courseId: x.course_id, subjectId: x.subject_id }]));
+}

@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
 import type { ServiceDeps } from '../deps.js';
 import { evaluateEligibility } from '../eligibility/evaluate-eligibility.js';
 import { loadEligibilityInput } from '../eligibility/load-eligibility-input.js';
-import { findEnrolment, listEnrolments, type EnrolmentRow } from './enrolments.repo.js';
+import { credentialFacts, findEnrolment, listEnrolments, type EnrolmentRow } from './enrolments.repo.js';
 import {
   eligibilityQuery, eligibilityQueryForCitizen, eligibilitySchema, emptyBody, enrolmentIdParams, enrolmentSchema, listEnrolmentsQuery,
   myEnrolmentsQuery, requestEnrolmentBody, selfEnrolBody, withdrawBody,
@@ -17,10 +17,13 @@ const cursorSchema = z.object({ at: z.string(), id: z.uuid() });
 
 async function views(db: RouteContext['db'], rows: EnrolmentRow[]) {
   const legs = await enrolmentLegs(db, rows.map((r) => r.id));
+  const facts = await credentialFacts(db, rows);
   return rows.map((e) => {
     const mine = legs.get(e.id) ?? [];
+    const f = facts.get(e.id);
     return {
       id: e.id, learnerId: e.learnerId, courseRunId: e.courseRunId, providerId: e.providerId, status: e.status, origin: e.origin,
+      courseId: f?.courseId ?? null, learnerSubjectId: f?.subjectId ?? null,
       fee: e.fee, funded: e.funded, coPay: e.coPay, currency: e.currency,
       reserved: e.status === 'reserved' ? mine.reduce((s, l) => s + l.amount, 0n) : 0n,
       legs: mine.map((l) => ({ grantId: l.grantId, schemeId: l.schemeId, amount: l.amount, holdUntil: l.holdUntil.toISOString() })),

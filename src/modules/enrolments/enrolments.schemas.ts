@@ -27,6 +27,8 @@ export const enrolmentSchema = z
     providerId: z.uuid(),
     status: z.enum(enrolmentStatuses),
     origin: z.enum(['provider_request', 'self']),
+    courseId: z.uuid().nullable(),
+    learnerSubjectId: z.string().nullable().meta({ description: 'Subject id for the completion credential' }),
     fee: money,
     funded: money,
     coPay: money,

@@ -23,6 +23,13 @@ export interface Acting {
 const DAY_MS = 86_400_000;
 /** A requested enrolment the learner has not answered lapses after this. */
 export const CONSENT_WINDOW_MS = 14 * DAY_MS;
+/**
+ * The ledger hold outlives the claim window by this much, so a claim under
+ * finance review keeps its money. An unclaimed hold is voided by the
+ * enrolment sweep when the claim window closes; the ledger timeout is the
+ * backstop if everything else failed.
+ */
+export const REVIEW_ALLOWANCE_MS = 30 * DAY_MS;
 
 /** A refusal that names every failed check; insufficient credit alone is a 409. */
 export function refusal(result: EligibilityResult): AppError {
@@ -56,7 +63,7 @@ async function reserve(deps: ServiceDeps, tx: Tx, enrolment: { id: string; learn
     debitAccountId: leg.grantId,
     creditAccountId: payable,
     amount: leg.amount,
-    timeoutSeconds: Math.max(1, Math.ceil((leg.holdUntil.getTime() - now.getTime()) / 1000)),
+    timeoutSeconds: Math.max(1, Math.ceil((leg.holdUntil.getTime() + REVIEW_ALLOWANCE_MS - now.getTime()) / 1000)),
     code: 'reservation',
     referenceId: enrolment.id,
     linked: i < legs.length - 1,
@@ -226,24 +233,28 @@ export async function sweepEnrolments(deps: ServiceDeps): Promise<{ lapsed: numb
        where id in (select id from enrolments where status = 'requested' and consent_deadline <= ${now}::timestamptz
                      limit 1000 for update skip locked)
       returning id`);
-    const expired = await tx.execute<{ id: string; course_run_id: string }>(sql`
-      update enrolments e set status = 'expired', ended_at = ${now}::timestamptz, end_reason = 'reservation_timed_out'
-       where e.id in (select x.id from enrolments x
-                       where x.status = 'reserved' and x.reservation_expires_at <= ${now}::timestamptz
-                         and not exists (select 1 from ledger_transfers t where t.reference_id = x.id and t.state = 'pending')
-                       limit 1000 for update skip locked)
-      returning e.id, e.course_run_id`);
-    for (const e of expired.rows) await releaseSeat(tx, e.course_run_id);
+    const due = await tx
+      .select()
+      .from(enrolments)
+      .where(sql`${enrolments.status} = 'reserved' and ${enrolments.reservationExpiresAt} <= ${now}::timestamptz`)
+      .limit(500)
+      .for('update', { skipLocked: true });
+    const expired = [];
+    for (const e of due) {
+      await releaseReservation(deps, tx, e);
+      await tx.update(enrolments).set({ status: 'expired', endedAt: new Date(now), endReason: 'reservation_timed_out' }).where(eq(enrolments.id, e.id));
+      expired.push(e);
+    }
     const ended = [
       ...lapsed.rows.map((r) => ({ id: r.id, action: 'enrolment.consent_lapsed' })),
-      ...expired.rows.map((r) => ({ id: r.id, action: 'enrolment.reservation_expired' })),
+      ...expired.map((r) => ({ id: r.id, action: 'enrolment.reservation_expired' })),
     ];
     if (ended.length) {
       await tx.execute(sql`
         select audit_append(e.id, ${now}::timestamptz, 'enrolment-sweeper', 'system', e.action, 'enrolment', e.id, null, '{}'::jsonb)
           from jsonb_to_recordset(${JSON.stringify(ended)}::jsonb) as e(id text, action text)`);
     }
-    return { lapsed: lapsed.rows.length, expired: expired.rows.length };
+    return { lapsed: lapsed.rows.length, expired: expired.length };
   });
 }
 

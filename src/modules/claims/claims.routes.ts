@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { actorOf } from '../../http/actor.js';
+import { AppError, notFound } from '../../http/problem.js';
+import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
+import { decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
+import type { ServiceDeps } from '../deps.js';
+import { findClaim, listClaims, type ClaimFilter, type ClaimRow } from './claims.repo.js';
+import { claimIdParams, claimSchema, decisionBody, flagBody, listClaimsQuery, revocationBody, revocationSchema, submitClaimBody } from './claims.schemas.js';
+import { decideClaim, flagClaim, revokeCredential, submitClaim } from './claims.service.js';
+
+const cursorSchema = z.object({ at: z.string(), id: z.uuid() });
+
+export const claimView = (c: ClaimRow) => ({
+  id: c.id, enrolmentId: c.enrolmentId, learnerId: c.learnerId, providerId: c.providerId, status: c.status, amountClaimed: c.amountClaimed,
+  currency: c.currency, attendanceBps: c.attendanceBps, credentialId: c.credentialId, failedChecks: c.failedChecks as string[],
+  reviewReasons: c.reviewReasons as string[], onHold: c.onHold, flagReason: c.flagReason, decidedBy: c.decidedBy,
+  decisionReason: c.decisionReason, submittedAt: c.submittedAt.toISOString(), decidedAt: c.decidedAt?.toISOString() ?? null,
+  paidAt: c.paidAt?.toISOString() ?? null,
+});
+
+const acting = (ctx: RouteContext) => ({ actor: actorOf(ctx), requestId: ctx.requestId });
+const providerOf = (ctx: RouteContext) => {
+  if (ctx.principal.role !== 'provider') throw new AppError('forbidden', 'only a provider may do this');
+  return ctx.principal.providerId;
+};
+
+export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
+  const page = async (db: RouteContext['db'], filter: ClaimFilter) => {
+    const rows = await listClaims(db, { ...filter, limit: filter.limit + 1 });
+    const last = rows.length > filter.limit ? rows[filter.limit - 1] : undefined;
+    return {
+      status: 200,
+      body: { items: rows.slice(0, filter.limit).map(claimView), nextCursor: last ? encodeCursor({ at: last.submittedAt.toISOString(), id: last.id }) : null },
+    };
+  };
+  return [
+    defineRoute({
+      method: 'post', path: '/v1/claims', operationId: 'submitClaim',
+      summary: 'Claim payment for an enrolment with its completion credential',
+      description:
+        'Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides).',
+      tags: ['claims'], roles: ['provider'], body: submitClaimBody, idempotent: true,
+      responses: { 201: { description: 'The claim and its outcome', schema: claimSchema } },
+      handler: async ({ body }, ctx) => ({ status: 201, body: claimView(await submitClaim(deps, ctx.db, providerOf(ctx), body, acting(ctx))) }),
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/claims', operationId: 'listClaims', summary: 'Claims: a provider\'s own, or all for finance and admin',
+      tags: ['claims'], roles: ['provider', 'finance', 'admin'], query: listClaimsQuery,
+      responses: { 200: { description: 'A page', schema: pageSchema(claimSchema) } },
+      handler: async ({ query }, ctx) =>
+        page(ctx.db, {
+          providerId: ctx.principal.role === 'provider' ? ctx.principal.providerId : undefined, status: query.status,
+          onHold: query.onHold === undefined ? undefined : query.onHold === 'true', before: decodeCursor(query.cursor, cursorSchema), limit: query.limit,
+        }),
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/claims/{claimId}', operationId: 'getClaim', summary: 'One claim',
+      tags: ['claims'], roles: ['provider', 'finance', 'admin'], params: claimIdParams,
+      responses: { 200: { description: 'The claim', schema: claimSchema } },
+      handler: async ({ params }, ctx) => {
+        const claim = await findClaim(ctx.db, params.claimId);
+        if (!claim || (ctx.principal.role === 'provider' && claim.providerId !== ctx.principal.providerId)) throw notFound('claim');
+        return { status: 200, body: claimView(claim) };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/me/claims', operationId: 'listMyClaims', summary: 'Claims providers made on my enrolments',
+      tags: ['me', 'claims'], roles: ['citizen'], query: listClaimsQuery,
+      responses: { 200: { description: 'A page', schema: pageSchema(claimSchema) } },
+      handler: async ({ query }, ctx) => {
+        if (ctx.principal.role !== 'citizen') throw notFound('claims');
+        return page(ctx.db, { learnerId: ctx.principal.learnerId, status: query.status, before: decodeCursor(query.cursor, cursorSchema), limit: query.limit });
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/claims/{claimId}/decision', operationId: 'decideClaim',
+      summary: 'Approve or reject a claim in review (or release one held by hand); the flagging officer cannot decide',
+      tags: ['claims'], roles: ['finance'], params: claimIdParams, body: decisionBody, idempotent: true,
+      responses: { 200: { description: 'The decided claim', schema: claimSchema } },
+      handler: async ({ params, body }, ctx) => ({ status: 200, body: claimView(await decideClaim(deps, ctx.db, params.claimId, body, acting(ctx))) }),
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/claims/{claimId}/flag', operationId: 'flagClaim',
+      summary: 'Flag a claim for review by another officer; an approved, unpaid claim is held from disbursement',
+      tags: ['claims'], roles: ['finance', 'admin'], params: claimIdParams, body: flagBody,
+      responses: { 200: { description: 'The flagged claim', schema: claimSchema } },
+      handler: async ({ params, body }, ctx) => ({ status: 200, body: claimView(await flagClaim(deps, ctx.db, params.claimId, body.reason, acting(ctx))) }),
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/providers/me/revocations', operationId: 'revokeCredential',
+      summary: 'Revoke a credential I issued; a claim already approved or paid on it is flagged for finance',
+      tags: ['providers', 'claims'], roles: ['provider'], body: revocationBody, idempotent: true,
+      responses: { 201: { description: 'Revoked', schema: revocationSchema } },
+      handler: async ({ body }, ctx) => ({ status: 201, body: await revokeCredential(deps, ctx.db, providerOf(ctx), body, acting(ctx)) }),
+    }),
+  ];
+}

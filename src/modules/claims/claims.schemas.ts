@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { claimStatuses } from '../../db/schema/index.js';
+import { pageQuery } from '../../lib/cursor.js';
+import { amountSchema } from '../../lib/money.js';
+
+const money = z.string().meta({ description: 'minor units' });
+
+export const claimIdParams = z.strictObject({ claimId: z.uuid() });
+
+export const submitClaimBody = z
+  .strictObject({
+    enrolmentId: z.uuid(),
+    amount: amountSchema.meta({ description: 'At most what was reserved; the rest goes back to the learner' }),
+    attendanceBps: z.number().int().min(0).max(10_000).optional().meta({ description: 'Attendance in basis points (7500 = 75%)' }),
+    credential: z
+      .string()
+      .max(65_536)
+      .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/, 'must be a compact JWS (VC-JWT)')
+      .meta({ description: 'OpenBadgeCredential signed as a VC-JWT (EdDSA or ES256) with a key the provider registered' }),
+  })
+  .meta({ id: 'SubmitClaim' });
+
+export const decisionBody = z
+  .strictObject({ decision: z.enum(['approve', 'reject']), reason: z.string().trim().min(3).max(1000) })
+  .meta({ id: 'ClaimDecision' });
+
+export const flagBody = z.strictObject({ reason: z.string().trim().min(3).max(1000) }).meta({ id: 'FlagClaim' });
+
+export const revocationBody = z
+  .strictObject({ credentialId: z.string().min(1).max(512), reason: z.string().trim().min(3).max(1000) })
+  .meta({ id: 'RevokeCredential' });
+
+export const listClaimsQuery = z.strictObject({ ...pageQuery, status: z.enum(claimStatuses).optional(), onHold: z.enum(['true', 'false']).optional() });
+
+export const claimSchema = z
+  .object({
+    id: z.uuid(),
+    enrolmentId: z.uuid(),
+    learnerId: z.uuid(),
+    providerId: z.uuid(),
+    status: z.enum(claimStatuses),
+    amountClaimed: money,
+    currency: z.string(),
+    attendanceBps: z.number().int().nullable(),
+    credentialId: z.string().nullable(),
+    failedChecks: z.array(z.string()).meta({ description: 'Every check that failed, when rejected' }),
+    reviewReasons: z.array(z.string()),
+    onHold: z.boolean(),
+    flagReason: z.string().nullable(),
+    decidedBy: z.string().nullable(),
+    decisionReason: z.string().nullable(),
+    submittedAt: z.string(),
+    decidedAt: z.string().nullable(),
+    paidAt: z.string().nullable(),
+  })
+  .meta({ id: 'Claim' });
+
+export const revocationSchema = z
+  .object({ credentialId: z.string(), revokedAt: z.string(), claimsFlagged: z.array(z.uuid()) })
+  .meta({ id: 'CredentialRevocation' });

@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.js';
+import { claims, credentialRevocations, enrolments } from '../../db/schema/index.js';
+import { inTransaction } from '../../db/transaction.js';
+import { AppError, notFound } from '../../http/problem.js';
+import { newId } from '../../lib/ids.js';
+import { recordAudit } from '../audit/audit.repo.js';
+import { policyOf, type ServiceDeps } from '../deps.js';
+import { verifyCredential, type CredentialFailure } from '../credentials/verify-credential.js';
+import { findEnrolment, reservationsOf } from '../enrolments/enrolments.repo.js';
+import type { Acting } from '../enrolments/enrolments.service.js';
+import { activeProviderKeys } from '../providers/providers.repo.js';
+import {
+  claimContext, claimsInLastHour, credentialUse, findClaim, isRevoked, legsInPlanOrder, lockCredential, overlappingCompletion, type ClaimRow,
+} from './claims.repo.js';
+
+export type ClaimFailure =
+  | CredentialFailure
+  | 'credential_revoked'
+  | 'credential_already_used'
+  | 'attendance_missing'
+  | 'attendance_below_minimum'
+  | 'claim_window_closed';
+
+export type ReviewReason = 'completed_before_run_end' | 'provider_claim_burst' | 'overlapping_completions' | 'flagged_by_officer' | 'credential_revoked_after_approval';
+
+/**
+ * Posts the enrolment's reservation for the claimed amount, drawing the legs
+ * first-expiry-first; what is not claimed goes back to the learner. One
+ * linked chain: all legs or none.
+ */
+async function payFromReservation(deps: ServiceDeps, tx: Tx, enrolmentId: string, amount: bigint) {
+  const legs = await legsInPlanOrder(tx, enrolmentId);
+  let remaining = amount;
+  const transfers = legs.map((leg, i) => {
+    const take = remaining < leg.amount ? remaining : leg.amount;
+    remaining -= take;
+    return { id: newId(), kind: 'post_pending' as const, pendingId: leg.transferId, amount: take, code: 'claim_payment', referenceId: enrolmentId, linked: i < legs.length - 1 };
+  });
+  if (remaining > 0n) throw new AppError('validation_failed', 'the request is not valid', { errors: [{ path: 'body.amount', message: 'exceeds what was reserved' }] });
+  const results = await deps.ledger.createTransfers(tx, transfers);
+  const failed = results.find((r) => r !== 'ok');
+  if (failed) throw new AppError('invalid_state', `the reservation can no longer be paid: ${failed}`, { reasons: results });
+}
+
+export async function submitClaim(
+  deps: ServiceDeps,
+  db: Db | Tx,
+  providerId: string,
+  input: { enrolmentId: string; amount: bigint; attendanceBps?: number | undefined; credential: string },
+  acting: Acting,
+): Promise<ClaimRow> {
+  return inTransaction(db, async (tx) => {
+    const now = deps.clock.now();
+    // The enrolment row lock serialises claims on one enrolment: one credential, one payment.
+    const enrolment = await findEnrolment(tx, input.enrolmentId, { forUpdate: true });
+    if (!enrolment || enrolment.providerId !== providerId) throw notFound('enrolment');
+    if (enrolment.status !== 'reserved') throw new AppError('invalid_state', `the enrolment is ${enrolment.status}: there is no reservation to claim`);
+    const ctx = await claimContext(tx, enrolment.id);
+    if (ctx.providerStatus !== 'active') throw new AppError('rule_violation', 'a suspended provider cannot submit claims', { reasons: ['provider_suspended'] });
+    const reserved = (await reservationsOf(tx, [enrolment.id])).reduce((s, l) => s + l.amount, 0n);
+    if (input.amount > reserved) {
+      throw new AppError('validation_failed', 'the request is not valid', { errors: [{ path: 'body.amount', message: `must not exceed the ${reserved} reserved` }] });
+    }
+
+    const verified = await verifyCredential(input.credential, {
+      providerId, keys: await activeProviderKeys(tx, providerId), learnerSubjectId: ctx.learnerSubjectId, courseId: ctx.courseId, runStartsAt: ctx.runStartsAt, now,
+    });
+    const failures: ClaimFailure[] = [...verified.failures];
+    if (verified.id) {
+      await lockCredential(tx, providerId, verified.id);
+      if (await isRevoked(tx, providerId, verified.id)) failures.push('credential_revoked');
+      const uses = await credentialUse(tx, providerId, verified.id);
+      // Used means backing a claim that was not rejected (approved, in review or paid), on any enrolment: a credential
+      // first sent on the wrong enrolment and rejected there has paid nothing and may still back the right one.
+      if (uses.some((u) => u.status !== 'rejected')) failures.push('credential_already_used');
+    }
+    if (ctx.minAttendanceBps !== null) {
+      if (input.attendanceBps === undefined) failures.push('attendance_missing');
+      else if (input.attendanceBps < ctx.minAttendanceBps) failures.push('attendance_below_minimum');
+    }
+    if (enrolment.reservationExpiresAt && now >= enrolment.reservationExpiresAt) failures.push('claim_window_closed');
+
+    const review: ReviewReason[] = [];
+    if (failures.length === 0 && verified.issuedAt) {
+      if (verified.issuedAt < ctx.runEndsAt) review.push('completed_before_run_end');
+      if ((await claimsInLastHour(tx, providerId, now)) >= policyOf(deps).claimBurstPerHour) review.push('provider_claim_burst');
+      if (await overlappingCompletion(tx, enrolment.learnerId, enrolment.id, verified.issuedAt, { startsAt: ctx.runStartsAt, endsAt: ctx.runEndsAt })) {
+        review.push('overlapping_completions');
+      }
+    }
+    const status = failures.length > 0 ? 'rejected' : review.length > 0 ? 'in_review' : 'approved';
+    const id = newId();
+    const [claim] = await tx
+      .insert(claims)
+      .values({
+        id, enrolmentId: enrolment.id, learnerId: enrolment.learnerId, providerId, currency: enrolment.currency, amountClaimed: input.amount,
+        attendanceBps: input.attendanceBps ?? null, status, credentialId: verified.id,
+        credentialSha256: createHash('sha256').update(input.credential).digest('hex'), credentialIssuedAt: verified.issuedAt,
+        failedChecks: failures, reviewReasons: review, submittedAt: now, decidedAt: status === 'in_review' ? null : now,
+        decidedBy: status === 'in_review' ? null : 'system:automatic-checks',
+      })
+      .returning();
+    if (status === 'approved') {
+      await payFromReservation(deps, tx, enrolment.id, input.amount);
+      await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, enrolment.id));
+    } else if (status === 'in_review') {
+      await tx.update(enrolments).set({ status: 'claimed' }).where(eq(enrolments.id, enrolment.id));
+    }
+    await recordAudit(tx, {
+      ...acting, action: `claim.${status}`, entityType: 'claim', entityId: id, at: now,
+      details: { enrolmentId: enrolment.id, amount: input.amount.toString(), failures, review },
+    });
+    return claim!;
+  });
+}
+
+/** Finance decides a claim in review, or one held by hand. Four eyes: the officer who flagged cannot decide. */
+export async function decideClaim(
+  deps: ServiceDeps, db: Db | Tx, claimId: string, decision: { decision: 'approve' | 'reject'; reason: string }, acting: Acting,
+): Promise<ClaimRow> {
+  return inTransaction(db, async (tx) => {
+    const claim = await findClaim(tx, claimId, { forUpdate: true });
+    if (!claim) throw notFound('claim');
+    if (claim.flaggedBy && claim.flaggedBy === acting.actor.subject) {
+      throw new AppError('forbidden', 'the officer who flagged this claim cannot also decide it');
+    }
+    const now = deps.clock.now();
+    const decided = { decidedBy: acting.actor.subject, decisionReason: decision.reason, decidedAt: now };
+    let row: ClaimRow | undefined;
+    if (claim.status === 'in_review') {
+      if (decision.decision === 'approve') {
+        // Checked again at payment time: the provider may have revoked the credential while the claim waited for review.
+        if (claim.credentialId && (await isRevoked(tx, claim.providerId, claim.credentialId))) {
+          throw new AppError('invalid_state', 'the provider revoked this credential while the claim was in review: it can only be rejected', {
+            reasons: ['credential_revoked'],
+          });
+        }
+        await payFromReservation(deps, tx, claim.enrolmentId, claim.amountClaimed);
+        await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, claim.enrolmentId));
+        [row] = await tx.update(claims).set({ status: 'approved', onHold: false, ...decided }).where(eq(claims.id, claim.id)).returning();
+      } else {
+        // The reservation stays: the provider may correct and resubmit until the window closes.
+        await tx.update(enrolments).set({ status: 'reserved' }).where(eq(enrolments.id, claim.enrolmentId));
+        [row] = await tx.update(claims).set({ status: 'rejected', ...decided }).where(eq(claims.id, claim.id)).returning();
+      }
+    } else if (claim.status === 'approved' && claim.onHold) {
+      if (decision.decision === 'reject') {
+        throw new AppError('invalid_state', 'an approved claim has already been posted to the provider; reversing it is a clawback, not a rejection');
+      }
+      [row] = await tx.update(claims).set({ onHold: false, ...decided }).where(eq(claims.id, claim.id)).returning();
+    } else {
+      throw new AppError('invalid_state', `a ${claim.status} claim${claim.onHold ? '' : ' that is not on hold'} cannot be decided`);
+    }
+    await recordAudit(tx, { ...acting, action: `claim.decision_${decision.decision}`, entityType: 'claim', entityId: claim.id, at: now, details: { reason: decision.reason } });
+    return row!;
+  });
+}
+
+/** An officer flags a claim: an approved, unpaid one is held from disbursement until another officer decides. */
+export async function flagClaim(deps: ServiceDeps, db: Db | Tx, claimId: string, reason: string, acting: Acting): Promise<ClaimRow> {
+  return inTransaction(db, async (tx) => {
+    const claim = await findClaim(tx, claimId, { forUpdate: true });
+    if (!claim) throw notFound('claim');
+    if (claim.status !== 'approved' && claim.status !== 'in_review') throw new AppError('invalid_state', `a ${claim.status} claim cannot be flagged`);
+    const reasons = [...new Set([...(claim.reviewReasons as string[]), 'flagged_by_officer'])];
+    const [row] = await tx
+      .update(claims)
+      .set({ onHold: claim.status === 'approved' ? true : claim.onHold, flaggedBy: acting.actor.subject, flagReason: reason, reviewReasons: reasons })
+      .where(eq(claims.id, claim.id))
+      .returning();
+    await recordAudit(tx, { ...acting, action: 'claim.flagged', entityType: 'claim', entityId: claim.id, at: deps.clock.now(), details: { reason } });
+    return row!;
+  });
+}
+
+/** A provider revokes a credential it issued. A claim already approved or paid on it is flagged for finance. */
+export async function revokeCredential(deps: ServiceDeps, db: Db | Tx, providerId: string, input: { credentialId: string; reason: string }, acting: Acting) {
+  return inTransaction(db, async (tx) => {
+    const now = deps.clock.now();
+    await lockCredential(tx, providerId, input.credentialId);
+    await tx.insert(credentialRevocations).values({ providerId, credentialId: input.credentialId, reason: input.reason, revokedAt: now }).onConflictDoNothing();
+    const affected = await tx
+      .update(claims)
+      .set({ onHold: true, flaggedBy: 'system:revocation', flagReason: `credential revoked by the provider: ${input.reason}` })
+      .where(sqlCredentialLive(providerId, input.credentialId))
+      .returning({ id: claims.id });
+    await recordAudit(tx, {
+      ...acting, action: 'credential.revoked', entityType: 'provider', entityId: providerId, at: now,
+      details: { credentialId: input.credentialId, reason: input.reason, claimsFlagged: affected.map((a) => a.id) },
+    });
+    return { credentialId: input.credentialId, revokedAt: now.toISOString(), claimsFlagged: affected.map((a) => a.id) };
+  });
+}
+
+const sqlCredentialLive = (providerId: string, credentialId: string) =>
+  and(eq(claims.providerId, providerId), eq(claims.credentialId, credentialId), inArray(claims.status, ['approved', 'paid', 'in_review']));
