@@ -9,6 +9,7 @@ import type { Clock } from './lib/clock.js';
 import { serializeRequest, type Logger } from './lib/logger.js';
 import type { Metrics } from './lib/metrics.js';
 import type { NationalIdProtector } from './lib/national-id.js';
+import type { Policy } from './modules/deps.js';
 import type { Authenticator } from './http/auth.js';
 import { errorHandler, sendProblem } from './http/error-handler.js';
 import { mountRoutes } from './http/mount.js';
@@ -25,6 +26,7 @@ export interface AppDeps {
   metrics: Metrics;
   authenticator: Authenticator;
   nationalIds: NationalIdProtector;
+  policy?: Partial<Policy>;
   bodyLimit?: string;
 }
 
@@ -59,7 +61,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(express.json({ limit: deps.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'], strict: true }));
 
-  const routes = allRoutes({ ledger: deps.ledger, clock: deps.clock, logger: deps.logger, database: deps.database, nationalIds: deps.nationalIds });
+  const routes = allRoutes({ ledger: deps.ledger, clock: deps.clock, logger: deps.logger, database: deps.database, nationalIds: deps.nationalIds, ...(deps.policy ? { policy: deps.policy } : {}) });
   const document = buildOpenApiDocument(routes);
   systemRoutes(app, { database: deps.database, metrics: deps.metrics });
   app.get('/openapi.json', (_req, res) => res.json(document));

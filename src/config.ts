@@ -34,6 +34,8 @@ const configSchema = z.object({
   NATIONAL_ID_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('256kb'),
   SWEEP_INTERVAL_MS: wholeNumber(0).default(5000),
+  /** More claims than this from one provider within an hour go to finance review. */
+  CLAIM_BURST_PER_HOUR: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(1_000_000)).default(100),
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
 });
 

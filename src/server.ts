@@ -24,7 +24,7 @@ async function main() {
   try {
     const seed = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && !config.DATABASE_URL);
     if (seed) await seedDemoData({ ...runtime, logger, dataDir: config.dataDir });
-    app = createApp({ ...runtime, logger, bodyLimit: config.BODY_LIMIT });
+    app = createApp({ ...runtime, logger, bodyLimit: config.BODY_LIMIT, policy: { claimBurstPerHour: config.CLAIM_BURST_PER_HOUR } });
   } catch (err) {
     await runtime.close();
     throw err;

@@ -36,7 +36,10 @@ async function payFromReservation(deps: ServiceDeps, tx: Tx, enrolmentId: string
   const transfers = legs.map((leg, i) => {
     const take = remaining < leg.amount ? remaining : leg.amount;
     remaining -= take;
-    return { id: newId(), kind: 'post_pending' as const, pendingId: leg.transferId, amount: take, code: 'claim_payment', referenceId: enrolmentId, linked: i < legs.length - 1 };
+    const linked = i < legs.length - 1;
+    // A leg the claim does not reach is released whole: a void, not a payment of nothing.
+    if (take === 0n) return { id: newId(), kind: 'void_pending' as const, pendingId: leg.transferId, code: 'reservation_release', referenceId: enrolmentId, linked };
+    return { id: newId(), kind: 'post_pending' as const, pendingId: leg.transferId, amount: take, code: 'claim_payment', referenceId: enrolmentId, linked };
   });
   if (remaining > 0n) throw new AppError('validation_failed', 'the request is not valid', { errors: [{ path: 'body.amount', message: 'exceeds what was reserved' }] });
   const results = await deps.ledger.createTransfers(tx, transfers);
@@ -167,7 +170,8 @@ export async function flagClaim(deps: ServiceDeps, db: Db | Tx, claimId: string,
     const reasons = [...new Set([...(claim.reviewReasons as string[]), 'flagged_by_officer'])];
     const [row] = await tx
       .update(claims)
-      .set({ onHold: claim.status === 'approved' ? true : claim.onHold, flaggedBy: acting.actor.subject, flagReason: reason, reviewReasons: reasons })
+      // The first officer to flag stays on record: re-flagging must not let them decide it.
+      .set({ onHold: claim.status === 'approved' ? true : claim.onHold, flaggedBy: claim.flaggedBy ?? acting.actor.subject, flagReason: reason, reviewReasons: reasons })
       .where(eq(claims.id, claim.id))
       .returning();
     await recordAudit(tx, { ...acting, action: 'claim.flagged', entityType: 'claim', entityId: claim.id, at: deps.clock.now(), details: { reason } });
