@@ -2,6 +2,7 @@ import { purgeExpiredKeys } from './http/idempotency.js';
 import type { ServiceDeps } from './modules/deps.js';
 import { sweepEnrolments } from './modules/enrolments/enrolments.service.js';
 import { sweepGrants, workPendingGrantRuns } from './modules/grants/grants.service.js';
+import { flagUnseenPayments } from './modules/reconciliation/reconciliation.service.js';
 
 /**
  * Background work that keeps the books current: expire timed-out
@@ -15,7 +16,8 @@ export async function runMaintenance(deps: ServiceDeps) {
   const enrolmentsEnded = await sweepEnrolments(deps);
   const grants = await sweepGrants(deps);
   const grantRuns = await workPendingGrantRuns(deps);
+  const unseenPayments = await flagUnseenPayments(deps);
   const folded = await deps.ledger.foldDeltas(db);
   const keysPurged = await purgeExpiredKeys(db, deps.clock);
-  return { expired, enrolmentsLapsed: enrolmentsEnded.lapsed, enrolmentsExpired: enrolmentsEnded.expired, grantsClosed: grants.closed, creditReturned: grants.returned, grantRuns, folded, keysPurged };
+  return { expired, enrolmentsLapsed: enrolmentsEnded.lapsed, enrolmentsExpired: enrolmentsEnded.expired, grantsClosed: grants.closed, creditReturned: grants.returned, grantRuns, unseenPayments, folded, keysPurged };
 }

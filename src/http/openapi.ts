@@ -55,7 +55,7 @@ export function buildOpenApiDocument(routes: AnyRoute[]) {
         ...(route.query ? { query: route.query as z.ZodObject } : {}),
         ...(headers ? { headers } : {}),
         ...(route.body
-          ? { body: { required: true, content: { [route.bodyContentType ?? 'application/json']: { schema: route.body } } } }
+          ? { body: { required: true, content: Object.fromEntries((route.bodyContentType ?? 'application/json').split(',').map((t) => [t.trim(), { schema: route.body! }])) } }
           : {}),
       },
       responses,

@@ -53,3 +53,24 @@ export function formatMoney(amount: bigint, currency: Currency): string {
 
 export const minBig = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 export const maxBig = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
+/** "300.00" for bank files: the decimal form of minor units, never via a float. */
+export function toDecimalString(amount: bigint, currency: Currency): string {
+  const exp = currencies[currency];
+  const negative = amount < 0n;
+  const digits = (negative ? -amount : amount).toString().padStart(exp + 1, '0');
+  const whole = digits.slice(0, digits.length - exp);
+  return `${negative ? '-' : ''}${whole}${exp > 0 ? `.${digits.slice(digits.length - exp)}` : ''}`;
+}
+
+/** Parses "300", "300.5" or "300.50" into minor units; undefined when it is not a plain decimal of at most the currency's places. */
+export function parseDecimalAmount(text: string, currency: Currency): bigint | undefined {
+  const exp = currencies[currency];
+  const m = /^(\d{1,18})(?:\.(\d+))?$/.exec(text.trim());
+  if (!m) return undefined;
+  const fraction = m[2] ?? '';
+  if (fraction.length > exp) return undefined;
+  return BigInt(m[1]!) * 10n ** BigInt(exp) + BigInt(fraction.padEnd(exp, '0') || '0');
+}
+
+export const isCurrency = (c: string): c is Currency => Object.hasOwn(currencies, c);

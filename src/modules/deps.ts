@@ -18,7 +18,15 @@ export interface ServiceDeps {
 export interface Policy {
   /** More claims than this from one provider in an hour go to review. */
   claimBurstPerHour: number;
+  /** A payment line the bank has not reported this many days after its batch is an exception. */
+  unseenPaymentDays: number;
+  /** The account disbursements are paid from, as written into payment files. */
+  treasuryDebtor: { name: string; iban?: string; bic?: string; accountNumber?: string; bankCode?: string };
 }
 
-export const defaultPolicy: Policy = { claimBurstPerHour: 100 };
+export const defaultPolicy: Policy = {
+  claimBurstPerHour: 100,
+  unseenPaymentDays: 5,
+  treasuryDebtor: { name: 'Learning Credits Treasury', accountNumber: 'TREASURY-DISBURSEMENT' },
+};
 export const policyOf = (deps: ServiceDeps): Policy => ({ ...defaultPolicy, ...deps.policy });

@@ -4,6 +4,9 @@ import { auditRoutes } from './audit/audit.routes.js';
 import { claimRoutes } from './claims/claims.routes.js';
 import { courseRoutes } from './courses/courses.routes.js';
 import type { ServiceDeps } from './deps.js';
+import { disbursementRoutes } from './disbursements/disbursements.routes.js';
+import { reconciliationRoutes } from './reconciliation/reconciliation.routes.js';
+import { reportRoutes } from './reports/reports.routes.js';
 import { enrolmentRoutes } from './enrolments/enrolments.routes.js';
 import { grantRoutes } from './grants/grants.routes.js';
 import { learnerRoutes } from './learners/learners.routes.js';
@@ -22,6 +25,9 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...courseRoutes(deps),
     ...enrolmentRoutes(deps),
     ...claimRoutes(deps),
+    ...disbursementRoutes(deps),
+    ...reconciliationRoutes(deps),
+    ...reportRoutes(deps),
     ...ledgerRoutes(deps),
     ...auditRoutes(deps),
   ];

@@ -1,11 +1,13 @@
 /**
  * Benchmarks: `npm run bench -- <name> [flags]`.
  *   grant-run [--learners N] [--batch-size N]   one grant run over N learners (default 1,000,000)
+ *   reconcile [--lines N]                       a bank statement of N lines against N payment lines (default 100,000)
  * Runs against BENCH_DATABASE_URL's server (default postgres://postgres@127.0.0.1:5432/test)
  * in a fresh database that is dropped at the end.
  */
 const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
   'grant-run': () => import('./grant-run.js'),
+  reconcile: () => import('./reconcile.js'),
 };
 
 async function main() {

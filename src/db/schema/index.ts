@@ -3,3 +3,4 @@ export * from './audit.js';
 export * from './entitlements.js';
 export * from './enrolments.js';
 export * from './claims.js';
+export * from './finance.js';

@@ -1,0 +1,111 @@
+import { sql } from 'drizzle-orm';
+import { bigint, char, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true });
+const amount = (name: string) => bigint(name, { mode: 'bigint' });
+
+/** Approved, unpaid claims up to a cut-off, one payment line per provider. */
+export const disbursementBatches = pgTable('disbursement_batches', {
+  id: uuid('id').primaryKey(),
+  /** Claims that drew on this scheme; null means every scheme of the currency. */
+  schemeId: uuid('scheme_id'),
+  currency: char('currency', { length: 3 }).notNull(),
+  cutOff: ts('cut_off').notNull(),
+  messageId: text('message_id').notNull().unique(),
+  status: text('status', { enum: ['submitted', 'settled', 'partially_settled'] }).notNull(),
+  lineCount: integer('line_count').notNull(),
+  controlSum: amount('control_sum').notNull(),
+  requestedExecutionDate: date('requested_execution_date', { mode: 'string' }).notNull(),
+  createdAt: ts('created_at').notNull(),
+  createdBy: text('created_by').notNull(),
+});
+
+export const paymentLines = pgTable(
+  'payment_lines',
+  {
+    id: uuid('id').primaryKey(),
+    batchId: uuid('batch_id').notNull().references(() => disbursementBatches.id),
+    providerId: uuid('provider_id').notNull(),
+    /** Unique end-to-end reference the bank echoes back on the statement. */
+    endToEndId: text('end_to_end_id').notNull().unique(),
+    amount: amount('amount').notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    creditorName: text('creditor_name').notNull(),
+    /** The provider's bank account as it was when the batch was made. */
+    creditorAccount: jsonb('creditor_account').notNull(),
+    transferId: uuid('transfer_id').notNull().unique(),
+    status: text('status', { enum: ['pending', 'settled', 'returned'] }).notNull(),
+    settledAt: ts('settled_at'),
+    returnedAt: ts('returned_at'),
+  },
+  (t) => [index('payment_lines_batch_idx').on(t.batchId), index('payment_lines_pending_idx').on(t.status).where(sql`${t.status} = 'pending'`)],
+);
+
+/** Which claims a line pays. A claim is in at most one live line. */
+export const paymentLineClaims = pgTable(
+  'payment_line_claims',
+  {
+    lineId: uuid('line_id').notNull().references(() => paymentLines.id),
+    claimId: uuid('claim_id').notNull(),
+    amount: amount('amount').notNull(),
+    live: integer('live').notNull().default(1),
+  },
+  (t) => [primaryKey({ columns: [t.lineId, t.claimId] }), uniqueIndex('payment_line_claims_live_uq').on(t.claimId).where(sql`${t.live} = 1`)],
+);
+
+export const bankStatements = pgTable('bank_statements', {
+  id: uuid('id').primaryKey(),
+  format: text('format', { enum: ['csv', 'camt.053'] }).notNull(),
+  /** Importing the same file twice changes nothing. */
+  sha256: text('sha256').notNull().unique(),
+  statementRef: text('statement_ref'),
+  lineCount: integer('line_count').notNull(),
+  matched: integer('matched').notNull(),
+  exceptions: integer('exceptions').notNull(),
+  importedAt: ts('imported_at').notNull(),
+  importedBy: text('imported_by').notNull(),
+});
+
+export const statementLines = pgTable(
+  'statement_lines',
+  {
+    id: uuid('id').primaryKey(),
+    statementId: uuid('statement_id').notNull().references(() => bankStatements.id),
+    lineNo: integer('line_no').notNull(),
+    endToEndId: text('end_to_end_id'),
+    amount: amount('amount').notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    direction: text('direction', { enum: ['debit', 'credit'] }).notNull(),
+    /** A credit line that returns an earlier payment. */
+    isReturn: integer('is_return').notNull().default(0),
+    bookingDate: date('booking_date', { mode: 'string' }).notNull(),
+    outcome: text('outcome', { enum: ['settled', 'returned', 'exception'] }).notNull(),
+    paymentLineId: uuid('payment_line_id'),
+  },
+  (t) => [index('statement_lines_ref_idx').on(t.endToEndId), uniqueIndex('statement_lines_no_uq').on(t.statementId, t.lineNo)],
+);
+
+export const exceptionKinds = ['amount_differs', 'unknown_reference', 'duplicate', 'returned_payment', 'not_seen'] as const;
+
+export const reconciliationExceptions = pgTable(
+  'reconciliation_exceptions',
+  {
+    id: uuid('id').primaryKey(),
+    kind: text('kind', { enum: exceptionKinds }).notNull(),
+    statementLineId: uuid('statement_line_id'),
+    paymentLineId: uuid('payment_line_id'),
+    detail: text('detail').notNull(),
+    expected: amount('expected'),
+    actual: amount('actual'),
+    currency: char('currency', { length: 3 }).notNull(),
+    status: text('status', { enum: ['open', 'resolved'] }).notNull().default('open'),
+    raisedAt: ts('raised_at').notNull(),
+    resolvedBy: text('resolved_by'),
+    resolution: text('resolution'),
+    resolvedAt: ts('resolved_at'),
+  },
+  (t) => [
+    index('reconciliation_exceptions_open_idx').on(t.status, t.raisedAt),
+    uniqueIndex('reconciliation_exceptions_not_seen_uq').on(t.paymentLineId).where(sql`${t.kind} = 'not_seen'`),
+  ],
+);
