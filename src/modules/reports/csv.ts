@@ -1,0 +1,58 @@
+import type { Response } from 'express';
+
+const plainNumber = /^-?\d+$/;
+
+/**
+ * One CSV field per RFC 4180, safe to open in a spreadsheet: text starting
+ * with = + - @ (or tab/CR, which some apps strip first) gets a leading single
+ * quote so it is never run as a formula. Whole numbers (amounts, possibly
+ * negative) are left as they are: they cannot be formulas.
+ */
+export function csvField(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  let s = String(value);
+  if (!plainNumber.test(s) && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  if (/[",\r\n]/.test(s)) s = `"${s.replace(/"/g, '""')}"`;
+  return s;
+}
+
+export const csvLine = (fields: readonly (string | number | boolean | null | undefined)[]): string => `${fields.map(csvField).join(',')}\r\n`;
+
+/**
+ * Streams a CSV: headers and the header row go out at once, then each batch
+ * as the producer yields it, waiting for the socket to drain. A failure after
+ * the first byte can no longer become a problem response: the connection is
+ * cut so the client sees a truncated download, never a short file that looks
+ * complete.
+ */
+export async function streamCsv(
+  res: Response, filename: string, header: readonly string[], batches: AsyncIterable<readonly (readonly (string | number | boolean | null | undefined)[])[]>,
+): Promise<void> {
+  let started = false;
+  try {
+    for await (const rows of batches) {
+      if (!started) {
+        res.status(200);
+        res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+        res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
+        res.setHeader('Cache-Control', 'no-store');
+        res.write(csvLine(header));
+        started = true;
+      }
+      if (rows.length === 0) continue;
+      const ok = res.write(rows.map(csvLine).join(''));
+      if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve));
+    }
+    if (!started) {
+      res.status(200);
+      res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+      res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
+      res.setHeader('Cache-Control', 'no-store');
+      res.write(csvLine(header));
+    }
+    res.end();
+  } catch (err) {
+    if (!started) throw err;
+    res.destroy(err instanceof Error ? err : new Error(String(err)));
+  }
+}

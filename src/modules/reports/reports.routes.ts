@@ -1,0 +1,137 @@
+import { AppError, notFound } from '../../http/problem.js';
+import { defineRoute, STREAMED, type AnyRoute, type RouteContext } from '../../http/route.js';
+import type { ServiceDeps } from '../deps.js';
+import { streamCsv } from './csv.js';
+import { providerExists } from './reports.repo.js';
+import {
+  asOfFormatQuery, exceptionListSchema, exceptionsQuery, providerStatementParams, providerStatementSchema, schemeReportSchema, trialBalanceSchema,
+} from './reports.schemas.js';
+import { collect, exceptionList, providerStatement, schemeReport, trialBalanceReport, type SchemeFigures } from './reports.service.js';
+
+const roles = ['finance', 'admin'] as const;
+const tags = ['reports'];
+const csvNote = ' With format=csv the body is text/csv (RFC 4180, header row, streamed) instead of JSON.';
+
+/** The instant reported on, as an ISO string with milliseconds. Never in the future: those figures could still change. */
+function asOfOf(deps: ServiceDeps, asOf: string | undefined): string {
+  const now = deps.clock.now();
+  if (asOf === undefined) return now.toISOString();
+  const at = new Date(asOf);
+  if (at.getTime() > now.getTime()) {
+    throw new AppError('validation_failed', 'the request is not valid', { errors: [{ path: 'query.asOf', message: 'must not be in the future' }] });
+  }
+  return at.toISOString();
+}
+
+const stamp = (asOf: string) => asOf.replace(/[:.]/g, '-');
+
+const schemeColumns = [
+  'scheme_id', 'code', 'name', 'currency', 'allocated', 'granted', 'expired', 'revoked', 'returned', 'available',
+  'reserved', 'spent', 'spent_disbursed', 'spent_awaiting_disbursement', 'credit_with_learners', 'ties_out', 'as_of',
+] as const;
+const schemeCsvRow = (f: SchemeFigures, asOf: string) => [
+  f.schemeId, f.code, f.name, f.currency, f.allocated, f.granted, f.expired, f.revoked, f.returned, f.available,
+  f.reserved, f.spent, f.spentDisbursed, f.spentAwaitingDisbursement, f.creditWithLearners, f.tiesOut, asOf,
+];
+
+async function* once<T>(rows: T[]): AsyncGenerator<T[]> {
+  yield rows;
+}
+async function* mapBatches<T, U>(batches: AsyncIterable<T[]>, f: (t: T) => U): AsyncGenerator<U[]> {
+  for await (const b of batches) yield b.map(f);
+}
+
+export function reportRoutes(deps: ServiceDeps): AnyRoute[] {
+  const db = (ctx: RouteContext) => ctx.db;
+  return [
+    defineRoute({
+      method: 'get', path: '/v1/reports/schemes', operationId: 'schemeReport',
+      summary: 'Per scheme: budget allocated, granted, returned, available, reserved, spent (disbursed or awaiting), credit with learners',
+      description: `Figures as of asOf from the ledger's transfers alone, so a past date always gives the same answer.${csvNote}`,
+      tags, roles, query: asOfFormatQuery,
+      responses: { 200: { description: 'The report', schema: schemeReportSchema } },
+      handler: async ({ query }, ctx) => {
+        const asOf = asOfOf(deps, query.asOf);
+        if (query.format === 'csv') {
+          await streamCsv(ctx.res, `schemes-${stamp(asOf)}.csv`, schemeColumns, mapBatches(schemeReport(db(ctx), asOf), (f) => schemeCsvRow(f, asOf)));
+          return STREAMED;
+        }
+        return { status: 200, body: { asOf, schemes: await collect(schemeReport(db(ctx), asOf)) } };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/reports/providers/{providerId}/statement', operationId: 'providerStatement',
+      summary: "A provider's payable: movements with running balance, and what was earned, disbursed, in flight and owed",
+      description: `Balance is what is owed and not yet in flight: credits posted - debits posted - debits pending.${csvNote}`,
+      tags, roles, params: providerStatementParams, query: asOfFormatQuery,
+      responses: { 200: { description: 'The statement', schema: providerStatementSchema } },
+      handler: async ({ params, query }, ctx) => {
+        const asOf = asOfOf(deps, query.asOf);
+        if (!(await providerExists(db(ctx), params.providerId))) throw notFound('provider');
+        const sections = await providerStatement(db(ctx), params.providerId, asOf);
+        if (query.format === 'csv') {
+          async function* rows() {
+            for (const s of sections) {
+              for await (const batch of s.movements) {
+                yield batch.map((m) => [s.currency, m.at, m.transferId, m.kind, m.code, m.referenceId, m.movement, m.debit, m.credit, m.balance]);
+              }
+            }
+          }
+          await streamCsv(
+            ctx.res, `provider-${params.providerId}-statement-${stamp(asOf)}.csv`,
+            ['currency', 'at', 'transfer_id', 'kind', 'code', 'reference_id', 'movement', 'debit', 'credit', 'balance'], rows(),
+          );
+          return STREAMED;
+        }
+        const currencies = [];
+        for (const s of sections) {
+          const movements = await collect(s.movements);
+          currencies.push({ currency: s.currency, accountId: s.accountId, movements, closing: s.closing() });
+        }
+        return { status: 200, body: { providerId: params.providerId, asOf, currencies } };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/reports/trial-balance', operationId: 'trialBalance',
+      summary: 'Per currency and account kind: debits and credits, posted and pending; balanced when debits equal credits',
+      description: csvNote.trim(),
+      tags, roles, query: asOfFormatQuery,
+      responses: { 200: { description: 'The trial balance', schema: trialBalanceSchema } },
+      handler: async ({ query }, ctx) => {
+        const asOf = asOfOf(deps, query.asOf);
+        const currencies = await trialBalanceReport(db(ctx), asOf);
+        if (query.format === 'csv') {
+          const rows = currencies.flatMap((c) => [
+            ...c.accountKinds.map((k) => [c.currency, k.kind, k.accounts, k.debitsPosted, k.creditsPosted, k.debitsPending, k.creditsPending, '']),
+            [c.currency, 'TOTAL', '', c.totals.debitsPosted, c.totals.creditsPosted, c.totals.debitsPending, c.totals.creditsPending, c.balanced],
+          ]);
+          await streamCsv(
+            ctx.res, `trial-balance-${stamp(asOf)}.csv`,
+            ['currency', 'account_kind', 'accounts', 'debits_posted', 'credits_posted', 'debits_pending', 'credits_pending', 'balanced'], once(rows),
+          );
+          return STREAMED;
+        }
+        return { status: 200, body: { asOf, currencies } };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/reports/reconciliation-exceptions', operationId: 'reconciliationExceptionReport',
+      summary: 'Reconciliation exceptions, oldest first, optionally only open or resolved ones',
+      description: csvNote.trim(),
+      tags, roles, query: exceptionsQuery,
+      responses: { 200: { description: 'The exceptions', schema: exceptionListSchema } },
+      handler: async ({ query }, ctx) => {
+        const batches = exceptionList(db(ctx), query.status);
+        if (query.format === 'csv') {
+          await streamCsv(
+            ctx.res, `reconciliation-exceptions${query.status ? `-${query.status}` : ''}.csv`,
+            ['id', 'kind', 'status', 'currency', 'expected', 'actual', 'detail', 'statement_line_id', 'payment_line_id', 'raised_at', 'resolved_by', 'resolution', 'resolved_at'],
+            mapBatches(batches, (e) => [e.id, e.kind, e.status, e.currency, e.expected, e.actual, e.detail, e.statementLineId, e.paymentLineId, e.raisedAt, e.resolvedBy, e.resolution, e.resolvedAt]),
+          );
+          return STREAMED;
+        }
+        return { status: 200, body: { items: await collect(batches) } };
+      },
+    }),
+  ];
+}
