@@ -7,6 +7,11 @@
  * control sums are exact.
  */
 import { XMLBuilder } from 'fast-xml-parser';
+import { csvField as csvCell } from '../../lib/csv.js';
+
+/** Text columns of a bank file: even a number-looking value is text here. */
+const csvField = (value: string) => csvCell(value, { textOnly: true });
+import { isCalendarDate } from '../../lib/dates.js';
 import { MAX_AMOUNT, isCurrency, toDecimalString, type Currency } from '../../lib/money.js';
 
 export type CreditorAccount =
@@ -46,20 +51,12 @@ export const PAIN001_NAMESPACE = 'urn:iso:std:iso:20022:tech:xsd:pain.001.001.09
 const END_TO_END_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,34}$/;
 const IBAN = /^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$/;
 const BIC = /^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$/;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 // Characters XML 1.0 cannot carry at all, plus other C0 controls that have no place in a bank file.
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f\ufffe\uffff]/;
 const MAX_TEXT = 140;
 const MAX_ID = 35;
 
-function isCalendarDate(text: string): boolean {
-  const m = DATE.exec(text);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
-}
 
 function checkText(problems: string[], where: string, value: string, max: number): void {
   if (typeof value !== 'string' || value.trim() === '') problems.push(`${where}: must not be empty`);
@@ -130,19 +127,6 @@ export const PAYMENT_CSV_HEADER = [
   'requested_execution_date',
   'remittance',
 ] as const;
-
-const FORMULA_START = new Set(['=', '+', '-', '@', '\t', '\r']);
-
-/**
- * One CSV field: neutralises spreadsheet formulas (a leading = + - @, tab or CR
- * gets a single quote in front), then applies RFC 4180 quoting.
- */
-export function csvField(value: string): string {
-  let v = value;
-  if (v.length > 0 && FORMULA_START.has(v[0]!)) v = `'${v}`;
-  if (/[",\r\n]/.test(v)) v = `"${v.replaceAll('"', '""')}"`;
-  return v;
-}
 
 /** Header row, one row per line, then `CONTROL,<count>,<sum>`. CRLF line endings, trailing CRLF. */
 export function paymentFileCsv(batch: PaymentFileBatch): string {

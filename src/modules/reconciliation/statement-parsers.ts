@@ -5,6 +5,7 @@
  * parseDecimalAmount only; nothing passes through a JS number.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { isCalendarDate } from '../../lib/dates.js';
 import { isCurrency, parseDecimalAmount } from '../../lib/money.js';
 
 export interface StatementLine {
@@ -58,15 +59,7 @@ class ErrorList {
   }
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-function isCalendarDate(text: string): boolean {
-  const m = DATE.exec(text);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
-}
 
 const PLAIN_DECIMAL = /^\d+(?:\.\d+)?$/;
 

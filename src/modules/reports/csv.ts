@@ -1,22 +1,8 @@
 import type { Response } from 'express';
+import { csvLine } from '../../lib/csv.js';
 
-const plainNumber = /^-?\d+$/;
+export { csvField, csvLine } from '../../lib/csv.js';
 
-/**
- * One CSV field per RFC 4180, safe to open in a spreadsheet: text starting
- * with = + - @ (or tab/CR, which some apps strip first) gets a leading single
- * quote so it is never run as a formula. Whole numbers (amounts, possibly
- * negative) are left as they are: they cannot be formulas.
- */
-export function csvField(value: string | number | boolean | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  let s = String(value);
-  if (!plainNumber.test(s) && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  if (/[",\r\n]/.test(s)) s = `"${s.replace(/"/g, '""')}"`;
-  return s;
-}
-
-export const csvLine = (fields: readonly (string | number | boolean | null | undefined)[]): string => `${fields.map(csvField).join(',')}\r\n`;
 
 /**
  * Streams a CSV: headers and the header row go out at once, then each batch
