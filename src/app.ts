@@ -12,6 +12,7 @@ import type { NationalIdProtector } from './lib/national-id.js';
 import type { Policy } from './modules/deps.js';
 import type { Authenticator } from './http/auth.js';
 import { errorHandler, sendProblem } from './http/error-handler.js';
+import { requireUtf8 } from './http/json.js';
 import { mountRoutes } from './http/mount.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { AppError, problemBody } from './http/problem.js';
@@ -59,7 +60,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(helmet({ contentSecurityPolicy: false }));
-  app.use(express.json({ limit: deps.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'], strict: true }));
+  app.use(express.json({ limit: deps.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'], strict: true, verify: requireUtf8 }));
 
   const routes = allRoutes({ ledger: deps.ledger, clock: deps.clock, logger: deps.logger, database: deps.database, nationalIds: deps.nationalIds, ...(deps.policy ? { policy: deps.policy } : {}) });
   const document = buildOpenApiDocument(routes);

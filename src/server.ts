@@ -37,6 +37,17 @@ async function main() {
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
   });
+  // Requests Node rejects before Express sees them (headers too large, malformed) still get problem+json.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({
+      type: `https://learning-credits.example/problems/${status === 431 ? 'request_header_fields_too_large' : 'bad_request'}`,
+      title: status === 431 ? 'Request headers too large' : 'Bad request', status, code: 'bad_request',
+      detail: status === 431 ? 'the URL or headers are larger than this service accepts' : 'the request could not be parsed',
+    });
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.info(

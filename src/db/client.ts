@@ -22,6 +22,14 @@ export function connect(url: string, options: { poolSize: number; logger: Logger
   // An idle client can fail when the server restarts; without a listener
   // that error would crash the process instead of just dropping the client.
   pool.on('error', (err) => options.logger.warn({ err: { message: err.message } }, 'idle database client failed'));
+  // The pool only listens while a client is idle. A checked-out client (in a
+  // transaction, between two queries) whose connection drops emits 'error'
+  // with no listener, which killed the process when PostgreSQL stopped. Its
+  // next query fails ("not queryable": a 503) and the pool discards it on
+  // release, so a listener that only logs is enough.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => options.logger.warn({ err: { message: err.message } }, 'database client in use failed'));
+  });
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }

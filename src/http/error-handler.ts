@@ -45,6 +45,8 @@ export function toProblem(err: unknown, log?: Logger): ProblemBody {
     case 'charset.unsupported':
     case 'encoding.unsupported':
       return problemBody('unsupported_media_type', 'send the body as UTF-8 without a content encoding');
+    case 'encoding.invalid':
+      return problemBody('bad_request', 'the body is not valid UTF-8');
     case 'request.aborted':
       return problemBody('bad_request', 'the request was aborted');
   }
@@ -53,7 +55,8 @@ export function toProblem(err: unknown, log?: Logger): ProblemBody {
   if (isUnavailable(err)) return problemBody('service_unavailable', 'the database is unavailable; retry shortly');
   if (isRetryable(err)) return problemBody('service_unavailable', 'the request conflicted with another; retry it');
   if (state === '23505') return problemBody('conflict', 'this would duplicate an existing record');
-  if (state === '23514' || state === '23503' || state === '22P02' || state === '22003' || state === '22007' || state === '22008')
+  // 54000: a value too large for the database (an index row over the btree limit), i.e. oversized input.
+  if (state === '23514' || state === '23503' || state === '54000' || state === '22P02' || state === '22003' || state === '22007' || state === '22008')
     return problemBody('rule_violation', 'the request breaks a rule of the data');
   log?.error({ err }, 'unhandled error');
   return problemBody('internal_error', 'an unexpected error occurred; it has been logged');

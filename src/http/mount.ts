@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Authenticator } from './auth.js';
 import { sendProblem, toProblem, zodFieldErrors } from './error-handler.js';
 import { rememberRefusal, requestFingerprint, validIdempotencyKey, withIdempotency } from './idempotency.js';
-import { stringifyJson } from './json.js';
+import { requireUtf8, stringifyJson } from './json.js';
 import { AppError, type FieldError } from './problem.js';
 import { expressPath, STREAMED, type AnyRoute, type Reply, type RouteContext } from './route.js';
 
@@ -61,7 +61,12 @@ const serialize = (reply: Reply) => ({
  * role may call this (403), the body's type (415), then the input (422).
  */
 export function mountRoutes(app: Express, routes: AnyRoute[], deps: MountDeps): void {
-  const textBody = express.text({ type: ['text/*', 'application/xml'], limit: '64mb' });
+  // A UTF-8 body must be valid UTF-8: the decoder would otherwise swap bad bytes for U+FFFD and import them.
+  const textBody = express.text({
+    type: ['text/*', 'application/xml'],
+    limit: '64mb',
+    verify: requireUtf8,
+  });
   for (const route of routes) {
     const handlers = [
       ...(route.bodyContentType && route.bodyContentType !== 'application/json' ? [textBody] : []),
