@@ -18,6 +18,10 @@ export function connect(url: string, options: { poolSize: number; logger: Logger
     max: options.poolSize,
     application_name: options.applicationName ?? 'learning-credits',
     connectionTimeoutMillis: 5_000,
+    // Short OLTP queries: JIT compiling them costs far more than running them
+    // (measured: 0.02 ms of execution behind 90-300 ms of compilation when
+    // statistics are stale after a bulk load).
+    options: '-c jit=off',
   });
   // An idle client can fail when the server restarts; without a listener
   // that error would crash the process instead of just dropping the client.

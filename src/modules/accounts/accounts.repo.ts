@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
+import { learnerGrantBalances } from '../../ledger/learner-balances.js';
 import { toBigInt } from '../../lib/money.js';
 
 export interface GrantBalanceRow {
@@ -20,18 +21,17 @@ export interface GrantBalanceRow {
 /** Each grant of a learner with its figures read from the ledger. */
 export async function grantBalances(db: Db | Tx, learnerId: string): Promise<GrantBalanceRow[]> {
   const r = await db.execute<Record<string, string | null>>(sql`
+    with g as materialized (${learnerGrantBalances(learnerId)})
     select g.id, g.scheme_id, s.name, g.currency, g.amount::text, g.granted_at::text, g.expires_at::text, g.status,
-           (b.credits_posted - b.debits_posted - b.debits_pending)::text as available,
-           b.debits_pending::text as reserved, b.debits_posted::text as debits_posted,
+           (g.credits_posted - g.debits_posted - g.debits_pending)::text as available,
+           g.debits_pending::text as reserved, g.debits_posted::text as debits_posted,
            coalesce(ret.total, 0)::text as returned
-      from grants g
+      from g
       join schemes s on s.id = g.scheme_id
-      join ledger_balances b on b.id = g.id
       left join lateral (
         select sum(t.amount) as total from ledger_transfers t
          where t.debit_account_id = g.id and t.code in ('grant_expiry', 'grant_revocation')
       ) ret on true
-     where g.learner_id = ${learnerId}
      order by g.expires_at asc nulls last, g.granted_at asc`);
   return r.rows.map((x) => {
     const returned = toBigInt(x.returned);

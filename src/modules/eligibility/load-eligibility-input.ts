@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { notFound } from '../../http/problem.js';
+import { learnerGrantBalances } from '../../ledger/learner-balances.js';
 import { toBigInt } from '../../lib/money.js';
 import { rulesAt } from '../schemes/schemes.repo.js';
 import type { EligibilityInput } from './eligibility.types.js';
@@ -28,11 +29,11 @@ export async function loadEligibilityInput(
      where r.id = ${query.runId}`)).rows[0];
   if (!run) throw notFound('course run');
   const grants = (await db.execute<Row>(sql`
+    with g as materialized (${learnerGrantBalances(query.learnerId)})
     select g.id, g.scheme_id, g.currency, g.status, g.expires_at::text as expires_at, g.first_use_deadline::text as first_use_deadline,
            g.first_used_at::text as first_used_at, g.granted_at::text as granted_at,
-           (b.credits_posted - b.debits_posted - b.debits_pending)::text as available
-      from grants g join ledger_balances b on b.id = g.id
-     where g.learner_id = ${query.learnerId} and g.status = 'active'`)).rows;
+           (g.credits_posted - g.debits_posted - g.debits_pending)::text as available
+      from g where g.status = 'active'`)).rows;
   const schemeIds = [...new Set(grants.map((g) => String(g.scheme_id)))];
   const schemes = await Promise.all(
     schemeIds.map(async (id) => {
