@@ -15,7 +15,7 @@ import { errorHandler, sendProblem } from './http/error-handler.js';
 import { requireUtf8 } from './http/json.js';
 import { mountRoutes } from './http/mount.js';
 import { buildOpenApiDocument } from './http/openapi.js';
-import { AppError, problemBody } from './http/problem.js';
+import { problemBody } from './http/problem.js';
 import { systemRoutes } from './http/system-routes.js';
 import { allRoutes } from './modules/index.js';
 
@@ -77,4 +77,3 @@ export function createApp(deps: AppDeps): Express {
   return app;
 }
 
-export { AppError };

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Config } from './config.js';
 import { connect, type Database } from './db/client.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedServer } from './db/embedded.js';
@@ -67,4 +66,3 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
   };
 }
 
-export const relativeDataDir = (config: Config) => path.relative(process.cwd(), config.dataDir) || '.';

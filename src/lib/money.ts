@@ -51,8 +51,6 @@ export function formatMoney(amount: bigint, currency: Currency): string {
   return `${negative ? '-' : ''}${currency} ${whole}${frac}`;
 }
 
-export const minBig = (a: bigint, b: bigint): bigint => (a < b ? a : b);
-export const maxBig = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
 /** "300.00" for bank files: the decimal form of minor units, never via a float. */
 export function toDecimalString(amount: bigint, currency: Currency): string {
