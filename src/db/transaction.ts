@@ -6,15 +6,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Runs fn in a transaction. At the top level a serialization failure or
  * deadlock retries the whole transaction (it is all-or-nothing, so a retry
- * is safe); inside an outer transaction it becomes a savepoint and the outer
- * owner retries.
+ * is safe). Inside an outer transaction fn simply joins it: any error rolls
+ * back the whole of the outer transaction, whose owner decides on a retry.
+ * (A savepoint would cost two more round trips and no caller continues
+ * after an inner failure.)
  */
 export async function inTransaction<T>(db: Db | Tx, fn: (tx: Tx) => Promise<T>, attempts = 4): Promise<T> {
+  if (isInsideTransaction(db)) return fn(db as Tx);
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction(fn);
     } catch (err) {
-      if (attempt >= attempts || !isRetryable(err) || isInsideTransaction(db)) throw err;
+      if (attempt >= attempts || !isRetryable(err)) throw err;
       await sleep(5 * 2 ** attempt + Math.random() * 10);
     }
   }

@@ -313,7 +313,7 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
       }));
       runCount++;
       const enrolment = await selfEnrol(deps, tx, firstLearner.id, run.id, { actor: { role: 'system', subject: 'demo-seed' } });
-      expressEnrolmentId = enrolment.id;
+      expressEnrolmentId = enrolment.row.id;
     }
     return { learnersSeeded, providersSeeded, grantCount, courseCount, runCount, expressEnrolmentId };
   });

@@ -21,14 +21,6 @@ export async function lockLearner(db: Db | Tx, learnerId: string): Promise<boole
   return r.rows.length > 0;
 }
 
-/** Takes a seat if one is left on a run that is still scheduled. */
-export async function takeSeat(db: Db | Tx, runId: string): Promise<boolean> {
-  const r = await db.execute(
-    sql`update course_runs set seats_taken = seats_taken + 1 where id = ${runId} and seats_taken < capacity and status = 'scheduled' returning 1`,
-  );
-  return r.rows.length > 0;
-}
-
 export async function releaseSeat(db: Db | Tx, runId: string): Promise<void> {
   await db.execute(sql`update course_runs set seats_taken = seats_taken - 1 where id = ${runId} and seats_taken > 0`);
 }

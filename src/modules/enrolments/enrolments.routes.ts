@@ -11,28 +11,37 @@ import {
   eligibilityQuery, eligibilityQueryForCitizen, eligibilitySchema, emptyBody, enrolmentIdParams, enrolmentSchema, listEnrolmentsQuery,
   myEnrolmentsQuery, requestEnrolmentBody, selfEnrolBody, withdrawBody,
 } from './enrolments.schemas.js';
-import { consentToEnrolment, enrolmentLegs, learnerEnds, providerWithdraws, requestEnrolment, selfEnrol } from './enrolments.service.js';
+import {
+  consentToEnrolment, enrolmentLegs, learnerEnds, providerWithdraws, requestEnrolment, selfEnrol, type Reservation,
+} from './enrolments.service.js';
 
 const cursorSchema = z.object({ at: z.string(), id: z.uuid() });
+
+type Legs = Awaited<ReturnType<typeof enrolmentLegs>> extends Map<string, infer L> ? L : never;
+
+function viewOf(e: EnrolmentRow, mine: Legs, facts: { courseId: string; subjectId: string } | undefined) {
+  return {
+    id: e.id, learnerId: e.learnerId, courseRunId: e.courseRunId, providerId: e.providerId, status: e.status, origin: e.origin,
+    courseId: facts?.courseId ?? null, learnerSubjectId: facts?.subjectId ?? null,
+    fee: e.fee, funded: e.funded, coPay: e.coPay, currency: e.currency,
+    reserved: e.status === 'reserved' ? mine.reduce((s, l) => s + l.amount, 0n) : 0n,
+    legs: mine.map((l) => ({ grantId: l.grantId, schemeId: l.schemeId, amount: l.amount, holdUntil: l.holdUntil.toISOString() })),
+    requestedAt: e.requestedAt.toISOString(), consentDeadline: e.consentDeadline?.toISOString() ?? null,
+    reservedAt: e.reservedAt?.toISOString() ?? null, reservationExpiresAt: e.reservationExpiresAt?.toISOString() ?? null,
+    endedAt: e.endedAt?.toISOString() ?? null, endReason: e.endReason,
+  };
+}
 
 async function views(db: RouteContext['db'], rows: EnrolmentRow[]) {
   const legs = await enrolmentLegs(db, rows.map((r) => r.id));
   const facts = await credentialFacts(db, rows);
-  return rows.map((e) => {
-    const mine = legs.get(e.id) ?? [];
-    const f = facts.get(e.id);
-    return {
-      id: e.id, learnerId: e.learnerId, courseRunId: e.courseRunId, providerId: e.providerId, status: e.status, origin: e.origin,
-      courseId: f?.courseId ?? null, learnerSubjectId: f?.subjectId ?? null,
-      fee: e.fee, funded: e.funded, coPay: e.coPay, currency: e.currency,
-      reserved: e.status === 'reserved' ? mine.reduce((s, l) => s + l.amount, 0n) : 0n,
-      legs: mine.map((l) => ({ grantId: l.grantId, schemeId: l.schemeId, amount: l.amount, holdUntil: l.holdUntil.toISOString() })),
-      requestedAt: e.requestedAt.toISOString(), consentDeadline: e.consentDeadline?.toISOString() ?? null,
-      reservedAt: e.reservedAt?.toISOString() ?? null, reservationExpiresAt: e.reservationExpiresAt?.toISOString() ?? null,
-      endedAt: e.endedAt?.toISOString() ?? null, endReason: e.endReason,
-    };
-  });
+  return rows.map((e) => viewOf(e, legs.get(e.id) ?? [], facts.get(e.id)));
 }
+
+/** A reservation just made already knows its legs and facts: no read back. */
+const reserved = (r: Reservation, status: number) => ({
+  status, body: viewOf(r.row, r.legs, { courseId: r.courseId, subjectId: r.learnerSubjectId }),
+});
 
 const one = async (db: RouteContext['db'], row: EnrolmentRow, status = 200) => ({ status, body: (await views(db, [row]))[0] });
 
@@ -115,7 +124,7 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
       method: 'post', path: '/v1/me/enrolments', operationId: 'selfEnrol', summary: 'Enrol myself on a run; credit is reserved at once',
       tags: ['me', 'enrolments'], roles: ['citizen'], body: selfEnrolBody, idempotent: true,
       responses: { 201: { description: 'Enrolled and reserved', schema: enrolmentSchema } },
-      handler: async ({ body }, ctx) => one(ctx.db, await selfEnrol(deps, ctx.db, citizen(ctx), body.courseRunId, acting(ctx)), 201),
+      handler: async ({ body }, ctx) => reserved(await selfEnrol(deps, ctx.db, citizen(ctx), body.courseRunId, acting(ctx)), 201),
     }),
     defineRoute({
       method: 'get', path: '/v1/me/enrolments', operationId: 'listMyEnrolments', summary: 'My enrolments, newest first',
@@ -129,7 +138,7 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Approve a provider\'s request: eligibility is checked again and credit reserved',
       tags: ['me', 'enrolments'], roles: ['citizen'], params: enrolmentIdParams, body: emptyBody, idempotent: true,
       responses: { 200: { description: 'Reserved', schema: enrolmentSchema } },
-      handler: async ({ params }, ctx) => one(ctx.db, await consentToEnrolment(deps, ctx.db, citizen(ctx), params.enrolmentId, acting(ctx))),
+      handler: async ({ params }, ctx) => reserved(await consentToEnrolment(deps, ctx.db, citizen(ctx), params.enrolmentId, acting(ctx)), 200),
     }),
     defineRoute({
       method: 'post', path: '/v1/me/enrolments/{enrolmentId}/decline', operationId: 'declineEnrolment', summary: 'Decline a provider\'s request',

@@ -1,18 +1,20 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { enrolmentReservations, enrolments } from '../../db/schema/index.js';
+import { enrolments } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
 import { AppError, notFound } from '../../http/problem.js';
+import { Ledger } from '../../ledger/ledger.js';
+import type { TransferInput, TransferResult } from '../../ledger/types.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
 import { recordAudit, type AuditEntry } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import type { EligibilityResult } from '../eligibility/eligibility.types.js';
 import { evaluateEligibility } from '../eligibility/evaluate-eligibility.js';
-import { loadEligibilityInput } from '../eligibility/load-eligibility-input.js';
+import { loadDecisionContext, type DecisionContext } from '../eligibility/load-eligibility-input.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
 import {
-  findEnrolment, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsOf, takeSeat, type EnrolmentRow,
+  findEnrolment, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsOf, type EnrolmentRow, type ReservationRow,
 } from './enrolments.repo.js';
 
 export interface Acting {
@@ -39,25 +41,45 @@ export function refusal(result: EligibilityResult): AppError {
   return new AppError(onlyCredit ? 'insufficient_credit' : 'not_eligible', detail, { reasons: result.reasons, checks: failed });
 }
 
-async function decide(deps: ServiceDeps, tx: Tx, learnerId: string, runId: string, ignoreEnrolmentId?: string) {
-  const input = await loadEligibilityInput(tx, { learnerId, runId, at: deps.clock.now(), ignoreEnrolmentId });
-  return { input, result: evaluateEligibility(input) };
+async function decide(deps: ServiceDeps, tx: Tx, learnerId: string, runId: string, options: { ignoreEnrolmentId?: string; lock?: boolean } = {}) {
+  const context = await loadDecisionContext(tx, { learnerId, runId, at: deps.clock.now(), ...options });
+  return { context, input: context.input, result: evaluateEligibility(context.input) };
 }
 
+/** A reserved enrolment with what its view needs, all known without reading it back. */
+export interface Reservation {
+  row: EnrolmentRow;
+  legs: ReservationRow[];
+  courseId: string;
+  learnerSubjectId: string;
+}
+
+const enrolmentRecord = (e: EnrolmentRow) => ({
+  id: e.id, learner_id: e.learnerId, course_run_id: e.courseRunId, provider_id: e.providerId, currency: e.currency,
+  fee: e.fee.toString(), funded: e.funded.toString(), co_pay: e.coPay.toString(), status: e.status, origin: e.origin,
+  rule_versions: e.ruleVersions, requested_at: e.requestedAt.toISOString(), consent_deadline: e.consentDeadline?.toISOString() ?? null,
+  reserved_at: e.reservedAt?.toISOString() ?? null, reservation_expires_at: e.reservationExpiresAt?.toISOString() ?? null,
+  ended_at: null, end_reason: null,
+});
+
 /**
- * Reserves the plan: one pending transfer per grant, linked so they commit
- * together or not at all, each timing out at the run's end plus its scheme's
- * claim window; takes a seat; marks the grants as used.
+ * Reserves the plan in one call to enrolment_reserve: one pending transfer
+ * per grant, linked so they commit together or not at all, each timing out
+ * at the run's end plus its scheme's claim window; the enrolment and its
+ * legs; the grants' first use; a seat; the audit event. The caller holds the
+ * learner's lock and rolls everything back on a refusal.
  */
-async function reserve(deps: ServiceDeps, tx: Tx, enrolment: { id: string; learnerId: string; courseRunId: string; providerId: string }, result: EligibilityResult) {
+async function reserve(
+  deps: ServiceDeps, tx: Tx, mode: 'insert' | 'consent', enrolment: EnrolmentRow, decided: { context: DecisionContext; result: EligibilityResult },
+  audit: Acting & { action: string; details: Record<string, unknown> },
+): Promise<Reservation> {
+  const { context, result } = decided;
   const now = deps.clock.now();
-  if (!(await takeSeat(tx, enrolment.courseRunId))) {
-    throw new AppError('not_eligible', 'the course run is full or was cancelled', { reasons: ['run_full'] });
-  }
   const legs = result.plan.legs;
-  if (legs.length === 0) return now;
-  const payable = await ensureProviderPayable(tx, deps.ledger, enrolment.providerId, result.plan.currency as Currency);
-  const transfers = legs.map((leg, i) => ({
+  const payable = legs.length === 0
+    ? ''
+    : context.payableAccountId ?? (await ensureProviderPayable(tx, deps.ledger, enrolment.providerId, result.plan.currency as Currency));
+  const transfers: TransferInput[] = legs.map((leg, i) => ({
     id: newId(),
     kind: 'pending' as const,
     debitAccountId: leg.grantId,
@@ -68,20 +90,35 @@ async function reserve(deps: ServiceDeps, tx: Tx, enrolment: { id: string; learn
     referenceId: enrolment.id,
     linked: i < legs.length - 1,
   }));
-  const results = await deps.ledger.createTransfers(tx, transfers);
-  if (results.some((r) => r !== 'ok')) {
+  const reservations: ReservationRow[] = legs.map((leg, i) => ({
+    enrolmentId: enrolment.id, learnerId: enrolment.learnerId, grantId: leg.grantId, schemeId: leg.schemeId,
+    transferId: transfers[i]!.id, amount: leg.amount, holdUntil: leg.holdUntil,
+  }));
+  const row: EnrolmentRow = {
+    ...enrolment, ...planFields(result), status: 'reserved', reservedAt: now,
+    reservationExpiresAt: legs.length === 0 ? now : new Date(Math.max(...legs.map((l) => l.holdUntil.getTime()))),
+  };
+  const legRecords = reservations.map((l) => ({
+    learner_id: l.learnerId, grant_id: l.grantId, scheme_id: l.schemeId, transfer_id: l.transferId, amount: l.amount.toString(),
+    hold_until: l.holdUntil.toISOString(),
+  }));
+  const auditRecord = {
+    actor_id: audit.actor.subject, actor_role: audit.actor.role, action: audit.action, request_id: audit.requestId ?? null, details: audit.details,
+  };
+  const r = await tx.execute<{ outcome: string }>(sql`
+    select enrolment_reserve(${mode}, ${JSON.stringify(enrolmentRecord(row))}::jsonb, ${JSON.stringify(legRecords)}::jsonb,
+                             ${Ledger.wire(transfers)}::jsonb, ${JSON.stringify(auditRecord)}::jsonb, ${now.toISOString()}::timestamptz) as outcome`);
+  const outcome = r.rows[0]!.outcome;
+  if (outcome === 'run_full') {
+    throw new AppError('not_eligible', 'the course run is full or was cancelled', { reasons: ['run_full'] });
+  }
+  if (outcome === 'not_requested') throw new AppError('invalid_state', 'the enrolment is no longer awaiting consent');
+  for (const t of transfers) deps.ledger.counted(t, outcome === 'reserved' ? 'ok' : (outcome as TransferResult));
+  if (outcome !== 'reserved') {
     // The learner row is locked, so only a sweep can have moved this credit meanwhile.
     throw new AppError('insufficient_credit', 'the credit changed while reserving; check eligibility again', { reasons: ['insufficient_credit'] });
   }
-  await tx.insert(enrolmentReservations).values(
-    legs.map((leg, i) => ({
-      enrolmentId: enrolment.id, learnerId: enrolment.learnerId, grantId: leg.grantId, schemeId: leg.schemeId,
-      transferId: transfers[i]!.id, amount: leg.amount, holdUntil: leg.holdUntil,
-    })),
-  );
-  await tx.execute(sql`update grants set first_used_at = ${now.toISOString()}::timestamptz
-                        where id = any(${`{${legs.map((l) => l.grantId).join(',')}}`}::uuid[]) and first_used_at is null`);
-  return new Date(Math.max(...legs.map((l) => l.holdUntil.getTime())));
+  return { row, legs: reservations, courseId: context.input.run.courseId, learnerSubjectId: context.learnerSubjectId };
 }
 
 const planFields = (result: EligibilityResult) => ({
@@ -95,8 +132,7 @@ const planFields = (result: EligibilityResult) => ({
 /** A provider asks to enrol a learner: checked now, no money moves until the learner consents. */
 export async function requestEnrolment(deps: ServiceDeps, db: Db | Tx, providerId: string, input: { learnerId: string; courseRunId: string }, acting: Acting) {
   return inTransaction(db, async (tx) => {
-    if (!(await lockLearner(tx, input.learnerId))) throw notFound('learner');
-    const { input: facts, result } = await decide(deps, tx, input.learnerId, input.courseRunId);
+    const { input: facts, result } = await decide(deps, tx, input.learnerId, input.courseRunId, { lock: true });
     if (facts.run.providerId !== providerId) throw notFound('course run');
     if (!result.eligible) throw refusal(result);
     const now = deps.clock.now();
@@ -114,7 +150,7 @@ export async function requestEnrolment(deps: ServiceDeps, db: Db | Tx, providerI
 }
 
 /** The learner consents: eligibility is checked again at this instant and the plan reserved atomically. */
-export async function consentToEnrolment(deps: ServiceDeps, db: Db | Tx, learnerId: string, enrolmentId: string, acting: Acting) {
+export async function consentToEnrolment(deps: ServiceDeps, db: Db | Tx, learnerId: string, enrolmentId: string, acting: Acting): Promise<Reservation> {
   return inTransaction(db, async (tx) => {
     await lockLearner(tx, learnerId);
     const enrolment = await findEnrolment(tx, enrolmentId, { forUpdate: true });
@@ -122,34 +158,28 @@ export async function consentToEnrolment(deps: ServiceDeps, db: Db | Tx, learner
     if (enrolment.status !== 'requested') throw new AppError('invalid_state', `the enrolment is ${enrolment.status}, not awaiting consent`);
     const now = deps.clock.now();
     if (enrolment.consentDeadline && enrolment.consentDeadline <= now) throw new AppError('invalid_state', 'the request lapsed: it was not answered within 14 days');
-    const { result } = await decide(deps, tx, learnerId, enrolment.courseRunId, enrolment.id);
-    if (!result.eligible) throw refusal(result);
-    const holdUntil = await reserve(deps, tx, enrolment, result);
-    const [row] = await tx
-      .update(enrolments)
-      .set({ status: 'reserved', reservedAt: now, reservationExpiresAt: holdUntil, ...planFields(result) })
-      .where(eq(enrolments.id, enrolment.id))
-      .returning();
-    await recordAudit(tx, { ...acting, action: 'enrolment.consented', entityType: 'enrolment', entityId: enrolment.id, at: now, details: { funded: result.plan.funded.toString() } });
-    return row!;
+    const decided = await decide(deps, tx, learnerId, enrolment.courseRunId, { ignoreEnrolmentId: enrolment.id });
+    if (!decided.result.eligible) throw refusal(decided.result);
+    return reserve(deps, tx, 'consent', enrolment, decided, {
+      ...acting, action: 'enrolment.consented', details: { funded: decided.result.plan.funded.toString() },
+    });
   });
 }
 
 /** A learner enrols themselves: reserved at once. */
-export async function selfEnrol(deps: ServiceDeps, db: Db | Tx, learnerId: string, courseRunId: string, acting: Acting) {
+export async function selfEnrol(deps: ServiceDeps, db: Db | Tx, learnerId: string, courseRunId: string, acting: Acting): Promise<Reservation> {
   return inTransaction(db, async (tx) => {
-    if (!(await lockLearner(tx, learnerId))) throw notFound('learner');
-    const { input, result } = await decide(deps, tx, learnerId, courseRunId);
+    const decided = await decide(deps, tx, learnerId, courseRunId, { lock: true });
+    const { input, result } = decided;
     if (!result.eligible) throw refusal(result);
     const now = deps.clock.now();
-    const id = newId();
-    await tx.insert(enrolments).values({
-      id, learnerId, courseRunId, providerId: input.run.providerId, status: 'reserved', origin: 'self', requestedAt: now, reservedAt: now, ...planFields(result),
+    const enrolment: EnrolmentRow = {
+      id: newId(), learnerId, courseRunId, providerId: input.run.providerId, status: 'reserved', origin: 'self', requestedAt: now,
+      consentDeadline: null, reservedAt: now, reservationExpiresAt: null, endedAt: null, endReason: null, ...planFields(result),
+    };
+    return reserve(deps, tx, 'insert', enrolment, decided, {
+      ...acting, action: 'enrolment.self_enrolled', details: { courseRunId, funded: result.plan.funded.toString() },
     });
-    const holdUntil = await reserve(deps, tx, { id, learnerId, courseRunId, providerId: input.run.providerId }, result);
-    const [row] = await tx.update(enrolments).set({ reservationExpiresAt: holdUntil }).where(eq(enrolments.id, id)).returning();
-    await recordAudit(tx, { ...acting, action: 'enrolment.self_enrolled', entityType: 'enrolment', entityId: id, at: now, details: { courseRunId, funded: result.plan.funded.toString() } });
-    return row!;
   });
 }
 
