@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { learnerGrantBalances } from '../../ledger/learner-balances.js';
 import { toBigInt } from '../../lib/money.js';
 
 export interface GrantBalanceRow {
@@ -18,36 +17,34 @@ export interface GrantBalanceRow {
   status: string;
 }
 
-/** Each grant of a learner with its figures read from the ledger. */
-export async function grantBalances(db: Db | Tx, learnerId: string): Promise<GrantBalanceRow[]> {
-  const r = await db.execute<Record<string, string | null>>(sql`
-    with g as materialized (${learnerGrantBalances(learnerId)})
-    select g.id, g.scheme_id, s.name, g.currency, g.amount::text, g.granted_at::text, g.expires_at::text, g.status,
-           (g.credits_posted - g.debits_posted - g.debits_pending)::text as available,
-           g.debits_pending::text as reserved, g.debits_posted::text as debits_posted,
-           coalesce(ret.total, 0)::text as returned
-      from g
-      join schemes s on s.id = g.scheme_id
-      left join lateral (
-        select sum(t.amount) as total from ledger_transfers t
-         where t.debit_account_id = g.id and t.code in ('grant_expiry', 'grant_revocation')
-      ) ret on true
-     order by g.expires_at asc nulls last, g.granted_at asc`);
-  return r.rows.map((x) => {
+interface GrantFigures {
+  id: string; schemeId: string; schemeName: string; currency: string; amount: string; grantedAt: string; expiresAt: string | null;
+  status: string; available: string; reserved: string; debitsPosted: string; returned: string;
+}
+
+/**
+ * Each grant of a learner with its figures read from the ledger, soonest
+ * expiry first; undefined when there is no such learner.
+ */
+export async function grantBalances(db: Db | Tx, learnerId: string): Promise<GrantBalanceRow[] | undefined> {
+  const r = await db.execute<{ grants: GrantFigures[] | null }>(sql`select learner_account(${learnerId}::uuid) as grants`);
+  const grants = r.rows[0]?.grants;
+  if (!grants) return undefined;
+  return grants.map((x) => {
     const returned = toBigInt(x.returned);
     return {
-      grantId: x.id!,
-      schemeId: x.scheme_id!,
-      schemeName: x.name!,
-      currency: x.currency!,
+      grantId: x.id,
+      schemeId: x.schemeId,
+      schemeName: x.schemeName,
+      currency: x.currency,
       amount: toBigInt(x.amount),
       available: x.status === 'active' ? toBigInt(x.available) : 0n,
       reserved: toBigInt(x.reserved),
-      spent: toBigInt(x.debits_posted) - returned,
+      spent: toBigInt(x.debitsPosted) - returned,
       expired: returned,
-      grantedAt: new Date(x.granted_at!),
-      expiresAt: x.expires_at ? new Date(x.expires_at) : null,
-      status: x.status!,
+      grantedAt: new Date(x.grantedAt),
+      expiresAt: x.expiresAt ? new Date(x.expiresAt) : null,
+      status: x.status,
     };
   });
 }

@@ -16,8 +16,9 @@ const citizenLearnerId = (ctx: RouteContext): string => {
 export function accountRoutes(deps: ServiceDeps): AnyRoute[] {
   const page = z.strictObject(pageQuery);
   const account = async (db: RouteContext['db'], learnerId: string) => {
-    if (!(await findLearner(db, learnerId))) throw notFound('learner');
-    return { status: 200, body: await accountView(db, deps.clock, learnerId) };
+    const view = await accountView(db, deps.clock, learnerId);
+    if (!view) throw notFound('learner');
+    return { status: 200, body: view };
   };
   const movements = async (db: RouteContext['db'], learnerId: string, q: z.output<typeof page>) => {
     if (!(await findLearner(db, learnerId))) throw notFound('learner');

@@ -7,9 +7,11 @@ import { describeMovement } from './describe-movement.js';
 
 const EXPIRING_WINDOW_MS = 90 * 86_400_000;
 
+/** The learner's credit; undefined when there is no such learner. */
 export async function accountView(db: Db | Tx, clock: Clock, learnerId: string) {
   const now = clock.now();
   const grants = await grantBalances(db, learnerId);
+  if (!grants) return undefined;
   const totals = new Map<string, { currency: string; available: bigint; reserved: bigint; spent: bigint; expired: bigint }>();
   for (const g of grants) {
     const t = totals.get(g.currency) ?? { currency: g.currency, available: 0n, reserved: 0n, spent: 0n, expired: 0n };
