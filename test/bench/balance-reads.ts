@@ -16,7 +16,7 @@ export async function main(args: string[]) {
     args,
     options: {
       learners: { type: 'string', default: '1000000' }, tokens: { type: 'string', default: '100000' },
-      connections: { type: 'string', default: '32' }, seconds: { type: 'string', default: '15' },
+      connections: { type: 'string', default: '32' }, seconds: { type: 'string', default: '60' },
     },
   });
   const n = Number(values.learners);

@@ -92,6 +92,10 @@ export async function main(args: string[]) {
       `CPU node ${fmt(cpu1.node - cpu0.node, 1)} s, postgres ${fmt(cpu1.postgres - cpu0.postgres, 1)} s` +
       (st ? `; ${fmt(st.topLevel / Math.max(1, r.ok), 1)} round trips per request` : ''));
     log(`- claims in the database by status: ${byStatus.map((s) => `${s.status} ${s.n}`).join(', ')}`);
+    if (st) {
+      log('- statements (pg_stat_statements, by total time):');
+      for (const s of [...st.top].sort((x, y) => y.ms - x.ms).slice(0, 15)) log(`  - ${int(s.calls)} calls, ${fmt(s.ms, 0)} ms: ${s.query}`);
+    }
     log('');
     log('| claims | connections | approved claims/s | p50 ms | p99 ms | baseline: self-enrolments/s, same server and C | ratio |');
     log('|---:|---:|---:|---:|---:|---:|---:|');
