@@ -36,6 +36,10 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
+  // Answers are private to their caller and change with every movement of
+  // money: no shared or browser cache may keep them, and no ETag is worth
+  // hashing every response body for.
+  app.set('etag', false);
 
   app.use(
     pinoHttp({
@@ -60,6 +64,10 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(helmet({ contentSecurityPolicy: false }));
+  app.use((req, res, next) => {
+    if (req.path.startsWith('/v1/')) res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   app.use(express.json({ limit: deps.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'], strict: true, verify: requireUtf8 }));
 
   const routes = allRoutes({ ledger: deps.ledger, clock: deps.clock, logger: deps.logger, database: deps.database, nationalIds: deps.nationalIds, ...(deps.policy ? { policy: deps.policy } : {}) });

@@ -66,7 +66,11 @@ describe('provider request, learner consent', () => {
     const requested = await world.asProvider('/v1/enrolments', { learnerId: learner.id, courseRunId: runId });
     expect(requested.status).toBe(201);
     expect(requested.body).toMatchObject({ status: 'requested', reserved: '0' });
-    expect((await asCitizen(h, learner.token).get('/v1/me/account')).body.totals[0].reserved).toBe('0');
+    const before = await asCitizen(h, learner.token).get('/v1/me/account');
+    expect(before.body.totals[0].reserved).toBe('0');
+    // A citizen's credit is private and changes with every movement: never cached, no ETag.
+    expect(before.headers['cache-control']).toBe('no-store');
+    expect(before.headers.etag).toBeUndefined();
 
     const consent = await asCitizen(h, learner.token).post(`/v1/me/enrolments/${requested.body.id}/consent`);
     expect(consent.status).toBe(200);
