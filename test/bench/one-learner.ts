@@ -40,8 +40,9 @@ export async function main(args: string[]) {
       await res.arrayBuffer();
       return res.status;
     };
-    // Warm the server (JIT, pool) with a few requests by the baseline learners.
-    await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(tokens[1 + i]!, cat.runs[(i * 37) % cat.runs.length]!.id)));
+    // Warm the server (JIT, pool) with a few requests by the baseline learners, on runs
+    // other than the one each will try in the baseline (that would be already_enrolled).
+    await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(tokens[1 + i]!, cat.runs[(i * 37 + 1) % cat.runs.length]!.id)));
 
     const hot = learners[0]!;
     const one = await timed(() => Promise.all(cat.runs.slice(0, attempts).map((r) => attempt(tokens[0]!, r.id))));

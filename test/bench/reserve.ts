@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import {
-  cpuSeconds, fmt, int, learnerIds, load, log, machineLines, makeSigner, openBenchDb, pgbenchInit, pgbenchRun, reportInvariants,
+  cpuSeconds, fmt, int, learnerIds, load, log, machineBusySeconds, machineLines, makeSigner, openBenchDb, pgbenchInit, pgbenchRun, reportInvariants,
   resetStatements, seedCatalogue, seedLearnersWithGrants, startApi, statementsSince, timed, type Api, type LoadResult,
 } from './support.js';
 
@@ -67,7 +67,7 @@ async function run(args: string[], oneProvider: boolean) {
     const tokens = tk.value;
 
     // pgbench is the baseline for the ratio; the one-provider bench compares two catalogues instead.
-    const baseline = new Map<number, { tps: number; latencyMs: number }>();
+    const baseline = new Map<number, { tps: number; latencyMs: number; machineCpuMsPerTx: number }>();
     if (!oneProvider) {
       pgb = await pgbenchInit(b.serverUrl, Number(values.scale));
       log(`- pgbench -i -s ${values.scale} in ${fmt(pgb.seconds, 1)} s (database ${pgb.database}, same server)`);
@@ -77,7 +77,7 @@ async function run(args: string[], oneProvider: boolean) {
         const r = median(runs, (x) => x.tps);
         baseline.set(c, r);
         log(`- pgbench -M prepared -c ${c} -j 2 -T ${seconds}, ${repeat} runs: ${runs.map((x) => fmt(x.tps, 0)).join(', ')} tps; ` +
-          `median ${fmt(r.tps, 0)} tps, latency average ${fmt(r.latencyMs, 2)} ms`);
+          `median ${fmt(r.tps, 0)} tps, latency average ${fmt(r.latencyMs, 2)} ms, machine CPU ${fmt(r.machineCpuMsPerTx, 2)} ms per transaction`);
       }
       await pgb.drop();
       pgb = undefined;
@@ -102,16 +102,19 @@ async function run(args: string[], oneProvider: boolean) {
     const point = async (label: string, runs: { id: string }[], c: number) => {
       await resetStatements(b);
       const cpu0 = await cpuSeconds(a.pid);
+      const busy0 = await machineBusySeconds();
       const gen0 = process.cpuUsage();
       const r = await reserveLoad(runs, c, seconds);
       const gen = process.cpuUsage(gen0);
+      const busy = (await machineBusySeconds()) - busy0;
       const cpu1 = await cpuSeconds(a.pid);
       const st = await statementsSince(b);
       const cpu = { node: cpu1.node - cpu0.node, postgres: cpu1.postgres - cpu0.postgres };
       log(`- ${label} c=${c}: ${int(r.ok)} 2xx in ${fmt(r.seconds, 1)} s = ${fmt(r.okPerSecond, 0)}/s; non-2xx ${int(r.non2xx)} ${JSON.stringify(r.statusCodes)}, errors ${r.errors}; ` +
-        `p50 ${r.p50} ms, p99 ${r.p99} ms; CPU node ${fmt(cpu.node, 1)} s, postgres ${fmt(cpu.postgres, 1)} s, load generator ${fmt((gen.user + gen.system) / 1e6, 1)} s` +
+        `p50 ${r.p50} ms, p99 ${r.p99} ms; CPU node ${fmt(cpu.node, 1)} s, postgres ${fmt(cpu.postgres, 1)} s, load generator ${fmt((gen.user + gen.system) / 1e6, 1)} s, ` +
+        `machine ${fmt((busy * 1000) / Math.max(1, r.ok + r.non2xx), 2)} ms per request` +
         (st ? `; per request ${fmt(st.topLevel / Math.max(1, r.ok + r.non2xx), 1)} round trips (top-level statements), ${fmt(st.total / Math.max(1, r.ok + r.non2xx), 1)} statements incl. nested` : ''));
-      return { r, cpu, st };
+      return { r, cpu, st, machineMsPerRequest: (busy * 1000) / Math.max(1, r.ok + r.non2xx) };
     };
 
     type Point = Awaited<ReturnType<typeof point>>;
@@ -146,6 +149,9 @@ async function run(args: string[], oneProvider: boolean) {
         `to the best pgbench tps (${fmt(bestTps, 0)}) ${fmt(best.r.okPerSecond / bestTps, 3)}`);
       log(`- targets: ratio >= 0.6 at the best C: ${best.r.okPerSecond / baseline.get(bestC)!.tps >= 0.6 ? 'MET' : 'NOT MET'}; ` +
         `p99 < 50 ms: ${cs.filter((c) => fewResults.get(c)!.r.p99 < 50).map((c) => `c=${c} met`).join(', ') || 'not met at any C'}`);
+      const pgbenchCpu = baseline.get(bestC)!.machineCpuMsPerTx;
+      log(`- machine CPU (all processes) at c=${bestC}: ${fmt(best.machineMsPerRequest, 2)} ms per reservation request, ` +
+        `${fmt(pgbenchCpu, 2)} ms per pgbench transaction: a reservation costs ${fmt(best.machineMsPerRequest / pgbenchCpu, 1)}x the CPU of the baseline's transaction`);
       if (best.st) {
         log(`- statements at c=${bestC} (pg_stat_statements, all statements in the database, by calls):`);
         for (const s of best.st.top.slice(0, 25)) log(`  - ${int(s.calls)} calls, ${fmt(s.ms, 0)} ms: ${s.query}`);

@@ -367,6 +367,18 @@ export async function cpuSeconds(pid: number): Promise<{ node: number; postgres:
   return { node: (await of(String(pid))).cpu, postgres };
 }
 
+/**
+ * Busy CPU seconds of the whole machine so far (all processes, user + system,
+ * from /proc/stat). Over a pgbench run this counts the backends that exit
+ * with it, which per-process sampling misses.
+ */
+export async function machineBusySeconds(): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+
 // ---------------------------------------------------------------- load
 
 const require = createRequire(import.meta.url);
@@ -438,14 +450,20 @@ export async function pgbenchInit(serverUrl: string, scale: number): Promise<{ d
   return { database, seconds: t.seconds, drop: () => adminQuery(serverUrl, `drop database if exists ${database} with (force)`).then(() => undefined) };
 }
 
-export async function pgbenchRun(serverUrl: string, database: string, clients: number, seconds: number): Promise<{ tps: number; latencyMs: number }> {
+export async function pgbenchRun(
+  serverUrl: string, database: string, clients: number, seconds: number,
+): Promise<{ tps: number; latencyMs: number; machineCpuMsPerTx: number }> {
+  const busy0 = await machineBusySeconds();
   const { stdout } = await execFileP('pgbench', ['-M', 'prepared', '-c', String(clients), '-j', '2', '-T', String(seconds), database], {
     env: pgEnv(serverUrl), maxBuffer: 1 << 24,
   });
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
   const lat = /latency average = ([\d.]+) ms/.exec(stdout);
   if (!tps) throw new Error(`pgbench printed no tps:\n${stdout}`);
-  return { tps: Number(tps[1]), latencyMs: lat ? Number(lat[1]) : NaN };
+  const busy = (await machineBusySeconds()) - busy0;
+  const processed = /number of transactions actually processed: (\d+)/.exec(stdout);
+  const transactions = processed ? Number(processed[1]) : Number(tps[1]) * seconds;
+  return { tps: Number(tps[1]), latencyMs: lat ? Number(lat[1]) : NaN, machineCpuMsPerTx: (busy * 1000) / Math.max(1, transactions) };
 }
 
 // ---------------------------------------------------------------- statements per request
