@@ -49,5 +49,11 @@ export async function ledgerViolations(db: Db | Tx): Promise<string[]> {
       union all select account_id from ledger_account_deltas
     ) x left join ledger_accounts a on a.id = x.id where a.id is null`);
   for (const r of dangling.rows) out.push(`a transfer or delta names missing account ${r.id}`);
+  // A limited account is changed in place, never by deltas; readers of grant
+  // balances rely on it (learner_grant_balances reads the row alone).
+  const limitedWithDeltas = await db.execute<{ id: string }>(sql`
+    select distinct a.id from ledger_account_deltas x join ledger_accounts a on a.id = x.account_id
+     where a.debits_must_not_exceed_credits or a.credits_must_not_exceed_debits`);
+  for (const r of limitedWithDeltas.rows) out.push(`limited account ${r.id} has deltas`);
   return out;
 }
