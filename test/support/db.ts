@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { connect, type Database } from '../../src/db/client.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { withDatabase } from './global-setup.js';
@@ -38,5 +38,23 @@ export async function createTestDatabase(options: { poolSize?: number } = {}): P
         await a.end();
       }
     },
+  };
+}
+
+/**
+ * A database of the test file's own: created before its tests, dropped after.
+ * Returns a getter, since the database exists only once beforeAll has run.
+ */
+export function useTestDatabase(options: { poolSize?: number } = {}): () => TestDatabase {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase(options);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  return () => {
+    if (!database) throw new Error('the test database is created in beforeAll; use it inside a test');
+    return database;
   };
 }
