@@ -15,27 +15,23 @@ export async function streamCsv(
   res: Response, filename: string, header: readonly string[], batches: AsyncIterable<readonly (readonly (string | number | boolean | null | undefined)[])[]>,
 ): Promise<void> {
   let started = false;
+  // Headers go out with the first batch, so a failure before it can still be a problem+json.
+  const start = () => {
+    if (started) return;
+    res.status(200);
+    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
+    res.write(csvLine(header));
+    started = true;
+  };
   try {
     for await (const rows of batches) {
-      if (!started) {
-        res.status(200);
-        res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-        res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
-        res.setHeader('Cache-Control', 'no-store');
-        res.write(csvLine(header));
-        started = true;
-      }
+      start();
       if (rows.length === 0) continue;
       const ok = res.write(rows.map(csvLine).join(''));
       if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve));
     }
-    if (!started) {
-      res.status(200);
-      res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-      res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
-      res.setHeader('Cache-Control', 'no-store');
-      res.write(csvLine(header));
-    }
+    start();
     res.end();
   } catch (err) {
     if (!started) throw err;
