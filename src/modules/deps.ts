@@ -20,13 +20,29 @@ export interface Policy {
   claimBurstPerHour: number;
   /** A payment line the bank has not reported this many days after its batch is an exception. */
   unseenPaymentDays: number;
-  /** The account disbursements are paid from, as written into payment files. */
-  treasuryDebtor: { name: string; iban?: string; bic?: string; accountNumber?: string; bankCode?: string };
+  /**
+   * The treasury's disbursement account per currency: the debtor written into
+   * payment files, and the only account whose bank statements are accepted.
+   */
+  treasuryAccounts: Partial<Record<string, TreasuryAccount>>;
+}
+
+/** A bank account the treasury pays from: an IBAN or a local account number, and the bank's BIC. */
+export interface TreasuryAccount {
+  name: string;
+  iban?: string;
+  accountNumber?: string;
+  bic: string;
 }
 
 export const defaultPolicy: Policy = {
   claimBurstPerHour: 100,
   unseenPaymentDays: 5,
-  treasuryDebtor: { name: 'Learning Credits Treasury', accountNumber: 'TREASURY-DISBURSEMENT' },
+  // Demo accounts for development and tests; production sets TREASURY_ACCOUNTS.
+  treasuryAccounts: {
+    SGD: { name: 'Learning Credits Treasury SG', accountNumber: '0720123456', bic: 'DBSSSGSGXXX' },
+    IDR: { name: 'Learning Credits Treasury ID', accountNumber: '1230004567890', bic: 'BMRIIDJAXXX' },
+    EUR: { name: 'Learning Credits Treasury EU', iban: 'FR7630006000011234567890189', bic: 'AGRIFRPPXXX' },
+  },
 };
 export const policyOf = (deps: ServiceDeps): Policy => ({ ...defaultPolicy, ...deps.policy });

@@ -74,7 +74,7 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
         const lines = await linesOf(ctx.db, batch.id);
         const file = {
           messageId: batch.messageId, createdAt: batch.createdAt, requestedExecutionDate: batch.requestedExecutionDate,
-          currency: batch.currency as Currency, debtor: policyOf(deps).treasuryDebtor,
+          currency: batch.currency as Currency, debtor: policyOf(deps).treasuryAccounts[batch.currency]!,
           lines: lines.map((l) => ({
             endToEndId: l.endToEndId, amount: l.amount, creditorName: l.creditorName,
             creditorAccount: l.creditorAccount as Parameters<typeof pain001>[0]['lines'][number]['creditorAccount'],
