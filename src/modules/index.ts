@@ -1,5 +1,6 @@
 import type { AnyRoute } from '../http/route.js';
 import { accountRoutes } from './accounts/accounts.routes.js';
+import { approvalRoutes } from './approvals/approvals.routes.js';
 import { auditRoutes } from './audit/audit.routes.js';
 import { claimRoutes } from './claims/claims.routes.js';
 import { courseRoutes } from './courses/courses.routes.js';
@@ -26,6 +27,7 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...enrolmentRoutes(deps),
     ...claimRoutes(deps),
     ...disbursementRoutes(deps),
+    ...approvalRoutes(deps),
     ...reconciliationRoutes(deps),
     ...reportRoutes(deps),
     ...ledgerRoutes(deps),

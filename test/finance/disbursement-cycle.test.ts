@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { runMaintenance } from '../../src/maintenance.js';
 import { catalogue } from '../support/catalogue.js';
+import { releasedBatch } from '../support/finance.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import {
   advanceTo, credentialPayload, enrolled, factsFor, HOUR, registerSigner, signCredential, submitClaim, type Enrolled, type Signer, type World,
@@ -46,11 +47,7 @@ const asFinance = () => ({
 const statementCsv = (rows: [string, string, string, 'DBIT' | 'CRDT', 'payment' | 'return'][]) =>
   ['booking_date,end_to_end_id,amount,currency,direction,type', ...rows.map(([ref, amount, ccy, dir, type]) => `2027-03-01,${ref},${amount},${ccy},${dir},${type}`)].join('\n');
 
-async function newBatch() {
-  const res = await asFinance().post('/v1/disbursement-batches', { currency: 'SGD', cutOff: h.clock.now().toISOString() });
-  expect(res.status).toBe(201);
-  return res.body as { id: string; controlSum: string; lines: { id: string; endToEndId: string; amount: string; providerId: string }[] };
-}
+const newBatch = () => releasedBatch(h, { currency: 'SGD' });
 
 describe('the disbursement cycle', () => {
   it('when claims are batched, paid by the bank and reconciled, then claims are paid, the payable is empty and the ledger balances', async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { csvField, csvLine } from '../../src/modules/reports/csv.js';
 import { catalogue } from '../support/catalogue.js';
+import { releasedBatch } from '../support/finance.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import {
   advanceTo, credentialPayload, enrolled, factsFor, HOUR, registerSigner, signCredential, submitClaim, type Enrolled, type Signer, type World,
@@ -150,9 +151,8 @@ describe('as-of reports and disbursement', () => {
     await world.learnerWithCredit('5000');
     const e2 = await enrolled(h, world, { fee: '10000', credit: '10000' });
     await approvedClaim(e2, '9000');
-    const batch = await financePost('/v1/disbursement-batches', { currency: 'SGD', cutOff: h.clock.now().toISOString() });
-    expect(batch.status).toBe(201);
-    const line = batch.body.lines.find((l: { providerId: string }) => l.providerId === world.providerId);
+    const batch = await releasedBatch(h, { currency: 'SGD' });
+    const line = batch.lines.find((l: { providerId: string }) => l.providerId === world.providerId)!;
     expect(line.amount).toBe('74000');
     h.clock.advance(HOUR);
     const tInFlight = h.clock.now().toISOString();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMaintenance } from '../../src/maintenance.js';
 import { verifyAuditChain } from '../../src/modules/audit/audit.repo.js';
 import { asCitizen } from '../support/catalogue.js';
+import { releasedBatch } from '../support/finance.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { financeApi, statementCsv, tenantWithApprovedClaim } from './world.js';
 
@@ -34,16 +35,14 @@ beforeAll(async () => {
   expect(cancel.status, cancel.text).toBeLessThan(300);
 
   // Batch, settle, then a second claim whose payment the bank returns.
-  const batch = await f.post('/v1/disbursement-batches', { currency: 'SGD', cutOff: h.clock.now().toISOString() });
-  expect(batch.status, batch.text).toBe(201);
-  const line = batch.body.lines[0];
+  const batch = await releasedBatch(h, { currency: 'SGD' });
+  const line = batch.lines[0]!;
   const settle = await f.statement(statementCsv([[line.endToEndId, (Number(line.amount) / 100).toFixed(2), 'SGD', 'DBIT', 'payment']]));
   expect(settle.body).toMatchObject({ settled: 1 });
 
   const t2 = await tenantWithApprovedClaim(h, { fee: '12000', credit: '20000' });
-  const batch2 = await f.post('/v1/disbursement-batches', { currency: 'SGD', cutOff: h.clock.now().toISOString() });
-  expect(batch2.status, batch2.text).toBe(201);
-  const line2 = batch2.body.lines.find((l: { providerId: string }) => l.providerId === t2.world.providerId);
+  const batch2 = await releasedBatch(h, { currency: 'SGD' });
+  const line2 = batch2.lines.find((l: { providerId: string }) => l.providerId === t2.world.providerId)!;
   const returned = await f.statement(statementCsv([[line2.endToEndId, (Number(line2.amount) / 100).toFixed(2), 'SGD', 'CRDT', 'return']]));
   expect(returned.body).toMatchObject({ returned: 1 });
 });
@@ -85,7 +84,7 @@ async function coveringEvents(t: Transfer): Promise<{ entityType: string; entity
     case 'claim_payment':
       return { entityType: 'claim', entityIds: await q(`select id from claims where enrolment_id = $1`, [t.reference_id]), action: /^claim\.(approved|decision_approve)$/ };
     case 'disbursement':
-      return { entityType: 'disbursement_batch', entityIds: await q(`select batch_id id from payment_lines where id = $1`, [t.reference_id]), action: /^disbursement_batch\.submitted$/ };
+      return { entityType: 'disbursement_batch', entityIds: await q(`select batch_id id from payment_lines where id = $1`, [t.reference_id]), action: /^disbursement_batch\.released$/ };
     case 'disbursement_settled':
     case 'disbursement_returned': {
       const ref = t.reference_id ?? (await q(`select reference_id id from ledger_transfers where id = $1`, [t.pending_id]))[0];

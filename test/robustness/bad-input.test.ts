@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyRoute } from '../../src/http/route.js';
 import { allRoutes } from '../../src/modules/index.js';
 import { createHarness, type Harness } from '../support/harness.js';
+import { releasedBatch } from '../support/finance.js';
 import { financeApi, snapshotTables, statementCsv, tenantWithApprovedClaim, type Tenant } from './world.js';
 
 /**
@@ -92,9 +93,7 @@ beforeAll(async () => {
   a = await tenantWithApprovedClaim(h);
   const finance = await h.token('finance', { sub: 'officer-bad-input' });
   const f = financeApi(h, finance);
-  const batch = await f.post('/v1/disbursement-batches', { currency: 'SGD', cutOff: h.clock.now().toISOString() });
-  expect(batch.status, batch.text).toBe(201);
-  batchId = batch.body.id;
+  batchId = (await releasedBatch(h, { currency: 'SGD' })).id;
   const st = await f.statement(statementCsv([['LCunknownreference000000000000000000', '10.00', 'SGD', 'DBIT', 'payment']]));
   expect(st.status, st.text).toBe(201);
   exceptionId = (await f.get('/v1/reconciliation-exceptions?status=open')).body.items[0].id;

@@ -12,12 +12,18 @@ export const disbursementBatches = pgTable('disbursement_batches', {
   currency: char('currency', { length: 3 }).notNull(),
   cutOff: ts('cut_off').notNull(),
   messageId: text('message_id').notNull().unique(),
-  status: text('status', { enum: ['submitted', 'settled', 'partially_settled'] }).notNull(),
+  /** proposed (awaiting a second officer) -> submitted (released: money pending to the bank) -> settled | partially_settled; or rejected. */
+  status: text('status', { enum: ['proposed', 'rejected', 'submitted', 'settled', 'partially_settled'] }).notNull(),
   lineCount: integer('line_count').notNull(),
   controlSum: amount('control_sum').notNull(),
   requestedExecutionDate: date('requested_execution_date', { mode: 'string' }).notNull(),
   createdAt: ts('created_at').notNull(),
   createdBy: text('created_by').notNull(),
+  /** The second officer, who released it: only then do the pending transfers and the payment file exist. */
+  releasedAt: ts('released_at'),
+  releasedBy: text('released_by'),
+  /** Providers left out of the batch, with the reason: one unpayable line never blocks the rest. */
+  excluded: jsonb('excluded').notNull().default(sql`'[]'::jsonb`),
 });
 
 export const paymentLines = pgTable(
@@ -34,7 +40,8 @@ export const paymentLines = pgTable(
     /** The provider's bank account as it was when the batch was made. */
     creditorAccount: jsonb('creditor_account').notNull(),
     transferId: uuid('transfer_id').notNull().unique(),
-    status: text('status', { enum: ['pending', 'settled', 'returned'] }).notNull(),
+    /** proposed and cancelled lines have no transfer yet (or never will); the bank only ever sees pending ones. */
+    status: text('status', { enum: ['proposed', 'cancelled', 'pending', 'settled', 'returned'] }).notNull(),
     settledAt: ts('settled_at'),
     returnedAt: ts('returned_at'),
   },

@@ -4,3 +4,4 @@ export * from './entitlements.js';
 export * from './enrolments.js';
 export * from './claims.js';
 export * from './finance.js';
+export * from './approvals.js';

@@ -5,13 +5,18 @@ import { disbursementBatches, paymentLines } from '../../db/schema/index.js';
 export type BatchRow = typeof disbursementBatches.$inferSelect;
 export type PaymentLineRow = typeof paymentLines.$inferSelect;
 
-/** Approved, unpaid, unheld claims decided by the cut-off and in no live payment line; locked for this batch. */
+/**
+ * Approved, unpaid, unheld claims of active providers, decided by the cut-off
+ * and in no live payment line; locked for this batch. A suspended provider's
+ * claims wait, held, until it is reinstated.
+ */
 export async function payableClaims(tx: Tx, f: { currency: string; cutOff: Date; schemeId?: string | undefined }) {
   const scheme = f.schemeId
     ? sql`and exists (select 1 from enrolment_reservations er where er.enrolment_id = c.enrolment_id and er.scheme_id = ${f.schemeId})`
     : sql``;
   const r = await tx.execute<{ id: string; provider_id: string; amount: string }>(sql`
     select c.id, c.provider_id, c.amount_claimed::text as amount from claims c
+      join providers p on p.id = c.provider_id and p.status = 'active'
      where c.status = 'approved' and not c.on_hold and c.currency = ${f.currency}
        and c.decided_at <= ${f.cutOff.toISOString()}::timestamptz
        and not exists (select 1 from payment_line_claims plc where plc.claim_id = c.id and plc.live = 1)

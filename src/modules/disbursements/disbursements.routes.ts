@@ -2,25 +2,37 @@ import { z } from 'zod';
 import { actorOf } from '../../http/actor.js';
 import { notFound } from '../../http/problem.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
-import { currencySchema, type Currency } from '../../lib/money.js';
-import { policyOf, type ServiceDeps } from '../deps.js';
+import { currencySchema } from '../../lib/money.js';
+import { latestApprovalOf, type ApprovalRow } from '../approvals/approvals.repo.js';
+import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
+import type { ServiceDeps } from '../deps.js';
 import { findBatch, linesOf, listBatches, type BatchRow, type PaymentLineRow } from './disbursements.repo.js';
-import { createDisbursementBatch } from './disbursements.service.js';
+import { BATCH_RELEASE, proposeDisbursementBatch, releasedBatchFile, type ExcludedLine } from './disbursements.service.js';
 import { pain001, paymentFileCsv } from './payment-file.js';
 
 const money = z.string().meta({ description: 'minor units' });
 
+const excludedSchema = z.object({
+  providerId: z.uuid(), claims: z.number().int(), amount: money, reason: z.enum(['payment_file_invalid']), problems: z.array(z.string()),
+});
+
 const batchSchema = z
   .object({
-    id: z.uuid(), schemeId: z.uuid().nullable(), currency: z.string(), cutOff: z.string(), messageId: z.string(), status: z.string(),
-    lineCount: z.number().int(), controlSum: money, requestedExecutionDate: z.string(), createdAt: z.string(),
+    id: z.uuid(), schemeId: z.uuid().nullable(), currency: z.string(), cutOff: z.string(), messageId: z.string(),
+    status: z.enum(['proposed', 'rejected', 'submitted', 'settled', 'partially_settled']),
+    lineCount: z.number().int(), controlSum: money, requestedExecutionDate: z.string(), createdAt: z.string(), createdBy: z.string(),
+    releasedAt: z.string().nullable(), releasedBy: z.string().nullable(),
+    excluded: z.array(excludedSchema).meta({ description: 'Providers left out of this batch and why; their claims stay payable' }),
+    approval: approvalRefSchema.optional(),
     lines: z.array(z.object({ id: z.uuid(), providerId: z.uuid(), endToEndId: z.string(), amount: money, status: z.string(), creditorName: z.string() })).optional(),
   })
   .meta({ id: 'DisbursementBatch' });
 
-const view = (b: BatchRow, lines?: PaymentLineRow[]) => ({
+const view = (b: BatchRow, lines?: PaymentLineRow[], approval?: ApprovalRow) => ({
   id: b.id, schemeId: b.schemeId, currency: b.currency, cutOff: b.cutOff.toISOString(), messageId: b.messageId, status: b.status,
   lineCount: b.lineCount, controlSum: b.controlSum, requestedExecutionDate: b.requestedExecutionDate, createdAt: b.createdAt.toISOString(),
+  createdBy: b.createdBy, releasedAt: b.releasedAt?.toISOString() ?? null, releasedBy: b.releasedBy, excluded: b.excluded as ExcludedLine[],
+  ...(approval ? { approval: approvalRef(approval) } : {}),
   ...(lines ? { lines: lines.map((l) => ({ id: l.id, providerId: l.providerId, endToEndId: l.endToEndId, amount: l.amount, status: l.status, creditorName: l.creditorName })) } : {}),
 });
 
@@ -30,7 +42,9 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'post', path: '/v1/disbursement-batches', operationId: 'createDisbursementBatch',
-      summary: 'Batch every approved, unpaid claim up to a cut-off into one payment line per provider',
+      summary: 'Propose a batch of every approved, unpaid claim up to a cut-off, one payment line per provider',
+      description:
+        'Four eyes: the batch is proposed, its claims set aside, and nothing is paid until a second finance officer approves the returned approval (POST /v1/approvals/{approvalId}/approve). Only then do the pending transfers and the payment file exist. Claims of suspended providers, and lines whose payment file could not be written (listed in excluded), stay out.',
       tags: ['finance'], roles: ['finance'], idempotent: true,
       body: z
         .strictObject({
@@ -38,10 +52,10 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
           requestedExecutionDate: z.iso.date().optional(),
         })
         .meta({ id: 'CreateDisbursementBatch' }),
-      responses: { 201: { description: 'Submitted: each line is now a pending transfer to bank clearing', schema: batchSchema } },
+      responses: { 201: { description: 'Proposed: waiting for a second officer to release it', schema: batchSchema } },
       handler: async ({ body }, ctx) => {
-        const batch = await createDisbursementBatch(deps, ctx.db, { ...body, cutOff: new Date(body.cutOff) }, { actor: actorOf(ctx), requestId: ctx.requestId });
-        return { status: 201, body: view(batch, await linesOf(ctx.db, batch.id)) };
+        const { batch, approval } = await proposeDisbursementBatch(deps, ctx.db, { ...body, cutOff: new Date(body.cutOff) }, { actor: actorOf(ctx), requestId: ctx.requestId });
+        return { status: 201, body: view(batch, await linesOf(ctx.db, batch.id), approval) };
       },
     }),
     defineRoute({
@@ -57,7 +71,7 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
       handler: async ({ params }, ctx) => {
         const batch = await findBatch(ctx.db, params.batchId);
         if (!batch) throw notFound('disbursement batch');
-        return { status: 200, body: view(batch, await linesOf(ctx.db, batch.id)) };
+        return { status: 200, body: view(batch, await linesOf(ctx.db, batch.id), await latestApprovalOf(ctx.db, BATCH_RELEASE, batch.id)) };
       },
     }),
     defineRoute({
@@ -67,20 +81,10 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
       query: z.strictObject({ format: z.enum(['csv', 'pain.001']).default('pain.001') }),
       responses: {
         200: { description: 'The file', schema: z.string(), contentType: 'application/xml' },
+        409: { description: 'The batch has not been released by a second officer' },
       },
       handler: async ({ params, query }, ctx) => {
-        const batch = await findBatch(ctx.db, params.batchId);
-        if (!batch) throw notFound('disbursement batch');
-        const lines = await linesOf(ctx.db, batch.id);
-        const file = {
-          messageId: batch.messageId, createdAt: batch.createdAt, requestedExecutionDate: batch.requestedExecutionDate,
-          currency: batch.currency as Currency, debtor: policyOf(deps).treasuryAccounts[batch.currency]!,
-          lines: lines.map((l) => ({
-            endToEndId: l.endToEndId, amount: l.amount, creditorName: l.creditorName,
-            creditorAccount: l.creditorAccount as Parameters<typeof pain001>[0]['lines'][number]['creditorAccount'],
-            remittance: `Learning Credits claims, batch ${batch.messageId}`,
-          })),
-        };
+        const { batch, file } = await releasedBatchFile(deps, ctx.db, params.batchId);
         const csv = query.format === 'csv';
         return {
           status: 200,

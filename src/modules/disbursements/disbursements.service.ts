@@ -1,31 +1,48 @@
+import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { disbursementBatches, paymentLineClaims, paymentLines } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError } from '../../http/problem.js';
+import { AppError, notFound } from '../../http/problem.js';
 import { ensureSystemAccount } from '../../ledger/system-accounts.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
+import type { ApprovalKind } from '../approvals/approvals.service.js';
+import { propose } from '../approvals/approvals.service.js';
+import type { ApprovalRow } from '../approvals/approvals.repo.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import type { Acting } from '../enrolments/enrolments.service.js';
 import { findProvider } from '../providers/providers.repo.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
-import { payableClaims } from './disbursements.repo.js';
+import { paymentFileOf, paymentFileProblems } from './batch-file.js';
+import { findBatch, linesOf, payableClaims, type BatchRow } from './disbursements.repo.js';
 
 /** A reference of at most 35 characters that the bank echoes back: the line's id without dashes. */
 export const endToEndIdOf = (lineId: string) => `LC${lineId.replace(/-/g, '')}`;
 
+export const BATCH_RELEASE = 'disbursement_batch.release';
+
+export interface ExcludedLine {
+  providerId: string;
+  claims: number;
+  amount: string;
+  reason: string;
+  problems: string[];
+}
+
 /**
- * Every approved, unpaid claim up to the cut-off, one payment line per
- * provider. Submitting moves each line's amount from the provider's payable
- * to bank clearing as a pending transfer; the bank statement posts or voids it.
+ * One officer proposes a batch: every approved, unpaid claim up to the
+ * cut-off, one payment line per provider. The claims are set aside for it,
+ * but no money moves and no payment file exists until a second officer
+ * releases it. A line whose payment file could not be written is left out,
+ * with its reason; the rest goes.
  */
-export async function createDisbursementBatch(
+export async function proposeDisbursementBatch(
   deps: ServiceDeps,
   db: Db | Tx,
   input: { currency: Currency; cutOff: Date; schemeId?: string | undefined; requestedExecutionDate?: string | undefined },
   acting: Acting,
-) {
+): Promise<{ batch: BatchRow; approval: ApprovalRow }> {
   return inTransaction(db, async (tx) => {
     const now = deps.clock.now();
     if (input.cutOff > now) {
@@ -37,40 +54,115 @@ export async function createDisbursementBatch(
     for (const c of claimsToPay) byProvider.set(c.providerId, [...(byProvider.get(c.providerId) ?? []), c]);
 
     const batchId = newId();
-    const clearing = await ensureSystemAccount(tx, deps.ledger, 'bank_clearing', input.currency);
+    const header = { messageId: `LCB${batchId.replace(/-/g, '')}`, createdAt: now, requestedExecutionDate: input.requestedExecutionDate ?? now.toISOString().slice(0, 10), currency: input.currency };
     const lines = [];
+    const excluded: ExcludedLine[] = [];
     for (const [providerId, list] of byProvider) {
       const provider = (await findProvider(tx, providerId))!;
       const id = newId();
-      lines.push({
-        id, providerId, list, amount: list.reduce((s, c) => s + c.amount, 0n), transferId: newId(),
-        payable: await ensureProviderPayable(tx, deps.ledger, providerId, input.currency), name: provider.legalName, account: provider.bankAccount,
-      });
+      const line = {
+        id, batchId, providerId, endToEndId: endToEndIdOf(id), amount: list.reduce((s, c) => s + c.amount, 0n), currency: input.currency,
+        creditorName: provider.legalName, creditorAccount: provider.bankAccount, transferId: newId(), status: 'proposed' as const, claims: list,
+      };
+      const problems = paymentFileProblems(paymentFileOf(deps, header, [line]));
+      if (problems.length > 0) {
+        excluded.push({ providerId, claims: list.length, amount: line.amount.toString(), reason: 'payment_file_invalid', problems });
+      } else {
+        lines.push(line);
+      }
     }
-    await deps.ledger.commit(
-      tx,
-      lines.map((l) => ({ id: l.transferId, kind: 'pending' as const, debitAccountId: l.payable, creditAccountId: clearing, amount: l.amount, code: 'disbursement', referenceId: l.id })),
-    );
+    if (lines.length === 0) {
+      throw new AppError('rule_violation', 'no payment line could be written to a payment file', { excluded });
+    }
+    const fileProblems = paymentFileProblems(paymentFileOf(deps, header, lines));
+    if (fileProblems.length > 0) throw new AppError('rule_violation', `the payment file cannot be written: ${fileProblems.join('; ')}`);
+
     const controlSum = lines.reduce((s, l) => s + l.amount, 0n);
     const [batch] = await tx
       .insert(disbursementBatches)
       .values({
-        id: batchId, schemeId: input.schemeId ?? null, currency: input.currency, cutOff: input.cutOff, messageId: `LCB${batchId.replace(/-/g, '')}`,
-        status: 'submitted', lineCount: lines.length, controlSum, requestedExecutionDate: input.requestedExecutionDate ?? now.toISOString().slice(0, 10),
-        createdAt: now, createdBy: acting.actor.subject,
+        id: batchId, schemeId: input.schemeId ?? null, currency: input.currency, cutOff: input.cutOff, messageId: header.messageId,
+        status: 'proposed', lineCount: lines.length, controlSum, requestedExecutionDate: header.requestedExecutionDate,
+        createdAt: now, createdBy: acting.actor.subject, excluded,
       })
       .returning();
-    await tx.insert(paymentLines).values(
-      lines.map((l) => ({
-        id: l.id, batchId, providerId: l.providerId, endToEndId: endToEndIdOf(l.id), amount: l.amount, currency: input.currency,
-        creditorName: l.name, creditorAccount: l.account, transferId: l.transferId, status: 'pending' as const,
-      })),
-    );
-    await tx.insert(paymentLineClaims).values(lines.flatMap((l) => l.list.map((c) => ({ lineId: l.id, claimId: c.id, amount: c.amount }))));
-    await recordAudit(tx, {
-      ...acting, action: 'disbursement_batch.submitted', entityType: 'disbursement_batch', entityId: batchId, at: now,
-      details: { lines: lines.length, claims: claimsToPay.length, controlSum: controlSum.toString(), currency: input.currency },
-    });
-    return batch!;
+    await tx.insert(paymentLines).values(lines.map(({ claims: _claims, ...l }) => l));
+    await tx.insert(paymentLineClaims).values(lines.flatMap((l) => l.claims.map((c) => ({ lineId: l.id, claimId: c.id, amount: c.amount }))));
+    const details = { lines: lines.length, claims: lines.reduce((n, l) => n + l.claims.length, 0), controlSum: controlSum.toString(), currency: input.currency, excluded };
+    await recordAudit(tx, { ...acting, action: 'disbursement_batch.proposed', entityType: 'disbursement_batch', entityId: batchId, at: now, details });
+    const approval = await propose(deps, tx, {
+      kind: BATCH_RELEASE, subjectType: 'disbursement_batch', subjectId: batchId, payload: { batchId, controlSum: controlSum.toString(), currency: input.currency, lines: lines.length },
+      summary: `release ${input.currency} batch ${header.messageId}: ${lines.length} line(s), control sum ${controlSum} minor units`,
+    }, acting);
+    return { batch: batch!, approval };
   });
+}
+
+async function lockProposedBatch(tx: Tx, batchId: string): Promise<BatchRow> {
+  const [batch] = await tx.select().from(disbursementBatches).where(eq(disbursementBatches.id, batchId)).for('update');
+  if (!batch) throw notFound('disbursement batch');
+  if (batch.status !== 'proposed') throw new AppError('invalid_state', `the batch is ${batch.status}, not proposed`);
+  return batch;
+}
+
+/**
+ * The second officer releases the batch: its file content is checked again,
+ * then each line becomes a pending transfer from the provider's payable to
+ * bank clearing. The bank statement later posts or voids it.
+ */
+async function releaseBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, acting: Acting) {
+  const batch = await lockProposedBatch(tx, approval.subjectId);
+  const lines = await linesOf(tx, batch.id);
+  const suspended = (await tx.execute<{ id: string; legal_name: string }>(sql`
+    select p.id, p.legal_name from providers p where p.status <> 'active' and p.id = any(${sql.param(lines.map((l) => l.providerId))}::uuid[])`)).rows;
+  if (suspended.length > 0) {
+    throw new AppError('invalid_state', `provider(s) suspended since the batch was proposed: ${suspended.map((p) => p.legal_name).join(', ')}; reject this batch and propose a new one`, {
+      reasons: ['provider_suspended'],
+    });
+  }
+  const problems = paymentFileProblems(paymentFileOf(deps, batch, lines));
+  if (problems.length > 0) throw new AppError('rule_violation', `the payment file cannot be written: ${problems.join('; ')}`);
+  const currency = batch.currency as Currency;
+  const clearing = await ensureSystemAccount(tx, deps.ledger, 'bank_clearing', currency);
+  const transfers = [];
+  for (const l of lines) {
+    const payable = await ensureProviderPayable(tx, deps.ledger, l.providerId, currency);
+    transfers.push({ id: l.transferId, kind: 'pending' as const, debitAccountId: payable, creditAccountId: clearing, amount: l.amount, code: 'disbursement', referenceId: l.id });
+  }
+  await deps.ledger.commit(tx, transfers);
+  const now = deps.clock.now();
+  await tx.update(paymentLines).set({ status: 'pending' }).where(eq(paymentLines.batchId, batch.id));
+  const [released] = await tx
+    .update(disbursementBatches)
+    .set({ status: 'submitted', releasedAt: now, releasedBy: acting.actor.subject })
+    .where(eq(disbursementBatches.id, batch.id))
+    .returning();
+  await recordAudit(tx, {
+    ...acting, action: 'disbursement_batch.released', entityType: 'disbursement_batch', entityId: batch.id, at: now,
+    details: { proposedBy: approval.proposedBy, releasedBy: acting.actor.subject, lines: lines.length, controlSum: batch.controlSum.toString(), currency },
+  });
+  return { batchId: released!.id, status: released!.status };
+}
+
+/** A rejected proposal frees its claims for the next batch. */
+async function rejectBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, acting: Acting) {
+  const batch = await lockProposedBatch(tx, approval.subjectId);
+  await tx.execute(sql`update payment_line_claims set live = 0 where line_id in (select id from payment_lines where batch_id = ${batch.id})`);
+  await tx.update(paymentLines).set({ status: 'cancelled' }).where(eq(paymentLines.batchId, batch.id));
+  await tx.update(disbursementBatches).set({ status: 'rejected' }).where(eq(disbursementBatches.id, batch.id));
+  await recordAudit(tx, {
+    ...acting, action: 'disbursement_batch.rejected', entityType: 'disbursement_batch', entityId: batch.id, at: deps.clock.now(),
+    details: { proposedBy: approval.proposedBy, rejectedBy: acting.actor.subject, note: approval.decisionNote },
+  });
+}
+
+export const batchRelease: ApprovalKind = { kind: BATCH_RELEASE, approverRoles: ['finance'], execute: releaseBatch, reject: rejectBatch };
+
+/** The payment file of a released batch; none exists before the second officer releases it. */
+export async function releasedBatchFile(deps: ServiceDeps, db: Db | Tx, batchId: string) {
+  const batch = await findBatch(db, batchId);
+  if (!batch) throw notFound('disbursement batch');
+  if (batch.status === 'proposed') throw new AppError('invalid_state', 'the batch is waiting for a second finance officer to release it: no payment file exists yet');
+  if (batch.status === 'rejected') throw new AppError('invalid_state', 'the batch was rejected: it has no payment file');
+  return { batch, file: paymentFileOf(deps, batch, await linesOf(db, batch.id)) };
 }

@@ -1,0 +1,5 @@
+import { batchRelease } from '../disbursements/disbursements.service.js';
+import type { ApprovalKind } from './approvals.service.js';
+
+/** Every action that takes two people, by kind. Each room defines its own; this is the one list. */
+export const approvalKinds: ReadonlyMap<string, ApprovalKind> = new Map([batchRelease].map((k) => [k.kind, k]));

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { approvalStatuses } from '../../db/schema/index.js';
+import { actorOf } from '../../http/actor.js';
+import { notFound } from '../../http/problem.js';
+import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
+import { decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
+import type { ServiceDeps } from '../deps.js';
+import { approvalKinds } from './approval-kinds.js';
+import { findApproval, listApprovals } from './approvals.repo.js';
+import { approvalSchema, approvalView, approveBody, rejectBody } from './approvals.schemas.js';
+import { decideApproval } from './approvals.service.js';
+
+const params = z.strictObject({ approvalId: z.uuid() });
+const cursorSchema = z.object({ at: z.iso.datetime().transform((s) => new Date(s)), id: z.uuid() });
+const acting = (ctx: RouteContext) => ({ actor: actorOf(ctx), requestId: ctx.requestId });
+const decided = z.object({ approval: approvalSchema, result: z.unknown().optional() }).meta({ id: 'ApprovalDecision' });
+
+export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'get', path: '/v1/approvals', operationId: 'listApprovals',
+      summary: 'Proposals waiting for (or decided by) a second person, newest first',
+      tags: ['approvals'], roles: ['finance', 'admin'],
+      query: z.strictObject({ status: z.enum(approvalStatuses).optional(), kind: z.string().max(100).optional(), ...pageQuery }),
+      responses: { 200: { description: 'A page', schema: pageSchema(approvalSchema) } },
+      handler: async ({ query }, ctx) => {
+        const rows = await listApprovals(ctx.db, { status: query.status, kind: query.kind, before: decodeCursor(query.cursor, cursorSchema), limit: query.limit + 1 });
+        const items = rows.slice(0, query.limit);
+        const last = rows.length > query.limit ? items.at(-1) : undefined;
+        return { status: 200, body: { items: items.map(approvalView), nextCursor: last ? encodeCursor({ at: last.proposedAt.toISOString(), id: last.id }) : null } };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/approvals/{approvalId}', operationId: 'getApproval', summary: 'One proposal',
+      tags: ['approvals'], roles: ['finance', 'admin'], params,
+      responses: { 200: { description: 'The proposal', schema: approvalSchema } },
+      handler: async ({ params: p }, ctx) => {
+        const row = await findApproval(ctx.db, p.approvalId);
+        if (!row) throw notFound('approval');
+        return { status: 200, body: approvalView(row) };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/approvals/{approvalId}/approve', operationId: 'approveProposal',
+      summary: 'Approve a proposal: the action is carried out now',
+      description: 'The person who proposed the action cannot approve it (403 four_eyes_required). The audit trail names both.',
+      tags: ['approvals'], roles: ['finance', 'admin'], params, body: approveBody, idempotent: true,
+      responses: { 200: { description: 'Approved and carried out', schema: decided } },
+      handler: async ({ params: p, body }, ctx) => {
+        const { approval, result } = await decideApproval(deps, ctx.db, approvalKinds, p.approvalId, { decision: 'approve', note: body.note }, acting(ctx));
+        return { status: 200, body: { approval: approvalView(approval), ...(result !== undefined ? { result } : {}) } };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/approvals/{approvalId}/reject', operationId: 'rejectProposal',
+      summary: 'Reject a proposal, with a reason: nothing is carried out',
+      description: 'The proposer may withdraw their own proposal this way.',
+      tags: ['approvals'], roles: ['finance', 'admin'], params, body: rejectBody, idempotent: true,
+      responses: { 200: { description: 'Rejected', schema: decided } },
+      handler: async ({ params: p, body }, ctx) => {
+        const { approval } = await decideApproval(deps, ctx.db, approvalKinds, p.approvalId, { decision: 'reject', note: body.note }, acting(ctx));
+        return { status: 200, body: { approval: approvalView(approval) } };
+      },
+    }),
+  ];
+}
