@@ -35,11 +35,23 @@ const officer = async (sub: string, role: 'finance' | 'admin' = 'finance') => {
     decide: (claimId: string, decision: 'approve' | 'reject', reason = 'checked the attendance sheets') =>
       request(h.app).post(`/v1/claims/${claimId}/decision`).set('authorization', `Bearer ${token}`).set('idempotency-key', randomUUID()).send({ decision, reason }),
     flag: (claimId: string, reason = 'the trainer was on leave that week') =>
-      request(h.app).post(`/v1/claims/${claimId}/flag`).set('authorization', `Bearer ${token}`).send({ reason }),
+      request(h.app).post(`/v1/claims/${claimId}/flag`).set('authorization', `Bearer ${token}`).set('idempotency-key', randomUUID()).send({ reason }),
+    approve: (approvalId: string) =>
+      request(h.app).post(`/v1/approvals/${approvalId}/approve`).set('authorization', `Bearer ${token}`).set('idempotency-key', randomUUID()).send({}),
     get: (claimId: string) => request(h.app).get(`/v1/claims/${claimId}`).set('authorization', `Bearer ${token}`),
     list: (query: string) => request(h.app).get(`/v1/claims?${query}`).set('authorization', `Bearer ${token}`),
   };
 };
+
+/** The system sent the claim to review, so one officer proposes the decision and a second approves it. Returns the claim after. */
+async function decidedByTwo(claimId: string, decision: 'approve' | 'reject', reason?: string, first = 'officer-a', second = 'officer-c') {
+  const proposed = await (await officer(first)).decide(claimId, decision, reason);
+  expect(proposed.status, proposed.text).toBe(202);
+  expect(proposed.body.approval).toMatchObject({ kind: 'claim.review_decision', status: 'pending', proposedBy: first });
+  const approved = await (await officer(second)).approve(proposed.body.approval.id);
+  expect(approved.status, approved.text).toBe(200);
+  return (await (await officer(second)).get(claimId)).body;
+}
 
 /** A claim whose completion predates the run's end: valid, but suspicious. */
 async function earlyClaim() {
@@ -70,8 +82,20 @@ describe('completion before the run could have ended', () => {
     const { e, claim: c } = await earlyClaim();
     const payableBefore = await payableCredits(h, world.providerId);
     const res = await (await officer('officer-a')).decide(c.id, 'approve');
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'approved', decidedBy: 'officer-a', decisionReason: 'checked the attendance sheets', onHold: false });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: 'in_review', approval: { status: 'pending', proposedBy: 'officer-a' } });
+    // The officer who proposed the decision cannot carry it out: nothing is paid.
+    const self = await (await officer('officer-a')).approve(res.body.approval.id);
+    expect(self.status).toBe(403);
+    expect(self.body.code).toBe('four_eyes_required');
+    expect(await moneyOf(h, world, e)).toMatchObject({ postPendingCount: 0, enrolmentStatus: 'claimed' });
+    const approved = await (await officer('officer-c')).approve(res.body.approval.id);
+    expect(approved.status, approved.text).toBe(200);
+    expect((await (await officer('officer-c')).get(c.id)).body).toMatchObject({
+      status: 'approved', decidedBy: 'officer-c', decisionReason: 'checked the attendance sheets', onHold: false,
+    });
+    const trail = (await h.database.pool.query(`select action, actor_id, details from audit_events where entity_id = $1 and action = 'claim.decision_approve'`, [c.id])).rows;
+    expect(trail).toEqual([expect.objectContaining({ actor_id: 'officer-c', details: expect.objectContaining({ proposedBy: 'officer-a', approvedBy: 'officer-c' }) })]);
     expect(await moneyOf(h, world, e)).toMatchObject({ enrolmentStatus: 'completed', postPendingSum: e.reserved, stillPending: '0', reserved: '0', available: '20000' });
     expect(await payableCredits(h, world.providerId)).toBe(payableBefore + BigInt(e.reserved));
     expect(await ledgerViolations(h.database.db)).toEqual([]);
@@ -83,9 +107,7 @@ describe('completion before the run could have ended', () => {
 
   it('when finance rejects it, then the enrolment is reserved again, nothing is paid, and a corrected claim after the run is approved', async () => {
     const { e, before, claim: c } = await earlyClaim();
-    const res = await (await officer('officer-a')).decide(c.id, 'reject', 'no attendance evidence');
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'rejected', decidedBy: 'officer-a', decisionReason: 'no attendance evidence' });
+    expect(await decidedByTwo(c.id, 'reject', 'no attendance evidence')).toMatchObject({ status: 'rejected', decidedBy: 'officer-c', decisionReason: 'no attendance evidence' });
     const after = await moneyOf(h, world, e);
     expect(after).toEqual({ ...before, enrolmentStatus: 'reserved' });
     expect(after.postPendingSum).toBe('0');
@@ -115,8 +137,7 @@ describe('completion before the run could have ended', () => {
     expect(approve.status).toBe(409);
     expect(approve.body.reasons).toContain('credential_revoked');
     expect(await moneyOf(h, world, e)).toMatchObject({ postPendingCount: 0, enrolmentStatus: 'claimed' });
-    const reject = await (await officer('officer-b')).decide(c.id, 'reject', 'credential revoked by the provider');
-    expect(reject.body).toMatchObject({ status: 'rejected' });
+    expect(await decidedByTwo(c.id, 'reject', 'credential revoked by the provider', 'officer-b')).toMatchObject({ status: 'rejected' });
     expect(await moneyOf(h, world, e)).toMatchObject({ postPendingCount: 0, enrolmentStatus: 'reserved', reserved: e.reserved });
   });
 });
@@ -226,7 +247,11 @@ describe('four eyes', () => {
     expect((await a.flag(c.id)).status).toBe(200);
     expect((await a.decide(c.id, 'approve')).status).toBe(403);
     expect((await moneyOf(h, world, e)).postPendingCount).toBe(0);
-    expect((await (await officer('officer-b')).decide(c.id, 'approve')).body).toMatchObject({ status: 'approved' });
+    // The flagger can approve the proposal of another officer no more than decide it.
+    const proposed = await (await officer('officer-b')).decide(c.id, 'approve');
+    expect(proposed.status).toBe(202);
+    expect((await a.approve(proposed.body.approval.id)).status).toBe(403);
+    expect((await (await officer('officer-c')).approve(proposed.body.approval.id)).status).toBe(200);
     expect((await moneyOf(h, world, e)).postPendingSum).toBe(e.reserved);
   });
 
@@ -242,7 +267,11 @@ describe('four eyes', () => {
 
   it('when a provider flags a claim, then 403', async () => {
     const { claim: c } = await approvedClaim();
-    const res = await request(h.app).post(`/v1/claims/${c.id}/flag`).set('authorization', `Bearer ${world.providerToken}`).send({ reason: 'please hold it' });
+    const res = await request(h.app)
+      .post(`/v1/claims/${c.id}/flag`)
+      .set('authorization', `Bearer ${world.providerToken}`)
+      .set('idempotency-key', randomUUID())
+      .send({ reason: 'please hold it' });
     expect(res.status).toBe(403);
     expect((await (await officer('officer-a')).get(c.id)).body.onHold).toBe(false);
   });
@@ -264,6 +293,16 @@ describe('revocation after approval', () => {
     // Revoking again is harmless; another provider revoking the same id flags nothing of ours.
     const other = await catalogue(h);
     expect((await other.asProvider('/v1/providers/me/revocations', { credentialId: approved.body.credentialId, reason: 'not ours' })).body.claimsFlagged).toEqual([]);
+  });
+
+  it('when the system held a claim on a revocation, then releasing it for payment takes two officers', async () => {
+    const e = await enrolled(h, world);
+    finish(e);
+    const approved = await claim(e, await validFor(e));
+    await world.asProvider('/v1/providers/me/revocations', { credentialId: approved.body.credentialId, reason: 'issued by mistake' });
+    const held = (await (await officer('officer-a')).get(approved.body.id)).body;
+    expect(held).toMatchObject({ status: 'approved', onHold: true });
+    expect(await decidedByTwo(approved.body.id, 'approve', 'the provider confirmed the learner completed')).toMatchObject({ status: 'approved', onHold: false, decidedBy: 'officer-c' });
   });
 });
 

@@ -1,5 +1,6 @@
+import { reviewDecision } from '../claims/claims.service.js';
 import { batchRelease } from '../disbursements/disbursements.service.js';
 import type { ApprovalKind } from './approvals.service.js';
 
 /** Every action that takes two people, by kind. Each room defines its own; this is the one list. */
-export const approvalKinds: ReadonlyMap<string, ApprovalKind> = new Map([batchRelease].map((k) => [k.kind, k]));
+export const approvalKinds: ReadonlyMap<string, ApprovalKind> = new Map([batchRelease, reviewDecision].map((k) => [k.kind, k]));

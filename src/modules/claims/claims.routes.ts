@@ -3,6 +3,7 @@ import { actorOf } from '../../http/actor.js';
 import { AppError, notFound } from '../../http/problem.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
+import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
 import type { ServiceDeps } from '../deps.js';
 import { findClaim, listClaims, type ClaimFilter, type ClaimRow } from './claims.repo.js';
 import { claimIdParams, claimSchema, decisionBody, flagBody, listClaimsQuery, revocationBody, revocationSchema, submitClaimBody } from './claims.schemas.js';
@@ -74,15 +75,24 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'post', path: '/v1/claims/{claimId}/decision', operationId: 'decideClaim',
-      summary: 'Approve or reject a claim in review (or release one held by hand); the flagging officer cannot decide',
+      summary: 'Approve or reject a claim in review (or release one on hold); the flagging officer cannot decide',
+      description:
+        'A claim an officer flagged is decided at once by another officer (200). A claim the system itself sent to review or held (a suspicious pattern, a revoked credential) takes two: this decision becomes a proposal (202, with its approval) that a second finance officer approves at POST /v1/approvals/{approvalId}/approve.',
       tags: ['claims'], roles: ['finance'], params: claimIdParams, body: decisionBody, idempotent: true,
-      responses: { 200: { description: 'The decided claim', schema: claimSchema } },
-      handler: async ({ params, body }, ctx) => ({ status: 200, body: claimView(await decideClaim(deps, ctx.db, params.claimId, body, acting(ctx))) }),
+      responses: {
+        200: { description: 'The decided claim', schema: claimSchema },
+        202: { description: 'The decision is proposed; a second officer must approve it', schema: claimSchema.extend({ approval: approvalRefSchema }).meta({ id: 'ProposedClaimDecision' }) },
+      },
+      handler: async ({ params, body }, ctx) => {
+        const { claim, approval } = await decideClaim(deps, ctx.db, params.claimId, body, acting(ctx));
+        return approval ? { status: 202, body: { ...claimView(claim), approval: approvalRef(approval) } } : { status: 200, body: claimView(claim) };
+      },
     }),
     defineRoute({
       method: 'post', path: '/v1/claims/{claimId}/flag', operationId: 'flagClaim',
       summary: 'Flag a claim for review by another officer; an approved, unpaid claim is held from disbursement',
       tags: ['claims'], roles: ['finance', 'admin'], params: claimIdParams, body: flagBody,
+      idempotent: true,
       responses: { 200: { description: 'The flagged claim', schema: claimSchema } },
       handler: async ({ params, body }, ctx) => ({ status: 200, body: claimView(await flagClaim(deps, ctx.db, params.claimId, body.reason, acting(ctx))) }),
     }),

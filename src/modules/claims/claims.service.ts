@@ -5,6 +5,8 @@ import { claims, credentialRevocations, enrolments } from '../../db/schema/index
 import { inTransaction } from '../../db/transaction.js';
 import { AppError, notFound } from '../../http/problem.js';
 import { newId } from '../../lib/ids.js';
+import type { ApprovalRow } from '../approvals/approvals.repo.js';
+import { propose, type ApprovalKind } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
 import { verifyCredential, type CredentialFailure } from '../credentials/verify-credential.js';
@@ -119,47 +121,106 @@ export async function submitClaim(
   });
 }
 
-/** Finance decides a claim in review, or one held by hand. Four eyes: the officer who flagged cannot decide. */
+export const REVIEW_DECISION = 'claim.review_decision';
+
+export interface ClaimDecision {
+  decision: 'approve' | 'reject';
+  reason: string;
+}
+
+/**
+ * The system itself sent the claim to review or held it (a suspicious
+ * pattern, a revoked credential): no officer has looked at it yet, so a
+ * decision takes two. A claim an officer flagged already has two people:
+ * the flagger and the one who decides.
+ */
+export function decisionNeedsSecondOfficer(claim: ClaimRow): boolean {
+  const systemReasons = (claim.reviewReasons as string[]).filter((r) => r !== 'flagged_by_officer');
+  if (claim.status === 'in_review') return systemReasons.length > 0;
+  return claim.onHold && (claim.flaggedBy ?? '').startsWith('system:');
+}
+
+/** Why this person cannot make this decision on this claim now, if they cannot. Checked on proposal and again on approval. */
+async function refuseUndecidable(tx: Tx, claim: ClaimRow, decision: ClaimDecision, acting: Acting): Promise<void> {
+  if (claim.flaggedBy && claim.flaggedBy === acting.actor.subject) {
+    throw new AppError('four_eyes_required', 'the officer who flagged this claim cannot also decide it');
+  }
+  const held = claim.status === 'approved' && claim.onHold;
+  if (claim.status !== 'in_review' && !held) {
+    throw new AppError('invalid_state', `a ${claim.status} claim${claim.onHold ? '' : ' that is not on hold'} cannot be decided`);
+  }
+  if (held && decision.decision === 'reject') {
+    throw new AppError('invalid_state', 'an approved claim has already been posted to the provider; reversing it is a clawback, not a rejection');
+  }
+  // The provider may have revoked the credential while the claim waited for review.
+  if (claim.status === 'in_review' && decision.decision === 'approve' && claim.credentialId && (await isRevoked(tx, claim.providerId, claim.credentialId))) {
+    throw new AppError('invalid_state', 'the provider revoked this credential while the claim was in review: it can only be rejected', {
+      reasons: ['credential_revoked'],
+    });
+  }
+}
+
+/**
+ * Finance decides a claim in review, or releases one held. When the system
+ * sent it there, the officer's decision is a proposal that a second officer
+ * approves; otherwise it is carried out at once.
+ */
 export async function decideClaim(
-  deps: ServiceDeps, db: Db | Tx, claimId: string, decision: { decision: 'approve' | 'reject'; reason: string }, acting: Acting,
-): Promise<ClaimRow> {
+  deps: ServiceDeps, db: Db | Tx, claimId: string, decision: ClaimDecision, acting: Acting,
+): Promise<{ claim: ClaimRow; approval?: ApprovalRow }> {
   return inTransaction(db, async (tx) => {
     const claim = await findClaim(tx, claimId, { forUpdate: true });
     if (!claim) throw notFound('claim');
-    if (claim.flaggedBy && claim.flaggedBy === acting.actor.subject) {
-      throw new AppError('forbidden', 'the officer who flagged this claim cannot also decide it');
+    await refuseUndecidable(tx, claim, decision, acting);
+    if (decisionNeedsSecondOfficer(claim)) {
+      const approval = await propose(deps, tx, {
+        kind: REVIEW_DECISION, subjectType: 'claim', subjectId: claim.id, payload: { ...decision },
+        summary: `${decision.decision} claim ${claim.id} of ${claim.amountClaimed} ${claim.currency} minor units (${(claim.reviewReasons as string[]).join(', ') || 'held'}): ${decision.reason}`,
+      }, acting);
+      return { claim, approval };
     }
-    const now = deps.clock.now();
-    const decided = { decidedBy: acting.actor.subject, decisionReason: decision.reason, decidedAt: now };
-    let row: ClaimRow | undefined;
-    if (claim.status === 'in_review') {
-      if (decision.decision === 'approve') {
-        // Checked again at payment time: the provider may have revoked the credential while the claim waited for review.
-        if (claim.credentialId && (await isRevoked(tx, claim.providerId, claim.credentialId))) {
-          throw new AppError('invalid_state', 'the provider revoked this credential while the claim was in review: it can only be rejected', {
-            reasons: ['credential_revoked'],
-          });
-        }
-        await payFromReservation(deps, tx, claim.enrolmentId, claim.amountClaimed);
-        await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, claim.enrolmentId));
-        [row] = await tx.update(claims).set({ status: 'approved', onHold: false, ...decided }).where(eq(claims.id, claim.id)).returning();
-      } else {
-        // The reservation stays: the provider may correct and resubmit until the window closes.
-        await tx.update(enrolments).set({ status: 'reserved' }).where(eq(enrolments.id, claim.enrolmentId));
-        [row] = await tx.update(claims).set({ status: 'rejected', ...decided }).where(eq(claims.id, claim.id)).returning();
-      }
-    } else if (claim.status === 'approved' && claim.onHold) {
-      if (decision.decision === 'reject') {
-        throw new AppError('invalid_state', 'an approved claim has already been posted to the provider; reversing it is a clawback, not a rejection');
-      }
-      [row] = await tx.update(claims).set({ onHold: false, ...decided }).where(eq(claims.id, claim.id)).returning();
-    } else {
-      throw new AppError('invalid_state', `a ${claim.status} claim${claim.onHold ? '' : ' that is not on hold'} cannot be decided`);
-    }
-    await recordAudit(tx, { ...acting, action: `claim.decision_${decision.decision}`, entityType: 'claim', entityId: claim.id, at: now, details: { reason: decision.reason } });
-    return row!;
+    return { claim: await applyDecision(deps, tx, claim, decision, acting) };
   });
 }
+
+/** Carries out a decision on a claim in review or on hold; refuseUndecidable has been asked first. */
+async function applyDecision(deps: ServiceDeps, tx: Tx, claim: ClaimRow, decision: ClaimDecision, acting: Acting, proposedBy?: string): Promise<ClaimRow> {
+  const now = deps.clock.now();
+  const decided = { decidedBy: acting.actor.subject, decisionReason: decision.reason, decidedAt: now };
+  let row: ClaimRow | undefined;
+  if (claim.status === 'in_review') {
+    if (decision.decision === 'approve') {
+      await payFromReservation(deps, tx, claim.enrolmentId, claim.amountClaimed);
+      await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, claim.enrolmentId));
+      [row] = await tx.update(claims).set({ status: 'approved', onHold: false, ...decided }).where(eq(claims.id, claim.id)).returning();
+    } else {
+      // The reservation stays: the provider may correct and resubmit until the window closes.
+      await tx.update(enrolments).set({ status: 'reserved' }).where(eq(enrolments.id, claim.enrolmentId));
+      [row] = await tx.update(claims).set({ status: 'rejected', ...decided }).where(eq(claims.id, claim.id)).returning();
+    }
+  } else {
+    [row] = await tx.update(claims).set({ onHold: false, ...decided }).where(eq(claims.id, claim.id)).returning();
+  }
+  await recordAudit(tx, {
+    ...acting, action: `claim.decision_${decision.decision}`, entityType: 'claim', entityId: claim.id, at: now,
+    details: { reason: decision.reason, ...(proposedBy ? { proposedBy, approvedBy: acting.actor.subject } : {}) },
+  });
+  return row!;
+}
+
+/** A second officer approves a review decision the system's own checks called for. */
+export const reviewDecision: ApprovalKind = {
+  kind: REVIEW_DECISION,
+  approverRoles: ['finance'],
+  async execute(deps, tx, approval, acting) {
+    const claim = await findClaim(tx, approval.subjectId, { forUpdate: true });
+    if (!claim) throw notFound('claim');
+    const decision = approval.payload as unknown as ClaimDecision;
+    await refuseUndecidable(tx, claim, decision, acting);
+    const row = await applyDecision(deps, tx, claim, decision, acting, approval.proposedBy);
+    return { claimId: row.id, status: row.status, onHold: row.onHold };
+  },
+};
 
 /** An officer flags a claim: an approved, unpaid one is held from disbursement until another officer decides. */
 export async function flagClaim(deps: ServiceDeps, db: Db | Tx, claimId: string, reason: string, acting: Acting): Promise<ClaimRow> {
