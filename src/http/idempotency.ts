@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Clock } from '../lib/clock.js';
-import { AppError } from './problem.js';
+import { AppError, type ErrorCode, type ProblemBody } from './problem.js';
 
 /** Keys are kept at least this long; a retry inside it gets the first answer. */
 export const IDEMPOTENCY_TTL_MS = 48 * 60 * 60 * 1000;
@@ -15,8 +15,15 @@ export interface StoredResponse {
   replayed: boolean;
 }
 
-export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body)}`).digest('hex');
+/**
+ * What tells "the same request" from "another request under the same key".
+ * Kept for the key's lifetime beside the key, so with a `secret` it is an
+ * HMAC: a body that holds a national id (POST /v1/learners) must not leave a
+ * plain hash that a reader of the table could confirm guesses against.
+ */
+export function requestFingerprint(method: string, path: string, body: unknown, secret?: string): string {
+  const mac = secret ? createHmac('sha256', secret) : createHash('sha256');
+  return mac.update(`${method} ${path}\n${canonicalJson(body)}`).digest('hex');
 }
 
 function canonicalJson(value: unknown): string {
@@ -84,8 +91,35 @@ export async function withIdempotency(
 }
 
 /**
- * A refused request (a 4xx the work itself raised) is remembered too, so a
- * retry gets the same answer rather than a second attempt.
+ * Refusals a key does not keep. They say what is wrong with the request
+ * itself (its fields, its form), not what the world said to it: the work was
+ * rolled back with them and the client is expected to correct the request and
+ * send it again under the same key, which then runs (Stripe does the same).
+ * `validation_failed` is here wherever it is raised: by the zod schemas
+ * before the key is taken, or by a handler checking a value against the
+ * clock or a stored figure (effectiveFrom in the past, an amount above what
+ * was reserved). `rate_limited` is a "not now", and the two key codes are
+ * about the key, not the request.
+ */
+export const unstoredRefusals: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'validation_failed', 'bad_request', 'malformed_json', 'unsupported_media_type', 'payload_too_large',
+  'rate_limited', 'idempotency_key_in_use', 'idempotency_key_reused',
+]);
+
+/**
+ * Whether a problem the work raised is kept under its key and replayed to a
+ * retry. Every other 4xx is a refusal on the request's merits (409
+ * insufficient_credit, invalid_state, conflict; 422 not_eligible,
+ * rule_violation; 404, 403 four_eyes_required) and is kept, so a retry gets
+ * the same answer even if the world has changed since. A 5xx is never kept:
+ * the retry runs again.
+ */
+export const keepsRefusal = (problem: Pick<ProblemBody, 'status' | 'code'>): boolean =>
+  problem.status >= 400 && problem.status < 500 && !unstoredRefusals.has(problem.code);
+
+/**
+ * A refused request (a 4xx the work itself raised, see keepsRefusal) is
+ * remembered too, so a retry gets the same answer rather than a second attempt.
  */
 export async function rememberRefusal(
   db: Db,

@@ -4,7 +4,7 @@ import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { Authenticator } from './auth.js';
 import { sendProblem, toProblem, zodFieldErrors } from './error-handler.js';
-import { rememberRefusal, requestFingerprint, validIdempotencyKey, withIdempotency } from './idempotency.js';
+import { keepsRefusal, rememberRefusal, requestFingerprint, validIdempotencyKey, withIdempotency } from './idempotency.js';
 import { requireUtf8, stringifyJson } from './json.js';
 import { AppError, type FieldError } from './problem.js';
 import { expressPath, STREAMED, type AnyRoute, type Reply, type RouteContext } from './route.js';
@@ -14,6 +14,8 @@ export interface MountDeps {
   clock: Clock;
   authenticator: Authenticator;
   bodyLimit: string;
+  /** Keys the request fingerprints kept with Idempotency-Keys (see requestFingerprint); a plain SHA-256 without it. */
+  fingerprintSecret?: string | undefined;
 }
 
 function parseInput(route: AnyRoute, req: Request) {
@@ -87,7 +89,7 @@ export function mountRoutes(app: Express, routes: AnyRoute[], deps: MountDeps): 
           }
 
           const key = req.get('idempotency-key');
-          if (!key) throw new AppError('idempotency_key_required', 'this request moves money or creates a record: send an Idempotency-Key header');
+          if (!key) throw new AppError('idempotency_key_required', 'this request changes state: send an Idempotency-Key header');
           if (!validIdempotencyKey(key)) {
             throw new AppError('validation_failed', 'the request is not valid', {
               errors: [{ path: 'header.Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }],
@@ -97,7 +99,7 @@ export function mountRoutes(app: Express, routes: AnyRoute[], deps: MountDeps): 
           const id = {
             scope: `${principal.role}:${owner}`,
             key,
-            fingerprint: requestFingerprint(req.method, req.path, req.body),
+            fingerprint: requestFingerprint(req.method, req.path, req.body, deps.fingerprintSecret),
           };
           try {
             const stored = await withIdempotency(deps.db, deps.clock, id, async (tx) => {
@@ -110,10 +112,10 @@ export function mountRoutes(app: Express, routes: AnyRoute[], deps: MountDeps): 
             if (stored.replayed) res.setHeader('Idempotent-Replayed', 'true');
             sendReply(res, stored);
           } catch (err) {
+            // The work rolled back. A refusal on the request's merits is kept under the key and replayed;
+            // a refusal of its form (validation_failed and the like) is not, so the corrected retry runs.
             const problem = toProblem(err, req.log);
-            const isRefusal = err instanceof AppError || problem.status === 409 || problem.status === 422;
-            const aboutTheKey = problem.code === 'idempotency_key_in_use' || problem.code === 'idempotency_key_reused';
-            if (isRefusal && problem.status < 500 && !aboutTheKey) {
+            if (keepsRefusal(problem)) {
               const body = stringifyJson({ ...problem, instance: req.originalUrl, requestId: String(req.id) });
               await rememberRefusal(deps.db, deps.clock, id, { status: problem.status, body });
               res.status(problem.status).type('application/problem+json').send(body);

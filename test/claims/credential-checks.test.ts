@@ -328,7 +328,7 @@ describe('the request itself', () => {
     const jws = await signCredential(credentialPayload(factsFor(other, e, h)), key);
     const before = await moneyOf(h, other, e);
     const suspend = await request(h.app).patch(`/v1/providers/${other.providerId}`).set('authorization', `Bearer ${other.api.admin}`)
-      .send({ status: 'suspended', reason: 'under investigation' });
+      .set('idempotency-key', randomUUID()).send({ status: 'suspended', reason: 'under investigation' });
     expect(suspend.status).toBe(200);
     const res = await submitClaim(h, other.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential: jws });
     expect(res.status).toBe(422);

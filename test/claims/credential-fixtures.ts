@@ -43,7 +43,8 @@ export async function registerSigner(h: Harness, world: World, options: { alg?: 
 export async function deactivateSigner(h: Harness, world: World, signer: Signer) {
   const res = await request(h.app)
     .post(`/v1/providers/${world.providerId}/keys/${signer.keyId}/deactivate`)
-    .set('authorization', `Bearer ${world.api.admin}`);
+    .set('authorization', `Bearer ${world.api.admin}`)
+    .set('idempotency-key', randomUUID());
   if (res.status !== 200) throw new Error(`deactivate: ${res.status} ${JSON.stringify(res.body)}`);
 }
 

@@ -198,6 +198,7 @@ describe('guards', () => {
     const suspend = await request(h.app)
       .patch(`/v1/providers/${other.providerId}`)
       .set('authorization', `Bearer ${other.api.admin}`)
+      .set('idempotency-key', randomUUID())
       .send({ status: 'suspended', reason: 'under investigation' });
     expect(suspend.status).toBe(200);
     const res = await asCitizen(h, learner.token).post('/v1/me/enrolments', { courseRunId: runId });

@@ -44,6 +44,7 @@ describe('POST /v1/schemes and allocations', () => {
     const put = await request(h.app)
       .put(`/v1/schemes/${scheme.id}/rules`)
       .set('authorization', `Bearer ${api.admin}`)
+      .set('idempotency-key', randomUUID())
       .send({ rules: { subsidyRateBps: 5_000 } });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ rulesVersion: 2, rules: { subsidyRateBps: 5_000 } });
@@ -85,9 +86,79 @@ describe('POST /v1/schemes and allocations', () => {
 
   it('when an allocation has no Idempotency-Key, then 400 and nothing moves', async () => {
     const scheme = await api.scheme();
-    const res = await api.post(`/v1/schemes/${scheme.id}/allocations`, { amount: '100' });
+    const res = await api.post(`/v1/schemes/${scheme.id}/allocations`, { amount: '100' }, false);
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('idempotency_key_required');
+  });
+});
+
+describe('PUT /v1/schemes/{schemeId}/rules', () => {
+  const putRules = (schemeId: string, body: Record<string, unknown>, key: string = randomUUID()) =>
+    request(h.app).put(`/v1/schemes/${schemeId}/rules`).set('authorization', `Bearer ${api.admin}`).set('idempotency-key', key).send(body);
+  const versionsOf = async (schemeId: string) =>
+    (await h.database.pool.query(`select version, effective_from from scheme_rule_versions where scheme_id = $1 order by version`, [schemeId])).rows;
+  const auditOf = async (schemeId: string) =>
+    (await h.database.pool.query(`select action from audit_events where entity_id = $1 order by seq`, [schemeId])).rows.map((r) => r.action);
+  const DAY = 86_400_000;
+  const inDays = (n: number) => new Date(h.clock.now().getTime() + n * DAY).toISOString();
+
+  it('when the same rules as the current version are sent under a new key, then the answer is the current version and nothing is written', async () => {
+    const scheme = await api.scheme({}, { subsidyRateBps: 8_000 });
+    const first = await putRules(scheme.id, { rules: { eligibleCitizenships: ['SG'], subsidyRateBps: 5_000 } });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.rulesVersion).toBe(2);
+    const versions = await versionsOf(scheme.id);
+    const audit = await auditOf(scheme.id);
+
+    const same = await putRules(scheme.id, { rules: { eligibleCitizenships: ['SG'], subsidyRateBps: 5_000 } });
+    expect(same.status, same.text).toBe(200);
+    expect(same.headers['idempotent-replayed']).toBeUndefined();
+    expect(same.body).toEqual(first.body);
+    expect(await versionsOf(scheme.id)).toEqual(versions);
+    expect(await auditOf(scheme.id)).toEqual(audit);
+  });
+
+  it('when the same rules are spelled differently (defaults written out, keys in another order), then they are still the same rules and no version is added', async () => {
+    const scheme = await api.scheme({}, { subsidyRateBps: 8_000 });
+    const spelledOut = {
+      subsidyRateBps: 8_000, courseQualification: { kind: 'approved' }, minCoPayment: { kind: 'none' }, claimWindowDays: 60,
+      capPerCourse: null, ageBand: {}, eligibleCitizenships: ['SG'], employmentStatuses: [], incomeGroups: [],
+    };
+    const res = await putRules(scheme.id, { rules: spelledOut });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.rulesVersion).toBe(1);
+    expect(await versionsOf(scheme.id)).toHaveLength(1);
+    expect(await auditOf(scheme.id)).toEqual(['scheme.created']);
+  });
+
+  it('when the same rules are sent effective later than they already are, then nothing is written; brought forward, they are a new version', async () => {
+    const scheme = await api.scheme({}, { subsidyRateBps: 10_000 });
+    const scheduled = await putRules(scheme.id, { rules: { eligibleCitizenships: ['SG'], subsidyRateBps: 5_000 }, effectiveFrom: inDays(10) });
+    expect(scheduled.status, scheduled.text).toBe(200);
+    expect(scheduled.body).toMatchObject({ rulesVersion: 1, rules: { subsidyRateBps: 10_000 } });
+    expect(await versionsOf(scheme.id)).toHaveLength(2);
+
+    const later = await putRules(scheme.id, { rules: { eligibleCitizenships: ['SG'], subsidyRateBps: 5_000 }, effectiveFrom: inDays(20) });
+    expect(later.status).toBe(200);
+    expect(await versionsOf(scheme.id)).toHaveLength(2);
+
+    const now = await putRules(scheme.id, { rules: { eligibleCitizenships: ['SG'], subsidyRateBps: 5_000 } });
+    expect(now.status).toBe(200);
+    expect(now.body).toMatchObject({ rulesVersion: 3, rules: { subsidyRateBps: 5_000 } });
+    expect(await auditOf(scheme.id)).toEqual(['scheme.created', 'scheme.rules_versioned', 'scheme.rules_versioned']);
+  });
+
+  it('when ten admins send the same new rules at once under different keys, then exactly one version is added', async () => {
+    const scheme = await api.scheme({}, { subsidyRateBps: 10_000 });
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => putRules(scheme.id, { rules: { eligibleCitizenships: ['SG'], subsidyRateBps: 7_500 } })),
+    );
+    for (const a of answers) {
+      expect(a.status, a.text).toBe(200);
+      expect(a.body).toMatchObject({ rulesVersion: 2, rules: { subsidyRateBps: 7_500 } });
+    }
+    expect(await versionsOf(scheme.id)).toHaveLength(2);
+    expect((await auditOf(scheme.id)).filter((a) => a === 'scheme.rules_versioned')).toHaveLength(1);
   });
 });
 

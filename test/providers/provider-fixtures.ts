@@ -37,8 +37,9 @@ export async function providerApi(h: Harness) {
     get: (path: string) => request(h.app).get(path).set('authorization', `Bearer ${token}`),
     post: (path: string, body: unknown = {}) =>
       request(h.app).post(path).set('authorization', `Bearer ${token}`).set('idempotency-key', randomUUID()).send(body as object),
-    patch: (path: string, body: unknown) => request(h.app).patch(path).set('authorization', `Bearer ${token}`).send(body as object),
-    delete: (path: string) => request(h.app).delete(path).set('authorization', `Bearer ${token}`),
+    patch: (path: string, body: unknown) =>
+      request(h.app).patch(path).set('authorization', `Bearer ${token}`).set('idempotency-key', randomUUID()).send(body as object),
+    delete: (path: string) => request(h.app).delete(path).set('authorization', `Bearer ${token}`).set('idempotency-key', randomUUID()),
   });
 
   async function provider(overrides: Record<string, unknown> = {}) {

@@ -262,8 +262,6 @@ export async function seedWorld(base: string, keys: Keys, options: { learners: n
     '/v1/schemes',
     admin,
     { code: `R-${randomUUID().slice(0, 8).toUpperCase()}`, name: 'Reliability Credit', country: 'SG', currency: 'SGD', rules: { eligibleCitizenships: ['SG'], startGraceDays: 1 } },
-    201,
-    undefined,
   );
   await must(base, `/v1/schemes/${scheme.id}/allocations`, admin, { amount: '1000000000' });
   const provider = await must(base, '/v1/providers', admin, {
@@ -277,7 +275,7 @@ export async function seedWorld(base: string, keys: Keys, options: { learners: n
   const signer = { kid: registered.kid as string, privateKey: signerPair.privateKey };
   const course = await must(base, '/v1/courses', providerToken, { code: `C${randomUUID().slice(0, 6).toUpperCase()}`, title: 'Data Analytics Fundamentals', category: 'data-analytics', skills: ['sql'], hours: 16 });
   const courseId = course.id as string;
-  const approval = await call(base, 'POST', `/v1/courses/${courseId}/approvals`, { token: admin, body: { schemeId: scheme.id } });
+  const approval = await call(base, 'POST', `/v1/courses/${courseId}/approvals`, { token: admin, key: randomUUID(), body: { schemeId: scheme.id } });
   if (approval.status >= 300) throw new Error(`approval: ${approval.status} ${JSON.stringify(approval.body)}`);
 
   const run = async (startsInMs: number, lengthMs: number, fee = '30000', capacity = 10_000) => {
@@ -298,8 +296,6 @@ export async function seedWorld(base: string, keys: Keys, options: { learners: n
         '/v1/learners',
         admin,
         { country: 'SG', nationalId: singaporeNric(options.nricOffset + i), fullName: 'Tan Ah Kow', dateOfBirth: '1985-01-01', citizenship: 'SG', employmentStatus: 'employed', incomeGroup: 'middle' },
-        201,
-        undefined,
       );
       await must(base, `/v1/learners/${l.id}/grants`, admin, { schemeId: scheme.id, amount: '500000' });
       const detail = await call(base, 'GET', `/v1/learners/${l.id}`, { token: admin });

@@ -3,10 +3,13 @@ import { randomUUID } from 'node:crypto';
 import type { Harness } from './harness.js';
 import { nextNric } from './ids.js';
 
-/** Builders that go through the API, as a real admin would. */
+/**
+ * Builders that go through the API, as a real admin would. `post` sends a
+ * fresh Idempotency-Key, as every write needs one; pass `false` to send none.
+ */
 export async function adminApi(h: Harness) {
   const admin = await h.token('admin');
-  const post = (path: string, body: unknown, idempotent = false) => {
+  const post = (path: string, body: unknown, idempotent = true) => {
     const r = request(h.app).post(path).set('authorization', `Bearer ${admin}`);
     if (idempotent) r.set('idempotency-key', randomUUID());
     return r.send(body as object);

@@ -155,6 +155,7 @@ export function courseRoutes(deps: ServiceDeps): AnyRoute[] {
       description: 'Approving again returns the existing approval with 200. A closed scheme refuses new approvals (409 invalid_state).',
       tags,
       roles: ['admin'],
+      idempotent: true,
       params: courseIdParams,
       body: newCourseApprovalSchema,
       responses: {
@@ -173,6 +174,7 @@ export function courseRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Withdraw a course’s approval for a scheme',
       tags,
       roles: ['admin'],
+      idempotent: true,
       params: approvalParams,
       responses: { 204: { description: 'The approval was withdrawn' } },
       handler: async ({ params }, ctx) => {

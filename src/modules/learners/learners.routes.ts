@@ -11,6 +11,7 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'post', path: '/v1/learners', operationId: 'registerLearner', summary: 'Register a learner',
       tags: ['learners'], roles: ['admin'], body: createLearnerBody,
+      idempotent: true,
       responses: { 201: { description: 'Registered', schema: learnerSchema } },
       handler: async ({ body }, ctx) => {
         const learner = await registerLearner(deps, ctx.db, body, { actor: actorOf(ctx), requestId: ctx.requestId });
@@ -36,6 +37,7 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'patch', path: '/v1/learners/{learnerId}', operationId: 'updateLearner', summary: 'Change a learner\'s attributes',
       tags: ['learners'], roles: ['admin'], params: learnerIdParams, body: updateLearnerBody,
+      idempotent: true,
       responses: { 200: { description: 'The learner', schema: learnerSchema } },
       handler: async ({ params, body }, ctx) => ({
         status: 200,

@@ -97,6 +97,7 @@ export function providerRoutes(deps: ServiceDeps): AnyRoute[] {
       description: selfServiceNote,
       tags,
       roles: ['provider'],
+      idempotent: true,
       body: providerSelfUpdateSchema,
       responses: { 200: { description: 'The provider', schema: providerSchema } },
       handler: async ({ body }, ctx) => ({
@@ -136,6 +137,7 @@ export function providerRoutes(deps: ServiceDeps): AnyRoute[] {
       description: 'Suspending requires a reason, kept in the audit trail. Bank account changes are recorded (masked) in the audit trail.',
       tags,
       roles: ['admin'],
+      idempotent: true,
       params: providerIdParams,
       body: providerUpdateSchema,
       responses: { 200: { description: 'The provider', schema: providerSchema } },
@@ -177,6 +179,7 @@ export function providerRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Stop accepting credentials signed with a key',
       tags,
       roles: ['admin'],
+      idempotent: true,
       params: providerKeyParams,
       responses: { 200: { description: 'The deactivated key', schema: providerKeySchema } },
       handler: async ({ params }, ctx) => ({

@@ -10,6 +10,11 @@ export async function findScheme(db: Db | Tx, id: string): Promise<SchemeRow | u
   return (await db.select().from(schemes).where(eq(schemes.id, id)))[0];
 }
 
+/** The scheme row, locked until the transaction ends: rule changes of one scheme queue behind each other. */
+export async function lockScheme(tx: Tx, id: string): Promise<SchemeRow | undefined> {
+  return (await tx.select().from(schemes).where(eq(schemes.id, id)).for('update'))[0];
+}
+
 export async function listSchemes(db: Db | Tx): Promise<SchemeRow[]> {
   return db.select().from(schemes).orderBy(asc(schemes.code));
 }
@@ -29,6 +34,13 @@ export async function rulesAt(db: Db | Tx, schemeId: string, at: Date): Promise<
 
 export async function ruleVersions(db: Db | Tx, schemeId: string) {
   return db.select().from(schemeRuleVersions).where(eq(schemeRuleVersions.schemeId, schemeId)).orderBy(asc(schemeRuleVersions.version));
+}
+
+/** The newest version, whether in force yet or scheduled: the one a new version would follow. */
+export async function latestRuleVersion(db: Db | Tx, schemeId: string) {
+  return (
+    await db.select().from(schemeRuleVersions).where(eq(schemeRuleVersions.schemeId, schemeId)).orderBy(desc(schemeRuleVersions.version)).limit(1)
+  )[0];
 }
 
 export async function nextRuleVersion(db: Db | Tx, schemeId: string): Promise<number> {

@@ -17,6 +17,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'post', path: '/v1/schemes', operationId: 'createScheme', summary: 'Define a funding scheme and its rules',
       tags: ['schemes'], roles: ['admin'], body: createSchemeBody,
+      idempotent: true,
       responses: { 201: { description: 'Created', schema: schemeSchema } },
       handler: async ({ body }, ctx) => {
         const id = await createScheme(deps, ctx.db, body, { actor: actorOf(ctx), requestId: ctx.requestId });
@@ -61,6 +62,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
       method: 'put', path: '/v1/schemes/{schemeId}/rules', operationId: 'replaceSchemeRules',
       summary: 'New version of the rules, effective now or later; earlier versions are kept',
       tags: ['schemes'], roles: ['admin'], params: schemeIdParams, body: replaceRulesBody,
+      idempotent: true,
       responses: { 200: { description: 'The scheme with its rules', schema: schemeSchema } },
       handler: async ({ params, body }, ctx) => {
         await replaceRules(deps, ctx.db, params.schemeId, body.rules, body.effectiveFrom ? new Date(body.effectiveFrom) : undefined, {

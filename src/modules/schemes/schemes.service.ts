@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Db, Tx } from '../../db/client.js';
 import { schemeRuleVersions, schemes } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
@@ -7,8 +8,8 @@ import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
 import { recordAudit, type AuditEntry } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
-import { rulesToJson, type SchemeRules } from './scheme-rules.js';
-import { budgetFigures, findScheme, nextRuleVersion, rulesAt, type SchemeRow } from './schemes.repo.js';
+import { rulesFromJson, rulesToJson, type SchemeRules } from './scheme-rules.js';
+import { budgetFigures, findScheme, latestRuleVersion, lockScheme, nextRuleVersion, rulesAt, type SchemeRow } from './schemes.repo.js';
 
 interface Acting {
   actor: AuditEntry['actor'];
@@ -37,21 +38,36 @@ export async function createScheme(
   });
 }
 
-export async function replaceRules(deps: ServiceDeps, db: Db | Tx, schemeId: string, rules: SchemeRules, effectiveFrom: Date | undefined, acting: Acting) {
+/**
+ * A new version of the rules, effective `effectiveFrom` (now by default).
+ * When the newest version already holds these rules and takes effect no later
+ * than `from`, a new version would change the rules in force at no moment: it
+ * is not written (no row, no audit event) and the newest version's number
+ * is returned, whatever the Idempotency-Key. The same rules brought forward (the
+ * newest version is scheduled after `from`) are a change, and a new version.
+ */
+export async function replaceRules(
+  deps: ServiceDeps, db: Db | Tx, schemeId: string, rules: SchemeRules, effectiveFrom: Date | undefined, acting: Acting,
+): Promise<{ version: number; created: boolean }> {
   return inTransaction(db, async (tx) => {
-    const scheme = await findScheme(tx, schemeId);
+    const scheme = await lockScheme(tx, schemeId);
     if (!scheme) throw notFound('scheme');
     const now = deps.clock.now();
     const from = effectiveFrom ?? now;
     if (from < now) throw new AppError('validation_failed', 'the request is not valid', {
       errors: [{ path: 'body.effectiveFrom', message: 'rules cannot take effect in the past: history is never rewritten' }],
     });
+    const latest = await latestRuleVersion(tx, schemeId);
+    if (latest && latest.effectiveFrom <= from && sameRules(latest.rules, rules)) return { version: latest.version, created: false };
     const version = await nextRuleVersion(tx, schemeId);
     await tx.insert(schemeRuleVersions).values({ schemeId, version, rules: rulesToJson(rules), effectiveFrom: from, createdAt: now, createdBy: acting.actor.subject });
     await recordAudit(tx, { ...acting, action: 'scheme.rules_versioned', entityType: 'scheme', entityId: schemeId, at: now, details: { version } });
-    return version;
+    return { version, created: true };
   });
 }
+
+/** Stored rules against new ones, both read through the schema so defaults and key order do not count. */
+const sameRules = (stored: unknown, rules: SchemeRules): boolean => isDeepStrictEqual(rulesToJson(rulesFromJson(stored)), rulesToJson(rules));
 
 /** Treasury -> scheme budget, one posted transfer, audited with it. */
 export async function allocateBudget(deps: ServiceDeps, db: Db | Tx, schemeId: string, amount: bigint, note: string | undefined, acting: Acting) {
