@@ -1,5 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { currencies, isCurrency, type Currency } from './lib/money.js';
+import type { TreasuryAccount } from './modules/deps.js';
+import { debtorAccountProblem, paymentTextProblem, profileOf } from './modules/disbursements/payee-text.js';
+import { accountNumberSchema, bicSchema, ibanSchema } from './modules/providers/bank-account.js';
 
 const optionalUrl = z.preprocess(
   (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
@@ -17,6 +21,49 @@ const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .regex(/^\d+$/, 'must be a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
+
+/**
+ * The treasury's disbursement account per currency, as JSON:
+ * {"EUR":{"name":"…","iban":"…","bic":"…"},"SGD":{"name":"…","accountNumber":"…","bic":"…"}}.
+ * The same validators as a provider's bank account; the name obeys the
+ * payment-file rules of that currency (EUR: SEPA, so an IBAN and a 70-character
+ * name in the EPC set).
+ */
+const treasuryAccountSchema = z
+  .strictObject({ name: z.string().trim(), iban: ibanSchema.optional(), accountNumber: accountNumberSchema.optional(), bic: bicSchema })
+  .superRefine((a, ctx) => {
+    if ((a.iban === undefined) === (a.accountNumber === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of iban and accountNumber' });
+    }
+  });
+
+const treasuryAccountsSchema = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON: {"<currency>": {"name", "iban" or "accountNumber", "bic"}}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(z.string(), treasuryAccountSchema).superRefine((accounts, ctx) => {
+      if (Object.keys(accounts).length === 0) ctx.addIssue({ code: 'custom', message: 'must name at least one currency' });
+      for (const [currency, account] of Object.entries(accounts)) {
+        if (!isCurrency(currency)) {
+          ctx.addIssue({ code: 'custom', path: [currency], message: `is not a currency the service funds (ISO 4217: ${Object.keys(currencies).join(', ')})` });
+          continue;
+        }
+        const profile = profileOf(currency);
+        const nameProblem = paymentTextProblem(account.name, 'partyName', profile);
+        if (nameProblem) ctx.addIssue({ code: 'custom', path: [currency, 'name'], message: nameProblem });
+        const accountProblem = debtorAccountProblem(account, profile);
+        if (accountProblem) ctx.addIssue({ code: 'custom', path: [currency, accountProblem.field], message: accountProblem.message });
+      }
+    }),
+  )
+  .transform((accounts) => accounts as Partial<Record<Currency, TreasuryAccount>>);
 
 const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -37,6 +84,12 @@ const configSchema = z.object({
   /** More claims than this from one provider within an hour go to finance review. */
   CLAIM_BURST_PER_HOUR: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(1_000_000)).default(100),
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
+  /** The treasury's disbursement account per currency (JSON). Required in production; elsewhere demo accounts apply. */
+  TREASURY_ACCOUNTS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), treasuryAccountsSchema.optional()),
+}).superRefine((c, ctx) => {
+  if (c.NODE_ENV === 'production' && c.TREASURY_ACCOUNTS === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['TREASURY_ACCOUNTS'], message: 'is required in production: the account payment files are paid from, per currency' });
+  }
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string };

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './lib/logger.js';
 import { startPeriodic } from './lib/periodic.js';
 import { runMaintenance } from './maintenance.js';
+import type { Policy } from './modules/deps.js';
 import { startRuntime } from './runtime.js';
 import { seedDemoData } from './seed/demo.js';
 
@@ -20,18 +21,24 @@ async function main() {
   }
   const logger = createLogger(config.LOG_LEVEL);
   const runtime = await startRuntime(config, logger);
+  // One policy for the API and the background work alike.
+  const policy: Partial<Policy> = {
+    claimBurstPerHour: config.CLAIM_BURST_PER_HOUR,
+    // Unset outside production: the demo accounts of defaultPolicy apply.
+    ...(config.TREASURY_ACCOUNTS ? { treasuryAccounts: config.TREASURY_ACCOUNTS } : {}),
+  };
   let app;
   try {
     const seed = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && !config.DATABASE_URL);
     if (seed) await seedDemoData({ ...runtime, logger, dataDir: config.dataDir });
-    app = createApp({ ...runtime, logger, bodyLimit: config.BODY_LIMIT, policy: { claimBurstPerHour: config.CLAIM_BURST_PER_HOUR } });
+    app = createApp({ ...runtime, logger, bodyLimit: config.BODY_LIMIT, policy });
   } catch (err) {
     await runtime.close();
     throw err;
   }
   const maintenance =
     config.SWEEP_INTERVAL_MS > 0
-      ? startPeriodic('maintenance', config.SWEEP_INTERVAL_MS, () => runMaintenance({ ...runtime, logger }), logger)
+      ? startPeriodic('maintenance', config.SWEEP_INTERVAL_MS, () => runMaintenance({ ...runtime, logger, policy }), logger)
       : undefined;
 
   const server: Server = await new Promise((resolve) => {

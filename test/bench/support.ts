@@ -24,6 +24,7 @@ import { newId } from '../../src/lib/ids.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import { createNationalIdProtector } from '../../src/lib/national-id.js';
+import { defaultPolicy } from '../../src/modules/deps.js';
 import { achievementIdOf, issuerIdOf } from '../../src/modules/credentials/credential-ids.js';
 import type { ServiceDeps } from '../../src/modules/deps.js';
 import { createGrantRun, workGrantRun } from '../../src/modules/grants/grants.service.js';
@@ -302,6 +303,7 @@ export async function startApi(b: BenchDb, signer: Signer, extraEnv: Record<stri
     env: {
       ...process.env,
       NODE_ENV: 'production',
+      TREASURY_ACCOUNTS: JSON.stringify(defaultPolicy.treasuryAccounts),
       DATABASE_URL: b.url,
       PORT: String(port),
       HOST: '127.0.0.1',

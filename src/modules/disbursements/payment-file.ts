@@ -2,17 +2,27 @@
  * Outgoing bank payment files for a disbursement batch: a CSV for banks that
  * take spreadsheets and ISO 20022 pain.001.001.09 for those that take XML.
  *
+ * The debtor is the treasury's configured account for the batch currency.
+ * Each currency has a profile (payee-text.ts owns the text rules of both):
+ * EUR follows the EPC SEPA Credit Transfer customer-to-PSP rules, every other
+ * currency the general ISO 20022 message. A batch that cannot be written under
+ * its profile is a PaymentFileError naming each line and field; batchProblems
+ * finds the same problems without writing anything.
+ *
  * Pure functions: no I/O, no clock. Amounts are bigint minor units from start
  * to finish; the only conversion is toDecimalString at print time, so the
  * control sums are exact.
  */
 import { XMLBuilder } from 'fast-xml-parser';
 import { csvField as csvCell } from '../../lib/csv.js';
+import { isCalendarDate } from '../../lib/dates.js';
+import { MAX_AMOUNT, isCurrency, toDecimalString, type Currency } from '../../lib/money.js';
+import type { TreasuryAccount } from '../deps.js';
+import { BIC_PATTERN, IBAN_PATTERN, ibanChecksumValid } from '../providers/bank-account.js';
+import { debtorAccountProblem, isSepaIban, paymentTextProblem, profileOf, type PaymentProfile, type TextKind } from './payee-text.js';
 
 /** Text columns of a bank file: even a number-looking value is text here. */
 const csvField = (value: string) => csvCell(value, { textOnly: true });
-import { isCalendarDate } from '../../lib/dates.js';
-import { MAX_AMOUNT, isCurrency, toDecimalString, type Currency } from '../../lib/money.js';
 
 export type CreditorAccount =
   | { accountName: string; bic: string; iban: string }
@@ -34,11 +44,12 @@ export interface PaymentFileBatch {
   /** YYYY-MM-DD */
   requestedExecutionDate: string;
   currency: Currency;
-  debtor: { name: string; iban?: string; bic?: string; accountNumber?: string; bankCode?: string };
+  /** The treasury's configured account for this currency (Policy.treasuryAccounts). */
+  debtor: TreasuryAccount;
   lines: PaymentFileLine[];
 }
 
-/** A batch that cannot be written to a bank file; lists every problem found. */
+/** A batch that cannot be written to a bank file; lists every problem found, each as "field: why". */
 export class PaymentFileError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid payment batch: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? ` (+${problems.length - 10} more)` : ''}`);
@@ -49,67 +60,103 @@ export class PaymentFileError extends Error {
 export const PAIN001_NAMESPACE = 'urn:iso:std:iso:20022:tech:xsd:pain.001.001.09';
 
 const END_TO_END_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,34}$/;
-const IBAN = /^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$/;
-const BIC = /^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$/;
-// Characters XML 1.0 cannot carry at all, plus other C0 controls that have no place in a bank file.
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f\ufffe\uffff]/;
-const MAX_TEXT = 140;
-const MAX_ID = 35;
+/** The pain.001 IBAN2007Identifier shape; mod-97 is checked too. */
+const isIban = (iban: unknown): iban is string => typeof iban === 'string' && IBAN_PATTERN.test(iban) && ibanChecksumValid(iban);
+const isBic = (bic: unknown): bic is string => typeof bic === 'string' && BIC_PATTERN.test(bic);
+/** A SEPA credit transfer carries at most 999,999,999.99 EUR (EPC: InstdAmt maxInclusive). */
+const SEPA_MAX_AMOUNT = 99_999_999_999n;
 
-
-function checkText(problems: string[], where: string, value: string, max: number): void {
-  if (typeof value !== 'string' || value.trim() === '') problems.push(`${where}: must not be empty`);
-  else if (value.length > max) problems.push(`${where}: longer than ${max} characters`);
-  else if (CONTROL_CHARS.test(value)) problems.push(`${where}: contains control characters`);
+function checkText(problems: string[], where: string, value: unknown, kind: TextKind, profile: PaymentProfile): void {
+  const problem = paymentTextProblem(value, kind, profile);
+  if (problem) problems.push(`${where}: ${problem}`);
 }
 
 function isIbanAccount(a: CreditorAccount): a is Extract<CreditorAccount, { iban: string }> {
   return 'iban' in a;
 }
 
-/** Checks everything both formats rely on; throws PaymentFileError listing every problem. Returns the exact total. */
-function validateBatch(batch: PaymentFileBatch): bigint {
+/**
+ * Every reason one line cannot be written under the batch currency's
+ * profile, each as "lines[i].field: why". Does not look at other lines
+ * (duplicates are a batch problem).
+ */
+export function lineProblems(line: PaymentFileLine, currency: Currency, index = 0): string[] {
+  const profile = profileOf(currency);
+  const sepa = profile === 'sepa';
   const problems: string[] = [];
-  if (!isCurrency(batch.currency)) problems.push(`currency: unknown currency ${String(batch.currency)}`);
-  checkText(problems, 'messageId', batch.messageId, MAX_ID);
+  const at = `lines[${index}]`;
+  if (typeof line.endToEndId !== 'string' || !END_TO_END_ID.test(line.endToEndId)) {
+    problems.push(`${at}.endToEndId: must be 1-35 chars of [A-Za-z0-9-] starting with a letter or digit`);
+  }
+  if (typeof line.amount !== 'bigint') problems.push(`${at}.amount: must be a bigint of minor units`);
+  else if (line.amount <= 0n) problems.push(`${at}.amount: must be greater than zero`);
+  else if (line.amount > MAX_AMOUNT) problems.push(`${at}.amount: exceeds ${MAX_AMOUNT}`);
+  else if (sepa && line.amount > SEPA_MAX_AMOUNT) problems.push(`${at}.amount: a SEPA credit transfer is at most 999999999.99 EUR`);
+  checkText(problems, `${at}.creditorName`, line.creditorName, 'partyName', profile);
+  checkText(problems, `${at}.remittance`, line.remittance, 'remittance', profile);
+  const acct = line.creditorAccount;
+  if (typeof acct !== 'object' || acct === null) {
+    problems.push(`${at}.creditorAccount: missing`);
+    return problems;
+  }
+  checkText(problems, `${at}.creditorAccount.accountName`, acct.accountName, 'accountName', profile);
+  if (isIbanAccount(acct)) {
+    if (!isIban(acct.iban)) problems.push(`${at}.creditorAccount.iban: not a valid IBAN`);
+    else if (sepa && !isSepaIban(acct.iban)) problems.push(`${at}.creditorAccount.iban: a SEPA credit transfer pays only IBANs of SEPA countries, not ${acct.iban.slice(0, 2)}`);
+    if (!isBic(acct.bic)) problems.push(`${at}.creditorAccount.bic: not a BIC`);
+  } else if (sepa) {
+    problems.push(`${at}.creditorAccount.iban: a SEPA credit transfer needs the creditor's IBAN; this payee has a domestic account`);
+  } else {
+    checkText(problems, `${at}.creditorAccount.bankCode`, acct.bankCode, 'reference', profile);
+    checkText(problems, `${at}.creditorAccount.accountNumber`, acct.accountNumber, 'reference', profile);
+  }
+  return problems;
+}
+
+/**
+ * Every reason the batch cannot be written to a payment file, in either
+ * format, under its currency's profile (EUR: EPC SEPA credit transfer; any
+ * other: general ISO 20022). Empty when both files can be written. Pure: the
+ * batch service runs it on the content before any money moves.
+ */
+export function batchProblems(batch: PaymentFileBatch): string[] {
+  const problems: string[] = [];
+  if (!isCurrency(batch.currency)) return [`currency: unknown currency ${String(batch.currency)}`];
+  const profile = profileOf(batch.currency);
+  checkText(problems, 'messageId', batch.messageId, 'reference', profile);
   if (!(batch.createdAt instanceof Date) || Number.isNaN(batch.createdAt.getTime())) problems.push('createdAt: not a valid date');
   if (!isCalendarDate(batch.requestedExecutionDate)) problems.push('requestedExecutionDate: must be a YYYY-MM-DD calendar date');
-  checkText(problems, 'debtor.name', batch.debtor.name, MAX_TEXT);
-  const { iban, bic, accountNumber } = batch.debtor;
-  if (iban !== undefined && !IBAN.test(iban)) problems.push('debtor.iban: not an IBAN');
-  if (bic !== undefined && !BIC.test(bic)) problems.push('debtor.bic: not a BIC');
-  if (iban === undefined) {
-    if (accountNumber === undefined) problems.push('debtor: needs an iban or an accountNumber');
-    else checkText(problems, 'debtor.accountNumber', accountNumber, 34);
+  const debtor = batch.debtor as Partial<TreasuryAccount> | undefined;
+  if (!debtor) {
+    problems.push(`debtor: no treasury account for ${batch.currency}`);
+  } else {
+    checkText(problems, 'debtor.name', debtor.name, 'partyName', profile);
+    const { iban, bic, accountNumber } = debtor;
+    const accountProblem = debtorAccountProblem(debtor, profile);
+    if ((iban === undefined) === (accountNumber === undefined)) problems.push('debtor: needs exactly one of iban and accountNumber');
+    else if (iban !== undefined && !isIban(iban)) problems.push('debtor.iban: not a valid IBAN');
+    else if (accountProblem) problems.push(`debtor.${accountProblem.field}: ${accountProblem.message}`);
+    else if (accountNumber !== undefined) checkText(problems, 'debtor.accountNumber', accountNumber, 'reference', profile);
+    if (!isBic(bic)) problems.push('debtor.bic: needs the BIC of the treasury\'s bank');
   }
   if (batch.lines.length === 0) problems.push('lines: a payment file needs at least one line');
 
   const seen = new Set<string>();
-  let total = 0n;
   batch.lines.forEach((line, i) => {
-    const at = `lines[${i}]`;
-    if (!END_TO_END_ID.test(line.endToEndId)) problems.push(`${at}.endToEndId: must be 1-35 chars of [A-Za-z0-9-] starting with a letter or digit`);
-    else if (seen.has(line.endToEndId)) problems.push(`${at}.endToEndId: duplicate ${line.endToEndId}`);
+    problems.push(...lineProblems(line, batch.currency, i));
+    if (seen.has(line.endToEndId)) problems.push(`lines[${i}].endToEndId: duplicate ${line.endToEndId}`);
     seen.add(line.endToEndId);
-    if (typeof line.amount !== 'bigint') problems.push(`${at}.amount: must be a bigint of minor units`);
-    else if (line.amount <= 0n) problems.push(`${at}.amount: must be greater than zero`);
-    else if (line.amount > MAX_AMOUNT) problems.push(`${at}.amount: exceeds ${MAX_AMOUNT}`);
-    else total += line.amount;
-    checkText(problems, `${at}.creditorName`, line.creditorName, MAX_TEXT);
-    checkText(problems, `${at}.remittance`, line.remittance, MAX_TEXT);
-    const acct = line.creditorAccount;
-    checkText(problems, `${at}.creditorAccount.accountName`, acct.accountName, MAX_TEXT);
-    if (isIbanAccount(acct)) {
-      if (!IBAN.test(acct.iban)) problems.push(`${at}.creditorAccount.iban: not an IBAN`);
-      if (!BIC.test(acct.bic)) problems.push(`${at}.creditorAccount.bic: not a BIC`);
-    } else {
-      checkText(problems, `${at}.creditorAccount.bankCode`, acct.bankCode, 35);
-      checkText(problems, `${at}.creditorAccount.accountNumber`, acct.accountNumber, 34);
-    }
   });
+  const total = batch.lines.reduce((sum, line) => sum + (typeof line.amount === 'bigint' && line.amount > 0n ? line.amount : 0n), 0n);
+  if (total.toString().length > 18) problems.push('lines: the control sum is longer than the 18 digits a payment file carries; split the batch');
+  return problems;
+}
+
+/** Checks everything both formats rely on; throws PaymentFileError listing every problem. Returns the exact total. */
+export function validateBatch(batch: PaymentFileBatch): bigint {
+  const problems = batchProblems(batch);
   if (problems.length > 0) throw new PaymentFileError(problems);
-  return total;
+  return batch.lines.reduce((total, line) => total + line.amount, 0n);
 }
 
 // ---------------------------------------------------------------- CSV
@@ -172,10 +219,16 @@ function isoDateTime(d: Date): string {
   return `${s.slice(0, 19)}Z`;
 }
 
-/** ISO 20022 pain.001.001.09 CustomerCreditTransferInitiation: one PmtInf, one CdtTrfTxInf per line. */
+/**
+ * ISO 20022 pain.001.001.09 CustomerCreditTransferInitiation: one PmtInf, one
+ * CdtTrfTxInf per line. EUR follows the EPC SEPA Credit Transfer
+ * customer-to-PSP profile: service level SEPA, charges SLEV, creditor by IBAN,
+ * no account name. Other currencies keep the general ISO profile.
+ */
 export function pain001(batch: PaymentFileBatch): string {
   const total = validateBatch(batch);
   const ccy = batch.currency;
+  const sepa = profileOf(ccy) === 'sepa';
   const count = String(batch.lines.length);
   const ctrlSum = toDecimalString(total, ccy);
   const { debtor } = batch;
@@ -197,14 +250,12 @@ export function pain001(batch: PaymentFileBatch): string {
           PmtMtd: 'TRF',
           NbOfTxs: count,
           CtrlSum: ctrlSum,
+          ...(sepa ? { PmtTpInf: { SvcLvl: { Cd: 'SEPA' } } } : {}),
           ReqdExctnDt: { Dt: batch.requestedExecutionDate },
           Dbtr: { Nm: debtor.name },
-          DbtrAcct: {
-            Id: debtor.iban !== undefined ? { IBAN: debtor.iban } : { Othr: { Id: debtor.accountNumber } },
-          },
-          DbtrAgt: {
-            FinInstnId: debtor.bic !== undefined ? { BICFI: debtor.bic } : { Othr: { Id: 'NOTPROVIDED' } },
-          },
+          DbtrAcct: { Id: debtor.iban !== undefined ? { IBAN: debtor.iban } : { Othr: { Id: debtor.accountNumber } } },
+          DbtrAgt: { FinInstnId: { BICFI: debtor.bic } },
+          ...(sepa ? { ChrgBr: 'SLEV' } : {}),
           CdtTrfTxInf: batch.lines.map((line) => {
             const a = line.creditorAccount;
             const iban = isIbanAccount(a);
@@ -213,10 +264,8 @@ export function pain001(batch: PaymentFileBatch): string {
               Amt: { InstdAmt: { '@_Ccy': ccy, '#text': toDecimalString(line.amount, ccy) } },
               CdtrAgt: { FinInstnId: iban ? { BICFI: a.bic } : { ClrSysMmbId: { MmbId: a.bankCode } } },
               Cdtr: { Nm: line.creditorName },
-              CdtrAcct: {
-                Id: iban ? { IBAN: a.iban } : { Othr: { Id: a.accountNumber } },
-                Nm: a.accountName,
-              },
+              // SEPA identifies the creditor's account by IBAN alone (EPC: CdtrAcct/Nm is not allowed).
+              CdtrAcct: sepa ? { Id: { IBAN: (a as { iban: string }).iban } } : { Id: iban ? { IBAN: a.iban } : { Othr: { Id: a.accountNumber } }, Nm: a.accountName },
               RmtInf: { Ustrd: line.remittance },
             };
           }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { paymentTextProblem, payeeProfile, TEXT_LIMITS, type PaymentProfile, type TextKind } from '../disbursements/payee-text.js';
 
 /** Countries with no IBAN: providers there are paid to a domestic bank code and account number. */
 export const domesticAccountRules = {
@@ -21,37 +22,59 @@ export function ibanChecksumValid(iban: string): boolean {
 }
 
 const compactUpper = (s: string) => s.replace(/\s+/g, '').toUpperCase();
-const accountName = z.string().trim().min(1, 'must not be empty').max(140, 'must be at most 140 characters');
+
+/** ISO 13616 shape: 2-letter country, 2 check digits, 11 to 30 letters or digits (upper case, no spaces). */
+export const IBAN_PATTERN = /^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/;
+/** ISO 9362: 4-letter bank code, 2-letter country, 2-character location, optional 3-character branch. */
+export const BIC_PATTERN = /^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/;
+
+/** Checked IBAN, as typed by a person: spaces removed, letters upper-cased, then shape and mod-97. */
+export const ibanSchema = z
+  .string()
+  .overwrite(compactUpper)
+  .regex(IBAN_PATTERN, 'must be an IBAN: 2-letter country, 2 check digits, then 11 to 30 letters or digits')
+  .refine((iban) => !IBAN_PATTERN.test(iban) || ibanChecksumValid(iban), 'fails the IBAN check-digit (mod-97) test: look for a mistyped character');
+
+export const bicSchema = z
+  .string()
+  .overwrite(compactUpper)
+  .regex(
+    BIC_PATTERN,
+    'must be an ISO 9362 BIC: 4-letter bank code, 2-letter country, 2-character location, optional 3-character branch (8 or 11 characters)',
+  );
+
+/** A domestic account number: digits only once spaces and dashes are removed. */
+export const accountNumberSchema = z
+  .string()
+  .overwrite((s) => s.replace(/[\s-]+/g, ''))
+  .regex(/^\d{9,16}$/, 'must be 9 to 16 digits (spaces and dashes are ignored)');
+
+/**
+ * Text that goes into a bank payment file, checked by the payment-file rules
+ * (their one owner is payee-text.ts): trimmed, not empty, no control
+ * characters, within the length the file allows for this kind under this profile.
+ */
+export const paymentTextSchema = (kind: TextKind, profile: PaymentProfile = 'iso') =>
+  z
+    .string()
+    .trim()
+    .superRefine((value, ctx) => {
+      const problem = paymentTextProblem(value, kind, profile);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .meta({ minLength: 1, maxLength: TEXT_LIMITS[kind][profile] });
+
+const accountName = paymentTextSchema('accountName');
 
 export const ibanAccountSchema = z
-  .strictObject({
-    accountName,
-    bic: z
-      .string()
-      .overwrite(compactUpper)
-      .regex(
-        /^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/,
-        'must be an ISO 9362 BIC: 4-letter bank code, 2-letter country, 2-character location, optional 3-character branch (8 or 11 characters)',
-      ),
-    iban: z
-      .string()
-      .overwrite(compactUpper)
-      .regex(/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/, 'must be an IBAN: 2-letter country, 2 check digits, then 11 to 30 letters or digits')
-      .refine(
-        (iban) => !/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban) || ibanChecksumValid(iban),
-        'fails the IBAN check-digit (mod-97) test: look for a mistyped character',
-      ),
-  })
+  .strictObject({ accountName, bic: bicSchema, iban: ibanSchema })
   .meta({ id: 'IbanBankAccount', description: 'An account identified by IBAN and the BIC of its bank. Spaces are removed and letters upper-cased.' });
 
 export const domesticAccountSchema = z
   .strictObject({
     accountName,
     bankCode: z.string().trim().regex(/^\d{2,4}$/, 'must be the 2 to 4 digit domestic bank code'),
-    accountNumber: z
-      .string()
-      .overwrite((s) => s.replace(/[\s-]+/g, ''))
-      .regex(/^\d{9,16}$/, 'must be 9 to 16 digits (spaces and dashes are ignored)'),
+    accountNumber: accountNumberSchema,
   })
   .meta({
     id: 'DomesticBankAccount',
@@ -85,6 +108,16 @@ export function bankAccountCountryErrors(country: string, account: BankAccount):
     errors.push({ path: 'accountNumber', message: `must be ${rules.accountNumberHint} in ${country}` });
   }
   return errors;
+}
+
+/**
+ * The payee's name as the payment file will carry it to this account: a SEPA
+ * IBAN may be paid in EUR by SEPA credit transfer, whose names are at most 70
+ * characters of the EPC character set. Field errors relative to the provider.
+ */
+export function payeeNameErrors(legalName: string, account: BankAccount): { path: string; message: string }[] {
+  const problem = paymentTextProblem(legalName, 'partyName', payeeProfile(account));
+  return problem ? [{ path: 'legalName', message: `${problem} (it is the payee name in payment files to this account)` }] : [];
 }
 
 /** Enough to recognise the account in an audit trail without copying it there. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { pageQuery, pageSchema } from '../../lib/cursor.js';
-import { bankAccountCountryErrors, bankAccountSchema } from './bank-account.js';
+import { paymentTextProblem } from '../disbursements/payee-text.js';
+import { bankAccountCountryErrors, bankAccountSchema, payeeNameErrors, paymentTextSchema, type BankAccount } from './bank-account.js';
 import { publicJwkSchema } from './signing-key.js';
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
@@ -12,7 +13,16 @@ export const countrySchema = z
   .refine((c) => !/^[A-Z]{2}$/.test(c) || regionNames.of(c) !== c, 'is not an ISO 3166-1 country code')
   .meta({ example: 'SG' });
 
-const legalName = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+/** The payee name of every payment file to this provider: the payment-file text rules apply (at most 70 EPC characters for a SEPA IBAN). */
+const legalName = paymentTextSchema('partyName').meta({
+  description: 'Legal name, as the payee name in payment files: at most 140 characters, no control characters; for a SEPA IBAN at most 70 characters of the SEPA set',
+});
+/** The name checked against the account it will be paid to; only when the name passed the general rules, which its field already reports. */
+function addPayeeNameIssues(ctx: z.RefinementCtx, name: string, account: BankAccount): void {
+  if (paymentTextProblem(name, 'partyName', 'iso') !== undefined) return;
+  for (const e of payeeNameErrors(name, account)) ctx.addIssue({ code: 'custom', path: [e.path], message: e.message });
+}
+
 const contactEmail = z.email('must be an email address').max(254, 'must be at most 254 characters');
 export const providerStatusSchema = z.enum(['active', 'suspended']);
 
@@ -29,6 +39,7 @@ export const newProviderSchema = z
     bankAccount: bankAccountSchema,
   })
   .superRefine((p, ctx) => {
+    addPayeeNameIssues(ctx, p.legalName, p.bankAccount);
     if (!countrySchema.safeParse(p.country).success) return;
     for (const e of bankAccountCountryErrors(p.country, p.bankAccount)) {
       ctx.addIssue({ code: 'custom', path: ['bankAccount', e.path], message: e.message });
@@ -53,6 +64,10 @@ export const providerUpdateSchema = z
   .superRefine((u, ctx) => {
     if (u.status === 'suspended' && u.reason === undefined) {
       ctx.addIssue({ code: 'custom', path: ['reason'], message: 'is required when suspending a provider' });
+    }
+    // With both in the body, the new name must fit the new account; with one, the service checks it against the stored other.
+    if (u.legalName !== undefined && u.bankAccount !== undefined) {
+      addPayeeNameIssues(ctx, u.legalName, u.bankAccount);
     }
     if (Object.keys(u).filter((k) => k !== 'reason').length === 0) {
       ctx.addIssue({ code: 'custom', path: [], message: 'give at least one of legalName, contactEmail, bankAccount, status' });
