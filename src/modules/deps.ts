@@ -25,6 +25,11 @@ export interface Policy {
    * payment files, and the only account whose bank statements are accepted.
    */
   treasuryAccounts: Partial<Record<string, TreasuryAccount>>;
+  /**
+   * A clawback or recovery of more than this (minor units, per currency)
+   * takes a second officer. A currency not listed always takes two.
+   */
+  fourEyesAbove: Partial<Record<string, bigint>>;
 }
 
 /** A bank account the treasury pays from: an IBAN or a local account number, and the bank's BIC. */
@@ -36,6 +41,7 @@ export interface TreasuryAccount {
 }
 
 export const defaultPolicy: Policy = {
+  fourEyesAbove: { SGD: 100_000n, EUR: 100_000n, MYR: 300_000n, USD: 100_000n, IDR: 200_000_000n },
   claimBurstPerHour: 100,
   unseenPaymentDays: 5,
   // Demo accounts for development and tests; production sets TREASURY_ACCOUNTS.

@@ -7,6 +7,7 @@ import { courseRoutes } from './courses/courses.routes.js';
 import type { ServiceDeps } from './deps.js';
 import { disbursementRoutes } from './disbursements/disbursements.routes.js';
 import { reconciliationRoutes } from './reconciliation/reconciliation.routes.js';
+import { recoveryRoutes } from './recoveries/recoveries.routes.js';
 import { reportRoutes } from './reports/reports.routes.js';
 import { enrolmentRoutes } from './enrolments/enrolments.routes.js';
 import { grantRoutes } from './grants/grants.routes.js';
@@ -28,6 +29,7 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...claimRoutes(deps),
     ...disbursementRoutes(deps),
     ...approvalRoutes(deps),
+    ...recoveryRoutes(deps),
     ...reconciliationRoutes(deps),
     ...reportRoutes(deps),
     ...ledgerRoutes(deps),

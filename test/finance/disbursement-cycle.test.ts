@@ -44,8 +44,9 @@ const asFinance = () => ({
   get: (path: string) => request(h.app).get(path).set('authorization', `Bearer ${finance}`),
 });
 
-const statementCsv = (rows: [string, string, string, 'DBIT' | 'CRDT', 'payment' | 'return'][]) =>
-  ['booking_date,end_to_end_id,amount,currency,direction,type', ...rows.map(([ref, amount, ccy, dir, type]) => `2027-03-01,${ref},${amount},${ccy},${dir},${type}`)].join('\n');
+/** A bank statement CSV; every line booked (status BOOK) unless it says otherwise. */
+const statementCsv = (rows: [string, string, string, 'DBIT' | 'CRDT', 'payment' | 'return', ('BOOK' | 'PDNG' | 'INFO')?][]) =>
+  ['booking_date,end_to_end_id,amount,currency,direction,type,status', ...rows.map(([ref, amount, ccy, dir, type, status]) => `2027-03-01,${ref},${amount},${ccy},${dir},${type},${status ?? 'BOOK'}`)].join('\n');
 
 const newBatch = () => releasedBatch(h, { currency: 'SGD' });
 
@@ -162,7 +163,7 @@ describe('the disbursement cycle', () => {
 
   it('when a statement line is malformed, then 422 names the line and nothing is imported', async () => {
     const before = (await h.database.pool.query(`select count(*)::int n from bank_statements`)).rows[0].n;
-    const res = await asFinance().statement('booking_date,end_to_end_id,amount,currency,direction,type\n2027-03-01,LCx,12.345,SGD,DBIT,payment');
+    const res = await asFinance().statement('booking_date,end_to_end_id,amount,currency,direction,type,status\n2027-03-01,LCx,12.345,SGD,DBIT,payment,BOOK');
     expect(res.status).toBe(422);
     expect(JSON.stringify(res.body.errors)).toMatch(/line 2/);
     expect((await h.database.pool.query(`select count(*)::int n from bank_statements`)).rows[0].n).toBe(before);

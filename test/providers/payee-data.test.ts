@@ -97,7 +97,7 @@ describe('POST /v1/providers: payee data', () => {
   });
 });
 
-describe('PATCH /v1/providers/{providerId}: payee data', () => {
+describe('POST /v1/providers/{providerId}/payee-changes: payee data', () => {
   it.each([
     ['a 141-character legalName', { legalName: name141 }, 'body.legalName'],
     ['a NUL in legalName', { legalName: 'Acme\u0000Training' }, 'body.legalName'],
@@ -106,7 +106,7 @@ describe('PATCH /v1/providers/{providerId}: payee data', () => {
   ])('when given %s, then 422 names %s and the provider is unchanged', async (_label, body, path) => {
     const p = await api.provider();
     const before = await storedProvider(p.id);
-    const res = await expectRefusedUnchanged(h, () => api.as(api.admin).patch(`/v1/providers/${p.id}`, body), 422, 'validation_failed');
+    const res = await expectRefusedUnchanged(h, () => api.as(api.admin).post(`/v1/providers/${p.id}/payee-changes`, { ...body, reason: 'new bank details from the provider' }), 422, 'validation_failed');
     expect(errorPaths(res)).toEqual([path]);
     expect(await storedProvider(p.id)).toEqual(before);
   });
@@ -116,7 +116,7 @@ describe('PATCH /v1/providers/{providerId}: payee data', () => {
     const before = await storedProvider(p.id);
     const res = await expectRefusedUnchanged(
       h,
-      () => api.as(api.admin).patch(`/v1/providers/${p.id}`, { legalName: 'Lernwerk & Partner GmbH', bankAccount: { ...deBankAccount, accountName: 'Lernwerk & Partner GmbH' } }),
+      () => api.as(api.admin).post(`/v1/providers/${p.id}/payee-changes`, { legalName: 'Lernwerk & Partner GmbH', bankAccount: { ...deBankAccount, accountName: 'Lernwerk & Partner GmbH' }, reason: 'merger' }),
       422,
       'validation_failed',
     );

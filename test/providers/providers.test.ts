@@ -232,22 +232,44 @@ describe('PATCH /v1/providers/{providerId}', () => {
     expect(await auditFor(h, p.id, 'provider.reinstated')).toHaveLength(1);
   });
 
-  it('when an admin changes the bank account, then it is stored and the audit trail records both accounts masked', async () => {
+  it('when an admin proposes a new bank account, then the old one stays in force until a second admin approves; the audit names both and masks both accounts', async () => {
     const p = await api.provider();
     const next = { accountName: 'Acme Training Pte Ltd', bankCode: '7339', accountNumber: '5550001111' };
-    const res = await api.as(api.admin).patch(`/v1/providers/${p.id}`, { bankAccount: next, contactEmail: 'ap@acme.example' });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ bankAccount: next, contactEmail: 'ap@acme.example' });
+    const proposed = await api.as(api.admin).post(`/v1/providers/${p.id}/payee-changes`, { bankAccount: next, reason: 'the provider changed banks' });
+    expect(proposed.status, proposed.text).toBe(202);
+    expect(proposed.body).toMatchObject({ kind: 'provider.payee_change', status: 'pending' });
+    expect((await storedProvider(p.id))?.bankAccount).toEqual(sgBankAccount);
+
+    // The proposer approving it alone: four eyes refused, nothing changes.
+    const self = await api.as(api.admin).post(`/v1/approvals/${proposed.body.id}/approve`, {});
+    expect(self.status).toBe(403);
+    expect(self.body.code).toBe('four_eyes_required');
+    expect((await storedProvider(p.id))?.bankAccount).toEqual(sgBankAccount);
+    // Finance cannot approve a payee change either.
+    expect((await api.as(await h.token('finance', { sub: 'officer-f' })).post(`/v1/approvals/${proposed.body.id}/approve`, {})).status).toBe(403);
+
+    const second = await h.token('admin', { sub: 'admin-second' });
+    const approved = await api.as(second).post(`/v1/approvals/${proposed.body.id}/approve`, {});
+    expect(approved.status, approved.text).toBe(200);
     expect((await storedProvider(p.id))?.bankAccount).toEqual(next);
-    const [event] = await auditFor(h, p.id, 'provider.updated');
-    expect(event?.details).toMatchObject({ bankAccount: { from: 'account ending 6789', to: 'account ending 1111' } });
+    const [event] = await auditFor(h, p.id, 'provider.payee_changed');
+    expect(event?.details).toMatchObject({ bankAccount: { from: 'account ending 6789', to: 'account ending 1111' }, approvedBy: 'admin-second' });
+    expect(JSON.stringify(event?.details)).not.toContain('5550001111');
   });
 
-  it("when the new bank account does not fit the provider's country, then 422 names the field and nothing changes", async () => {
+  it('when an admin PATCHes a bank account or legal name, then 422 points to the payee-change proposal and nothing changes', async () => {
+    const p = await api.provider();
+    for (const body of [{ bankAccount: { ...sgBankAccount, accountNumber: '999999999' } }, { legalName: 'Someone Else Pte Ltd' }]) {
+      const res = await expectRefusedUnchanged(h, () => api.as(api.admin).patch(`/v1/providers/${p.id}`, body), 422, 'validation_failed');
+      expect(JSON.stringify(res.body.errors)).toContain('payee-changes');
+    }
+  });
+
+  it("when the proposed bank account does not fit the provider's country, then 422 names the field and nothing is proposed", async () => {
     const p = await api.provider();
     const res = await expectRefusedUnchanged(
       h,
-      () => api.as(api.admin).patch(`/v1/providers/${p.id}`, { bankAccount: deBankAccount }),
+      () => api.as(api.admin).post(`/v1/providers/${p.id}/payee-changes`, { bankAccount: deBankAccount, reason: 'new bank' }),
       422,
       'validation_failed',
     );
@@ -258,7 +280,7 @@ describe('PATCH /v1/providers/{providerId}', () => {
   it('when the body changes nothing, then 422; when the provider is unknown, then 404', async () => {
     const p = await api.provider();
     expectProblem(await api.as(api.admin).patch(`/v1/providers/${p.id}`, {}), 422, 'validation_failed');
-    expectProblem(await api.as(api.admin).patch(`/v1/providers/${randomUUID()}`, { legalName: 'X' }), 404, 'not_found');
+    expectProblem(await api.as(api.admin).patch(`/v1/providers/${randomUUID()}`, { contactEmail: 'x@acme.example' }), 404, 'not_found');
   });
 });
 

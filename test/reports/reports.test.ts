@@ -93,7 +93,7 @@ describe('scheme report', () => {
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="schemes-.*\.csv"$/);
     const lines = res.text.split('\r\n').filter((l) => l !== '');
     expect(lines[0]).toBe(
-      'scheme_id,code,name,currency,allocated,granted,expired,revoked,returned,available,reserved,spent,spent_disbursed,spent_awaiting_disbursement,credit_with_learners,ties_out,as_of',
+      'scheme_id,code,name,currency,allocated,granted,expired,revoked,reversed,returned,available,reserved,spent,spent_disbursed,spent_awaiting_disbursement,credit_with_learners,ties_out,as_of',
     );
     const cells = lines.find((l) => l.startsWith(world.scheme.id))!.split(',');
     const byName = Object.fromEntries(lines[0]!.split(',').map((k, i) => [k, cells[i]]));
@@ -160,7 +160,7 @@ describe('as-of reports and disbursement', () => {
     expect(statement.closing).toMatchObject({ earned: '74000', disbursed: '0', inFlight: '74000', owed: '0' });
 
     h.clock.advance(HOUR);
-    const csv = `booking_date,end_to_end_id,amount,currency,direction,type\r\n${h.clock.now().toISOString().slice(0, 10)},${line.endToEndId},740.00,SGD,DBIT,payment\r\n`;
+    const csv = `booking_date,end_to_end_id,amount,currency,direction,type,status\r\n${h.clock.now().toISOString().slice(0, 10)},${line.endToEndId},740.00,SGD,DBIT,payment,BOOK\r\n`;
     const imported = await financePost('/v1/bank-statements', csv, 'text/csv');
     expect(imported.status).toBeLessThan(300);
     const paid = await get(`/v1/claims/${claimId}`);
@@ -196,7 +196,7 @@ describe('as-of reports and disbursement', () => {
 
 describe('reconciliation exceptions', () => {
   it('when a statement line matches nothing, then it is listed as an open exception, in JSON and CSV', async () => {
-    const csv = `booking_date,end_to_end_id,amount,currency,direction,type\r\n${h.clock.now().toISOString().slice(0, 10)},=HYPERLINK("x"),12.34,SGD,DBIT,payment\r\n`;
+    const csv = `booking_date,end_to_end_id,amount,currency,direction,type,status\r\n${h.clock.now().toISOString().slice(0, 10)},=HYPERLINK("x"),12.34,SGD,DBIT,payment,BOOK\r\n`;
     const imported = await financePost('/v1/bank-statements', csv, 'text/csv');
     expect(imported.status).toBeLessThan(300);
     const open = await get('/v1/reports/reconciliation-exceptions?status=open');

@@ -328,19 +328,19 @@ function jsonBodyVariants(op: Operation, runs: number): Variant[] {
 
 function textBodyVariants(op: Operation): Variant[] {
   const p = pathWith(op);
-  const header = 'booking_date,end_to_end_id,amount,currency,direction,type';
+  const header = 'booking_date,end_to_end_id,amount,currency,direction,type,status';
   return [
     { label: 'application/json', path: p, contentType: 'application/json', body: '{"csv":"x"}' },
     { label: 'multipart', path: p, contentType: 'multipart/form-data; boundary=XYZ', body: '--XYZ--\r\n' },
-    { label: 'text/plain', path: p, contentType: 'text/plain', body: `${header}\n2027-03-01,LCx,1.00,SGD,DBIT,payment` },
+    { label: 'text/plain', path: p, contentType: 'text/plain', body: `${header}\n2027-03-01,LCx,1.00,SGD,DBIT,payment,BOOK` },
     { label: 'empty csv', path: p, contentType: 'text/csv', body: '' },
-    { label: 'csv bad amount', path: p, contentType: 'text/csv', body: `${header}\n2027-03-01,LCx,-1.00,SGD,DBIT,payment` },
-    { label: 'csv huge amount', path: p, contentType: 'text/csv', body: `${header}\n2027-03-01,LCx,99999999999999999999999.00,SGD,DBIT,payment` },
-    { label: 'csv 1e308', path: p, contentType: 'text/csv', body: `${header}\n2027-03-01,LCx,1e308,SGD,DBIT,payment` },
+    { label: 'csv bad amount', path: p, contentType: 'text/csv', body: `${header}\n2027-03-01,LCx,-1.00,SGD,DBIT,payment,BOOK` },
+    { label: 'csv huge amount', path: p, contentType: 'text/csv', body: `${header}\n2027-03-01,LCx,99999999999999999999999.00,SGD,DBIT,payment,BOOK` },
+    { label: 'csv 1e308', path: p, contentType: 'text/csv', body: `${header}\n2027-03-01,LCx,1e308,SGD,DBIT,payment,BOOK` },
     { label: 'csv wrong columns', path: p, contentType: 'text/csv', body: 'a,b\n1,2' },
-    { label: 'csv invalid UTF-8', path: p, contentType: 'text/csv', body: Buffer.concat([Buffer.from(`${header}\n2027-03-01,LC`), Buffer.from([0xff, 0xfe]), Buffer.from(',1.00,SGD,DBIT,payment')]) },
-    { label: 'csv 1MB field', path: p, contentType: 'text/csv', body: `${header}\n2027-03-01,${oneMb},1.00,SGD,DBIT,payment` },
-    { label: 'csv bad date', path: p, contentType: 'text/csv', body: `${header}\n2027-13-45,LCx,1.00,SGD,DBIT,payment` },
+    { label: 'csv invalid UTF-8', path: p, contentType: 'text/csv', body: Buffer.concat([Buffer.from(`${header}\n2027-03-01,LC`), Buffer.from([0xff, 0xfe]), Buffer.from(',1.00,SGD,DBIT,payment,BOOK')]) },
+    { label: 'csv 1MB field', path: p, contentType: 'text/csv', body: `${header}\n2027-03-01,${oneMb},1.00,SGD,DBIT,payment,BOOK` },
+    { label: 'csv bad date', path: p, contentType: 'text/csv', body: `${header}\n2027-13-45,LCx,1.00,SGD,DBIT,payment,BOOK` },
     { label: 'xml malformed', path: p, contentType: 'application/xml', body: '<Document><BkToCstmrStmt>' },
     { label: 'xml wrong document', path: p, contentType: 'application/xml', body: '<?xml version="1.0"?><Other><a>1</a></Other>' },
     { label: 'xml entity expansion', path: p, contentType: 'application/xml', body: '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><Document>&b;</Document>' },

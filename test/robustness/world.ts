@@ -29,8 +29,9 @@ export async function tenantWithApprovedClaim(h: Harness, options: { fee?: strin
   return { world, signer, enrolment, claimId: res.body.id as string, claimAmount: res.body.amountClaimed as string };
 }
 
-export const statementCsv = (rows: [string, string, string, 'DBIT' | 'CRDT', 'payment' | 'return'][]) =>
-  ['booking_date,end_to_end_id,amount,currency,direction,type', ...rows.map(([ref, amount, ccy, dir, type]) => `2027-03-01,${ref},${amount},${ccy},${dir},${type}`)].join('\n');
+/** A bank statement CSV; every line booked (status BOOK) unless it says otherwise. */
+export const statementCsv = (rows: [string, string, string, 'DBIT' | 'CRDT', 'payment' | 'return', ('BOOK' | 'PDNG' | 'INFO')?][]) =>
+  ['booking_date,end_to_end_id,amount,currency,direction,type,status', ...rows.map(([ref, amount, ccy, dir, type, status]) => `2027-03-01,${ref},${amount},${ccy},${dir},${type},${status ?? 'BOOK'}`)].join('\n');
 
 export const financeApi = (h: Harness, token: string) => ({
   post: (path: string, body: unknown) =>

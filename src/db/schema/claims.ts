@@ -4,7 +4,7 @@ import { enrolments } from './enrolments.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
 
-export const claimStatuses = ['approved', 'rejected', 'in_review', 'paid'] as const;
+export const claimStatuses = ['approved', 'rejected', 'in_review', 'paid', 'reversed'] as const;
 export type ClaimStatus = (typeof claimStatuses)[number];
 
 /**
@@ -36,6 +36,11 @@ export const claims = pgTable(
     submittedAt: ts('submitted_at').notNull(),
     decidedAt: ts('decided_at'),
     paidAt: ts('paid_at'),
+    /** Reversed by finance after approval: the money went back to the learner (and, if it had been paid, a recovery was opened). */
+    reversedAt: ts('reversed_at'),
+    reversalReasonCode: text('reversal_reason_code'),
+    reversalReason: text('reversal_reason'),
+    reversedBy: text('reversed_by'),
   },
   (t) => [
     uniqueIndex('claims_credential_once_uq').on(t.providerId, t.credentialId).where(sql`${t.status} <> 'rejected'`),

@@ -34,14 +34,17 @@ export const paymentLines = pgTable(
     providerId: uuid('provider_id').notNull(),
     /** Unique end-to-end reference the bank echoes back on the statement. */
     endToEndId: text('end_to_end_id').notNull().unique(),
+    /** What the bank pays: the claims, less what the provider owes back (deducted). */
     amount: amount('amount').notNull(),
+    claimsTotal: amount('claims_total').notNull(),
+    deducted: amount('deducted').notNull().default(0n),
     currency: char('currency', { length: 3 }).notNull(),
     creditorName: text('creditor_name').notNull(),
     /** The provider's bank account as it was when the batch was made. */
     creditorAccount: jsonb('creditor_account').notNull(),
     transferId: uuid('transfer_id').notNull().unique(),
     /** proposed and cancelled lines have no transfer yet (or never will); the bank only ever sees pending ones. */
-    status: text('status', { enum: ['proposed', 'cancelled', 'pending', 'settled', 'returned'] }).notNull(),
+    status: text('status', { enum: ['proposed', 'cancelled', 'pending', 'settled', 'returned', 'netted'] }).notNull(),
     settledAt: ts('settled_at'),
     returnedAt: ts('returned_at'),
   },
@@ -69,6 +72,20 @@ export const bankStatements = pgTable('bank_statements', {
   lineCount: integer('line_count').notNull(),
   matched: integer('matched').notNull(),
   exceptions: integer('exceptions').notNull(),
+  returned: integer('returned').notNull().default(0),
+  /** Lines that refunded what a provider owed on a recovery. */
+  refunded: integer('refunded').notNull().default(0),
+  /** Lines the bank has not booked (PDNG, INFO): recorded and shown, they move no money. */
+  pending: integer('pending').notNull().default(0),
+  info: integer('info').notNull().default(0),
+  /** reconciled, or balance_mismatch: the opening balance plus the booked entries is not the closing balance, and nothing was reconciled. */
+  outcome: text('outcome', { enum: ['reconciled', 'balance_mismatch'] }).notNull().default('reconciled'),
+  /** The account the bank says the statement is for (camt.053 Stmt/Acct/Id; CSV `# account:`). */
+  account: text('account'),
+  /** camt.053: the statement's currency and its opening and closing booked balances, signed (a credit balance is positive). */
+  currency: char('currency', { length: 3 }),
+  openingBalance: amount('opening_balance'),
+  closingBalance: amount('closing_balance'),
   importedAt: ts('imported_at').notNull(),
   importedBy: text('imported_by').notNull(),
 });
@@ -83,22 +100,28 @@ export const statementLines = pgTable(
     amount: amount('amount').notNull(),
     currency: char('currency', { length: 3 }).notNull(),
     direction: text('direction', { enum: ['debit', 'credit'] }).notNull(),
-    /** A credit line that returns an earlier payment. */
+    /** A credit line that returns an earlier payment (camt.053 RtrInf, RRTN/RTRN or RvslInd=true). */
     isReturn: integer('is_return').notNull().default(0),
-    bookingDate: date('booking_date', { mode: 'string' }).notNull(),
-    outcome: text('outcome', { enum: ['settled', 'returned', 'exception'] }).notNull(),
+    /** The bank's entry status: only BOOK moves money; PDNG and INFO are recorded and shown. */
+    entryStatus: text('entry_status', { enum: ['BOOK', 'PDNG', 'INFO'] }).notNull().default('BOOK'),
+    /** Null only for an entry the bank has not booked and gave no date. */
+    bookingDate: date('booking_date', { mode: 'string' }),
+    /** pending / info: not booked, decided nothing; unbalanced: the statement's balances did not add up, so no line was reconciled. */
+    outcome: text('outcome', { enum: ['settled', 'returned', 'exception', 'pending', 'info', 'unbalanced', 'refunded'] }).notNull(),
     paymentLineId: uuid('payment_line_id'),
   },
   (t) => [index('statement_lines_ref_idx').on(t.endToEndId), uniqueIndex('statement_lines_no_uq').on(t.statementId, t.lineNo)],
 );
 
-export const exceptionKinds = ['amount_differs', 'unknown_reference', 'duplicate', 'returned_payment', 'not_seen'] as const;
+/** balance_mismatch is about a whole statement (statement_id), not a line; unexpected_entry is a booked line the service never acts on (a debit marked as a reversal). */
+export const exceptionKinds = ['amount_differs', 'unknown_reference', 'duplicate', 'returned_payment', 'not_seen', 'balance_mismatch', 'unexpected_entry'] as const;
 
 export const reconciliationExceptions = pgTable(
   'reconciliation_exceptions',
   {
     id: uuid('id').primaryKey(),
     kind: text('kind', { enum: exceptionKinds }).notNull(),
+    statementId: uuid('statement_id').references(() => bankStatements.id),
     statementLineId: uuid('statement_line_id'),
     paymentLineId: uuid('payment_line_id'),
     detail: text('detail').notNull(),
@@ -114,5 +137,6 @@ export const reconciliationExceptions = pgTable(
   (t) => [
     index('reconciliation_exceptions_open_idx').on(t.status, t.raisedAt),
     uniqueIndex('reconciliation_exceptions_not_seen_uq').on(t.paymentLineId).where(sql`${t.kind} = 'not_seen'`),
+    uniqueIndex('reconciliation_exceptions_balance_uq').on(t.statementId).where(sql`${t.kind} = 'balance_mismatch'`),
   ],
 );

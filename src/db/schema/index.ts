@@ -5,3 +5,4 @@ export * from './enrolments.js';
 export * from './claims.js';
 export * from './finance.js';
 export * from './approvals.js';
+export * from './recoveries.js';

@@ -11,13 +11,17 @@ export function describeMovement(m: MovementRow): string {
       return `${money} of unused ${m.schemeName} credit expired and returned to the scheme`;
     case 'grant_revocation':
       return `${money} of ${m.schemeName} credit lapsed: it was not used by the first-use deadline`;
+    case 'claim_reversal':
+      return `${money} returned to your credit: the payment to the training provider for ${courseOf(m)} was reversed`;
     default:
       return describeEnrolmentMovement(m, money);
   }
 }
 
+const courseOf = (m: MovementRow) => (m.course ? `${m.course.title}, run starting ${m.course.runStarts}` : 'a course');
+
 function describeEnrolmentMovement(m: MovementRow, money: string): string {
-  const course = m.course ? `${m.course.title}, run starting ${m.course.runStarts}` : 'a course';
+  const course = courseOf(m);
   switch (m.kind) {
     case 'pending':
       return `${money} reserved for ${course}`;

@@ -16,7 +16,8 @@ export const claimView = (c: ClaimRow) => ({
   currency: c.currency, attendanceBps: c.attendanceBps, credentialId: c.credentialId, failedChecks: c.failedChecks as string[],
   reviewReasons: c.reviewReasons as string[], onHold: c.onHold, flagReason: c.flagReason, decidedBy: c.decidedBy,
   decisionReason: c.decisionReason, submittedAt: c.submittedAt.toISOString(), decidedAt: c.decidedAt?.toISOString() ?? null,
-  paidAt: c.paidAt?.toISOString() ?? null,
+  paidAt: c.paidAt?.toISOString() ?? null, reversedAt: c.reversedAt?.toISOString() ?? null, reversalReasonCode: c.reversalReasonCode,
+  reversalReason: c.reversalReason,
 });
 
 const acting = (ctx: RouteContext) => ({ actor: actorOf(ctx), requestId: ctx.requestId });

@@ -52,6 +52,9 @@ export const claimSchema = z
     submittedAt: z.string(),
     decidedAt: z.string().nullable(),
     paidAt: z.string().nullable(),
+    reversedAt: z.string().nullable(),
+    reversalReasonCode: z.string().nullable(),
+    reversalReason: z.string().nullable(),
   })
   .meta({ id: 'Claim' });
 

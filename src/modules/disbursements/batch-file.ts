@@ -1,9 +1,16 @@
-import type { Currency } from '../../lib/money.js';
+import { toDecimalString, type Currency } from '../../lib/money.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
 import type { BatchRow, PaymentLineRow } from './disbursements.repo.js';
-import { pain001, paymentFileCsv, PaymentFileError, type PaymentFileBatch } from './payment-file.js';
+import { batchProblems, PaymentFileError, type PaymentFileBatch } from './payment-file.js';
 
-type LineContent = Pick<PaymentLineRow, 'endToEndId' | 'amount' | 'creditorName' | 'creditorAccount'>;
+type LineContent = Pick<PaymentLineRow, 'endToEndId' | 'amount' | 'claimsTotal' | 'deducted' | 'creditorName' | 'creditorAccount'>;
+
+/** What the payee reads on its bank statement; a deduction for money it owes back is spelled out. */
+function remittanceOf(l: LineContent, currency: Currency, messageId: string): string {
+  if (l.deducted === 0n) return `Learning Credits claims, batch ${messageId}`;
+  const d = (v: bigint) => `${currency} ${toDecimalString(v, currency)}`;
+  return `Learning Credits claims ${d(l.claimsTotal)} less recovery ${d(l.deducted)}, batch ${messageId}`;
+}
 
 /** The payment file's content for a batch: the treasury's configured account pays each line. */
 export function paymentFileOf(deps: ServiceDeps, batch: Pick<BatchRow, 'messageId' | 'createdAt' | 'requestedExecutionDate' | 'currency'>, lines: LineContent[]): PaymentFileBatch {
@@ -15,23 +22,10 @@ export function paymentFileOf(deps: ServiceDeps, batch: Pick<BatchRow, 'messageI
     lines: lines.map((l) => ({
       endToEndId: l.endToEndId, amount: l.amount, creditorName: l.creditorName,
       creditorAccount: l.creditorAccount as PaymentFileBatch['lines'][number]['creditorAccount'],
-      remittance: `Learning Credits claims, batch ${batch.messageId}`,
+      remittance: remittanceOf(l, batch.currency as Currency, batch.messageId),
     })),
   };
 }
 
-/**
- * Every problem that would stop the bank files being written, found by
- * writing them: checked before any money moves, so a released batch always
- * has its files.
- */
-export function paymentFileProblems(file: PaymentFileBatch): string[] {
-  try {
-    pain001(file);
-    paymentFileCsv(file);
-    return [];
-  } catch (err) {
-    if (err instanceof PaymentFileError) return err.problems;
-    throw err;
-  }
-}
+/** Every problem that would stop the bank files being written: checked before any money moves, so a released batch always has its files. */
+export const paymentFileProblems = (file: PaymentFileBatch): string[] => batchProblems(file);

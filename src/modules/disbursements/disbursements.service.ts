@@ -1,6 +1,6 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { disbursementBatches, paymentLineClaims, paymentLines } from '../../db/schema/index.js';
+import { disbursementBatches, paymentLineClaims, paymentLines, recoverySettlements } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
 import { AppError, notFound } from '../../http/problem.js';
 import { ensureSystemAccount } from '../../ledger/system-accounts.js';
@@ -14,6 +14,8 @@ import type { ServiceDeps } from '../deps.js';
 import type { Acting } from '../enrolments/enrolments.service.js';
 import { findProvider } from '../providers/providers.repo.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
+import { planNetting } from '../recoveries/netting.js';
+import { ensureProviderReceivable, nettingsOfLines, outstandingRecoveries } from '../recoveries/recoveries.repo.js';
 import { paymentFileOf, paymentFileProblems } from './batch-file.js';
 import { findBatch, linesOf, payableClaims, type BatchRow } from './disbursements.repo.js';
 
@@ -60,11 +62,15 @@ export async function proposeDisbursementBatch(
     for (const [providerId, list] of byProvider) {
       const provider = (await findProvider(tx, providerId))!;
       const id = newId();
+      const claimsTotal = list.reduce((s, c) => s + c.amount, 0n);
+      const nettings = planNetting(await outstandingRecoveries(tx, providerId, input.currency), claimsTotal);
+      const deducted = nettings.reduce((s, n) => s + n.amount, 0n);
       const line = {
-        id, batchId, providerId, endToEndId: endToEndIdOf(id), amount: list.reduce((s, c) => s + c.amount, 0n), currency: input.currency,
-        creditorName: provider.legalName, creditorAccount: provider.bankAccount, transferId: newId(), status: 'proposed' as const, claims: list,
+        id, batchId, providerId, endToEndId: endToEndIdOf(id), amount: claimsTotal - deducted, claimsTotal, deducted, currency: input.currency,
+        creditorName: provider.legalName, creditorAccount: provider.bankAccount, transferId: newId(), status: 'proposed' as const, claims: list, nettings,
       };
-      const problems = paymentFileProblems(paymentFileOf(deps, header, [line]));
+      // A line netted to nothing pays nothing: it never reaches the bank, so no file rule applies to it.
+      const problems = line.amount === 0n ? [] : paymentFileProblems(paymentFileOf(deps, header, [line]));
       if (problems.length > 0) {
         excluded.push({ providerId, claims: list.length, amount: line.amount.toString(), reason: 'payment_file_invalid', problems });
       } else {
@@ -74,7 +80,8 @@ export async function proposeDisbursementBatch(
     if (lines.length === 0) {
       throw new AppError('rule_violation', 'no payment line could be written to a payment file', { excluded });
     }
-    const fileProblems = paymentFileProblems(paymentFileOf(deps, header, lines));
+    const toBank = lines.filter((l) => l.amount > 0n);
+    const fileProblems = toBank.length === 0 ? [] : paymentFileProblems(paymentFileOf(deps, header, toBank));
     if (fileProblems.length > 0) throw new AppError('rule_violation', `the payment file cannot be written: ${fileProblems.join('; ')}`);
 
     const controlSum = lines.reduce((s, l) => s + l.amount, 0n);
@@ -86,9 +93,14 @@ export async function proposeDisbursementBatch(
         createdAt: now, createdBy: acting.actor.subject, excluded,
       })
       .returning();
-    await tx.insert(paymentLines).values(lines.map(({ claims: _claims, ...l }) => l));
+    await tx.insert(paymentLines).values(lines.map(({ claims: _claims, nettings: _nettings, ...l }) => l));
     await tx.insert(paymentLineClaims).values(lines.flatMap((l) => l.claims.map((c) => ({ lineId: l.id, claimId: c.id, amount: c.amount }))));
-    const details = { lines: lines.length, claims: lines.reduce((n, l) => n + l.claims.length, 0), controlSum: controlSum.toString(), currency: input.currency, excluded };
+    const nettings = lines.flatMap((l) => l.nettings.map((n) => ({
+      id: newId(), recoveryId: n.recoveryId, kind: 'netting' as const, amount: n.amount, paymentLineId: l.id, transferId: newId(), createdAt: now,
+    })));
+    if (nettings.length > 0) await tx.insert(recoverySettlements).values(nettings);
+    const deducted = lines.reduce((s, l) => s + l.deducted, 0n);
+    const details = { lines: lines.length, claims: lines.reduce((n, l) => n + l.claims.length, 0), controlSum: controlSum.toString(), deducted: deducted.toString(), currency: input.currency, excluded };
     await recordAudit(tx, { ...acting, action: 'disbursement_batch.proposed', entityType: 'disbursement_batch', entityId: batchId, at: now, details });
     const approval = await propose(deps, tx, {
       kind: BATCH_RELEASE, subjectType: 'disbursement_batch', subjectId: batchId, payload: { batchId, controlSum: controlSum.toString(), currency: input.currency, lines: lines.length },
@@ -120,26 +132,48 @@ async function releaseBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, ac
       reasons: ['provider_suspended'],
     });
   }
-  const problems = paymentFileProblems(paymentFileOf(deps, batch, lines));
+  const toBank = lines.filter((l) => l.amount > 0n);
+  const problems = toBank.length === 0 ? [] : paymentFileProblems(paymentFileOf(deps, batch, toBank));
   if (problems.length > 0) throw new AppError('rule_violation', `the payment file cannot be written: ${problems.join('; ')}`);
   const currency = batch.currency as Currency;
+  const now = deps.clock.now();
   const clearing = await ensureSystemAccount(tx, deps.ledger, 'bank_clearing', currency);
+  const nettings = await nettingsOfLines(tx, lines.map((l) => l.id));
   const transfers = [];
   for (const l of lines) {
     const payable = await ensureProviderPayable(tx, deps.ledger, l.providerId, currency);
-    transfers.push({ id: l.transferId, kind: 'pending' as const, debitAccountId: payable, creditAccountId: clearing, amount: l.amount, code: 'disbursement', referenceId: l.id });
+    // What the bank pays and what the provider's debt absorbs move together: settled or returned as one.
+    const kind = l.amount > 0n ? ('pending' as const) : ('posted' as const);
+    if (l.amount > 0n) transfers.push({ id: l.transferId, kind, debitAccountId: payable, creditAccountId: clearing, amount: l.amount, code: 'disbursement', referenceId: l.id });
+    const lineNettings = nettings.filter((n) => n.paymentLineId === l.id);
+    if (lineNettings.length > 0) {
+      const receivable = await ensureProviderReceivable(tx, deps.ledger, l.providerId, currency);
+      for (const n of lineNettings) {
+        transfers.push({ id: n.transferId, kind, debitAccountId: payable, creditAccountId: receivable, amount: n.amount, code: 'recovery_netting', referenceId: l.id });
+      }
+    }
   }
   await deps.ledger.commit(tx, transfers);
-  const now = deps.clock.now();
-  await tx.update(paymentLines).set({ status: 'pending' }).where(eq(paymentLines.batchId, batch.id));
+  await tx.update(paymentLines).set({ status: 'pending' }).where(and(eq(paymentLines.batchId, batch.id), sql`${paymentLines.amount} > 0`));
+  const netted = lines.filter((l) => l.amount === 0n).map((l) => l.id);
+  if (netted.length > 0) {
+    // Nothing goes to the bank: the provider's debt absorbed the whole line, so its claims are paid now.
+    await tx.update(paymentLines).set({ status: 'netted', settledAt: now }).where(sql`${paymentLines.id} = any(${sql.param(netted)}::uuid[])`);
+    await tx.execute(sql`
+      update claims c set status = 'paid', paid_at = ${now.toISOString()}::timestamptz
+        from payment_line_claims plc where plc.claim_id = c.id and plc.live = 1 and plc.line_id = any(${sql.param(netted)}::uuid[]) and c.status = 'approved'`);
+  }
   const [released] = await tx
     .update(disbursementBatches)
-    .set({ status: 'submitted', releasedAt: now, releasedBy: acting.actor.subject })
+    .set({ status: toBank.length === 0 ? 'settled' : 'submitted', releasedAt: now, releasedBy: acting.actor.subject })
     .where(eq(disbursementBatches.id, batch.id))
     .returning();
   await recordAudit(tx, {
     ...acting, action: 'disbursement_batch.released', entityType: 'disbursement_batch', entityId: batch.id, at: now,
-    details: { proposedBy: approval.proposedBy, releasedBy: acting.actor.subject, lines: lines.length, controlSum: batch.controlSum.toString(), currency },
+    details: {
+      proposedBy: approval.proposedBy, releasedBy: acting.actor.subject, lines: lines.length, controlSum: batch.controlSum.toString(), currency,
+      deducted: nettings.reduce((s, n) => s + n.amount, 0n).toString(),
+    },
   });
   return { batchId: released!.id, status: released!.status };
 }
@@ -148,6 +182,7 @@ async function releaseBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, ac
 async function rejectBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, acting: Acting) {
   const batch = await lockProposedBatch(tx, approval.subjectId);
   await tx.execute(sql`update payment_line_claims set live = 0 where line_id in (select id from payment_lines where batch_id = ${batch.id})`);
+  await tx.execute(sql`update recovery_settlements set live = 0 where payment_line_id in (select id from payment_lines where batch_id = ${batch.id})`);
   await tx.update(paymentLines).set({ status: 'cancelled' }).where(eq(paymentLines.batchId, batch.id));
   await tx.update(disbursementBatches).set({ status: 'rejected' }).where(eq(disbursementBatches.id, batch.id));
   await recordAudit(tx, {
@@ -164,5 +199,7 @@ export async function releasedBatchFile(deps: ServiceDeps, db: Db | Tx, batchId:
   if (!batch) throw notFound('disbursement batch');
   if (batch.status === 'proposed') throw new AppError('invalid_state', 'the batch is waiting for a second finance officer to release it: no payment file exists yet');
   if (batch.status === 'rejected') throw new AppError('invalid_state', 'the batch was rejected: it has no payment file');
-  return { batch, file: paymentFileOf(deps, batch, await linesOf(db, batch.id)) };
+  const lines = (await linesOf(db, batch.id)).filter((l) => l.amount > 0n);
+  if (lines.length === 0) throw new AppError('invalid_state', 'every line of this batch was netted against what its provider owed: nothing goes to the bank, so there is no payment file');
+  return { batch, file: paymentFileOf(deps, batch, lines) };
 }

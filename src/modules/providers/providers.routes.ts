@@ -1,8 +1,11 @@
+import { actorOf } from '../../http/actor.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
+import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
 import type { ServiceDeps } from '../deps.js';
 import type { BankAccount } from './bank-account.js';
 import type { ProviderKeyRow, ProviderRow } from './providers.repo.js';
 import {
+  payeeChangeSchema,
   newProviderKeySchema,
   newProviderSchema,
   providerIdParams,
@@ -15,6 +18,7 @@ import {
   providerSelfUpdateSchema,
   providerUpdateSchema,
 } from './providers.schemas.js';
+import { proposePayeeChange } from './payee-change.js';
 import { ownProviderId, providersService } from './providers.service.js';
 
 const toProvider = (p: ProviderRow) => ({
@@ -133,8 +137,9 @@ export function providerRoutes(deps: ServiceDeps): AnyRoute[] {
       method: 'patch',
       path: '/v1/providers/{providerId}',
       operationId: 'updateProvider',
-      summary: "Change a provider's name, contact, bank account or status",
-      description: 'Suspending requires a reason, kept in the audit trail. Bank account changes are recorded (masked) in the audit trail.',
+      summary: "Change a provider's contact or status",
+      description:
+        "Suspending requires a reason, kept in the audit trail; a suspended provider's approved claims stay out of every new batch until it is reinstated. Payee details (legal name, bank account) change only by a proposal: POST /v1/providers/{providerId}/payee-changes.",
       tags,
       roles: ['admin'],
       idempotent: true,
@@ -142,6 +147,24 @@ export function providerRoutes(deps: ServiceDeps): AnyRoute[] {
       body: providerUpdateSchema,
       responses: { 200: { description: 'The provider', schema: providerSchema } },
       handler: async ({ params, body }, ctx) => ({ status: 200, body: toProvider(await service.update(ctx, params.providerId, body)) }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/providers/{providerId}/payee-changes',
+      operationId: 'proposePayeeChange',
+      summary: "Propose a new payee name or bank account: a second administrator must approve it",
+      description:
+        'Four eyes: the old payee stays in force until another administrator approves the returned proposal at POST /v1/approvals/{approvalId}/approve. The audit trail records both accounts masked and both administrators.',
+      tags,
+      roles: ['admin'],
+      idempotent: true,
+      params: providerIdParams,
+      body: payeeChangeSchema,
+      responses: { 202: { description: 'Proposed', schema: approvalRefSchema } },
+      handler: async ({ params, body }, ctx) => ({
+        status: 202,
+        body: approvalRef(await proposePayeeChange(deps, ctx.db, params.providerId, body, { actor: actorOf(ctx), requestId: ctx.requestId })),
+      }),
     }),
     defineRoute({
       method: 'post',

@@ -48,32 +48,51 @@ export const newProviderSchema = z
   .meta({ id: 'NewProvider' });
 
 export const providerUpdateSchema = z
-  .strictObject({
-    legalName: legalName.optional(),
-    contactEmail: contactEmail.optional(),
-    bankAccount: bankAccountSchema.optional(),
-    status: providerStatusSchema.optional(),
-    reason: z
-      .string()
-      .trim()
-      .min(1, 'must not be empty')
-      .max(1000, 'must be at most 1000 characters')
-      .optional()
-      .meta({ description: 'Why the status changes; required when suspending. Kept in the audit trail.' }),
-  })
+  .strictObject(
+    {
+      contactEmail: contactEmail.optional(),
+      status: providerStatusSchema.optional(),
+      reason: z
+        .string()
+        .trim()
+        .min(1, 'must not be empty')
+        .max(1000, 'must be at most 1000 characters')
+        .optional()
+        .meta({ description: 'Why the status changes; required when suspending. Kept in the audit trail.' }),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `${issue.keys.join(', ')}: payee details change only by a proposal a second administrator approves: POST /v1/providers/{providerId}/payee-changes`
+          : undefined,
+    },
+  )
   .superRefine((u, ctx) => {
     if (u.status === 'suspended' && u.reason === undefined) {
       ctx.addIssue({ code: 'custom', path: ['reason'], message: 'is required when suspending a provider' });
     }
-    // With both in the body, the new name must fit the new account; with one, the service checks it against the stored other.
-    if (u.legalName !== undefined && u.bankAccount !== undefined) {
-      addPayeeNameIssues(ctx, u.legalName, u.bankAccount);
-    }
     if (Object.keys(u).filter((k) => k !== 'reason').length === 0) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'give at least one of legalName, contactEmail, bankAccount, status' });
+      ctx.addIssue({ code: 'custom', path: [], message: 'give at least one of contactEmail, status' });
     }
   })
   .meta({ id: 'ProviderUpdate' });
+
+/** Who gets paid: the payee name and the bank account of every payment file to this provider. */
+export const payeeChangeSchema = z
+  .strictObject({
+    legalName: legalName.optional(),
+    bankAccount: bankAccountSchema.optional(),
+    reason: z.string().trim().min(3, 'must be at least 3 characters').max(1000, 'must be at most 1000 characters')
+      .meta({ description: 'Why the payee changes, for the approving administrator and the audit trail' }),
+  })
+  .superRefine((u, ctx) => {
+    // With both in the body, the new name must fit the new account; with one, the service checks it against the stored other.
+    if (u.legalName !== undefined && u.bankAccount !== undefined) addPayeeNameIssues(ctx, u.legalName, u.bankAccount);
+    if (u.legalName === undefined && u.bankAccount === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'give legalName, bankAccount or both' });
+    }
+  })
+  .meta({ id: 'PayeeChange' });
 
 export const providerSelfUpdateSchema = z
   .strictObject(

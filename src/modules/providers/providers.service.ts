@@ -10,7 +10,7 @@ import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
-import { bankAccountCountryErrors, maskBankAccount, type BankAccount } from './bank-account.js';
+import { maskBankAccount } from './bank-account.js';
 import type { newProviderSchema, providerUpdateSchema } from './providers.schemas.js';
 import {
   claimProviderPayable,
@@ -66,11 +66,6 @@ export async function requireActiveProvider(db: Db | Tx, providerId: string): Pr
   return provider;
 }
 
-function refuseBankAccountForCountry(country: string, account: BankAccount): void {
-  const errors = bankAccountCountryErrors(country, account).map((e) => ({ path: `body.bankAccount.${e.path}`, message: e.message }));
-  if (errors.length > 0) throw new AppError('validation_failed', 'the request is not valid', { errors });
-}
-
 export function providersService(deps: ServiceDeps) {
   const audit = (tx: Tx, caller: Caller, action: string, entityType: string, entityId: string, details: Record<string, unknown>) =>
     recordAudit(tx, { actor: actorOf(caller), action, entityType, entityId, requestId: caller.requestId, at: deps.clock.now(), details });
@@ -107,11 +102,11 @@ export function providersService(deps: ServiceDeps) {
       return { items, nextCursor };
     },
 
+    /** Contact and status. Payee details (name, bank account) change only through a proposal: see payee-change.ts. */
     async update(caller: Caller, providerId: string, input: z.output<typeof providerUpdateSchema>): Promise<ProviderRow> {
       return inTransaction(caller.db, async (tx) => {
         const before = await findProvider(tx, providerId, { forUpdate: true });
         if (!before) throw notFound('provider');
-        if (input.bankAccount) refuseBankAccountForCountry(before.country, input.bankAccount);
         const { reason, ...changes } = input;
         const after = await updateProvider(tx, providerId, { ...changes, updatedAt: deps.clock.now() });
         const statusChanged = before.status !== after.status;
@@ -120,11 +115,7 @@ export function providersService(deps: ServiceDeps) {
           changed: Object.keys(changes),
           ...(reason !== undefined ? { reason } : {}),
           ...(statusChanged ? { status: { from: before.status, to: after.status } } : {}),
-          ...(changes.legalName !== undefined ? { legalName: { from: before.legalName, to: after.legalName } } : {}),
           ...(changes.contactEmail !== undefined ? { contactEmail: { from: before.contactEmail, to: after.contactEmail } } : {}),
-          ...(input.bankAccount
-            ? { bankAccount: { from: maskBankAccount(before.bankAccount as BankAccount), to: maskBankAccount(input.bankAccount) } }
-            : {}),
         });
         return after;
       });

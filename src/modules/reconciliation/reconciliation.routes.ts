@@ -3,12 +3,17 @@ import { z } from 'zod';
 import { reconciliationExceptions, exceptionKinds } from '../../db/schema/index.js';
 import { actorOf } from '../../http/actor.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
+import { decodeCursor, encodeCursor, pageQuery } from '../../lib/cursor.js';
 import type { ServiceDeps } from '../deps.js';
-import { importStatement, resolveException } from './reconciliation.service.js';
+import type { StatementLineRow, StatementRow } from './reconciliation.repo.js';
+import { importStatement, resolveException, statementWithLines } from './reconciliation.service.js';
+import { CAMT053_NAMESPACE, ENTRY_STATUSES, STATEMENT_CSV_COLUMNS } from './statement-parsers.js';
+
+const lineOutcomes = ['settled', 'returned', 'exception', 'pending', 'info', 'unbalanced', 'refunded'] as const;
 
 const exceptionSchema = z
   .object({
-    id: z.uuid(), kind: z.enum(exceptionKinds), statementLineId: z.uuid().nullable(), paymentLineId: z.uuid().nullable(), detail: z.string(),
+    id: z.uuid(), kind: z.enum(exceptionKinds), statementId: z.uuid().nullable(), statementLineId: z.uuid().nullable(), paymentLineId: z.uuid().nullable(), detail: z.string(),
     expected: z.string().nullable(), actual: z.string().nullable(), currency: z.string(), status: z.enum(['open', 'resolved']),
     raisedAt: z.string(), resolvedBy: z.string().nullable(), resolution: z.string().nullable(), resolvedAt: z.string().nullable(),
   })
@@ -20,19 +25,69 @@ const view = (e: ExceptionRow) => ({
   expected: e.expected?.toString() ?? null, actual: e.actual?.toString() ?? null,
 });
 
+const statementSchema = z
+  .object({
+    id: z.uuid(), format: z.enum(['csv', 'camt.053']), statementRef: z.string().nullable(),
+    outcome: z.enum(['reconciled', 'balance_mismatch']).describe('balance_mismatch: the opening balance plus the booked entries is not the closing balance; nothing was reconciled'),
+    account: z.string().nullable().describe('The account the bank says the statement is for'),
+    currency: z.string().nullable(), openingBalance: z.string().nullable().describe('Signed minor units: a credit balance is positive (camt.053 only)'),
+    closingBalance: z.string().nullable(),
+    lineCount: z.number().int(), settled: z.number().int(), returned: z.number().int(), refunded: z.number().int(), pending: z.number().int(), info: z.number().int(), exceptions: z.number().int(),
+    importedAt: z.string(), importedBy: z.string(),
+  })
+  .meta({ id: 'BankStatement' });
+
+const statementLineSchema = z
+  .object({
+    lineNo: z.number().int(), endToEndId: z.string().nullable(), amount: z.string(), currency: z.string(), direction: z.enum(['debit', 'credit']),
+    isReturn: z.boolean(), entryStatus: z.enum(ENTRY_STATUSES), bookingDate: z.string().nullable(),
+    outcome: z.enum(lineOutcomes), paymentLineId: z.uuid().nullable(),
+  })
+  .meta({ id: 'BankStatementLine' });
+
+const statementView = (s: StatementRow) => ({
+  id: s.id, format: s.format, statementRef: s.statementRef, outcome: s.outcome, account: s.account, currency: s.currency,
+  openingBalance: s.openingBalance?.toString() ?? null, closingBalance: s.closingBalance?.toString() ?? null,
+  lineCount: s.lineCount, settled: s.matched, returned: s.returned, refunded: s.refunded, pending: s.pending, info: s.info, exceptions: s.exceptions,
+  importedAt: s.importedAt.toISOString(), importedBy: s.importedBy,
+});
+
+const lineView = (l: StatementLineRow) => ({
+  lineNo: l.lineNo, endToEndId: l.endToEndId, amount: l.amount.toString(), currency: l.currency, direction: l.direction, isReturn: l.isReturn === 1,
+  entryStatus: l.entryStatus, bookingDate: l.bookingDate, outcome: l.outcome, paymentLineId: l.paymentLineId,
+});
+
+const lineCursor = z.object({ lineNo: z.string().regex(/^\d{1,9}$/) });
+
+const importDescription = [
+  'The bank\'s word is what counts. Only a booked entry settles (a payment) or returns (a returned or reversed payment) a payment line;',
+  'a pending (PDNG) or information-only (INFO) entry is recorded and shown but moves no money, and a later booked entry for the same reference still settles it.',
+  'The statement must be for the treasury\'s disbursement account of its currency; otherwise it is refused with 422 naming the account expected and the one found, and nothing is stored.',
+  `camt.053: only camt.053.001.08 (namespace ${CAMT053_NAMESPACE}); one Stmt with Acct/Id (IBAN or Othr/Id), an opening (OPBD, or PRCD) and a closing (CLBD) booked balance,`,
+  'and entries with Sts/Cd BOOK, PDNG or INFO (anything else is refused) and optional RvslInd (true: a return).',
+  'When the opening balance plus the booked entries (credits minus debits) is not the closing balance, the statement is recorded as a balance_mismatch exception and reconciles nothing.',
+  `CSV columns: ${STATEMENT_CSV_COLUMNS.join(',')}, with direction DBIT|CRDT, type payment|return and status BOOK|PDNG|INFO (booking_date may be empty only when not BOOK);`,
+  'optional comment lines before the header: "# statement: <ref>" and "# account: <IBAN or account number>" (when given, it must be the disbursement account of every currency in the file). A CSV carries no balances.',
+  'Importing the same file twice changes nothing.',
+].join(' ');
+
 export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'post', path: '/v1/bank-statements', operationId: 'importBankStatement',
       summary: 'Import a bank statement (CSV or ISO 20022 camt.053.001.08) and reconcile it',
-      description: 'CSV columns: booking_date,end_to_end_id,amount,currency,direction (DBIT|CRDT),type (payment|return). Importing the same file twice changes nothing.',
+      description: importDescription,
       tags: ['finance'], roles: ['finance'], bodyContentType: 'text/csv,application/xml', idempotent: true,
       body: z.string().min(1, 'the statement is empty'),
       responses: {
         201: {
           description: 'Imported and reconciled',
           schema: z.object({
-            statementId: z.uuid(), replayed: z.boolean(), lines: z.number().int(), settled: z.number().int(), returned: z.number().int(), exceptions: z.number().int(),
+            statementId: z.uuid(), replayed: z.boolean(), outcome: z.enum(['reconciled', 'balance_mismatch']),
+            lines: z.number().int(), settled: z.number().int(), returned: z.number().int(),
+            refunded: z.number().int().describe("credits quoting a recovery's reference: what a provider paid back"),
+            pending: z.number().int().describe('PDNG lines: recorded, no money moved'), info: z.number().int().describe('INFO lines: recorded, no money moved'),
+            exceptions: z.number().int(),
           }).meta({ id: 'StatementImport' }),
         },
       },
@@ -40,6 +95,28 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
         const format = ctx.req.is('application/xml') ? 'camt.053' : 'csv';
         const summary = await importStatement(deps, ctx.db, { format, content: body }, { actor: actorOf(ctx), requestId: ctx.requestId });
         return { status: summary.replayed ? 200 : 201, body: summary };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/bank-statements/{statementId}', operationId: 'getBankStatement',
+      summary: 'A bank statement as recorded, with its lines in file order (pending and information-only lines included)',
+      tags: ['finance'], roles: ['finance', 'admin'],
+      params: z.strictObject({ statementId: z.uuid() }),
+      query: z.strictObject({ outcome: z.enum(lineOutcomes).optional(), ...pageQuery }),
+      responses: {
+        200: {
+          description: 'The statement and a page of its lines',
+          schema: z.object({ statement: statementSchema, items: z.array(statementLineSchema), nextCursor: z.string().nullable() }),
+        },
+      },
+      handler: async ({ params, query }, ctx) => {
+        const after = decodeCursor(query.cursor, lineCursor);
+        const page = await statementWithLines(ctx.db, params.statementId, { outcome: query.outcome, afterLineNo: after ? Number(after.lineNo) : undefined, limit: query.limit });
+        const last = page.lines.at(-1);
+        return {
+          status: 200,
+          body: { statement: statementView(page.statement), items: page.lines.map(lineView), nextCursor: page.more && last ? encodeCursor({ lineNo: String(last.lineNo) }) : null },
+        };
       },
     }),
     defineRoute({

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { bankStatements, reconciliationExceptions } from '../../db/schema/index.js';
+import { reconciliationExceptions } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
 import { AppError, notFound } from '../../http/problem.js';
 import { postPendingInBulk } from '../../ledger/bulk.js';
@@ -9,23 +9,28 @@ import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
 import type { Acting } from '../enrolments/enrolments.service.js';
+import { recordRefunds, recoveriesByReference, settleNettings, undoNettings } from '../recoveries/settle-recoveries.js';
 import { classifyStatement, type KnownLine } from './classify-statement.js';
+import {
+  chunks, insertExceptions, insertLines, insertStatement, linesOf, markReturned, markSettled, paymentLinesByReference, refreshBatchStatuses,
+  statementById, statementBySha, transferOf, type RecordedOutcome, type StatementRow,
+} from './reconciliation.repo.js';
+import { accountProblems, balanceMismatch, type BalanceMismatch } from './statement-checks.js';
 import { parseCamt053, parseStatementCsv, StatementFormatError, type ParsedStatement } from './statement-parsers.js';
-
-/** Statements of 100,000 lines go to the database in slices, so no one query carries them all. */
-const CHUNK = 5_000;
-const ranges = (n: number) => Array.from({ length: Math.ceil(n / CHUNK) }, (_, i) => [i * CHUNK, Math.min(n, (i + 1) * CHUNK)] as const);
-const chunks = <T>(items: T[]) => ranges(items.length).map(([a, b]) => items.slice(a, b));
-
-/** One array parameter (pg sends it as an array literal), not a list of parameters. */
-const arr = (values: (string | number | null)[]) => sql.param(values);
 
 export interface ImportSummary {
   statementId: string;
   replayed: boolean;
+  /** reconciled, or balance_mismatch: the balances did not add up and nothing was reconciled. */
+  outcome: StatementRow['outcome'];
   lines: number;
   settled: number;
   returned: number;
+  /** Refunds of recoveries: providers paying back what they owed. */
+  refunded: number;
+  /** Lines the bank has not booked (PDNG, INFO): recorded, they moved no money. */
+  pending: number;
+  info: number;
   exceptions: number;
 }
 
@@ -38,90 +43,98 @@ function parse(format: 'csv' | 'camt.053', content: string): ParsedStatement {
   }
 }
 
+const summaryOf = (s: StatementRow, replayed: boolean): ImportSummary => ({
+  statementId: s.id, replayed, outcome: s.outcome, lines: s.lineCount, settled: s.matched, returned: s.returned, refunded: s.refunded, pending: s.pending, info: s.info, exceptions: s.exceptions,
+});
+
 /**
- * Imports a bank statement and reconciles it: a line matching a pending
- * payment line by end-to-end reference and amount settles it (the pending
- * transfer is posted, its claims become paid); a returned payment voids or
- * reverses it and its claims go back to approved; everything else is an
- * exception with a kind. The same file imported twice changes nothing.
+ * Imports a bank statement and reconciles it. The bank's word is what counts:
+ *
+ * - the statement must be for the treasury's disbursement account of its
+ *   currency, else the file is refused (422) and nothing is stored;
+ * - a camt.053's opening balance plus its booked entries must be its closing
+ *   balance, else the statement is recorded as a balance_mismatch exception
+ *   of its own and reconciles nothing;
+ * - only a booked (BOOK) line settles or returns: a line matching a pending
+ *   payment line by end-to-end reference and amount settles it (the pending
+ *   transfer is posted, its claims become paid); a returned or reversed
+ *   payment voids or reverses it and its claims go back to approved; PDNG
+ *   and INFO lines are recorded and move nothing; everything else is an
+ *   exception with a kind.
+ *
+ * The same file imported twice changes nothing.
  */
 export async function importStatement(deps: ServiceDeps, db: Db | Tx, input: { format: 'csv' | 'camt.053'; content: string }, acting: Acting): Promise<ImportSummary> {
   const sha256 = createHash('sha256').update(input.content).digest('hex');
   const parsed = parse(input.format, input.content);
+  const wrongAccount = accountProblems(parsed, policyOf(deps).treasuryAccounts);
+  if (wrongAccount.length > 0) {
+    throw new AppError('rule_violation', `the statement is not for the disbursement account: ${wrongAccount[0]!.message}`, { errors: wrongAccount });
+  }
+  const mismatch = balanceMismatch(parsed.balances);
   return inTransaction(db, async (tx) => {
-    const previous = (await tx.select().from(bankStatements).where(eq(bankStatements.sha256, sha256)))[0];
-    if (previous) {
-      return { statementId: previous.id, replayed: true, lines: previous.lineCount, settled: previous.matched, returned: 0, exceptions: previous.exceptions };
-    }
     // Serialise imports: two statements must not settle the same line at once.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('reconciliation_import'))`);
+    const previous = await statementBySha(tx, sha256);
+    if (previous) return summaryOf(previous, true);
     const now = deps.clock.now();
-    const refs = [...new Set(parsed.lines.map((l) => l.endToEndId).filter((r): r is string => r !== null))];
-    const byRef = new Map<string, KnownLine>();
-    for (const part of chunks(refs)) {
-      const known = await tx.execute<{ id: string; end_to_end_id: string; amount: string; currency: string; status: KnownLine['status']; transfer_id: string; batch_id: string }>(sql`
-        select id, end_to_end_id, amount::text, currency, status, transfer_id, batch_id from payment_lines
-         where end_to_end_id = any(${arr(part)}::text[])`);
-      for (const k of known.rows) {
-        byRef.set(k.end_to_end_id, { id: k.id, amount: BigInt(k.amount), currency: k.currency, status: k.status, transfer_id: k.transfer_id, batch_id: k.batch_id });
-      }
-    }
-    const outcome = classifyStatement(parsed.lines, (ref) => byRef.get(ref));
-
-    const statementId = newId();
-    await tx.insert(bankStatements).values({
-      id: statementId, format: input.format, sha256, statementRef: parsed.statementRef, lineCount: parsed.lines.length,
-      matched: outcome.settle.length, exceptions: outcome.exceptions.length, importedAt: now, importedBy: acting.actor.subject,
-    });
-    const lineIds = parsed.lines.map(() => newId());
-    for (const [start, end] of ranges(parsed.lines.length)) {
-      const lines = parsed.lines.slice(start, end);
-      const decided = outcome.perLine.slice(start, end);
-      await tx.execute(sql`
-        insert into statement_lines (id, statement_id, line_no, end_to_end_id, amount, currency, direction, is_return, booking_date, outcome, payment_line_id)
-        select x.id, ${statementId}, x.line_no, x.ref, x.amount, x.currency, x.direction, x.is_return, x.booking_date, x.outcome, x.payment_line_id
-          from unnest(${arr(lineIds.slice(start, end))}::uuid[], ${arr(lines.map((l) => l.lineNo))}::int[], ${arr(lines.map((l) => l.endToEndId))}::text[],
-                      ${arr(lines.map((l) => l.amount.toString()))}::bigint[], ${arr(lines.map((l) => l.currency))}::text[],
-                      ${arr(lines.map((l) => l.direction))}::text[], ${arr(lines.map((l) => (l.isReturn ? 1 : 0)))}::int[],
-                      ${arr(lines.map((l) => l.bookingDate))}::date[], ${arr(decided.map((o) => o.outcome))}::text[],
-                      ${arr(decided.map((o) => o.paymentLineId ?? null))}::uuid[])
-            as x(id, line_no, ref, amount, currency, direction, is_return, booking_date, outcome, payment_line_id)`);
-    }
-
-    for (const part of chunks(outcome.settle)) {
-      await postPendingInBulk(tx, { pendingIds: part.map((s) => s.transferId), code: 'disbursement_settled', at: now });
-      const ids = arr(part.map((s) => s.paymentLineId));
-      await tx.execute(sql`update payment_lines set status = 'settled', settled_at = ${now.toISOString()}::timestamptz where id = any(${ids}::uuid[]) and status = 'pending'`);
-      await tx.execute(sql`
-        update claims c set status = 'paid', paid_at = ${now.toISOString()}::timestamptz
-          from payment_line_claims plc where plc.claim_id = c.id and plc.live = 1 and plc.line_id = any(${ids}::uuid[]) and c.status = 'approved'`);
-    }
-    for (const r of outcome.returns) await returnPayment(deps, tx, r, now);
-    if (outcome.exceptions.length > 0) {
-      const ex = outcome.exceptions;
-      await tx.execute(sql`
-        insert into reconciliation_exceptions (id, kind, statement_line_id, payment_line_id, detail, expected, actual, currency, status, raised_at)
-        select x.id, x.kind, x.statement_line_id, x.payment_line_id, x.detail, x.expected, x.actual, x.currency, 'open', ${now.toISOString()}::timestamptz
-          from unnest(${arr(ex.map(() => newId()))}::uuid[], ${arr(ex.map((e) => e.kind))}::text[], ${arr(ex.map((e) => lineIds[e.index]!))}::uuid[],
-                      ${arr(ex.map((e) => e.paymentLineId ?? null))}::uuid[], ${arr(ex.map((e) => e.detail))}::text[],
-                      ${arr(ex.map((e) => e.expected?.toString() ?? null))}::bigint[], ${arr(ex.map((e) => e.actual.toString()))}::bigint[],
-                      ${arr(ex.map((e) => e.currency))}::text[])
-            as x(id, kind, statement_line_id, payment_line_id, detail, expected, actual, currency)`);
-    }
-    const batches = [...new Set([...outcome.settle, ...outcome.returns].map((s) => s.batchId))];
-    if (batches.length > 0) {
-      await tx.execute(sql`
-        update disbursement_batches b set status = case
-            when not exists (select 1 from payment_lines l where l.batch_id = b.id and l.status <> 'settled') then 'settled'
-            else 'partially_settled' end
-         where b.id = any(${arr(batches)}::uuid[])`);
-    }
+    const statement = {
+      id: newId(), format: input.format, sha256, statementRef: parsed.statementRef, lineCount: parsed.lines.length, importedAt: now, importedBy: acting.actor.subject,
+      account: parsed.account?.id ?? null, currency: parsed.balances?.currency ?? null,
+      openingBalance: parsed.balances?.opening.amount ?? null, closingBalance: parsed.balances?.closing.amount ?? null,
+    };
+    const summary = mismatch
+      ? await recordUnbalanced(tx, statement, parsed, mismatch, now)
+      : await reconcile(deps, tx, statement, parsed, now);
     await recordAudit(tx, {
-      ...acting, action: 'bank_statement.imported', entityType: 'bank_statement', entityId: statementId, at: now,
-      details: { format: input.format, lines: parsed.lines.length, settled: outcome.settle.length, returned: outcome.returns.length, exceptions: outcome.exceptions.length },
+      ...acting, action: 'bank_statement.imported', entityType: 'bank_statement', entityId: statement.id, at: now,
+      details: {
+        format: input.format, account: statement.account, outcome: summary.outcome, lines: summary.lines, settled: summary.settled, returned: summary.returned, refunded: summary.refunded,
+        pending: summary.pending, info: summary.info, exceptions: summary.exceptions,
+      },
     });
-    return { statementId, replayed: false, lines: parsed.lines.length, settled: outcome.settle.length, returned: outcome.returns.length, exceptions: outcome.exceptions.length };
+    return summary;
   });
+}
+
+type NewStatement = Omit<Parameters<typeof insertStatement>[1], 'matched' | 'exceptions'>;
+
+/** Balances that do not add up: the statement and its lines are recorded (a replay is still a replay), one exception says why, nothing moves. */
+async function recordUnbalanced(tx: Tx, statement: NewStatement, parsed: ParsedStatement, mismatch: BalanceMismatch, now: Date): Promise<ImportSummary> {
+  await insertStatement(tx, { ...statement, outcome: 'balance_mismatch', matched: 0, exceptions: 1 });
+  await insertLines(tx, statement.id, parsed.lines, parsed.lines.map(() => ({ outcome: 'unbalanced' as RecordedOutcome })));
+  await insertExceptions(tx, [{
+    kind: 'balance_mismatch', statementId: statement.id, statementLineId: null, paymentLineId: null, detail: mismatch.detail,
+    expected: mismatch.expected, actual: mismatch.actual, currency: mismatch.currency,
+  }], now);
+  return { statementId: statement.id, replayed: false, outcome: 'balance_mismatch', lines: parsed.lines.length, settled: 0, returned: 0, refunded: 0, pending: 0, info: 0, exceptions: 1 };
+}
+
+async function reconcile(deps: ServiceDeps, tx: Tx, statement: NewStatement, parsed: ParsedStatement, now: Date): Promise<ImportSummary> {
+  const refs = [...new Set(parsed.lines.map((l) => l.endToEndId).filter((r): r is string => r !== null))];
+  const byRef = await paymentLinesByReference(tx, refs);
+  const recoveries = await recoveriesByReference(tx, refs.filter((r) => !byRef.has(r)));
+  const outcome = classifyStatement(parsed.lines, (ref) => byRef.get(ref), (ref) => recoveries.get(ref));
+  const counts = { matched: outcome.settle.length, returned: outcome.returns.length, refunded: outcome.refunds.length, pending: outcome.pending, info: outcome.info, exceptions: outcome.exceptions.length };
+  await insertStatement(tx, { ...statement, outcome: 'reconciled', ...counts });
+  const lineIds = await insertLines(tx, statement.id, parsed.lines, outcome.perLine);
+
+  for (const part of chunks(outcome.settle)) {
+    await postPendingInBulk(tx, { pendingIds: part.map((s) => s.transferId), code: 'disbursement_settled', at: now });
+    await markSettled(tx, part.map((s) => s.paymentLineId), now);
+    await settleNettings(tx, part.map((s) => s.paymentLineId), now);
+  }
+  for (const r of outcome.returns) await returnPayment(deps, tx, r, now);
+  await recordRefunds(deps, tx, outcome.refunds.map((r) => ({ ...r, statementLineId: lineIds[r.index]! })), now);
+  await insertExceptions(tx, outcome.exceptions.map((e) => ({
+    kind: e.kind, statementId: statement.id, statementLineId: lineIds[e.index]!, paymentLineId: e.paymentLineId ?? null, detail: e.detail,
+    expected: e.expected ?? null, actual: e.actual, currency: e.currency,
+  })), now);
+  await refreshBatchStatuses(tx, [...new Set([...outcome.settle, ...outcome.returns].map((s) => s.batchId))]);
+  return {
+    statementId: statement.id, replayed: false, outcome: 'reconciled', lines: parsed.lines.length,
+    settled: counts.matched, returned: counts.returned, refunded: counts.refunded, pending: counts.pending, info: counts.info, exceptions: counts.exceptions,
+  };
 }
 
 /**
@@ -134,17 +147,21 @@ async function returnPayment(deps: ServiceDeps, tx: Tx, r: { paymentLineId: stri
   if (r.status === 'pending') {
     await deps.ledger.commit(tx, [{ id: newId(), kind: 'void_pending', pendingId: r.transferId, code: 'disbursement_returned', referenceId: r.paymentLineId }]);
   } else {
-    const t = (await tx.execute<{ debit_account_id: string; credit_account_id: string; amount: string }>(sql`
-      select debit_account_id, credit_account_id, amount::text from ledger_transfers where id = ${r.transferId}`)).rows[0]!;
+    const t = await transferOf(tx, r.transferId);
     await deps.ledger.commit(tx, [
-      { id: newId(), kind: 'posted', debitAccountId: t.credit_account_id, creditAccountId: t.debit_account_id, amount: BigInt(t.amount), code: 'disbursement_returned', referenceId: r.paymentLineId },
+      { id: newId(), kind: 'posted', debitAccountId: t.creditAccountId, creditAccountId: t.debitAccountId, amount: t.amount, code: 'disbursement_returned', referenceId: r.paymentLineId },
     ]);
   }
-  await tx.execute(sql`update payment_lines set status = 'returned', returned_at = ${now.toISOString()}::timestamptz where id = ${r.paymentLineId}`);
-  await tx.execute(sql`
-    update claims c set status = 'approved', paid_at = null from payment_line_claims plc
-     where plc.claim_id = c.id and plc.line_id = ${r.paymentLineId} and plc.live = 1`);
-  await tx.execute(sql`update payment_line_claims set live = 0 where line_id = ${r.paymentLineId}`);
+  await undoNettings(deps, tx, { id: r.paymentLineId, wasSettled: r.status !== 'pending' }, now);
+  await markReturned(tx, r.paymentLineId, now);
+}
+
+/** A statement as recorded, with a page of its lines in file order. */
+export async function statementWithLines(db: Db | Tx, id: string, filter: { outcome?: RecordedOutcome | undefined; afterLineNo?: number | undefined; limit: number }) {
+  const statement = await statementById(db, id);
+  if (!statement) throw notFound('bank statement');
+  const rows = await linesOf(db, id, { ...filter, limit: filter.limit + 1 });
+  return { statement, lines: rows.slice(0, filter.limit), more: rows.length > filter.limit };
 }
 
 /** Payment lines the bank has not reported N days after their batch become exceptions, once each. */
@@ -156,7 +173,7 @@ export async function flagUnseenPayments(deps: ServiceDeps): Promise<number> {
     select gen_random_uuid(), 'not_seen', l.id, 'no bank statement line for this payment ' || ${policyOf(deps).unseenPaymentDays} || ' days after submission',
            l.amount, l.currency, 'open', ${now.toISOString()}::timestamptz
       from payment_lines l join disbursement_batches b on b.id = l.batch_id
-     where l.status = 'pending' and b.created_at <= ${before.toISOString()}::timestamptz
+     where l.status = 'pending' and b.released_at <= ${before.toISOString()}::timestamptz
     on conflict do nothing`);
   return r.rowCount ?? 0;
 }

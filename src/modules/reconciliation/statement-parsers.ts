@@ -1,12 +1,23 @@
 /**
  * Incoming bank statements: a simple CSV and ISO 20022 camt.053.001.08.
  *
- * Pure functions. Amounts become bigint minor units through
+ * Pure functions: they report what the bank's file says (account, balances,
+ * each entry's status and lines) and refuse what is malformed; what the
+ * service does with it is decided elsewhere (statement-checks.ts,
+ * classify-statement.ts). Amounts become bigint minor units through
  * parseDecimalAmount only; nothing passes through a JS number.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { isCalendarDate } from '../../lib/dates.js';
 import { isCurrency, parseDecimalAmount } from '../../lib/money.js';
+
+/**
+ * The entry status (camt.053 Ntry/Sts/Cd, ExternalEntryStatus1Code; CSV column
+ * `status`): only BOOK (booked) moves money; PDNG (pending) and INFO
+ * (information only) are recorded and shown.
+ */
+export const ENTRY_STATUSES = ['BOOK', 'PDNG', 'INFO'] as const;
+export type EntryStatus = (typeof ENTRY_STATUSES)[number];
 
 export interface StatementLine {
   /** CSV: the physical line number the record starts on. camt.053: 1-based position of the transaction in the document. */
@@ -15,13 +26,48 @@ export interface StatementLine {
   amount: bigint;
   currency: string;
   direction: 'debit' | 'credit';
+  /** A return of an earlier payment: camt.053 RtrInf, a RRTN/RTRN sub-family or RvslInd=true; CSV type `return`. */
   isReturn: boolean;
-  /** YYYY-MM-DD */
-  bookingDate: string;
+  status: EntryStatus;
+  /** YYYY-MM-DD; null only for an entry the bank has not booked (PDNG, INFO) and gave no booking date. */
+  bookingDate: string | null;
+}
+
+/** The account the bank says the statement is for. */
+export interface StatementAccount {
+  /** As written in the file. */
+  id: string;
+  /** camt.053: Stmt/Acct/Id/IBAN or Stmt/Acct/Id/Othr/Id; CSV: the `# account:` line. */
+  scheme: 'IBAN' | 'Othr' | 'csv';
+  /** Where in the file it was read, for error messages. */
+  path: string;
+}
+
+/** A balance as the bank states it: signed minor units, a credit balance positive. */
+export interface StatementBalance {
+  type: 'OPBD' | 'PRCD' | 'CLBD';
+  amount: bigint;
+  currency: string;
+  date: string | null;
+}
+
+/** camt.053 only: the statement's one currency, its booked balances and the booked entries between them. */
+export interface StatementBalances {
+  currency: string;
+  /** OPBD, or the previous closing balance PRCD when there is no OPBD. */
+  opening: StatementBalance;
+  closing: StatementBalance;
+  /** Sums of the BOOK entries' own amounts (Ntry/Amt), by their CdtDbtInd. */
+  bookedCredits: bigint;
+  bookedDebits: bigint;
 }
 
 export interface ParsedStatement {
   statementRef: string | null;
+  /** camt.053: always present. CSV: present only with a `# account:` line. */
+  account: StatementAccount | null;
+  /** camt.053: always present. CSV: null (a CSV carries no balances). */
+  balances: StatementBalances | null;
   lines: StatementLine[];
 }
 
@@ -59,7 +105,9 @@ class ErrorList {
   }
 }
 
-
+const STATUS_OF: Record<string, EntryStatus> = { BOOK: 'BOOK', PDNG: 'PDNG', INFO: 'INFO' };
+/** The status constant itself (not the file's copy of the text), so 100,000 lines share three strings. */
+const entryStatusOf = (s: string): EntryStatus | undefined => (Object.hasOwn(STATUS_OF, s) ? STATUS_OF[s] : undefined);
 
 const PLAIN_DECIMAL = /^\d+(?:\.\d+)?$/;
 
@@ -84,7 +132,7 @@ function parseAmount(text: string, currency: string): bigint | string | null {
 
 // ---------------------------------------------------------------- CSV
 
-export const STATEMENT_CSV_COLUMNS = ['booking_date', 'end_to_end_id', 'amount', 'currency', 'direction', 'type'] as const;
+export const STATEMENT_CSV_COLUMNS = ['booking_date', 'end_to_end_id', 'amount', 'currency', 'direction', 'type', 'status'] as const;
 type Column = (typeof STATEMENT_CSV_COLUMNS)[number];
 
 interface CsvRecord {
@@ -167,28 +215,41 @@ function* csvRecords(text: string, errors: ErrorList, firstLine: number): Genera
   }
 }
 
+
 const DIRECTIONS: Record<string, 'debit' | 'credit'> = { DBIT: 'debit', CRDT: 'credit' };
 const TYPES: Record<string, boolean> = { payment: false, return: true };
+const COMMENTS = { statement: 'statement', account: 'account' } as const;
 
 /**
- * booking_date,end_to_end_id,amount,currency,direction,type — columns found by
- * header name (any order, extra columns ignored). Optional first line
- * `# statement: <ref>`. Blank lines are skipped. Every bad line is reported
- * (up to MAX_REPORTED_ERRORS entries), each as `line N: <column>`.
+ * booking_date,end_to_end_id,amount,currency,direction,type,status — columns
+ * found by header name (any order, extra columns ignored). `status` is BOOK,
+ * PDNG or INFO; booking_date may be empty only on a PDNG or INFO line.
+ * Optional comment lines before the header, each at most once:
+ * `# statement: <ref>` and `# account: <the treasury account's IBAN or number>`.
+ * Blank lines are skipped. Every bad line is reported (up to
+ * MAX_REPORTED_ERRORS entries), each as `line N: <column>`.
  */
 export function parseStatementCsv(text: string): ParsedStatement {
   const errors = new ErrorList();
   let body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let statementRef: string | null = null;
+  let account: StatementAccount | null = null;
   let firstLine = 1;
-  if (body.startsWith('#')) {
+  const seen = new Set<string>();
+  while (body.startsWith('#')) {
     const nl = body.indexOf('\n');
-    const first = (nl < 0 ? body : body.slice(0, nl)).replace(/\r$/, '');
-    const m = /^#\s*statement\s*:(.*)$/i.exec(first);
-    if (m) statementRef = m[1]!.trim() || null;
-    else errors.add('line 1', 'the only comment allowed is a first line "# statement: <ref>"');
+    const comment = (nl < 0 ? body : body.slice(0, nl)).replace(/\r$/, '');
+    const m = /^#\s*(statement|account)\s*:(.*)$/i.exec(comment);
+    const key = m ? COMMENTS[m[1]!.toLowerCase() as keyof typeof COMMENTS] : undefined;
+    const value = m ? m[2]!.trim() : '';
+    if (key === undefined) errors.add(`line ${firstLine}`, 'the only comments allowed are "# statement: <ref>" and "# account: <account>" before the header');
+    else if (seen.has(key)) errors.add(`line ${firstLine}`, `"# ${key}:" is given more than once`);
+    else if (key === 'statement') statementRef = value || null;
+    else if (value === '') errors.add(`line ${firstLine}: account`, 'is empty');
+    else account = { id: value, scheme: 'csv', path: `line ${firstLine}: account` };
+    if (key) seen.add(key);
     body = nl < 0 ? '' : body.slice(nl + 1);
-    firstLine = 2;
+    firstLine += 1;
   }
 
   const lines: StatementLine[] = [];
@@ -226,8 +287,12 @@ export function parseStatementCsv(text: string): ParsedStatement {
       errors.add(`line ${lineNo}: ${c}`, message);
     };
 
-    const bookingDate = get('booking_date');
-    if (!isCalendarDate(bookingDate)) bad('booking_date', `not a YYYY-MM-DD date: ${JSON.stringify(bookingDate.slice(0, 40))}`);
+    const statusText = get('status');
+    const status = entryStatusOf(statusText);
+    if (status === undefined) bad('status', `must be BOOK, PDNG or INFO, not ${JSON.stringify(statusText.slice(0, 20))}`);
+    const dateText = get('booking_date');
+    const bookingDate = dateText === '' && status !== undefined && status !== 'BOOK' ? null : dateText;
+    if (bookingDate !== null && !isCalendarDate(bookingDate)) bad('booking_date', `not a YYYY-MM-DD date: ${JSON.stringify(bookingDate.slice(0, 40))}`);
     const currency = get('currency');
     if (!isCurrency(currency)) bad('currency', `unknown currency ${JSON.stringify(currency.slice(0, 10))}`);
     const amount = parseAmount(get('amount'), currency);
@@ -240,25 +305,32 @@ export function parseStatementCsv(text: string): ParsedStatement {
     if (isReturn === undefined) bad('type', `must be payment or return, not ${JSON.stringify(typeText.slice(0, 20))}`);
     const id = get('end_to_end_id');
 
-    if (ok && typeof amount === 'bigint' && direction !== undefined && isReturn !== undefined) {
-      lines.push({ lineNo, endToEndId: id === '' ? null : id, amount, currency, direction, isReturn, bookingDate });
+    if (ok && typeof amount === 'bigint' && direction !== undefined && isReturn !== undefined && status !== undefined) {
+      lines.push({ lineNo, endToEndId: id === '' ? null : id, amount, currency, direction, isReturn, status, bookingDate });
     }
   }
   if (index === undefined) errors.add(`line ${firstLine}: header`, `missing header row ${STATEMENT_CSV_COLUMNS.join(',')}`);
   errors.throwIfAny();
-  return { statementRef, lines };
+  return { statementRef, account, balances: null, lines };
 }
 
 // ---------------------------------------------------------------- camt.053
 
+/** The one camt.053 version this service reads. Any other namespace (camt.054, older versions, none) is refused. */
+export const CAMT053_NAMESPACE = 'urn:iso:std:iso:20022:tech:xsd:camt.053.001.08';
+
 type Node = Record<string, unknown>;
 
-const ARRAY_TAGS = new Set(['Stmt', 'Ntry', 'NtryDtls', 'TxDtls']);
+const ARRAY_TAGS = new Set(['Stmt', 'Bal', 'Ntry', 'NtryDtls', 'TxDtls']);
+
+const localName = (name: string): string => name.slice(name.indexOf(':') + 1);
+const prefixOf = (name: string): string => (name.includes(':') ? name.slice(0, name.indexOf(':')) : '');
 
 const camtParser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
-  removeNSPrefix: true,
+  // Prefixes are kept so each element's namespace can be resolved (inCamtNamespace); names are made local there.
+  removeNSPrefix: false,
   parseTagValue: false,
   parseAttributeValue: false,
   // No entity expansion of any kind (XXE / billion laughs); predefined entities are decoded below.
@@ -266,7 +338,7 @@ const camtParser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   trimValues: true,
-  isArray: (name) => ARRAY_TAGS.has(name),
+  isArray: (name) => ARRAY_TAGS.has(localName(name)),
 });
 
 const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
@@ -285,6 +357,49 @@ function decodeXmlText(s: string): string {
 
 function isNode(v: unknown): v is Node {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function namespaceError(path: string, found: string | undefined): StatementFormatError {
+  const what = found === undefined || found === '' ? 'has no namespace' : `is in namespace ${JSON.stringify(found.slice(0, 200))}`;
+  return new StatementFormatError([
+    { path, message: `${path === 'Document' ? 'the document' : 'the element'} ${what}; expected ${CAMT053_NAMESPACE} (camt.053.001.08 is the only statement version accepted)` },
+  ]);
+}
+
+/**
+ * Every element must be in the camt.053.001.08 namespace. Resolves each
+ * element's prefix against the xmlns declarations in scope (a default
+ * namespace and a prefixed one both work) and returns the element's value
+ * with local names. The first element in another namespace, or in none,
+ * refuses the whole document and names the expected namespace.
+ */
+function inCamtNamespace(name: string, value: unknown, outer: ReadonlyMap<string, string>, parentPath: string): unknown {
+  let scope = outer;
+  if (isNode(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v !== 'string') continue;
+      if (k === '@_xmlns') scope = new Map(scope).set('', decodeXmlText(v));
+      else if (k.startsWith('@_xmlns:')) scope = new Map(scope).set(k.slice(8), decodeXmlText(v));
+    }
+  }
+  const local = localName(name);
+  const path = parentPath === '' ? local : `${parentPath}/${local}`;
+  const ns = scope.get(prefixOf(name));
+  if (ns !== CAMT053_NAMESPACE) throw namespaceError(path, ns);
+  if (!isNode(value)) return value;
+  const out: Node = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k.startsWith('@_') || k === '#text') {
+      out[k] = v;
+      continue;
+    }
+    const key = localName(k);
+    if (Object.hasOwn(out, key)) {
+      throw new StatementFormatError([{ path: `${path}/${key}`, message: 'the element is written with two different prefixes; use one' }]);
+    }
+    out[key] = Array.isArray(v) ? v.map((item) => inCamtNamespace(k, item, scope, path)) : inCamtNamespace(k, v, scope, path);
+  }
+  return out;
 }
 
 /** Follows element names; undefined if any step is missing or not an element. */
@@ -348,10 +463,80 @@ function readDirection(v: unknown, path: string, errors: ErrorList): 'debit' | '
   return d;
 }
 
+/** Ntry/Sts, an EntryStatus1Choice: Cd BOOK, PDNG or INFO. A proprietary status (Prtry) or any other code is refused. */
+function readStatus(sts: unknown, at: string, errors: ErrorList): EntryStatus | undefined {
+  const code = text(child(sts, 'Cd'));
+  const status = code === undefined ? undefined : entryStatusOf(code);
+  if (status !== undefined) return status;
+  const proprietary = text(child(sts, 'Prtry'));
+  const expected = 'expected <Sts><Cd>BOOK</Cd></Sts>, PDNG or INFO';
+  errors.add(
+    `${at}: Sts`,
+    code !== undefined ? `unknown status code ${JSON.stringify(code.slice(0, 35))}; ${expected}`
+      : proprietary !== undefined ? `a proprietary status (Prtry ${JSON.stringify(proprietary.slice(0, 35))}) is not accepted; ${expected}`
+        : sts === undefined ? `missing; ${expected}` : `not an EntryStatus1Choice; ${expected}`,
+  );
+  return undefined;
+}
+
+/** Ntry/RvslInd: true means the entry reverses an earlier one (a returned payment, when it is a credit). */
+function readReversal(v: unknown, at: string, errors: ErrorList): boolean {
+  if (v === undefined) return false;
+  const t = text(v);
+  if (t === 'true' || t === '1') return true;
+  if (t === 'false' || t === '0') return false;
+  errors.add(`${at}: RvslInd`, `must be true or false, not ${JSON.stringify((t ?? '').slice(0, 20))}`);
+  return false;
+}
+
+function readDate(v: unknown): string | undefined {
+  return text(child(v, 'Dt')) ?? text(child(v, 'DtTm'))?.slice(0, 10);
+}
+
+/** Stmt/Acct/Id: an IBAN or Othr/Id. */
+function readAccount(acct: unknown, errors: ErrorList): StatementAccount | null {
+  const iban = text(child(acct, 'Id', 'IBAN'));
+  if (iban) return { id: iban, scheme: 'IBAN', path: 'Stmt/Acct/Id/IBAN' };
+  const other = text(child(acct, 'Id', 'Othr', 'Id'));
+  if (other) return { id: other, scheme: 'Othr', path: 'Stmt/Acct/Id/Othr/Id' };
+  errors.add('Stmt/Acct/Id', 'missing: the statement must name its account (IBAN or Othr/Id)');
+  return null;
+}
+
+const BALANCE_TYPES = new Set(['OPBD', 'PRCD', 'CLBD']);
+
+/** The opening (OPBD, else PRCD) and closing (CLBD) booked balances; other balance types are not used. */
+function readBalances(bals: Node[], errors: ErrorList): { opening: StatementBalance | undefined; closing: StatementBalance | undefined } {
+  const found = new Map<string, StatementBalance>();
+  const seen = new Set<string>();
+  bals.forEach((bal, i) => {
+    const type = text(child(bal, 'Tp', 'CdOrPrtry', 'Cd'));
+    if (type === undefined || !BALANCE_TYPES.has(type)) return;
+    const at = `Stmt/Bal ${i + 1} (${type})`;
+    if (seen.has(type)) {
+      errors.add(at, `more than one ${type} balance`);
+      return;
+    }
+    seen.add(type);
+    const amount = readAmount(bal['Amt'], `${at}: Amt`, errors);
+    const direction = readDirection(bal['CdtDbtInd'], `${at}: CdtDbtInd`, errors);
+    if (amount && direction) {
+      found.set(type, { type: type as StatementBalance['type'], amount: direction === 'credit' ? amount.amount : -amount.amount, currency: amount.currency, date: readDate(bal['Dt']) ?? null });
+    }
+  });
+  if (!seen.has('OPBD') && !seen.has('PRCD')) errors.add('Stmt/Bal', 'missing the opening booked balance (Tp/CdOrPrtry/Cd OPBD, or PRCD)');
+  if (!seen.has('CLBD')) errors.add('Stmt/Bal', 'missing the closing booked balance (Tp/CdOrPrtry/Cd CLBD)');
+  return { opening: found.get('OPBD') ?? (seen.has('OPBD') ? undefined : found.get('PRCD')), closing: found.get('CLBD') };
+}
+
 /**
- * ISO 20022 camt.053.001.08 (BkToCstmrStmt). One StatementLine per TxDtls; an
- * entry without details gives one line from the entry itself. Refuses DOCTYPE
- * and ENTITY declarations outright and never expands entities.
+ * ISO 20022 camt.053.001.08 (BkToCstmrStmt), and only that namespace. One
+ * StatementLine per TxDtls; an entry without details gives one line from the
+ * entry itself. Reads the account (Stmt/Acct/Id), the opening and closing
+ * booked balances, each entry's status (Sts/Cd BOOK, PDNG, INFO) and
+ * reversal flag (RvslInd). The statement has one currency: Acct/Ccy, else
+ * its balances'; every balance and entry must be in it. Refuses DOCTYPE and
+ * ENTITY declarations outright and never expands entities.
  */
 export function parseCamt053(xml: string): ParsedStatement {
   if (typeof xml !== 'string' || xml.trim() === '') throw new StatementFormatError([{ path: 'document', message: 'empty document' }]);
@@ -363,12 +548,16 @@ export function parseCamt053(xml: string): ParsedStatement {
   if (valid !== true) {
     throw new StatementFormatError([{ path: `document (line ${valid.err.line}, col ${valid.err.col})`, message: valid.err.msg }]);
   }
-  let doc: unknown;
+  let parsedXml: unknown;
   try {
-    doc = camtParser.parse(xml);
+    parsedXml = camtParser.parse(xml);
   } catch (e) {
     throw new StatementFormatError([{ path: 'document', message: e instanceof Error ? e.message : String(e) }]);
   }
+  const roots = isNode(parsedXml) ? Object.keys(parsedXml).filter((k) => !k.startsWith('@_') && k !== '#text') : [];
+  if (roots.length !== 1) throw new StatementFormatError([{ path: 'document', message: 'expected one root element' }]);
+  const rootName = roots[0]!;
+  const doc: Node = { [localName(rootName)]: inCamtNamespace(rootName, (parsedXml as Node)[rootName], new Map(), '') };
 
   const errors = new ErrorList();
   const statements = list(child(doc, 'Document', 'BkToCstmrStmt', 'Stmt'));
@@ -382,28 +571,49 @@ export function parseCamt053(xml: string): ParsedStatement {
   }
   const stmt = statements[0]!;
   const statementRef = text(stmt['Id']) || null;
-  const lines: StatementLine[] = [];
+  const account = readAccount(stmt['Acct'], errors);
+  const { opening, closing } = readBalances(list(stmt['Bal']), errors);
+  const accountCurrency = text(child(stmt, 'Acct', 'Ccy'));
+  if (accountCurrency !== undefined && !isCurrency(accountCurrency)) errors.add('Stmt/Acct/Ccy', `unknown currency ${JSON.stringify(accountCurrency.slice(0, 10))}`);
+  const currency = accountCurrency ?? opening?.currency ?? closing?.currency;
+  for (const b of [opening, closing]) {
+    if (b && currency !== undefined && b.currency !== currency) errors.add(`Stmt/Bal (${b.type}): Amt`, `is in ${b.currency}; the statement's account is in ${currency}`);
+  }
 
+  const lines: StatementLine[] = [];
+  let bookedCredits = 0n;
+  let bookedDebits = 0n;
   list(stmt['Ntry']).forEach((ntry, e) => {
     const at = `entry ${e + 1}`;
     const entryAmount = readAmount(ntry['Amt'], `${at}: Amt`, errors);
+    if (entryAmount && currency !== undefined && entryAmount.currency !== currency) {
+      errors.add(`${at}: Amt`, `is in ${entryAmount.currency}; the statement's account is in ${currency}`);
+    }
     const entryDirection = readDirection(ntry['CdtDbtInd'], `${at}: CdtDbtInd`, errors);
-    const bookingDate = text(child(ntry, 'BookgDt', 'Dt')) ?? text(child(ntry, 'BookgDt', 'DtTm'))?.slice(0, 10);
-    if (bookingDate === undefined || !isCalendarDate(bookingDate)) errors.add(`${at}: BookgDt`, `not a YYYY-MM-DD date: ${JSON.stringify(bookingDate ?? '')}`);
-    const entryReturn = isReturnCode(ntry['BkTxCd']);
+    const reversal = readReversal(ntry['RvslInd'], at, errors);
+    const status = readStatus(ntry['Sts'], at, errors);
+    const dateText = ntry['BookgDt'] === undefined ? undefined : readDate(ntry['BookgDt']);
+    // A booked entry has a booking date; a pending or information-only one may not.
+    const dateOk = dateText === undefined ? status !== 'BOOK' : isCalendarDate(dateText);
+    if (!dateOk) errors.add(`${at}: BookgDt`, `not a YYYY-MM-DD date: ${JSON.stringify(dateText ?? '')}`);
+    const bookingDate = dateText ?? null;
+    if (status === 'BOOK' && entryAmount && entryDirection) {
+      if (entryDirection === 'credit') bookedCredits += entryAmount.amount;
+      else bookedDebits += entryAmount.amount;
+    }
+    const entryReturn = reversal || isReturnCode(ntry['BkTxCd']);
     const txs = list(ntry['NtryDtls']).flatMap((d) => list(d['TxDtls']));
+    const entryOk = entryAmount !== undefined && entryDirection !== undefined && status !== undefined && dateOk;
 
     if (txs.length === 0) {
-      if (entryAmount && entryDirection && bookingDate !== undefined && isCalendarDate(bookingDate)) {
-        lines.push({ lineNo: lines.length + 1, endToEndId: null, ...entryAmount, direction: entryDirection, isReturn: entryReturn, bookingDate });
-      }
+      if (entryOk) lines.push({ lineNo: lines.length + 1, endToEndId: null, ...entryAmount, direction: entryDirection, isReturn: entryReturn, status, bookingDate });
       return;
     }
 
     let sum = 0n;
     let sumComparable = entryAmount !== undefined;
     const pending: StatementLine[] = [];
-    let ok = entryAmount !== undefined && entryDirection !== undefined && bookingDate !== undefined && isCalendarDate(bookingDate);
+    let ok = entryOk;
     txs.forEach((tx, t) => {
       const tat = `${at}, transaction ${t + 1}`;
       const amtNode = tx['Amt'] ?? child(tx, 'AmtDtls', 'TxAmt', 'Amt');
@@ -426,7 +636,9 @@ export function parseCamt053(xml: string): ParsedStatement {
         ...amt,
         direction,
         isReturn,
-        bookingDate: bookingDate ?? '',
+        // Kept only when the entry itself is valid (ok), so its status is known.
+        status: status as EntryStatus,
+        bookingDate,
       });
     });
     if (ok && sumComparable && entryAmount && sum !== entryAmount.amount) {
@@ -437,5 +649,10 @@ export function parseCamt053(xml: string): ParsedStatement {
   });
 
   errors.throwIfAny();
-  return { statementRef, lines };
+  return {
+    statementRef,
+    account,
+    balances: { currency: currency!, opening: opening!, closing: closing!, bookedCredits, bookedDebits },
+    lines,
+  };
 }

@@ -23,6 +23,8 @@ export interface SchemeFiguresRow {
   granted: string;
   expired: string;
   revoked: string;
+  reversed_to_scheme: string;
+  reversed_to_grants: string;
   budget_credits_posted: string;
   budget_debits_posted: string;
   budget_debits_pending: string;
@@ -46,12 +48,13 @@ export async function schemeFigures(db: Executor, asOf: string, afterId: string 
              coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'allocation'), 0) allocated,
              coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'grant_expiry'), 0) expired,
              coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'grant_revocation'), 0) revoked,
+             coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'claim_reversal_to_scheme'), 0) reversed_to_scheme,
              coalesce(sum(t.amount) filter (where t.kind in ('posted', 'post_pending')), 0) credits_posted,
              0::numeric granted, 0::numeric debits_posted
         from s join ledger_transfers t on t.credit_account_id = s.budget_account_id and t.created_at <= ${asOf}::timestamptz
        group by s.id
       union all
-      select s.id, 0, 0, 0, 0,
+      select s.id, 0, 0, 0, 0, 0,
              coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'grant'), 0),
              coalesce(sum(t.amount) filter (where t.kind in ('posted', 'post_pending')), 0)
         from s join ledger_transfers t on t.debit_account_id = s.budget_account_id and t.created_at <= ${asOf}::timestamptz
@@ -66,7 +69,8 @@ export async function schemeFigures(db: Executor, asOf: string, afterId: string 
     ),
     g as (select g.id, g.scheme_id from grants g join s on s.id = g.scheme_id),
     grant_in as (
-      select g.scheme_id, sum(t.amount) credits_posted
+      select g.scheme_id, sum(t.amount) credits_posted,
+             coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'claim_reversal'), 0) reversed_to_grants
         from g join ledger_transfers t on t.credit_account_id = g.id and t.kind in ('posted', 'post_pending')
                                        and t.created_at <= ${asOf}::timestamptz
        group by g.scheme_id
@@ -97,6 +101,7 @@ export async function schemeFigures(db: Executor, asOf: string, afterId: string 
            join payment_line_claims plc on plc.claim_id = c.id
            join payment_lines pl on pl.id = plc.line_id
           where c.enrolment_id = er.enrolment_id
+            and (c.reversed_at is null or c.reversed_at > ${asOf}::timestamptz)
             and pl.settled_at <= ${asOf}::timestamptz
             and (pl.returned_at is null or pl.returned_at > ${asOf}::timestamptz))
        group by g.scheme_id
@@ -106,6 +111,8 @@ export async function schemeFigures(db: Executor, asOf: string, afterId: string 
            (select coalesce(sum(granted), 0) from budget b where b.scheme_id = s.id)::text granted,
            (select coalesce(sum(expired), 0) from budget b where b.scheme_id = s.id)::text expired,
            (select coalesce(sum(revoked), 0) from budget b where b.scheme_id = s.id)::text revoked,
+           (select coalesce(sum(reversed_to_scheme), 0) from budget b where b.scheme_id = s.id)::text reversed_to_scheme,
+           coalesce(gi.reversed_to_grants, 0)::text reversed_to_grants,
            (select coalesce(sum(credits_posted), 0) from budget b where b.scheme_id = s.id)::text budget_credits_posted,
            (select coalesce(sum(debits_posted), 0) from budget b where b.scheme_id = s.id)::text budget_debits_posted,
            coalesce(bp.debits_pending, 0)::text budget_debits_pending,

@@ -26,11 +26,11 @@ function asOfOf(deps: ServiceDeps, asOf: string | undefined): string {
 const stamp = (asOf: string) => asOf.replace(/[:.]/g, '-');
 
 const schemeColumns = [
-  'scheme_id', 'code', 'name', 'currency', 'allocated', 'granted', 'expired', 'revoked', 'returned', 'available',
+  'scheme_id', 'code', 'name', 'currency', 'allocated', 'granted', 'expired', 'revoked', 'reversed', 'returned', 'available',
   'reserved', 'spent', 'spent_disbursed', 'spent_awaiting_disbursement', 'credit_with_learners', 'ties_out', 'as_of',
 ] as const;
 const schemeCsvRow = (f: SchemeFigures, asOf: string) => [
-  f.schemeId, f.code, f.name, f.currency, f.allocated, f.granted, f.expired, f.revoked, f.returned, f.available,
+  f.schemeId, f.code, f.name, f.currency, f.allocated, f.granted, f.expired, f.revoked, f.reversed, f.returned, f.available,
   f.reserved, f.spent, f.spentDisbursed, f.spentAwaitingDisbursement, f.creditWithLearners, f.tiesOut, asOf,
 ];
 

@@ -21,15 +21,18 @@ export async function* schemeReport(db: Executor, asOf: string): AsyncGenerator<
     const rows = await schemeFigures(db, asOf, after, BATCH);
     yield rows.map((r) => {
       const allocated = BigInt(r.allocated), granted = BigInt(r.granted), expired = BigInt(r.expired), revoked = BigInt(r.revoked);
-      const returned = expired + revoked;
+      // A reversed claim's money went back: to the learner's grant, or to the scheme when that grant had closed.
+      const reversedToScheme = BigInt(r.reversed_to_scheme), reversedToGrants = BigInt(r.reversed_to_grants);
+      const returned = expired + revoked + reversedToScheme;
       const available = allocated - granted + returned;
       const budgetBalance = BigInt(r.budget_credits_posted) - BigInt(r.budget_debits_posted) - BigInt(r.budget_debits_pending);
-      const reserved = BigInt(r.reserved), spent = BigInt(r.spent), spentDisbursed = BigInt(r.spent_disbursed);
+      const reversed = reversedToScheme + reversedToGrants;
+      const reserved = BigInt(r.reserved), spent = BigInt(r.spent) - reversed, spentDisbursed = BigInt(r.spent_disbursed);
       const creditWithLearners = BigInt(r.grant_credits_posted) - BigInt(r.grant_debits_posted) - reserved;
       const tiesOut = available === budgetBalance && granted - returned === reserved + spent + creditWithLearners;
       return {
         schemeId: r.scheme_id, code: r.code, name: r.name, currency: r.currency,
-        allocated: `${allocated}`, granted: `${granted}`, expired: `${expired}`, revoked: `${revoked}`, returned: `${returned}`,
+        allocated: `${allocated}`, granted: `${granted}`, expired: `${expired}`, revoked: `${revoked}`, reversed: `${reversed}`, returned: `${returned}`,
         available: `${available}`, reserved: `${reserved}`, spent: `${spent}`, spentDisbursed: `${spentDisbursed}`,
         spentAwaitingDisbursement: `${spent - spentDisbursed}`, creditWithLearners: `${creditWithLearners}`, tiesOut,
       };

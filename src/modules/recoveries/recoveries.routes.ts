@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { actorOf } from '../../http/actor.js';
+import { notFound } from '../../http/problem.js';
+import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
+import { decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
+import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
+import { claimView } from '../claims/claims.routes.js';
+import { claimIdParams, claimSchema } from '../claims/claims.schemas.js';
+import type { ServiceDeps } from '../deps.js';
+import { findRecovery, listRecoveries, settlementsOf } from './recoveries.repo.js';
+import { recoverySchema, recoveryView, reversalBody } from './recoveries.schemas.js';
+import { reverseClaim } from './reverse-claim.js';
+
+const cursorSchema = z.object({ at: z.iso.datetime().transform((s) => new Date(s)), id: z.uuid() });
+const ownProvider = (ctx: RouteContext) => (ctx.principal.role === 'provider' ? ctx.principal.providerId : undefined);
+
+export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post', path: '/v1/claims/{claimId}/reversal', operationId: 'reverseClaim',
+      summary: 'Reverse an approved or paid claim, with a reason code: the money goes back to the learner',
+      description:
+        "An approved, unpaid claim is clawed back from the provider's payable. A paid claim becomes a recovery: the provider owes it back, and it is netted against the provider's next payment lines or settled by a refund that quotes the recovery's reference. Either way each part goes back to the learner's grant, or to the scheme if that grant has closed since. Above the four-eyes amount for the currency, the reversal is proposed (202) for a second finance officer to approve.",
+      tags: ['finance', 'claims'], roles: ['finance'], params: claimIdParams, body: reversalBody, idempotent: true,
+      responses: {
+        200: { description: 'Reversed', schema: z.object({ claim: claimSchema, recovery: recoverySchema.optional() }).meta({ id: 'ReversedClaim' }) },
+        202: { description: 'Proposed: a second officer must approve it', schema: z.object({ claim: claimSchema, approval: approvalRefSchema }).meta({ id: 'ProposedReversal' }) },
+      },
+      handler: async ({ params, body }, ctx) => {
+        const done = await reverseClaim(deps, ctx.db, params.claimId, body, { actor: actorOf(ctx), requestId: ctx.requestId });
+        if (done.approval) return { status: 202, body: { claim: claimView(done.claim), approval: approvalRef(done.approval) } };
+        const recovery = done.recovery ? recoveryView(done.recovery, []) : undefined;
+        return { status: 200, body: { claim: claimView(done.claim), ...(recovery ? { recovery } : {}) } };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/recoveries', operationId: 'listRecoveries',
+      summary: 'Recoveries: what providers owe back and how it was settled (a provider sees its own)',
+      tags: ['finance'], roles: ['finance', 'admin', 'provider'], query: z.strictObject({ ...pageQuery }),
+      responses: { 200: { description: 'A page', schema: pageSchema(recoverySchema) } },
+      handler: async ({ query }, ctx) => {
+        const rows = await listRecoveries(ctx.db, { providerId: ownProvider(ctx), before: decodeCursor(query.cursor, cursorSchema), limit: query.limit + 1 });
+        const items = rows.slice(0, query.limit);
+        const settlements = await settlementsOf(ctx.db, items.map((r) => r.id));
+        const last = rows.length > query.limit ? items.at(-1) : undefined;
+        return {
+          status: 200,
+          body: { items: items.map((r) => recoveryView(r, settlements)), nextCursor: last ? encodeCursor({ at: last.openedAt.toISOString(), id: last.id }) : null },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/recoveries/{recoveryId}', operationId: 'getRecovery', summary: 'One recovery',
+      tags: ['finance'], roles: ['finance', 'admin', 'provider'], params: z.strictObject({ recoveryId: z.uuid() }),
+      responses: { 200: { description: 'The recovery', schema: recoverySchema } },
+      handler: async ({ params }, ctx) => {
+        const r = await findRecovery(ctx.db, params.recoveryId);
+        const own = ownProvider(ctx);
+        if (!r || (own !== undefined && r.providerId !== own)) throw notFound('recovery');
+        return { status: 200, body: recoveryView(r, await settlementsOf(ctx.db, [r.id])) };
+      },
+    }),
+  ];
+}
