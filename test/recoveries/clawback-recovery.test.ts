@@ -182,3 +182,22 @@ describe('a paid claim found wrong becomes a recovery, netted against the next p
     await expectBooksBalance();
   });
 });
+
+describe('GET /v1/reports/recoveries', () => {
+  it('when recoveries were netted and refunded, then the report agrees with every recovery, as JSON and CSV, and an earlier asOf shows only what existed then', async () => {
+    const start = new Date(Date.UTC(2000, 0, 1)).toISOString();
+    const report = (await w.officer.get('/v1/reports/recoveries')).body;
+    const row = report.providers.find((p: { providerId: string }) => p.providerId === w.world.providerId);
+    const recoveries = (await w.officer.get('/v1/recoveries?limit=200')).body.items.filter((r: { providerId: string }) => r.providerId === w.world.providerId);
+    const sum = (k: string) => recoveries.reduce((t: bigint, r: Record<string, string>) => t + BigInt(r[k]!), 0n).toString();
+    expect(row).toMatchObject({
+      recoveries: recoveries.length, opened: sum('amount'), netted: sum('netted'), nettingInFlight: sum('nettingInFlight'), refunded: sum('refunded'), outstanding: sum('outstanding'),
+    });
+    expect(BigInt(row.refunded)).toBeGreaterThan(0n);
+    expect(BigInt(row.netted)).toBeGreaterThan(0n);
+    const csvText = (await w.officer.get(`/v1/reports/recoveries?format=csv&asOf=${encodeURIComponent(report.asOf)}`)).text;
+    expect(csvText.split('\r\n')[0]).toBe('provider_id,legal_name,currency,recoveries,opened,netted,netting_in_flight,refunded,outstanding,as_of');
+    expect(csvText).toContain(`${w.world.providerId},`);
+    expect((await w.officer.get(`/v1/reports/recoveries?asOf=${encodeURIComponent(start)}`)).body.providers).toEqual([]);
+  });
+});

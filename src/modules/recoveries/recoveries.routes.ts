@@ -1,21 +1,44 @@
 import { z } from 'zod';
 import { actorOf } from '../../http/actor.js';
 import { notFound } from '../../http/problem.js';
-import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
+import { defineRoute, STREAMED, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
 import { claimView } from '../claims/claims.routes.js';
 import { claimIdParams, claimSchema } from '../claims/claims.schemas.js';
 import type { ServiceDeps } from '../deps.js';
+import { streamCsv } from '../reports/csv.js';
+import { asOfOf, once, stamp } from '../reports/reports.routes.js';
+import { asOfFormatQuery } from '../reports/reports.schemas.js';
+import { recoveryFigures, recoveryReportSchema } from './recovery-report.js';
 import { findRecovery, listRecoveries, settlementsOf } from './recoveries.repo.js';
 import { recoverySchema, recoveryView, reversalBody } from './recoveries.schemas.js';
 import { reverseClaim } from './reverse-claim.js';
 
+const recoveryColumns = ['provider_id', 'legal_name', 'currency', 'recoveries', 'opened', 'netted', 'netting_in_flight', 'refunded', 'outstanding', 'as_of'] as const;
 const cursorSchema = z.object({ at: z.iso.datetime().transform((s) => new Date(s)), id: z.uuid() });
 const ownProvider = (ctx: RouteContext) => (ctx.principal.role === 'provider' ? ctx.principal.providerId : undefined);
 
 export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
+    defineRoute({
+      method: 'get', path: '/v1/reports/recoveries', operationId: 'recoveryReport',
+      summary: 'Per provider and currency: recoveries opened, netted, netting in flight, refunded and outstanding',
+      description: 'As of asOf. With format=csv the body is text/csv (RFC 4180, header row, streamed) instead of JSON.',
+      tags: ['reports'], roles: ['finance', 'admin'], query: asOfFormatQuery,
+      responses: { 200: { description: 'The report', schema: recoveryReportSchema } },
+      handler: async ({ query }, ctx) => {
+        const asOf = asOfOf(deps, query.asOf);
+        const rows = await recoveryFigures(ctx.db, asOf);
+        if (query.format === 'csv') {
+          await streamCsv(ctx.res, `recoveries-${stamp(asOf)}.csv`, recoveryColumns, once(rows.map((f) => [
+            f.providerId, f.legalName, f.currency, f.recoveries, f.opened, f.netted, f.nettingInFlight, f.refunded, f.outstanding, asOf,
+          ])));
+          return STREAMED;
+        }
+        return { status: 200, body: { asOf, providers: rows } };
+      },
+    }),
     defineRoute({
       method: 'post', path: '/v1/claims/{claimId}/reversal', operationId: 'reverseClaim',
       summary: 'Reverse an approved or paid claim, with a reason code: the money goes back to the learner',

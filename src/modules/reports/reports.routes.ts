@@ -13,7 +13,7 @@ const tags = ['reports'];
 const csvNote = ' With format=csv the body is text/csv (RFC 4180, header row, streamed) instead of JSON.';
 
 /** The instant reported on, as an ISO string with milliseconds. Never in the future: those figures could still change. */
-function asOfOf(deps: ServiceDeps, asOf: string | undefined): string {
+export function asOfOf(deps: ServiceDeps, asOf: string | undefined): string {
   const now = deps.clock.now();
   if (asOf === undefined) return now.toISOString();
   const at = new Date(asOf);
@@ -23,7 +23,7 @@ function asOfOf(deps: ServiceDeps, asOf: string | undefined): string {
   return at.toISOString();
 }
 
-const stamp = (asOf: string) => asOf.replace(/[:.]/g, '-');
+export const stamp = (asOf: string) => asOf.replace(/[:.]/g, '-');
 
 const schemeColumns = [
   'scheme_id', 'code', 'name', 'currency', 'allocated', 'granted', 'expired', 'revoked', 'reversed', 'returned', 'available',
@@ -34,7 +34,7 @@ const schemeCsvRow = (f: SchemeFigures, asOf: string) => [
   f.reserved, f.spent, f.spentDisbursed, f.spentAwaitingDisbursement, f.creditWithLearners, f.tiesOut, asOf,
 ];
 
-async function* once<T>(rows: T[]): AsyncGenerator<T[]> {
+export async function* once<T>(rows: T[]): AsyncGenerator<T[]> {
   yield rows;
 }
 async function* mapBatches<T, U>(batches: AsyncIterable<T[]>, f: (t: T) => U): AsyncGenerator<U[]> {
