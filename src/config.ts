@@ -37,6 +37,26 @@ const treasuryAccountSchema = z
     }
   });
 
+/** {"SGD":"100000"}: per currency, the amount in minor units above which a clawback or recovery takes a second officer. */
+const fourEyesAboveSchema = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON: {"<currency>": "<minor units>"}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(z.string(), z.string().regex(/^\d{1,18}$/, 'must be a whole number of minor units, as a string')).superRefine((limits, ctx) => {
+      for (const currency of Object.keys(limits)) {
+        if (!isCurrency(currency)) ctx.addIssue({ code: 'custom', path: [currency], message: `is not a currency the service funds (ISO 4217: ${Object.keys(currencies).join(', ')})` });
+      }
+    }),
+  )
+  .transform((limits) => Object.fromEntries(Object.entries(limits).map(([c, v]) => [c, BigInt(v)])));
+
 const treasuryAccountsSchema = z
   .string()
   .transform((text, ctx) => {
@@ -86,6 +106,8 @@ const configSchema = z.object({
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
   /** The treasury's disbursement account per currency (JSON). Required in production; elsewhere demo accounts apply. */
   TREASURY_ACCOUNTS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), treasuryAccountsSchema.optional()),
+  /** Clawbacks and recoveries above this (per currency, minor units) take a second officer; a currency not named always takes two. */
+  FOUR_EYES_ABOVE: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), fourEyesAboveSchema.optional()),
 }).superRefine((c, ctx) => {
   if (c.NODE_ENV === 'production' && c.TREASURY_ACCOUNTS === undefined) {
     ctx.addIssue({ code: 'custom', path: ['TREASURY_ACCOUNTS'], message: 'is required in production: the account payment files are paid from, per currency' });

@@ -26,6 +26,7 @@ async function main() {
     claimBurstPerHour: config.CLAIM_BURST_PER_HOUR,
     // Unset outside production: the demo accounts of defaultPolicy apply.
     ...(config.TREASURY_ACCOUNTS ? { treasuryAccounts: config.TREASURY_ACCOUNTS } : {}),
+    ...(config.FOUR_EYES_ABOVE ? { fourEyesAbove: config.FOUR_EYES_ABOVE } : {}),
   };
   let app;
   try {

@@ -156,3 +156,19 @@ describe('src/server.ts', () => {
     expect(result.stdout).not.toMatch(/listening/);
   });
 });
+
+describe('FOUR_EYES_ABOVE', () => {
+  it('when set, then each currency gets its amount as bigint minor units', () => {
+    expect(loadConfig({ FOUR_EYES_ABOVE: '{"SGD":"50000","IDR":"100000000"}' }).FOUR_EYES_ABOVE).toEqual({ SGD: 50_000n, IDR: 100_000_000n });
+    expect(loadConfig({}).FOUR_EYES_ABOVE).toBeUndefined();
+  });
+
+  it.each([
+    ['not JSON', '{SGD:1}', 'FOUR_EYES_ABOVE'],
+    ['an unknown currency', '{"XXX":"100"}', 'FOUR_EYES_ABOVE.XXX'],
+    ['a decimal amount', '{"SGD":"100.50"}', 'FOUR_EYES_ABOVE.SGD'],
+    ['a number, not a string', '{"SGD":100}', 'FOUR_EYES_ABOVE.SGD'],
+  ])('when it is %s, then ConfigError names %s', (_label, value, path) => {
+    expect(configError({ FOUR_EYES_ABOVE: value }).issues.join('\n')).toContain(path);
+  });
+});
