@@ -37,17 +37,19 @@ const treasuryAccountSchema = z
     }
   });
 
-/** {"SGD":"100000"}: per currency, the amount in minor units above which a clawback or recovery takes a second officer. */
-const fourEyesAboveSchema = z
-  .string()
-  .transform((text, ctx) => {
+/** A variable holding JSON: parsed, or an issue that shows the expected shape. */
+const jsonText = (shape: string) =>
+  z.string().transform((text, ctx) => {
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be JSON: {"<currency>": "<minor units>"}' });
+      ctx.addIssue({ code: 'custom', message: `must be JSON: ${shape}` });
       return z.NEVER;
     }
-  })
+  });
+
+/** {"SGD":"100000"}: per currency, the amount in minor units above which a clawback or recovery takes a second officer. */
+const fourEyesAboveSchema = jsonText('{"<currency>": "<minor units>"}')
   .pipe(
     z.record(z.string(), z.string().regex(/^\d{1,18}$/, 'must be a whole number of minor units, as a string')).superRefine((limits, ctx) => {
       for (const currency of Object.keys(limits)) {
@@ -57,16 +59,7 @@ const fourEyesAboveSchema = z
   )
   .transform((limits) => Object.fromEntries(Object.entries(limits).map(([c, v]) => [c, BigInt(v)])));
 
-const treasuryAccountsSchema = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be JSON: {"<currency>": {"name", "iban" or "accountNumber", "bic"}}' });
-      return z.NEVER;
-    }
-  })
+const treasuryAccountsSchema = jsonText('{"<currency>": {"name", "iban" or "accountNumber", "bic"}}')
   .pipe(
     z.record(z.string(), treasuryAccountSchema).superRefine((accounts, ctx) => {
       if (Object.keys(accounts).length === 0) ctx.addIssue({ code: 'custom', message: 'must name at least one currency' });

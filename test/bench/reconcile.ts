@@ -54,8 +54,8 @@ export async function main(args: string[]) {
       insert into ledger_accounts (id, currency, kind, owner_id)
       select ('00000000-0000-7000-9000-' || lpad(to_hex(p), 12, '0'))::uuid, 'SGD', 'provider_payable', null from generate_series(1, 1000) p`);
     await db.execute(sql`
-      insert into disbursement_batches (id, currency, cut_off, message_id, status, line_count, control_sum, requested_execution_date, created_at, created_by)
-      select ('00000000-0000-7000-a000-' || lpad(to_hex(b), 12, '0'))::uuid, 'SGD', now(), 'LCBBENCH' || b, 'submitted', 1000, 0, current_date, now(), 'bench'
+      insert into disbursement_batches (id, currency, cut_off, message_id, status, line_count, control_sum, requested_execution_date, created_at, created_by, released_at, released_by)
+      select ('00000000-0000-7000-a000-' || lpad(to_hex(b), 12, '0'))::uuid, 'SGD', now(), 'LCBBENCH' || b, 'submitted', 1000, 0, current_date, now(), 'bench', now(), 'bench-second-officer'
         from generate_series(1, ${Math.ceil(n / 1000)}) b`);
     await db.execute(sql`
       with s as (select i, ('00000000-0000-7001-8000-' || lpad(to_hex(i), 12, '0'))::uuid as line_id,
@@ -68,8 +68,8 @@ export async function main(args: string[]) {
                    from generate_series(1, ${n}) i),
       t as (insert into ledger_transfers (id, kind, debit_account_id, credit_account_id, amount, currency, state, code, reference_id, created_at)
             select transfer_id, 'pending', payable, '00000000-0000-7000-8000-0000000000c1', amount, 'SGD', 'pending', 'disbursement', line_id, now() from s returning 1),
-      pl as (insert into payment_lines (id, batch_id, provider_id, end_to_end_id, amount, currency, creditor_name, creditor_account, transfer_id, status)
-             select line_id, batch_id, payable, 'LC' || replace(line_id::text, '-', ''), amount, 'SGD', 'Provider', '{}'::jsonb, transfer_id, 'pending' from s returning 1),
+      pl as (insert into payment_lines (id, batch_id, provider_id, end_to_end_id, amount, claims_total, currency, creditor_name, creditor_account, transfer_id, status)
+             select line_id, batch_id, payable, 'LC' || replace(line_id::text, '-', ''), amount, amount, 'SGD', 'Provider', '{}'::jsonb, transfer_id, 'pending' from s returning 1),
       e as (insert into enrolments (id, learner_id, course_run_id, provider_id, currency, fee, funded, co_pay, status, origin, requested_at)
             select enrolment_id, '00000000-0000-7000-8000-000000000001', gen_random_uuid(), payable, 'SGD', amount, amount, 0, 'completed', 'self', now() from s returning 1),
       c as (insert into claims (id, enrolment_id, learner_id, provider_id, currency, amount_claimed, status, credential_id, credential_sha256, submitted_at, decided_at)
