@@ -6,7 +6,7 @@ import type { KnownLine, LineOutcome } from './classify-statement.js';
 import type { StatementLine } from './statement-parsers.js';
 
 /** Statements of 100,000 lines go to the database in slices, so no one query carries them all. */
-const CHUNK = 5_000;
+const CHUNK = 3_500;
 export const ranges = (n: number) => Array.from({ length: Math.ceil(n / CHUNK) }, (_, i) => [i * CHUNK, Math.min(n, (i + 1) * CHUNK)] as const);
 export const chunks = <T>(items: T[]) => ranges(items.length).map(([a, b]) => items.slice(a, b));
 

@@ -110,11 +110,16 @@ async function recordUnbalanced(tx: Tx, statement: NewStatement, parsed: ParsedS
   return { statementId: statement.id, replayed: false, outcome: 'balance_mismatch', lines: parsed.lines.length, settled: 0, returned: 0, refunded: 0, pending: 0, info: 0, exceptions: 1 };
 }
 
-async function reconcile(deps: ServiceDeps, tx: Tx, statement: NewStatement, parsed: ParsedStatement, now: Date): Promise<ImportSummary> {
+/** Decides every line against the payment lines and recoveries it names. The look-ups go out of scope here, so a large file does not hold them while it is applied. */
+async function classifyAgainstBooks(tx: Tx, parsed: ParsedStatement) {
   const refs = [...new Set(parsed.lines.map((l) => l.endToEndId).filter((r): r is string => r !== null))];
   const byRef = await paymentLinesByReference(tx, refs);
   const recoveries = await recoveriesByReference(tx, refs.filter((r) => !byRef.has(r)));
-  const outcome = classifyStatement(parsed.lines, (ref) => byRef.get(ref), (ref) => recoveries.get(ref));
+  return classifyStatement(parsed.lines, (ref) => byRef.get(ref), (ref) => recoveries.get(ref));
+}
+
+async function reconcile(deps: ServiceDeps, tx: Tx, statement: NewStatement, parsed: ParsedStatement, now: Date): Promise<ImportSummary> {
+  const outcome = await classifyAgainstBooks(tx, parsed);
   const counts = { matched: outcome.settle.length, returned: outcome.returns.length, refunded: outcome.refunds.length, pending: outcome.pending, info: outcome.info, exceptions: outcome.exceptions.length };
   await insertStatement(tx, { ...statement, outcome: 'reconciled', ...counts });
   const lineIds = await insertLines(tx, statement.id, parsed.lines, outcome.perLine);
