@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { ZodError } from 'zod';
 import { LedgerRejected } from '../ledger/ledger.js';
-import type { Logger } from '../lib/logger.js';
+import { serializeError, type Logger } from '../lib/logger.js';
 import { stringifyJson } from './json.js';
 import { isRetryable, isUnavailable, sqlState } from './pg-errors.js';
 import { AppError, problemBody, type ErrorCode, type FieldError, type ProblemBody } from './problem.js';
@@ -58,8 +58,30 @@ export function toProblem(err: unknown, log?: Logger): ProblemBody {
   // 54000: a value too large for the database (an index row over the btree limit), i.e. oversized input.
   if (state === '23514' || state === '23503' || state === '54000' || state === '22P02' || state === '22003' || state === '22007' || state === '22008')
     return problemBody('rule_violation', 'the request breaks a rule of the data');
-  log?.error({ err }, 'unhandled error');
+  logUnhandled(err, log);
   return problemBody('internal_error', 'an unexpected error occurred; it has been logged');
+}
+
+/**
+ * Errors already logged. One error can be mapped twice on its way out (the
+ * idempotency layer maps it, rolls back and rethrows it to the route's own
+ * catch); it is logged once.
+ */
+const logged = new WeakSet<object>();
+
+/**
+ * Logs an error that became a 500, reduced to safe fields (type, SQLSTATE,
+ * constraint, table, masked message, stack frames): never the failed query's
+ * parameters, never a pg error's detail. (The service's logger does this to
+ * any error it is handed; doing it here too keeps it so under any logger.)
+ */
+function logUnhandled(err: unknown, log: Logger | undefined): void {
+  if (!log) return;
+  if (err !== null && typeof err === 'object') {
+    if (logged.has(err)) return;
+    logged.add(err);
+  }
+  log.error({ err: serializeError(err) }, 'unhandled error');
 }
 
 export function sendProblem(req: Request, res: Response, problem: ProblemBody): void {

@@ -61,3 +61,44 @@ function frNirProblem(id: string): string | undefined {
   const key = 97n - (BigInt(body) % 97n);
   return key === BigInt(id.slice(13)) ? undefined : 'the NIR key does not match';
 }
+
+/*
+ * Finding national ids in free text (log lines, error messages, URLs).
+ *
+ * `nationalIdProblem` above accepts an id with whitespace or dashes anywhere
+ * (`normalise` strips them) and in either case, so the patterns below allow a
+ * few separators between any two characters and ignore case:
+ * - SG NRIC/FIN: S, T, F, G or M, 7 digits, a letter;
+ * - FR NIR: sex, year, month, département (2 digits, or 2A/2B for Corsica),
+ *   commune and order, with or without the 2-digit key;
+ * - MY MyKad (12 digits, usually YYMMDD-PB-###G) and ID NIK (16 digits);
+ * - any other run of 9 to 20 digits, the shape of most other countries' ids
+ *   (the catch-all format above also takes letters; a word cannot be told
+ *   from an id, so those are left to field redaction).
+ * An id counts only when no letter or digit touches it. UUIDs are matched
+ * first and kept, so request and record ids are never cut into.
+ */
+const sep = '[\\s-]{0,3}';
+const chars = (...parts: string[]) => parts.join(sep);
+const digits = (n: number) => chars(...Array.from({ length: n }, () => '\\d'));
+const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const sgNric = chars('[STFGM]', digits(7), '[A-Z]');
+const frNir = chars(
+  '[12]', digits(2),
+  `(?:${chars('0', '[1-9]')}|${chars('1', '[0-2]')}|${chars('[2-9]', '\\d')})`,
+  `(?:${chars('\\d', '\\d')}|${chars('2', '[AB]')})`,
+  digits(6),
+) + `(?:${sep}${digits(2)})?`;
+const myKadOrNik = `${digits(12)}(?:${sep}${digits(4)})?`;
+const digitRun = '\\d{9,20}';
+const idInText = new RegExp(
+  `(?<![A-Z0-9])(?:(${uuid})|${sgNric}|${frNir}|${myKadOrNik}|${digitRun})(?![A-Z0-9])`,
+  'gi',
+);
+
+export const MASKED_NATIONAL_ID = '[national-id]';
+
+/** Replaces every national id this service accepts, in any of its written forms, wherever it appears in the text. */
+export function maskNationalIds(text: string): string {
+  return text.replace(idInText, (match, keptUuid: string | undefined) => (keptUuid ? match : MASKED_NATIONAL_ID));
+}
