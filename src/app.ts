@@ -12,7 +12,6 @@ import type { NationalIdProtector } from './lib/national-id.js';
 import type { Policy } from './modules/deps.js';
 import type { Authenticator } from './http/auth.js';
 import { errorHandler, sendProblem } from './http/error-handler.js';
-import { requireUtf8 } from './http/json.js';
 import { mountRoutes } from './http/mount.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { problemBody } from './http/problem.js';
@@ -68,7 +67,7 @@ export function createApp(deps: AppDeps): Express {
     if (req.path.startsWith('/v1/')) res.setHeader('Cache-Control', 'no-store');
     next();
   });
-  app.use(express.json({ limit: deps.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'], strict: true, verify: requireUtf8 }));
+  // No body parser here: mountRoutes reads each route's body itself, after authentication and within the route's own limit.
 
   const routes = allRoutes({ ledger: deps.ledger, clock: deps.clock, logger: deps.logger, database: deps.database, nationalIds: deps.nationalIds, ...(deps.policy ? { policy: deps.policy } : {}) });
   const document = buildOpenApiDocument(routes);

@@ -56,7 +56,8 @@ export function toProblem(err: unknown, log?: Logger): ProblemBody {
   if (isRetryable(err)) return problemBody('service_unavailable', 'the request conflicted with another; retry it');
   if (state === '23505') return problemBody('conflict', 'this would duplicate an existing record');
   // 54000: a value too large for the database (an index row over the btree limit), i.e. oversized input.
-  if (state === '23514' || state === '23503' || state === '54000' || state === '22P02' || state === '22003' || state === '22007' || state === '22008')
+  // 22021/22P05: a character PostgreSQL cannot store (NUL); the input layer refuses these first, this is the safety net.
+  if (state === '23514' || state === '23503' || state === '54000' || state === '22P02' || state === '22003' || state === '22007' || state === '22008' || state === '22021' || state === '22P05')
     return problemBody('rule_violation', 'the request breaks a rule of the data');
   logUnhandled(err, log);
   return problemBody('internal_error', 'an unexpected error occurred; it has been logged');

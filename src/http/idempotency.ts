@@ -26,14 +26,44 @@ export function requestFingerprint(method: string, path: string, body: unknown, 
   return mac.update(`${method} ${path}\n${canonicalJson(body)}`).digest('hex');
 }
 
-function canonicalJson(value: unknown): string {
-  if (value === undefined) return '';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+/**
+ * The body with its object keys sorted, without recursion: a body is parsed
+ * at most MAX_JSON_DEPTH deep, but a fingerprint must never be where a deep
+ * value overflows the stack. A number kept as written (JsonNumberText) is
+ * the number it stands for, as JSON.stringify gives it.
+ */
+export function canonicalJson(value: unknown): string {
+  const out: string[] = [];
+  // Work in reverse order: literal text to emit, or a value still to expand.
+  const work: ({ text: string } | { value: unknown })[] = [{ value }];
+  for (let item = work.pop(); item !== undefined; item = work.pop()) {
+    if ('text' in item) {
+      out.push(item.text);
+      continue;
+    }
+    const v = item.value;
+    if (v === undefined) continue;
+    if (Array.isArray(v)) {
+      work.push({ text: ']' });
+      for (let i = v.length - 1; i >= 0; i -= 1) {
+        work.push({ value: v[i] });
+        if (i > 0) work.push({ text: ',' });
+      }
+      work.push({ text: '[' });
+    } else if (v && typeof v === 'object' && !(v instanceof Number)) {
+      const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+      work.push({ text: '}' });
+      for (let i = entries.length - 1; i >= 0; i -= 1) {
+        const [k, child] = entries[i]!;
+        work.push({ value: child }, { text: `${JSON.stringify(k)}:` });
+        if (i > 0) work.push({ text: ',' });
+      }
+      work.push({ text: '{' });
+    } else {
+      out.push(JSON.stringify(v));
+    }
   }
-  return JSON.stringify(value);
+  return out.join('');
 }
 
 export const idempotencyKeySchemaMessage = 'must be 1 to 255 visible ASCII characters';

@@ -49,6 +49,12 @@ export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType 
   body?: B;
   /** Content type of the body when it is not JSON (text/csv, application/xml). */
   bodyContentType?: string;
+  /**
+   * The largest body the route reads ("64mb"), when it takes more than
+   * ordinary JSON: the default is BODY_LIMIT. The body is read only after the
+   * caller is authenticated and authorised; a larger one is a 413 naming it.
+   */
+  bodyLimit?: string;
   /** Moves money or creates state: requires an Idempotency-Key header. */
   idempotent?: boolean;
   responses: Record<number, ResponseSpec>;

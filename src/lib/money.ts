@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonNumberText } from '../http/json.js';
 
 /** ISO 4217 currencies the service funds, with their minor-unit exponent. */
 export const currencies = { SGD: 2, IDR: 2, EUR: 2, MYR: 2, USD: 2 } as const;
@@ -8,16 +9,35 @@ export const currencySchema = z.enum(Object.keys(currencies) as [Currency, ...Cu
 /** Largest single amount accepted: 10^17 minor units keeps every sum far inside int8. */
 export const MAX_AMOUNT = 100_000_000_000_000_000n;
 
+const moneyAsNumber =
+  'money is a string of minor units ("10000"), or a JSON number written as a whole number up to 2^53 - 1 (9007199254740991)';
+
 /**
  * Amounts travel as strings of minor units ("50000" is SGD 500.00) so no
  * client or JSON parser turns them into floats. Requests may also send a safe
  * integer; responses always send strings.
+ *
+ * A JSON number written with a fraction or an exponent, or beyond 2^53 - 1,
+ * is refused: JSON.parse would round `100.0000000000000001` to 100 and the
+ * fraction would vanish unseen. The request body parser (parseJsonBody)
+ * keeps such a token as it was written, in a JsonNumberText, and this schema
+ * names it in the refusal.
  */
 export const amountSchema = z
-  .union([
-    z.string().regex(/^(0|[1-9]\d{0,17})$/, 'must be a whole number of minor units, as digits'),
-    z.number().int('must be a whole number of minor units').nonnegative().max(Number.MAX_SAFE_INTEGER),
-  ])
+  .union(
+    [
+      z.string().regex(/^(0|[1-9]\d{0,17})$/, 'must be a whole number of minor units, as digits'),
+      z.number().int('must be a whole number of minor units').nonnegative().max(Number.MAX_SAFE_INTEGER),
+    ],
+    {
+      error: (issue) =>
+        issue.input instanceof JsonNumberText
+          ? `must not be written as ${issue.input.source.length > 40 ? `${issue.input.source.slice(0, 40)}…` : issue.input.source}: ${moneyAsNumber}`
+          : typeof issue.input === 'number'
+            ? `must be a whole number of minor units: ${moneyAsNumber}`
+            : undefined,
+    },
+  )
   .transform((v) => BigInt(v))
   .refine((v) => v <= MAX_AMOUNT, `must not exceed ${MAX_AMOUNT}`)
   .meta({ type: 'string', pattern: '^[0-9]+$', description: 'Amount in integer minor units of the currency', example: '50000' });

@@ -256,6 +256,11 @@ describe('camt.053', () => {
     ]);
   });
 
+  it.each(['&#0;', '&#x0;', '&#xD800;', '&#x1;'])('when a character reference %s names no XML character, then the document is refused, never stored', (ref) => {
+    const xml = camt053({ entries: [{ amount: 100n, direction: 'DBIT', endToEndId: 'REFX' }] }).replace('>REFX<', `>REF${ref}X<`);
+    expect(formatError(() => parseCamt053(xml)).errors[0]!.message).toMatch(/is not an XML character/);
+  });
+
   it('reads Othr/Id accounts, PRCD when there is no OPBD, DBIT balances as negative, and a prefixed namespace', () => {
     const parsed = parseCamt053(camt053({ prefix: 'c', opening: { type: 'PRCD', amount: 500n, direction: 'DBIT' }, entries: [{ amount: 200n, direction: 'CRDT', endToEndId: 'X', status: 'INFO' }] }));
     expect(parsed.account).toEqual({ id: SGD_TREASURY.other, scheme: 'Othr', path: 'Stmt/Acct/Id/Othr/Id' });

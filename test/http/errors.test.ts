@@ -56,7 +56,7 @@ describe('request bodies', () => {
   });
 
   it('when the JSON top level is not an object or array (strict mode), then 400 malformed_json', async () => {
-    const res = await request(h.app).post('/v1/schemes').set('Content-Type', 'application/json').send('"just a string"');
+    const res = await request(h.app).post('/v1/schemes').set('Authorization', `Bearer ${await h.token('admin')}`).set('Content-Type', 'application/json').send('"just a string"');
     expectProblem(res, 400, 'malformed_json');
   });
 
@@ -72,6 +72,7 @@ describe('request bodies', () => {
   it('when the JSON is declared in a charset other than UTF-8, then 415 unsupported_media_type', async () => {
     const res = await request(h.app)
       .post('/v1/schemes')
+      .set('Authorization', `Bearer ${await h.token('admin')}`)
       .set('Content-Type', 'application/json; charset=latin1')
       .send('{}');
     expectProblem(res, 415, 'unsupported_media_type');

@@ -77,7 +77,7 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
       method: 'post', path: '/v1/bank-statements', operationId: 'importBankStatement',
       summary: 'Import a bank statement (CSV or ISO 20022 camt.053.001.08) and reconcile it',
       description: importDescription,
-      tags: ['finance'], roles: ['finance'], bodyContentType: 'text/csv,application/xml', idempotent: true,
+      tags: ['finance'], roles: ['finance'], bodyContentType: 'text/csv,application/xml', bodyLimit: '64mb', idempotent: true,
       body: z.string().min(1, 'the statement is empty'),
       responses: {
         201: {

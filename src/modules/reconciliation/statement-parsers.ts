@@ -344,12 +344,17 @@ const camtParser = new XMLParser({
 const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 /** Decodes the five predefined XML entities and character references. Nothing else. */
+const isXmlChar = (c: number) =>
+  c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+
 function decodeXmlText(s: string): string {
   if (!s.includes('&')) return s;
   return s.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/g, (whole, ref: string) => {
     if (ref.startsWith('#')) {
       const code = ref[1] === 'x' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
-      return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+      // XML 1.0 §4.1: a character reference must name a legal XML character (no NUL, no lone surrogate, no C0 control).
+      if (!isXmlChar(code)) throw new StatementFormatError([{ path: 'document', message: `character reference ${whole} is not an XML character` }]);
+      return String.fromCodePoint(code);
     }
     return PREDEFINED[ref] ?? whole;
   });
