@@ -66,6 +66,16 @@ describe('an approved claim pays exactly the claim', () => {
     expect((await asCitizen(h, e.learner.token).get('/v1/me/account')).body.totals[0]).toMatchObject({ available: '25000', reserved: '0' });
   });
 
+  it('when a valid claim is for zero, then 422 names body.amount, no claim exists and the next batch is not blocked by it', async () => {
+    const e = await enrolled(h, world);
+    finish(e);
+    const zero = await claim(e, await validFor(e), { amount: '0' });
+    expect(zero.status).toBe(422);
+    expect(zero.body.errors).toEqual([expect.objectContaining({ path: 'body.amount', message: 'must be greater than zero' })]);
+    expect(await claimRows(h, e.enrolmentId)).toHaveLength(0);
+    expect(await moneyOf(h, world, e)).toMatchObject({ postPendingCount: 0, enrolmentStatus: 'reserved' });
+  });
+
   it('when a second claim follows an approved one on the same enrolment, then 409 invalid_state and nothing more is paid', async () => {
     const e = await enrolled(h, world);
     finish(e);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { claimStatuses } from '../../db/schema/index.js';
 import { pageQuery } from '../../lib/cursor.js';
-import { amountSchema } from '../../lib/money.js';
+import { positiveAmountSchema } from '../../lib/money.js';
+import { holdReasonCodes } from './hold-reasons.js';
 
 const money = z.string().meta({ description: 'minor units' });
 
@@ -10,7 +11,7 @@ export const claimIdParams = z.strictObject({ claimId: z.uuid() });
 export const submitClaimBody = z
   .strictObject({
     enrolmentId: z.uuid(),
-    amount: amountSchema.meta({ description: 'At most what was reserved; the rest goes back to the learner' }),
+    amount: positiveAmountSchema.meta({ description: 'Greater than zero and at most what was reserved; the rest goes back to the learner' }),
     attendanceBps: z.number().int().min(0).max(10_000).optional().meta({ description: 'Attendance in basis points (7500 = 75%)' }),
     credential: z
       .string()
@@ -31,6 +32,20 @@ export const revocationBody = z
   .meta({ id: 'RevokeCredential' });
 
 export const listClaimsQuery = z.strictObject({ ...pageQuery, status: z.enum(claimStatuses).optional(), onHold: z.enum(['true', 'false']).optional() });
+
+export const claimHoldSchema = z
+  .object({
+    reasonCode: z.enum(holdReasonCodes).meta({
+      description: 'Stable code: a review reason of the automatic checks, flagged_by_officer, credential_revoked or provider_suspended',
+    }),
+    reason: z.string().meta({ description: 'In plain words, with the reason the officer or administrator gave' }),
+    detail: z.string().nullable().meta({ description: 'The reason as the officer, provider or administrator gave it (not shown to learners)' }),
+    since: z.string().meta({ description: 'When the hold began' }),
+    decideBy: z.string().meta({ description: "Decision deadline: since + the scheme's holdDecisionDays" }),
+    escalated: z.boolean().meta({ description: 'Past its deadline and escalated: an officer who has not handled it decides it' }),
+    escalatedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ClaimHold', description: 'Why the claim waits for a decision, and by when; the claim shows null when nothing holds it' });
 
 export const claimSchema = z
   .object({
@@ -55,6 +70,7 @@ export const claimSchema = z
     reversedAt: z.string().nullable(),
     reversalReasonCode: z.string().nullable(),
     reversalReason: z.string().nullable(),
+    hold: z.union([claimHoldSchema, z.null()]),
   })
   .meta({ id: 'Claim' });
 
