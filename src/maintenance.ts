@@ -1,4 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import { purgeExpiredKeys } from './http/idempotency.js';
+import { safeErrorText, type Metrics } from './lib/metrics.js';
+import { escalateOverdueHolds } from './modules/claims/holds.js';
 import type { ServiceDeps } from './modules/deps.js';
 import { sweepEnrolments } from './modules/enrolments/enrolments.service.js';
 import { sweepGrants, workPendingGrantRuns } from './modules/grants/grants.service.js';
@@ -7,17 +10,70 @@ import { flagUnseenPayments } from './modules/reconciliation/reconciliation.serv
 /**
  * Background work that keeps the books current: expire timed-out
  * reservations, return expired and lapsed credit to scheme budgets, resume
- * grant runs a crashed worker left, fold payable deltas, forget old
- * idempotency keys.
+ * grant runs a crashed worker left, escalate holds past their decision
+ * deadline, fold payable deltas, forget old idempotency keys.
+ *
+ * Each is a task of its own: one that fails is logged, counted in /metrics
+ * and shown in /readyz (deps.metrics.tasks), and the others still run; its
+ * result is undefined. Never throws.
  */
-export async function runMaintenance(deps: ServiceDeps) {
+export async function runMaintenance(deps: ServiceDeps & { metrics?: Metrics }) {
   const db = deps.database.db;
-  const expired = await deps.ledger.expirePending(db);
-  const enrolmentsEnded = await sweepEnrolments(deps);
-  const grants = await sweepGrants(deps);
-  const grantRuns = await workPendingGrantRuns(deps);
-  const unseenPayments = await flagUnseenPayments(deps);
-  const folded = await deps.ledger.foldDeltas(db);
-  const keysPurged = await purgeExpiredKeys(db, deps.clock);
-  return { expired, enrolmentsLapsed: enrolmentsEnded.lapsed, enrolmentsExpired: enrolmentsEnded.expired, grantsClosed: grants.closed, creditReturned: grants.returned, grantRuns, unseenPayments, folded, keysPurged };
+  const task = taskRunner(deps);
+  const expired = await task('expire_pending', () => deps.ledger.expirePending(db));
+  const enrolmentsEnded = await task('sweep_enrolments', () => sweepEnrolments(deps));
+  const grants = await task('sweep_grants', () => sweepGrants(deps));
+  const grantRuns = await task('grant_runs', () => workPendingGrantRuns(deps));
+  const unseenPayments = await task('unseen_payments', () => flagUnseenPayments(deps));
+  const holdsEscalated = await task('escalate_holds', () => escalateOverdueHolds(deps));
+  const fold = await task('fold_deltas', () => foldDeltas(deps));
+  const keysPurged = await task('purge_idempotency_keys', () => purgeExpiredKeys(db, deps.clock));
+  return {
+    expired, enrolmentsLapsed: enrolmentsEnded?.lapsed, enrolmentsExpired: enrolmentsEnded?.expired, grantsClosed: grants?.closed,
+    creditReturned: grants?.returned, grantRuns, unseenPayments, holdsEscalated, folded: fold?.folded, quarantined: fold?.quarantined, keysPurged,
+    failures: task.failures,
+  };
+}
+
+export interface TaskFailure {
+  task: string;
+  /** Without personal data (safeErrorText). */
+  error: string;
+}
+
+/** Runs one named task: its failure is recorded and logged, never thrown. */
+function taskRunner(deps: ServiceDeps & { metrics?: Metrics }) {
+  const failures: TaskFailure[] = [];
+  const run = async <T>(name: string, work: () => Promise<T>): Promise<T | undefined> => {
+    const started = performance.now();
+    try {
+      const result = await work();
+      deps.metrics?.tasks.succeeded(name, deps.clock.now(), (performance.now() - started) / 1000);
+      return result;
+    } catch (err) {
+      const at = deps.clock.now();
+      const state = deps.metrics?.tasks.failed(name, at, err, (performance.now() - started) / 1000);
+      const error = state?.lastError ?? safeErrorText(err);
+      failures.push({ task: name, error });
+      // The cleaned text only: a driver error's message, detail and parameters can hold a person's data.
+      deps.logger.error({ task: name, error, consecutiveFailures: state?.consecutiveFailures }, 'background task failed');
+      return undefined;
+    }
+  };
+  return Object.assign(run, { failures });
+}
+
+/** Folds ledger deltas; a delta that cannot fit is set aside by the fold, and said here. */
+async function foldDeltas(deps: ServiceDeps & { metrics?: Metrics }) {
+  const db = deps.database.db;
+  const r = await deps.ledger.fold(db);
+  const held = await deps.ledger.quarantineSummary(db);
+  deps.metrics?.quarantinedDeltas.set(held.deltas);
+  if (r.quarantined > 0) {
+    deps.logger.error(
+      { quarantined: r.quarantined, quarantinedTotal: held.deltas, accounts: held.accounts },
+      'the ledger fold set deltas aside: they would take an account past the int8 range (see ledger_quarantined_deltas)',
+    );
+  }
+  return r;
 }

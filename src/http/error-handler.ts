@@ -4,6 +4,7 @@ import { LedgerRejected } from '../ledger/ledger.js';
 import { serializeError, type Logger } from '../lib/logger.js';
 import { stringifyJson } from './json.js';
 import { isRetryable, isUnavailable, sqlState } from './pg-errors.js';
+import { describeOverflow, isOverflow } from '../ledger/types.js';
 import { AppError, problemBody, type ErrorCode, type FieldError, type ProblemBody } from './problem.js';
 
 export function zodFieldErrors(err: ZodError, prefix?: string): FieldError[] {
@@ -20,6 +21,7 @@ function ledgerProblem(err: LedgerRejected): { code: ErrorCode; detail: string }
   if (cause.startsWith('pending_transfer_already') || cause === 'pending_transfer_expired')
     return { code: 'invalid_state', detail: `the reservation can no longer change: ${cause}` };
   if (cause.startsWith('exists_with_different')) return { code: 'conflict', detail: `a transfer with this id already exists: ${cause}` };
+  if (isOverflow(cause)) return { code: 'rule_violation', detail: `the ledger refused the transfer: ${describeOverflow(cause)} (${cause})` };
   return { code: 'rule_violation', detail: `the ledger refused the transfer: ${cause}` };
 }
 

@@ -8,7 +8,8 @@ import type { AccountKind } from './types.js';
  * a single statement: the accounts, one posted transfer per account (its id
  * is the account id, so a repeat is refused by the primary key), and one
  * conditional debit of the source for the total. All or nothing: returns
- * false, having written nothing, when the source cannot cover the total.
+ * false, having written nothing, when the source cannot cover the total (or
+ * its debits would pass the int8 range: the total is computed in numeric).
  * Used for grant runs over millions of learners.
  */
 export async function fundNewAccounts(
@@ -31,9 +32,10 @@ export async function fundNewAccounts(
     with items as (
       select * from unnest(${ids}::uuid[], ${owners}::uuid[]) as x(id, owner_id)
     ), debit as (
-      update ledger_accounts a set debits_posted = a.debits_posted + ${total}::bigint
+      update ledger_accounts a set debits_posted = a.debits_posted + ${total.toString()}::numeric
        where a.id = ${spec.sourceAccountId} and a.currency = ${spec.currency}
-         and (not a.debits_must_not_exceed_credits or a.debits_pending + a.debits_posted + ${total}::bigint <= a.credits_posted)
+         and ledger_counters_problem(a.debits_must_not_exceed_credits, a.credits_must_not_exceed_debits, a.debits_pending,
+                                     a.debits_posted + ${total.toString()}::numeric, a.credits_pending, a.credits_posted) is null
       returning a.id
     ), opened as (
       insert into ledger_accounts (id, currency, kind, owner_id, debits_must_not_exceed_credits, credits_posted)

@@ -55,5 +55,10 @@ export async function ledgerViolations(db: Db | Tx): Promise<string[]> {
     select distinct a.id from ledger_account_deltas x join ledger_accounts a on a.id = x.account_id
      where a.debits_must_not_exceed_credits or a.credits_must_not_exceed_debits`);
   for (const r of limitedWithDeltas.rows) out.push(`limited account ${r.id} has deltas`);
+  // Deltas the fold set aside: the transfers happened, the row cannot hold them.
+  const quarantined = await db.execute<{ account_id: string; n: number; reasons: string }>(sql`
+    select account_id, count(*)::int n, string_agg(distinct reason, ', ' order by reason) reasons
+      from ledger_quarantined_deltas group by account_id order by account_id`);
+  for (const r of quarantined.rows) out.push(`account ${r.account_id} has ${r.n} quarantined deltas (${r.reasons})`);
   return out;
 }

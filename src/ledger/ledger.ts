@@ -131,9 +131,63 @@ export class Ledger {
     return Number(r.rows[0]?.n ?? 0);
   }
 
-  /** Folds appended deltas of unlimited accounts into their rows. */
+  /** Folds appended deltas of unlimited accounts into their rows. Returns how many were folded. */
   async foldDeltas(db: Executor, limit = 50_000): Promise<number> {
-    const r = await db.execute<{ n: number }>(sql`select ledger_fold_deltas(${limit}) as n`);
+    return (await this.fold(db, limit)).folded;
+  }
+
+  /**
+   * Folds appended deltas; a delta that would take a counter out of range is
+   * set aside (quarantined) instead of failing the fold for every account.
+   */
+  async fold(db: Executor, limit = 50_000): Promise<{ folded: number; quarantined: number }> {
+    const r = await db.execute<{ folded: number; quarantined: number }>(sql`select folded, quarantined from ledger_fold(${limit})`);
+    return { folded: Number(r.rows[0]?.folded ?? 0), quarantined: Number(r.rows[0]?.quarantined ?? 0) };
+  }
+
+  /** Deltas the fold set aside, oldest first: they stay counted in balances until released. */
+  async quarantinedDeltas(db: Executor, limit = 100): Promise<QuarantinedDelta[]> {
+    const r = await db.execute<{
+      id: string; account_id: string; debits_pending: string; debits_posted: string; credits_pending: string; credits_posted: string;
+      reason: string; quarantined_at: string;
+    }>(sql`select id::text, account_id, debits_pending::text, debits_posted::text, credits_pending::text, credits_posted::text, reason,
+                  quarantined_at::text from ledger_quarantined_deltas order by id limit ${limit}`);
+    return r.rows.map((q) => ({
+      id: q.id,
+      accountId: q.account_id,
+      debitsPending: toBigInt(q.debits_pending),
+      debitsPosted: toBigInt(q.debits_posted),
+      creditsPending: toBigInt(q.credits_pending),
+      creditsPosted: toBigInt(q.credits_posted),
+      reason: q.reason,
+      quarantinedAt: new Date(q.quarantined_at),
+    }));
+  }
+
+  /** How many deltas are quarantined, and on how many accounts. */
+  async quarantineSummary(db: Executor): Promise<{ deltas: number; accounts: number }> {
+    const r = await db.execute<{ deltas: number; accounts: number }>(
+      sql`select count(*)::int as deltas, count(distinct account_id)::int as accounts from ledger_quarantined_deltas`,
+    );
+    return { deltas: r.rows[0]?.deltas ?? 0, accounts: r.rows[0]?.accounts ?? 0 };
+  }
+
+  /** Puts quarantined deltas (of one account, or all) back for the next fold to try again. Returns how many. */
+  async releaseQuarantined(db: Executor, accountId?: string): Promise<number> {
+    const r = await db.execute<{ n: number }>(sql`select ledger_release_quarantined(${accountId ?? null}::uuid) as n`);
     return Number(r.rows[0]?.n ?? 0);
   }
+}
+
+export interface QuarantinedDelta {
+  /** The delta's own id (bigserial), as text. */
+  id: string;
+  accountId: string;
+  debitsPending: bigint;
+  debitsPosted: bigint;
+  creditsPending: bigint;
+  creditsPosted: bigint;
+  /** What would have gone wrong: overflows_*, negative_*, exceeds_*, account_not_found. */
+  reason: string;
+  quarantinedAt: Date;
 }

@@ -70,11 +70,40 @@ export type TransferResult =
   | 'pending_transfer_expired'
   | 'pending_transfer_has_different_amount'
   | 'exceeds_pending_transfer_amount'
+  | OverflowResult
   | `exists_with_different_${string}`
   | `pending_transfer_has_different_${string}`
   | (string & {});
 
 export const isSuccess = (r: TransferResult): boolean => r === 'ok' || r === 'exists';
+
+/**
+ * A counter of the debit account (debits) or of the credit account (credits)
+ * would pass the largest value PostgreSQL's bigint holds, or a pending
+ * timeout the last timestamp it holds. TigerBeetle's names.
+ */
+export type OverflowResult =
+  | 'overflows_debits_pending'
+  | 'overflows_credits_pending'
+  | 'overflows_debits_posted'
+  | 'overflows_credits_posted'
+  | 'overflows_debits'
+  | 'overflows_credits'
+  | 'overflows_timeout';
+
+/** The largest value of a balance counter (int8). */
+export const MAX_COUNTER = 9_223_372_036_854_775_807n;
+
+export const isOverflow = (r: TransferResult): r is OverflowResult => r.startsWith('overflows_');
+
+/** What an overflow result means, in words a caller can act on. */
+export function describeOverflow(r: OverflowResult): string {
+  if (r === 'overflows_timeout') return 'the pending timeout would end after the last instant the ledger can hold';
+  const [, side, counter] = /^overflows_(debits|credits)(?:_(pending|posted))?$/.exec(r) ?? [];
+  const account = side === 'debits' ? 'debit account' : 'credit account';
+  const what = counter ? `${counter} ${side}` : `${side} (pending and posted together)`;
+  return `the transfer would take the ${account}'s ${what} past ${MAX_COUNTER}, the most a balance can hold`;
+}
 
 /** Balance helpers on the four counters (TigerBeetle vocabulary). */
 export const available = (a: AccountBalance): bigint => a.creditsPosted - a.debitsPosted - a.debitsPending;

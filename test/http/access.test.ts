@@ -93,9 +93,15 @@ describe('routes mounted in Express', () => {
     for (const path of scoped) expect(publicPaths as readonly string[], `middleware mounted at ${path}`).toContain(path);
   });
 
-  it.each(publicPaths.filter((p) => p !== '/docs'))('when %s is requested without a token, then it answers 200', async (path) => {
+  it.each(publicPaths.filter((p) => p !== '/docs' && p !== '/'))('when %s is requested without a token, then it answers 200', async (path) => {
     const res = await request(h.app).get(path);
     expect(res.status).toBe(200);
+  });
+
+  it('when / is requested without a token, then it redirects to the docs', async () => {
+    const res = await request(h.app).get('/');
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('/docs');
   });
 });
 

@@ -196,7 +196,7 @@ describe('GET /v1/reports/recoveries', () => {
     expect(BigInt(row.refunded)).toBeGreaterThan(0n);
     expect(BigInt(row.netted)).toBeGreaterThan(0n);
     const csvText = (await w.officer.get(`/v1/reports/recoveries?format=csv&asOf=${encodeURIComponent(report.asOf)}`)).text;
-    expect(csvText.split('\r\n')[0]).toBe('provider_id,legal_name,currency,recoveries,opened,netted,netting_in_flight,refunded,outstanding,as_of');
+    expect(csvText.split('\r\n')[0]).toBe('provider_id,legal_name,currency,recoveries,opened,netted,netting_in_flight,refunded,cancelled_by_return,repaid,outstanding,as_of');
     expect(csvText).toContain(`${w.world.providerId},`);
     expect((await w.officer.get(`/v1/reports/recoveries?asOf=${encodeURIComponent(start)}`)).body.providers).toEqual([]);
   });

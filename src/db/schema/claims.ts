@@ -48,7 +48,28 @@ export const claims = pgTable(
     index('claims_provider_idx').on(t.providerId, t.submittedAt),
     index('claims_learner_idx').on(t.learnerId, t.submittedAt),
     index('claims_status_idx').on(t.status, t.submittedAt),
+    index('claims_on_hold_idx').on(t.providerId).where(sql`${t.status} = 'approved' and ${t.onHold}`),
+    index('claims_approved_provider_idx').on(t.providerId).where(sql`${t.status} = 'approved'`),
   ],
+);
+
+/**
+ * A hold that passed its decision deadline, escalated once by the sweep. A
+ * hold is one claim held from one instant: a later hold of the same claim is
+ * a new one. handled_by are the people who placed or acted on the hold
+ * before it escalated; none of them may decide it now.
+ */
+export const claimHoldEscalations = pgTable(
+  'claim_hold_escalations',
+  {
+    claimId: uuid('claim_id').notNull(),
+    heldSince: ts('held_since').notNull(),
+    reasonCode: text('reason_code').notNull(),
+    decideBy: ts('decide_by').notNull(),
+    escalatedAt: ts('escalated_at').notNull(),
+    handledBy: text('handled_by').array().notNull().default(sql`'{}'::text[]`),
+  },
+  (t) => [primaryKey({ columns: [t.claimId, t.heldSince] })],
 );
 
 /** Credentials a provider has revoked. */

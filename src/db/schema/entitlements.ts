@@ -132,6 +132,10 @@ export const providers = pgTable(
     bankAccount: jsonb('bank_account').notNull(),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
+    /** The suspension in force (null while active): its claims show it as their hold. */
+    suspendedAt: ts('suspended_at'),
+    suspensionReason: text('suspension_reason'),
+    suspendedBy: text('suspended_by'),
   },
   (t) => [uniqueIndex('providers_registration_uq').on(t.country, t.registrationNumber)],
 );

@@ -64,6 +64,22 @@ export const ledgerAccountDeltas = pgTable(
   (t) => [index('ledger_account_deltas_account_idx').on(t.accountId)],
 );
 
+/** Deltas the fold set aside, with why (an overflow, a broken limit): still counted in balances, reported until resolved. */
+export const ledgerQuarantinedDeltas = pgTable(
+  'ledger_quarantined_deltas',
+  {
+    id: bigint('id', { mode: 'bigint' }).primaryKey(),
+    accountId: uuid('account_id').notNull(),
+    debitsPending: bigint('debits_pending', { mode: 'bigint' }).notNull(),
+    debitsPosted: bigint('debits_posted', { mode: 'bigint' }).notNull(),
+    creditsPending: bigint('credits_pending', { mode: 'bigint' }).notNull(),
+    creditsPosted: bigint('credits_posted', { mode: 'bigint' }).notNull(),
+    reason: text('reason').notNull(),
+    quarantinedAt: timestamp('quarantined_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('ledger_quarantined_deltas_account_idx').on(t.accountId)],
+);
+
 /**
  * Every movement of money. Pending transfers carry a state that moves once:
  * pending -> posted | voided | expired. Post, void and expire are transfers

@@ -41,13 +41,22 @@ export const recoveries = pgTable(
   (t) => [uniqueIndex('recoveries_claim_uq').on(t.claimId), index('recoveries_provider_idx').on(t.providerId, t.currency, t.openedAt)],
 );
 
-/** Each amount taken off a recovery: netted on a payment line, or refunded. A netting a bank return undoes is no longer live. */
+/**
+ * Each amount that settles a recovery: netted on a payment line, refunded by
+ * the provider, or cancelled by the bank returning the payment it recovers.
+ * A repayment goes the other way: what the provider paid back beyond what it
+ * owed (a refund of a payment the bank then returned), paid to it on a later
+ * line. A netting or repayment a bank return undoes is no longer live.
+ */
+export const settlementKinds = ['netting', 'refund', 'return', 'repayment'] as const;
+export type SettlementKind = (typeof settlementKinds)[number];
+
 export const recoverySettlements = pgTable(
   'recovery_settlements',
   {
     id: uuid('id').primaryKey(),
     recoveryId: uuid('recovery_id').notNull(),
-    kind: text('kind', { enum: ['netting', 'refund'] }).notNull(),
+    kind: text('kind', { enum: settlementKinds }).notNull(),
     amount: amount('amount').notNull(),
     paymentLineId: uuid('payment_line_id'),
     statementLineId: uuid('statement_line_id'),

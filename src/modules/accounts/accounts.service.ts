@@ -1,6 +1,6 @@
 import type { Db, Tx } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { cursorInstant, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { z } from 'zod';
 import { grantBalances, learnerMovements } from './accounts.repo.js';
 import { describeMovement } from './describe-movement.js';
@@ -32,7 +32,7 @@ export async function accountView(db: Db | Tx, clock: Clock, learnerId: string) 
   };
 }
 
-const cursorSchema = z.object({ at: z.string(), id: z.uuid() });
+const cursorSchema = z.object({ at: cursorInstant, id: z.uuid() });
 
 export async function movementsPage(db: Db | Tx, learnerId: string, page: { cursor?: string | undefined; limit: number }) {
   const before = decodeCursor(page.cursor, cursorSchema);

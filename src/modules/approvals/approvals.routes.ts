@@ -3,7 +3,7 @@ import { approvalStatuses } from '../../db/schema/index.js';
 import { actorOf } from '../../http/actor.js';
 import { notFound } from '../../http/problem.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
-import { decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
+import { cursorDate, decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
 import type { ServiceDeps } from '../deps.js';
 import { approvalKinds } from './approval-kinds.js';
 import { findApproval, listApprovals } from './approvals.repo.js';
@@ -11,7 +11,7 @@ import { approvalSchema, approvalView, approveBody, rejectBody } from './approva
 import { decideApproval } from './approvals.service.js';
 
 const params = z.strictObject({ approvalId: z.uuid() });
-const cursorSchema = z.object({ at: z.iso.datetime().transform((s) => new Date(s)), id: z.uuid() });
+const cursorSchema = z.object({ at: cursorDate, id: z.uuid() });
 const acting = (ctx: RouteContext) => ({ actor: actorOf(ctx), requestId: ctx.requestId });
 const decided = z.object({ approval: approvalSchema, result: z.unknown().optional() }).meta({ id: 'ApprovalDecision' });
 

@@ -2,37 +2,44 @@ import { z } from 'zod';
 import { actorOf } from '../../http/actor.js';
 import { AppError, notFound } from '../../http/problem.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
-import { decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
+import { cursorInstant, decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
 import type { ServiceDeps } from '../deps.js';
 import { findClaim, listClaims, type ClaimFilter, type ClaimRow } from './claims.repo.js';
 import { claimIdParams, claimSchema, decisionBody, flagBody, listClaimsQuery, revocationBody, revocationSchema, submitClaimBody } from './claims.schemas.js';
 import { decideClaim, flagClaim, revokeCredential, submitClaim } from './claims.service.js';
+import { holdOf, holdsOf, type ClaimHold, type HoldAudience } from './holds.js';
 
-const cursorSchema = z.object({ at: z.string(), id: z.uuid() });
+const cursorSchema = z.object({ at: cursorInstant, id: z.uuid() });
 
-export const claimView = (c: ClaimRow) => ({
+/** A claim as the API shows it. Pass its open hold (holdsOf / holdOf); without one the claim shows no hold. */
+export const claimView = (c: ClaimRow, hold: ClaimHold | null = null) => ({
   id: c.id, enrolmentId: c.enrolmentId, learnerId: c.learnerId, providerId: c.providerId, status: c.status, amountClaimed: c.amountClaimed,
   currency: c.currency, attendanceBps: c.attendanceBps, credentialId: c.credentialId, failedChecks: c.failedChecks as string[],
   reviewReasons: c.reviewReasons as string[], onHold: c.onHold, flagReason: c.flagReason, decidedBy: c.decidedBy,
   decisionReason: c.decisionReason, submittedAt: c.submittedAt.toISOString(), decidedAt: c.decidedAt?.toISOString() ?? null,
   paidAt: c.paidAt?.toISOString() ?? null, reversedAt: c.reversedAt?.toISOString() ?? null, reversalReasonCode: c.reversalReasonCode,
-  reversalReason: c.reversalReason,
+  reversalReason: c.reversalReason, hold,
 });
 
 const acting = (ctx: RouteContext) => ({ actor: actorOf(ctx), requestId: ctx.requestId });
+const audienceOf = (ctx: RouteContext): HoldAudience => (ctx.principal.role === 'citizen' ? 'citizen' : ctx.principal.role === 'provider' ? 'provider' : 'staff');
+/** The claim with its open hold, read after the change committed. */
+const shown = async (ctx: RouteContext, c: ClaimRow) => claimView(c, await holdOf(ctx.db, c.id, audienceOf(ctx)));
 const providerOf = (ctx: RouteContext) => {
   if (ctx.principal.role !== 'provider') throw new AppError('forbidden', 'only a provider may do this');
   return ctx.principal.providerId;
 };
 
 export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
-  const page = async (db: RouteContext['db'], filter: ClaimFilter) => {
-    const rows = await listClaims(db, { ...filter, limit: filter.limit + 1 });
+  const page = async (ctx: RouteContext, filter: ClaimFilter) => {
+    const rows = await listClaims(ctx.db, { ...filter, limit: filter.limit + 1 });
     const last = rows.length > filter.limit ? rows[filter.limit - 1] : undefined;
+    const items = rows.slice(0, filter.limit);
+    const holds = await holdsOf(ctx.db, items.map((c) => c.id), audienceOf(ctx));
     return {
       status: 200,
-      body: { items: rows.slice(0, filter.limit).map(claimView), nextCursor: last ? encodeCursor({ at: last.submittedAt.toISOString(), id: last.id }) : null },
+      body: { items: items.map((c) => claimView(c, holds.get(c.id) ?? null)), nextCursor: last ? encodeCursor({ at: last.submittedAt.toISOString(), id: last.id }) : null },
     };
   };
   return [
@@ -40,17 +47,17 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
       method: 'post', path: '/v1/claims', operationId: 'submitClaim',
       summary: 'Claim payment for an enrolment with its completion credential',
       description:
-        'Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides).',
+        'Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides). An enrolment of another provider answers 404 `enrolment not found`, the same as an id that does not exist: a provider cannot learn from this operation which enrolments other providers hold.',
       tags: ['claims'], roles: ['provider'], body: submitClaimBody, idempotent: true,
       responses: { 201: { description: 'The claim and its outcome', schema: claimSchema } },
-      handler: async ({ body }, ctx) => ({ status: 201, body: claimView(await submitClaim(deps, ctx.db, providerOf(ctx), body, acting(ctx))) }),
+      handler: async ({ body }, ctx) => ({ status: 201, body: await shown(ctx, await submitClaim(deps, ctx.db, providerOf(ctx), body, acting(ctx))) }),
     }),
     defineRoute({
       method: 'get', path: '/v1/claims', operationId: 'listClaims', summary: 'Claims: a provider\'s own, or all for finance and admin',
       tags: ['claims'], roles: ['provider', 'finance', 'admin'], query: listClaimsQuery,
       responses: { 200: { description: 'A page', schema: pageSchema(claimSchema) } },
       handler: async ({ query }, ctx) =>
-        page(ctx.db, {
+        page(ctx, {
           providerId: ctx.principal.role === 'provider' ? ctx.principal.providerId : undefined, status: query.status,
           onHold: query.onHold === undefined ? undefined : query.onHold === 'true', before: decodeCursor(query.cursor, cursorSchema), limit: query.limit,
         }),
@@ -62,7 +69,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
       handler: async ({ params }, ctx) => {
         const claim = await findClaim(ctx.db, params.claimId);
         if (!claim || (ctx.principal.role === 'provider' && claim.providerId !== ctx.principal.providerId)) throw notFound('claim');
-        return { status: 200, body: claimView(claim) };
+        return { status: 200, body: await shown(ctx, claim) };
       },
     }),
     defineRoute({
@@ -71,7 +78,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 200: { description: 'A page', schema: pageSchema(claimSchema) } },
       handler: async ({ query }, ctx) => {
         if (ctx.principal.role !== 'citizen') throw notFound('claims');
-        return page(ctx.db, { learnerId: ctx.principal.learnerId, status: query.status, before: decodeCursor(query.cursor, cursorSchema), limit: query.limit });
+        return page(ctx, { learnerId: ctx.principal.learnerId, status: query.status, before: decodeCursor(query.cursor, cursorSchema), limit: query.limit });
       },
     }),
     defineRoute({
@@ -86,7 +93,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
       },
       handler: async ({ params, body }, ctx) => {
         const { claim, approval } = await decideClaim(deps, ctx.db, params.claimId, body, acting(ctx));
-        return approval ? { status: 202, body: { ...claimView(claim), approval: approvalRef(approval) } } : { status: 200, body: claimView(claim) };
+        return approval ? { status: 202, body: { ...(await shown(ctx, claim)), approval: approvalRef(approval) } } : { status: 200, body: await shown(ctx, claim) };
       },
     }),
     defineRoute({
@@ -95,7 +102,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['claims'], roles: ['finance', 'admin'], params: claimIdParams, body: flagBody,
       idempotent: true,
       responses: { 200: { description: 'The flagged claim', schema: claimSchema } },
-      handler: async ({ params, body }, ctx) => ({ status: 200, body: claimView(await flagClaim(deps, ctx.db, params.claimId, body.reason, acting(ctx))) }),
+      handler: async ({ params, body }, ctx) => ({ status: 200, body: await shown(ctx, await flagClaim(deps, ctx.db, params.claimId, body.reason, acting(ctx))) }),
     }),
     defineRoute({
       method: 'post', path: '/v1/providers/me/revocations', operationId: 'revokeCredential',

@@ -16,6 +16,7 @@ import { activeProviderKeys } from '../providers/providers.repo.js';
 import {
   claimContext, claimsInLastHour, credentialUse, findClaim, isRevoked, legsInPlanOrder, lockCredential, overlappingCompletion, type ClaimRow,
 } from './claims.repo.js';
+import { refuseEscalatedHandler } from './holds.js';
 
 export type ClaimFailure =
   | CredentialFailure
@@ -145,6 +146,7 @@ async function refuseUndecidable(tx: Tx, claim: ClaimRow, decision: ClaimDecisio
   if (claim.flaggedBy && claim.flaggedBy === acting.actor.subject) {
     throw new AppError('four_eyes_required', 'the officer who flagged this claim cannot also decide it');
   }
+  await refuseEscalatedHandler(tx, claim, acting);
   const held = claim.status === 'approved' && claim.onHold;
   if (claim.status !== 'in_review' && !held) {
     throw new AppError('invalid_state', `a ${claim.status} claim${claim.onHold ? '' : ' that is not on hold'} cannot be decided`);

@@ -5,7 +5,7 @@ import { inTransaction } from '../../db/transaction.js';
 import { actorOf } from '../../http/actor.js';
 import type { Principal } from '../../http/auth.js';
 import { AppError, notFound } from '../../http/problem.js';
-import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { cursorDate, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
@@ -25,8 +25,8 @@ import {
   type CourseVisibility,
 } from './courses.repo.js';
 
-const courseCursor = z.object({ createdAt: z.iso.datetime().transform((s) => new Date(s)), id: z.uuid() });
-const runCursor = z.object({ startsAt: z.iso.datetime().transform((s) => new Date(s)), id: z.uuid() });
+const courseCursor = z.object({ createdAt: cursorDate, id: z.uuid() });
+const runCursor = z.object({ startsAt: cursorDate, id: z.uuid() });
 
 /**
  * Citizens see only courses some scheme funds; a provider sees those and

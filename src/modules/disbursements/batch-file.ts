@@ -5,10 +5,11 @@ import { batchProblems, PaymentFileError, type PaymentFileBatch } from './paymen
 
 type LineContent = Pick<PaymentLineRow, 'endToEndId' | 'amount' | 'claimsTotal' | 'deducted' | 'creditorName' | 'creditorAccount'>;
 
-/** What the payee reads on its bank statement; a deduction for money it owes back is spelled out. */
+/** What the payee reads on its bank statement; a deduction for money it owes back, or a repayment of money it over-paid, is spelled out. */
 function remittanceOf(l: LineContent, currency: Currency, messageId: string): string {
   if (l.deducted === 0n) return `Learning Credits claims, batch ${messageId}`;
   const d = (v: bigint) => `${currency} ${toDecimalString(v, currency)}`;
+  if (l.deducted < 0n) return `Learning Credits claims ${d(l.claimsTotal)} plus repayment ${d(-l.deducted)}, batch ${messageId}`;
   return `Learning Credits claims ${d(l.claimsTotal)} less recovery ${d(l.deducted)}, batch ${messageId}`;
 }
 

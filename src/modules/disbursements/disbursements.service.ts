@@ -14,8 +14,8 @@ import type { ServiceDeps } from '../deps.js';
 import type { Acting } from '../enrolments/enrolments.service.js';
 import { findProvider } from '../providers/providers.repo.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
-import { planNetting } from '../recoveries/netting.js';
-import { ensureProviderReceivable, nettingsOfLines, outstandingRecoveries } from '../recoveries/recoveries.repo.js';
+import { deductionOf, planNetting } from '../recoveries/netting.js';
+import { ensureProviderReceivable, nettingsOfLines, outstandingRecoveries, providersOwedRepayment } from '../recoveries/recoveries.repo.js';
 import { paymentFileOf, paymentFileProblems } from './batch-file.js';
 import { findBatch, linesOf, payableClaims, type BatchRow } from './disbursements.repo.js';
 
@@ -51,9 +51,11 @@ export async function proposeDisbursementBatch(
       throw new AppError('validation_failed', 'the request is not valid', { errors: [{ path: 'body.cutOff', message: 'must not be in the future' }] });
     }
     const claimsToPay = await payableClaims(tx, input);
-    if (claimsToPay.length === 0) throw new AppError('rule_violation', 'no approved, unpaid claims up to the cut-off');
     const byProvider = new Map<string, typeof claimsToPay>();
     for (const c of claimsToPay) byProvider.set(c.providerId, [...(byProvider.get(c.providerId) ?? []), c]);
+    // A provider the service owes a repayment gets its line even with no claim to pay.
+    for (const p of await providersOwedRepayment(tx, input.currency, input.schemeId)) if (!byProvider.has(p)) byProvider.set(p, []);
+    if (byProvider.size === 0) throw new AppError('rule_violation', 'no approved, unpaid claims up to the cut-off');
 
     const batchId = newId();
     const header = { messageId: `LCB${batchId.replace(/-/g, '')}`, createdAt: now, requestedExecutionDate: input.requestedExecutionDate ?? now.toISOString().slice(0, 10), currency: input.currency };
@@ -64,7 +66,7 @@ export async function proposeDisbursementBatch(
       const id = newId();
       const claimsTotal = list.reduce((s, c) => s + c.amount, 0n);
       const nettings = planNetting(await outstandingRecoveries(tx, providerId, input.currency), claimsTotal);
-      const deducted = nettings.reduce((s, n) => s + n.amount, 0n);
+      const deducted = deductionOf(nettings);
       const line = {
         id, batchId, providerId, endToEndId: endToEndIdOf(id), amount: claimsTotal - deducted, claimsTotal, deducted, currency: input.currency,
         creditorName: provider.legalName, creditorAccount: provider.bankAccount, transferId: newId(), status: 'proposed' as const, claims: list, nettings,
@@ -94,9 +96,10 @@ export async function proposeDisbursementBatch(
       })
       .returning();
     await tx.insert(paymentLines).values(lines.map(({ claims: _claims, nettings: _nettings, ...l }) => l));
-    await tx.insert(paymentLineClaims).values(lines.flatMap((l) => l.claims.map((c) => ({ lineId: l.id, claimId: c.id, amount: c.amount }))));
+    const lineClaims = lines.flatMap((l) => l.claims.map((c) => ({ lineId: l.id, claimId: c.id, amount: c.amount })));
+    if (lineClaims.length > 0) await tx.insert(paymentLineClaims).values(lineClaims);
     const nettings = lines.flatMap((l) => l.nettings.map((n) => ({
-      id: newId(), recoveryId: n.recoveryId, kind: 'netting' as const, amount: n.amount, paymentLineId: l.id, transferId: newId(), createdAt: now,
+      id: newId(), recoveryId: n.recoveryId, kind: n.kind, amount: n.amount, paymentLineId: l.id, transferId: newId(), createdAt: now,
     })));
     if (nettings.length > 0) await tx.insert(recoverySettlements).values(nettings);
     const deducted = lines.reduce((s, l) => s + l.deducted, 0n);
@@ -149,7 +152,13 @@ async function releaseBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, ac
     if (lineNettings.length > 0) {
       const receivable = await ensureProviderReceivable(tx, deps.ledger, l.providerId, currency);
       for (const n of lineNettings) {
-        transfers.push({ id: n.transferId, kind, debitAccountId: payable, creditAccountId: receivable, amount: n.amount, code: 'recovery_netting', referenceId: l.id });
+        // A netting moves what the provider owes out of its payable; a repayment moves what it is owed into it.
+        // A repayment is posted at once: the payable then holds exactly what the line pays out; a bank return reverses it.
+        if (n.kind === 'repayment') {
+          transfers.push({ id: n.transferId, kind: 'posted' as const, debitAccountId: receivable, creditAccountId: payable, amount: n.amount, code: 'recovery_repayment', referenceId: l.id });
+        } else {
+          transfers.push({ id: n.transferId, kind, debitAccountId: payable, creditAccountId: receivable, amount: n.amount, code: 'recovery_netting', referenceId: l.id });
+        }
       }
     }
   }
@@ -172,7 +181,7 @@ async function releaseBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, ac
     ...acting, action: 'disbursement_batch.released', entityType: 'disbursement_batch', entityId: batch.id, at: now,
     details: {
       proposedBy: approval.proposedBy, releasedBy: acting.actor.subject, lines: lines.length, controlSum: batch.controlSum.toString(), currency,
-      deducted: nettings.reduce((s, n) => s + n.amount, 0n).toString(),
+      deducted: lines.reduce((s, l) => s + l.deducted, 0n).toString(),
     },
   });
   return { batchId: released!.id, status: released!.status };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { actorOf } from '../../http/actor.js';
 import { AppError, notFound } from '../../http/problem.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
-import { decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
+import { cursorInstant, decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
 import type { ServiceDeps } from '../deps.js';
 import { evaluateEligibility } from '../eligibility/evaluate-eligibility.js';
 import { loadEligibilityInput } from '../eligibility/load-eligibility-input.js';
@@ -15,7 +15,7 @@ import {
   consentToEnrolment, enrolmentLegs, learnerEnds, providerWithdraws, requestEnrolment, selfEnrol, type Reservation,
 } from './enrolments.service.js';
 
-const cursorSchema = z.object({ at: z.string(), id: z.uuid() });
+const cursorSchema = z.object({ at: cursorInstant, id: z.uuid() });
 
 type Legs = Awaited<ReturnType<typeof enrolmentLegs>> extends Map<string, infer L> ? L : never;
 

@@ -1,11 +1,13 @@
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, Tx } from '../../db/client.js';
+import { providers } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
 import { actorOf } from '../../http/actor.js';
 import { AppError, forbidden, notFound } from '../../http/problem.js';
 import type { RouteContext } from '../../http/route.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { cursorDate, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
 import { recordAudit } from '../audit/audit.repo.js';
@@ -36,7 +38,7 @@ export function ownProviderId(caller: Pick<Caller, 'principal'>): string {
   return caller.principal.providerId;
 }
 
-const providerCursor = z.object({ createdAt: z.iso.datetime().transform((s) => new Date(s)), id: z.uuid() });
+const providerCursor = z.object({ createdAt: cursorDate, id: z.uuid() });
 
 /**
  * The provider's payable ledger account in a currency, created the first
@@ -108,8 +110,21 @@ export function providersService(deps: ServiceDeps) {
         const before = await findProvider(tx, providerId, { forUpdate: true });
         if (!before) throw notFound('provider');
         const { reason, ...changes } = input;
-        const after = await updateProvider(tx, providerId, { ...changes, updatedAt: deps.clock.now() });
+        let after = await updateProvider(tx, providerId, { ...changes, updatedAt: deps.clock.now() });
         const statusChanged = before.status !== after.status;
+        // The suspension in force, readable where its claims show it as their hold; cleared on reinstatement (the audit keeps the history).
+        if (statusChanged) {
+          const suspended = after.status === 'suspended';
+          const [stored] = await tx
+            .update(providers)
+            .set({
+              suspendedAt: suspended ? deps.clock.now() : null, suspensionReason: suspended ? (reason ?? null) : null,
+              suspendedBy: suspended ? caller.principal.subject : null,
+            })
+            .where(eq(providers.id, providerId))
+            .returning();
+          after = stored!;
+        }
         const action = !statusChanged ? 'provider.updated' : after.status === 'suspended' ? 'provider.suspended' : 'provider.reinstated';
         await audit(tx, caller, action, 'provider', providerId, {
           changed: Object.keys(changes),

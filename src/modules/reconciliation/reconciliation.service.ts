@@ -157,7 +157,7 @@ async function returnPayment(deps: ServiceDeps, tx: Tx, r: { paymentLineId: stri
       { id: newId(), kind: 'posted', debitAccountId: t.creditAccountId, creditAccountId: t.debitAccountId, amount: t.amount, code: 'disbursement_returned', referenceId: r.paymentLineId },
     ]);
   }
-  await undoNettings(deps, tx, { id: r.paymentLineId, wasSettled: r.status !== 'pending' }, now);
+  await undoNettings(deps, tx, { id: r.paymentLineId }, now);
   await markReturned(tx, r.paymentLineId, now);
 }
 

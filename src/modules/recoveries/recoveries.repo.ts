@@ -9,7 +9,11 @@ import { inTransaction } from '../../db/transaction.js';
 export type RecoveryRow = typeof recoveries.$inferSelect;
 export type SettlementRow = typeof recoverySettlements.$inferSelect;
 
-/** What a provider owes back on one recovery: its amount less every live netting and refund. */
+/**
+ * What a provider owes back on one recovery: its amount less every live
+ * netting, refund and return, plus any repayment. Below zero, the service owes
+ * the provider: it paid back more than it owed.
+ */
 export interface Outstanding {
   recoveryId: string;
   reference: string;
@@ -42,9 +46,28 @@ export async function ensureProviderReceivable(db: Db | Tx, ledger: Ledger, prov
 export async function outstandingRecoveries(tx: Tx, providerId: string, currency: string): Promise<Outstanding[]> {
   const r = await tx.execute<{ id: string; reference: string; outstanding: string }>(sql`
     with mine as (select id, reference, amount, opened_at from recoveries where provider_id = ${providerId} and currency = ${currency} for update)
-    select m.id, m.reference, (m.amount - coalesce((select sum(s.amount) from recovery_settlements s where s.recovery_id = m.id and s.live = 1), 0))::text outstanding
+    select m.id, m.reference, (m.amount - ${settledSql(sql`m.id`)})::text outstanding
       from mine m order by m.opened_at, m.id`);
-  return r.rows.map((x) => ({ recoveryId: x.id, reference: x.reference, outstanding: BigInt(x.outstanding) })).filter((x) => x.outstanding > 0n);
+  return r.rows.map((x) => ({ recoveryId: x.id, reference: x.reference, outstanding: BigInt(x.outstanding) })).filter((x) => x.outstanding !== 0n);
+}
+
+/** What the live settlements of a recovery took off it (a repayment adds back). The one SQL home of that sum. */
+export const settledSql = (recoveryId: SQL) =>
+  sql`coalesce((select sum(case when s.kind = 'repayment' then -s.amount else s.amount end) from recovery_settlements s where s.recovery_id = ${recoveryId} and s.live = 1), 0)`;
+
+/**
+ * Active providers the service owes a repayment in this currency: they get a
+ * line even with no claims to pay. A batch of one scheme repays only what
+ * was recovered on claims that drew on that scheme.
+ */
+export async function providersOwedRepayment(tx: Tx, currency: string, schemeId?: string): Promise<string[]> {
+  const scheme = schemeId
+    ? sql`and exists (select 1 from claims c join enrolment_reservations er on er.enrolment_id = c.enrolment_id where c.id = r.claim_id and er.scheme_id = ${schemeId})`
+    : sql``;
+  const r = await tx.execute<{ provider_id: string }>(sql`
+    select distinct r.provider_id from recoveries r join providers p on p.id = r.provider_id and p.status = 'active'
+     where r.currency = ${currency} and r.amount - ${settledSql(sql`r.id`)} < 0 ${scheme}`);
+  return r.rows.map((x) => x.provider_id);
 }
 
 export async function findRecoveryByReference(tx: Tx, reference: string, options: { forUpdate?: boolean } = {}) {

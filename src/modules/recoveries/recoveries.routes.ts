@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { actorOf } from '../../http/actor.js';
 import { notFound } from '../../http/problem.js';
 import { defineRoute, STREAMED, type AnyRoute, type RouteContext } from '../../http/route.js';
-import { decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
+import { cursorDate, decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
 import { claimView } from '../claims/claims.routes.js';
 import { claimIdParams, claimSchema } from '../claims/claims.schemas.js';
+import { holdOf } from '../claims/holds.js';
 import type { ServiceDeps } from '../deps.js';
 import { streamCsv } from '../reports/csv.js';
 import { asOfOf, once, stamp } from '../reports/reports.routes.js';
@@ -15,8 +16,10 @@ import { findRecovery, listRecoveries, settlementsOf } from './recoveries.repo.j
 import { recoverySchema, recoveryView, reversalBody } from './recoveries.schemas.js';
 import { reverseClaim } from './reverse-claim.js';
 
-const recoveryColumns = ['provider_id', 'legal_name', 'currency', 'recoveries', 'opened', 'netted', 'netting_in_flight', 'refunded', 'outstanding', 'as_of'] as const;
-const cursorSchema = z.object({ at: z.iso.datetime().transform((s) => new Date(s)), id: z.uuid() });
+const recoveryColumns = [
+  'provider_id', 'legal_name', 'currency', 'recoveries', 'opened', 'netted', 'netting_in_flight', 'refunded', 'cancelled_by_return', 'repaid', 'outstanding', 'as_of',
+] as const;
+const cursorSchema = z.object({ at: cursorDate, id: z.uuid() });
 const ownProvider = (ctx: RouteContext) => (ctx.principal.role === 'provider' ? ctx.principal.providerId : undefined);
 
 export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
@@ -32,7 +35,7 @@ export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
         const rows = await recoveryFigures(ctx.db, asOf);
         if (query.format === 'csv') {
           await streamCsv(ctx.res, `recoveries-${stamp(asOf)}.csv`, recoveryColumns, once(rows.map((f) => [
-            f.providerId, f.legalName, f.currency, f.recoveries, f.opened, f.netted, f.nettingInFlight, f.refunded, f.outstanding, asOf,
+            f.providerId, f.legalName, f.currency, f.recoveries, f.opened, f.netted, f.nettingInFlight, f.refunded, f.cancelledByReturn, f.repaid, f.outstanding, asOf,
           ])));
           return STREAMED;
         }
@@ -51,9 +54,10 @@ export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
       },
       handler: async ({ params, body }, ctx) => {
         const done = await reverseClaim(deps, ctx.db, params.claimId, body, { actor: actorOf(ctx), requestId: ctx.requestId });
-        if (done.approval) return { status: 202, body: { claim: claimView(done.claim), approval: approvalRef(done.approval) } };
+        const claim = claimView(done.claim, await holdOf(ctx.db, done.claim.id, 'staff'));
+        if (done.approval) return { status: 202, body: { claim, approval: approvalRef(done.approval) } };
         const recovery = done.recovery ? recoveryView(done.recovery, []) : undefined;
-        return { status: 200, body: { claim: claimView(done.claim), ...(recovery ? { recovery } : {}) } };
+        return { status: 200, body: { claim, ...(recovery ? { recovery } : {}) } };
       },
     }),
     defineRoute({

@@ -9,6 +9,7 @@ import type { ApprovalRow } from '../approvals/approvals.repo.js';
 import { propose, type ApprovalKind } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import { findClaim, type ClaimRow } from '../claims/claims.repo.js';
+import { refuseEscalatedHandler } from '../claims/holds.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
 import type { Acting } from '../enrolments/enrolments.service.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
@@ -24,8 +25,10 @@ export interface ReversalInput {
 /** The reference a provider quotes when it refunds a recovery: 35 characters, as bank references allow. */
 export const recoveryReferenceOf = (recoveryId: string) => `LCR${recoveryId.replace(/-/g, '')}`;
 
-/** Why this claim cannot be reversed now, if it cannot. */
-async function refuseIrreversible(tx: Tx, claim: ClaimRow): Promise<void> {
+/** Why this claim cannot be reversed now, by this person, if it cannot. */
+async function refuseIrreversible(tx: Tx, claim: ClaimRow, acting: Acting): Promise<void> {
+  // An escalated hold goes to a fresh officer: who handled it cannot end it by reversing the claim either.
+  await refuseEscalatedHandler(tx, claim, acting);
   if (claim.status !== 'approved' && claim.status !== 'paid') {
     throw new AppError('invalid_state', `a ${claim.status} claim cannot be reversed: only approved or paid claims moved money`);
   }
@@ -124,7 +127,7 @@ export async function reverseClaim(
   return inTransaction(db, async (tx) => {
     const claim = await findClaim(tx, claimId, { forUpdate: true });
     if (!claim) throw notFound('claim');
-    await refuseIrreversible(tx, claim);
+    await refuseIrreversible(tx, claim, acting);
     if (reversalNeedsSecondOfficer(deps, claim)) {
       const approval = await propose(deps, tx, {
         kind: CLAIM_REVERSAL, subjectType: 'claim', subjectId: claim.id, payload: { ...input },
@@ -142,7 +145,7 @@ export const claimReversal: ApprovalKind = {
   async execute(deps, tx, approval, acting) {
     const claim = await findClaim(tx, approval.subjectId, { forUpdate: true });
     if (!claim) throw notFound('claim');
-    await refuseIrreversible(tx, claim);
+    await refuseIrreversible(tx, claim, acting);
     const done = await carryOutReversal(deps, tx, claim, approval.payload as unknown as ReversalInput, acting, approval.proposedBy);
     return { claimId: done.claim.id, status: done.claim.status, ...(done.recovery ? { recoveryId: done.recovery.id } : {}) };
   },

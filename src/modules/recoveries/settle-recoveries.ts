@@ -8,7 +8,7 @@ import type { Currency } from '../../lib/money.js';
 import type { ServiceDeps } from '../deps.js';
 import type { KnownRecovery } from '../reconciliation/classify-statement.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
-import { ensureProviderReceivable, nettingsOfLines } from './recoveries.repo.js';
+import { ensureProviderReceivable, nettingsOfLines, settledSql } from './recoveries.repo.js';
 
 /**
  * How the bank's word reaches recoveries. A netting travels with its payment
@@ -21,8 +21,7 @@ export async function recoveriesByReference(tx: Tx, refs: string[]): Promise<Map
   if (refs.length === 0) return out;
   const r = await tx.execute<{ id: string; reference: string; currency: string; outstanding: string }>(sql`
     with r as (select id, reference, currency, amount from recoveries where reference = any(${sql.param(refs)}::text[]) for update)
-    select r.id, r.reference, r.currency,
-           (r.amount - coalesce((select sum(s.amount) from recovery_settlements s where s.recovery_id = r.id and s.live = 1), 0))::text outstanding
+    select r.id, r.reference, r.currency, (r.amount - ${settledSql(sql`r.id`)})::text outstanding
       from r`);
   for (const x of r.rows) out.set(x.reference, { id: x.id, currency: x.currency, outstanding: BigInt(x.outstanding) });
   return out;
@@ -30,43 +29,45 @@ export async function recoveriesByReference(tx: Tx, refs: string[]): Promise<Map
 
 /** The bank paid these lines: the nettings they carried are final too. */
 export async function settleNettings(tx: Tx, paymentLineIds: string[], now: Date): Promise<void> {
-  const nettings = (await nettingsOfLines(tx, paymentLineIds)).map((n) => n.transferId);
+  const nettings = (await nettingsOfLines(tx, paymentLineIds)).filter((n) => n.kind === 'netting').map((n) => n.transferId);
   if (nettings.length > 0) await postPendingInBulk(tx, { pendingIds: nettings, code: 'recovery_netting_settled', at: now });
 }
 
 /**
- * The bank returned a line: what it netted is owed again (voided while
- * pending, reversed once settled). A claim on the line that was reversed
- * after payment is owed by the provider, and the returned money is owed to
- * it: the two cancel out, as a netting of their own.
+ * The bank returned a line: what it netted is owed again and what it repaid
+ * is due again (voided while pending, reversed once settled). A claim on the
+ * line that was reversed after payment never reached the provider after all:
+ * its recovery is cancelled by the return, in full. Whatever else settled
+ * that recovery meanwhile (a refund, a netting) was taken from the provider
+ * for nothing, and is repaid on its next line.
  */
-export async function undoNettings(deps: ServiceDeps, tx: Tx, line: { id: string; wasSettled: boolean }, now: Date): Promise<void> {
+export async function undoNettings(deps: ServiceDeps, tx: Tx, line: { id: string }, now: Date): Promise<void> {
   const nettings = await nettingsOfLines(tx, [line.id]);
   if (nettings.length > 0) {
-    const transfers = await tx.execute<{ id: string; debit_account_id: string; credit_account_id: string; amount: string }>(sql`
-      select id, debit_account_id, credit_account_id, amount::text from ledger_transfers where id = any(${sql.param(nettings.map((n) => n.transferId))}::uuid[])`);
-    await deps.ledger.commit(tx, transfers.rows.map((t) => line.wasSettled
-      ? { id: newId(), kind: 'posted' as const, debitAccountId: t.credit_account_id, creditAccountId: t.debit_account_id, amount: BigInt(t.amount), code: 'recovery_netting_returned', referenceId: line.id }
-      : { id: newId(), kind: 'void_pending' as const, pendingId: t.id, code: 'recovery_netting_returned', referenceId: line.id }));
-    await tx.execute(sql`update recovery_settlements set live = 0 where payment_line_id = ${line.id} and kind = 'netting'`);
+    const transfers = await tx.execute<{ id: string; debit_account_id: string; credit_account_id: string; amount: string; open: boolean }>(sql`
+      select id, debit_account_id, credit_account_id, amount::text, (kind = 'pending' and state = 'pending') as open
+        from ledger_transfers where id = any(${sql.param(nettings.map((n) => n.transferId))}::uuid[])`);
+    // Still pending with the line: voided. Already final (a settled line's netting, any repayment): reversed.
+    await deps.ledger.commit(tx, transfers.rows.map((t) => t.open
+      ? { id: newId(), kind: 'void_pending' as const, pendingId: t.id, code: 'recovery_netting_returned', referenceId: line.id }
+      : { id: newId(), kind: 'posted' as const, debitAccountId: t.credit_account_id, creditAccountId: t.debit_account_id, amount: BigInt(t.amount), code: 'recovery_netting_returned', referenceId: line.id }));
+    await tx.execute(sql`update recovery_settlements set live = 0 where payment_line_id = ${line.id} and kind in ('netting', 'repayment')`);
   }
-  const reversedOnLine = await tx.execute<{ recovery_id: string; provider_id: string; currency: string; amount: string; outstanding: string }>(sql`
-    select r.id recovery_id, r.provider_id, r.currency, plc.amount::text,
-           (r.amount - coalesce((select sum(s.amount) from recovery_settlements s where s.recovery_id = r.id and s.live = 1), 0))::text outstanding
+  const reversedOnLine = await tx.execute<{ recovery_id: string; provider_id: string; currency: string; amount: string }>(sql`
+    select r.id recovery_id, r.provider_id, r.currency, plc.amount::text
       from payment_line_claims plc join claims c on c.id = plc.claim_id and c.status = 'reversed'
       join recoveries r on r.claim_id = c.id
      where plc.line_id = ${line.id} and plc.live = 1
      for update of r`);
   for (const x of reversedOnLine.rows) {
-    const amount = BigInt(x.amount) < BigInt(x.outstanding) ? BigInt(x.amount) : BigInt(x.outstanding);
-    if (amount <= 0n) continue;
+    const amount = BigInt(x.amount);
     const currency = x.currency as Currency;
     const transferId = newId();
     await deps.ledger.commit(tx, [{
       id: transferId, kind: 'posted', debitAccountId: await ensureProviderPayable(tx, deps.ledger, x.provider_id, currency),
-      creditAccountId: await ensureProviderReceivable(tx, deps.ledger, x.provider_id, currency), amount, code: 'recovery_netting', referenceId: line.id,
+      creditAccountId: await ensureProviderReceivable(tx, deps.ledger, x.provider_id, currency), amount, code: 'recovery_cancelled_by_return', referenceId: line.id,
     }]);
-    await tx.insert(recoverySettlements).values({ id: newId(), recoveryId: x.recovery_id, kind: 'netting', amount, paymentLineId: null, transferId, createdAt: now });
+    await tx.insert(recoverySettlements).values({ id: newId(), recoveryId: x.recovery_id, kind: 'return', amount, paymentLineId: null, transferId, createdAt: now });
   }
 }
 

@@ -2,11 +2,13 @@ import { AppError, notFound } from '../../http/problem.js';
 import { defineRoute, STREAMED, type AnyRoute, type RouteContext } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
 import { streamCsv } from './csv.js';
+import { holdCounts } from '../claims/holds.repo.js';
 import { providerExists } from './reports.repo.js';
 import {
-  asOfFormatQuery, exceptionListSchema, exceptionsQuery, providerStatementParams, providerStatementSchema, schemeReportSchema, trialBalanceSchema,
+  asOfFormatQuery, exceptionListSchema, exceptionsQuery, holdReportSchema, holdsQuery, providerStatementParams, providerStatementSchema, schemeReportSchema,
+  trialBalanceSchema,
 } from './reports.schemas.js';
-import { collect, exceptionList, providerStatement, schemeReport, trialBalanceReport, type SchemeFigures } from './reports.service.js';
+import { collect, exceptionList, holdList, providerStatement, schemeReport, trialBalanceReport, type SchemeFigures } from './reports.service.js';
 
 const roles = ['finance', 'admin'] as const;
 const tags = ['reports'];
@@ -131,6 +133,31 @@ export function reportRoutes(deps: ServiceDeps): AnyRoute[] {
           return STREAMED;
         }
         return { status: 200, body: { items: await collect(batches) } };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/reports/holds', operationId: 'holdReport',
+      summary: 'Open holds on claims, soonest decision deadline first: reason, since, deadline, overdue, escalated; with counts of open, overdue and escalated holds',
+      description: `Holds as they stand now: claims in review, held by an officer's flag or a revoked credential, or approved and unpaid while their provider is suspended. A hold past its deadline is escalated by the maintenance sweep; handledBy lists who may no longer decide it.${csvNote}`,
+      tags, roles, query: holdsQuery,
+      responses: { 200: { description: 'The report', schema: holdReportSchema } },
+      handler: async ({ query }, ctx) => {
+        const now = deps.clock.now();
+        const escalated = query.escalated === undefined ? undefined : query.escalated === 'true';
+        const batches = holdList(db(ctx), now, escalated);
+        if (query.format === 'csv') {
+          await streamCsv(
+            ctx.res, `holds-${stamp(now.toISOString())}.csv`,
+            ['claim_id', 'provider_id', 'provider_name', 'claim_status', 'amount', 'currency', 'reason_code', 'reason', 'since', 'decide_by', 'overdue', 'escalated', 'escalated_at', 'handled_by'],
+            mapBatches(batches, (x) => [
+              x.claimId, x.providerId, x.providerName, x.claimStatus, x.amount, x.currency, x.reasonCode, x.reason, x.since, x.decideBy, x.overdue, x.escalated,
+              x.escalatedAt, x.handledBy.join(';'),
+            ]),
+          );
+          return STREAMED;
+        }
+        const counts = await holdCounts(db(ctx), now);
+        return { status: 200, body: { asOf: now.toISOString(), ...counts, items: await collect(batches) } };
       },
     }),
   ];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { exceptionKinds } from '../../db/schema/finance.js';
+import { holdReasonCodes } from '../claims/hold-reasons.js';
 
 const amount = z.string().regex(/^-?\d+$/).meta({ description: 'Integer minor units of the currency, as a string' });
 const formatQuery = z.enum(['json', 'csv']).default('json').meta({ description: 'json (default) or csv (text/csv, streamed, with a header row)' });
@@ -96,3 +97,36 @@ export const exceptionSchema = z.object({
   resolvedAt: z.string().nullable(),
 });
 export const exceptionListSchema = z.object({ items: z.array(exceptionSchema) }).meta({ id: 'ReconciliationExceptionList' });
+
+export const holdsQuery = z.strictObject({
+  escalated: z.enum(['true', 'false']).optional().meta({ description: 'Only escalated (true) or not yet escalated (false) holds' }),
+  format: formatQuery,
+});
+
+export const holdItemSchema = z.object({
+  claimId: z.uuid(),
+  providerId: z.uuid(),
+  providerName: z.string(),
+  claimStatus: z.string(),
+  amount,
+  currency: z.string(),
+  reasonCode: z.enum(holdReasonCodes),
+  reason: z.string(),
+  detail: z.string().nullable(),
+  since: z.string(),
+  decideBy: z.string(),
+  overdue: z.boolean().meta({ description: 'Past its decision deadline' }),
+  escalated: z.boolean(),
+  escalatedAt: z.string().nullable(),
+  handledBy: z.array(z.string()).meta({ description: 'Who placed or acted on the hold before it escalated: none of them may decide it now' }),
+});
+
+export const holdReportSchema = z
+  .object({
+    asOf: z.string(),
+    open: z.number().int().meta({ description: 'Open holds' }),
+    overdue: z.number().int().meta({ description: 'Open holds past their decision deadline' }),
+    escalated: z.number().int().meta({ description: 'Open holds escalated to a second officer' }),
+    items: z.array(holdItemSchema),
+  })
+  .meta({ id: 'HoldReport' });

@@ -5,7 +5,9 @@ import {
   payableAccounts, payableMovements, reconciliationExceptions, schemeFigures, trialBalance,
   type MovementCursor, type MovementRow,
 } from './reports.repo.js';
-import type { exceptionSchema, schemeFiguresSchema, statementMovementSchema } from './reports.schemas.js';
+import type { exceptionSchema, holdItemSchema, schemeFiguresSchema, statementMovementSchema } from './reports.schemas.js';
+import { holdView } from '../claims/holds.js';
+import { openHolds } from '../claims/holds.repo.js';
 
 type Executor = Db | Tx;
 export const BATCH = 1000;
@@ -155,6 +157,27 @@ export async function* exceptionList(db: Executor, status: 'open' | 'resolved' |
     if (rows.length < BATCH) return;
     const last = rows[rows.length - 1]!;
     after = { at: last.raised_at_exact, id: last.id };
+  }
+}
+
+export type HoldItem = z.output<typeof holdItemSchema>;
+
+/** Open holds, soonest deadline first, in keyset batches; overdue against `now`. */
+export async function* holdList(db: Executor, now: Date, escalated: boolean | undefined): AsyncGenerator<HoldItem[]> {
+  let after: { decideBy: string; claimId: string } | null = null;
+  for (;;) {
+    const rows = await openHolds(db, { escalated, after, limit: BATCH });
+    yield rows.map((r) => {
+      const hold = holdView(r, 'staff');
+      return {
+        claimId: r.claim_id, providerId: r.provider_id, providerName: r.provider_name, claimStatus: r.claim_status, amount: r.amount, currency: r.currency,
+        reasonCode: hold.reasonCode, reason: hold.reason, detail: hold.detail, since: hold.since, decideBy: hold.decideBy,
+        overdue: new Date(hold.decideBy).getTime() < now.getTime(), escalated: hold.escalated, escalatedAt: hold.escalatedAt, handledBy: r.handled_by ?? [],
+      };
+    });
+    if (rows.length < BATCH) return;
+    const last = rows[rows.length - 1]!;
+    after = { decideBy: last.decide_by, claimId: last.claim_id };
   }
 }
 

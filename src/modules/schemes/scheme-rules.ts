@@ -6,6 +6,9 @@ export const incomeGroups = ['low', 'middle', 'high'] as const;
 const country = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code');
 const basisPoints = z.number().int().min(0).max(10_000);
 
+/** Decision deadline of a hold when the rules version predates holdDecisionDays or leaves it out. */
+export const HOLD_DECISION_DAYS_DEFAULT = 10;
+
 /**
  * A scheme's rules, kept as data. An empty list means "any". Rule changes are
  * new versions; an enrolment records the version it was judged by.
@@ -33,6 +36,9 @@ export const schemeRulesSchema = z
     claimWindowDays: z.number().int().min(1).max(3_650).default(60),
     minAttendanceBps: basisPoints.nullable().default(null),
     startGraceDays: z.number().int().min(0).max(365).default(0),
+    holdDecisionDays: z
+      .number().int().min(1).max(365).default(HOLD_DECISION_DAYS_DEFAULT)
+      .meta({ description: 'Days within which a hold on a claim (review, flag, revocation, suspension) must be decided; past it the hold escalates to another officer' }),
     courseQualification: z
       .discriminatedUnion('kind', [
         z.strictObject({ kind: z.literal('approved') }),
