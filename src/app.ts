@@ -75,7 +75,10 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => res.json(document));
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Learning Credits API' }));
 
-  mountRoutes(app, routes, { db: deps.database.db, clock: deps.clock, authenticator: deps.authenticator, bodyLimit: deps.bodyLimit ?? '256kb' });
+  // An idempotency key's stored fingerprint covers the body, and a learner's registration body carries a national id:
+  // a plain hash of it could be reversed by guessing. The fingerprint is keyed, with a key derived from the national-id key.
+  const fingerprintSecret = deps.nationalIds.hash('idempotency', 'request-fingerprint').toString('hex');
+  mountRoutes(app, routes, { db: deps.database.db, clock: deps.clock, authenticator: deps.authenticator, bodyLimit: deps.bodyLimit ?? '256kb', fingerprintSecret });
 
   app.use((req, res) => {
     sendProblem(req, res, problemBody('not_found', `no route for ${req.method} ${req.path}`));

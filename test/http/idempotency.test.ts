@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestFingerprint } from '../../src/http/idempotency.js';
 import type { AnyRoute } from '../../src/http/route.js';
 import { allRoutes } from '../../src/modules/index.js';
 import { snapshotTables } from '../robustness/world.js';
@@ -116,6 +117,20 @@ describe('a retry of a newly idempotent write', () => {
     const res = await request(h.app).post('/v1/learners').set('authorization', `Bearer ${admin()}`).send(learnerBody());
     expectProblem(res, 400, 'idempotency_key_required');
     expect(await snapshotTables(h, [])).toEqual(before);
+  });
+});
+
+describe('the stored fingerprint of a request', () => {
+  it('when a learner is registered under a key, then the fingerprint kept with the key is keyed: not the plain hash of a body that carries the national id', async () => {
+    const key = randomUUID();
+    const body = learnerBody();
+    expect((await registerLearner(body, key)).status).toBe(201);
+    const [row] = (await h.database.pool.query(`select request_hash from idempotency_keys where key = $1`, [key])).rows;
+    expect(row.request_hash).toMatch(/^[0-9a-f]{64}$/);
+    // The unkeyed form anyone could compute from a guessed id.
+    expect(row.request_hash).not.toBe(requestFingerprint('POST', '/v1/learners', body));
+    // And the retry still replays: the keyed fingerprint is stable.
+    expect((await registerLearner(body, key)).headers['idempotent-replayed']).toBe('true');
   });
 });
 
