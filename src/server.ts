@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './lib/logger.js';
@@ -7,6 +7,20 @@ import { runMaintenance } from './maintenance.js';
 import type { Policy } from './modules/deps.js';
 import { startRuntime } from './runtime.js';
 import { seedDemoData } from './seed/demo.js';
+
+/** Why the service could not listen, in words that name the port and what to do. */
+function listenProblem(err: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return `port ${port} on ${host} is already in use by another process: stop it, or start with another PORT (e.g. PORT=${port === 65535 ? port - 1 : port + 1})`;
+    case 'EACCES':
+      return `not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges): choose another PORT`;
+    case 'EADDRNOTAVAIL':
+      return `HOST ${host} is not an address of this machine: set HOST to one of its addresses (127.0.0.1 or 0.0.0.0) to listen on port ${port}`;
+    default:
+      return `cannot listen on ${host}:${port}: ${err.message || err.code || 'unknown error'}`;
+  }
+}
 
 async function main() {
   let config;
@@ -30,7 +44,8 @@ async function main() {
   };
   let app;
   try {
-    const seed = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && !config.DATABASE_URL);
+    // Never demo people and money in production unless asked for by name.
+    const seed = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && !config.DATABASE_URL && config.NODE_ENV !== 'production');
     if (seed) await seedDemoData({ ...runtime, logger, dataDir: config.dataDir });
     app = createApp({ ...runtime, logger, bodyLimit: config.BODY_LIMIT, policy });
   } catch (err) {
@@ -42,9 +57,21 @@ async function main() {
       ? startPeriodic('maintenance', config.SWEEP_INTERVAL_MS, () => runMaintenance({ ...runtime, logger, policy }), logger)
       : undefined;
 
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
-  });
+  // Express 5's app.listen hands a listen error to its callback; a taken port must stop the start, not be logged as listening.
+  const server: Server = createServer(app);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.PORT, config.HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await maintenance?.stop();
+    await runtime.close();
+    throw new Error(listenProblem(err as NodeJS.ErrnoException, config.HOST, config.PORT));
+  }
   // Requests Node rejects before Express sees them (headers too large, malformed) still get problem+json.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return;
@@ -80,6 +107,7 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  const why = err instanceof Error ? err.message || err.name : String(err);
+  process.stderr.write(`failed to start: ${why || 'unknown error (no message)'}\n`);
   process.exit(1);
 });

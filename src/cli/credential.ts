@@ -6,6 +6,10 @@ import { CompactSign, importJWK, type JWK } from 'jose';
 import { loadConfig } from '../config.js';
 import { readDevPrivateKey, signToken } from '../lib/dev-keys.js';
 import { achievementIdOf, issuerIdOf } from '../modules/credentials/credential-ids.js';
+import { CliError, expectJson, request, serviceUrl } from './service-client.js';
+
+const USAGE = 'usage: npm run -s credential -- --enrolment <enrolment id> [--url <service URL>] [--valid-days 365]\n' +
+  'The service URL comes from --url, then LC_URL, then http://127.0.0.1:3000.';
 
 /**
  * Signs an Open Badges 3.0 completion credential (VC-JWT) for a demo
@@ -14,20 +18,40 @@ import { achievementIdOf, issuerIdOf } from '../modules/credentials/credential-i
  */
 async function main() {
   const { values } = parseArgs({
-    options: { enrolment: { type: 'string' }, api: { type: 'string' }, 'valid-days': { type: 'string', default: '365' } },
+    options: {
+      enrolment: { type: 'string' },
+      url: { type: 'string' },
+      /** The flag's earlier name. */
+      api: { type: 'string' },
+      'valid-days': { type: 'string', default: '365' },
+    },
   });
-  if (!/^[0-9a-f-]{36}$/i.test(values.enrolment ?? '')) throw new Error('usage: npm run credential -- --enrolment <enrolment id> [--api http://127.0.0.1:3000]');
+  if (!/^[0-9a-f-]{36}$/i.test(values.enrolment ?? '')) throw new CliError(USAGE);
+  if (!/^\d{1,5}$/.test(values['valid-days']) || Number(values['valid-days']) < 1) throw new CliError(`--valid-days must be a whole number of days, not ${JSON.stringify(values['valid-days'])}`);
+  const base = serviceUrl(values.url ?? values.api);
   const config = loadConfig();
-  const api = values.api ?? `http://${config.HOST}:${config.PORT}`;
-  const admin = await signToken(await readDevPrivateKey(config.dataDir), { role: 'admin', sub: 'credential-cli' }, {
+  let devKey;
+  try {
+    devKey = await readDevPrivateKey(config.dataDir);
+  } catch {
+    throw new CliError(`no development signing key in ${config.dataDir}/auth: run npm start once first (with the same DATA_DIR)`);
+  }
+  const admin = await signToken(devKey, { role: 'admin', sub: 'credential-cli' }, {
     issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, expiresIn: '5m',
   });
-  const res = await fetch(`${api}/v1/enrolments/${values.enrolment}`, { headers: { authorization: `Bearer ${admin}` } });
-  if (!res.ok) throw new Error(`GET /v1/enrolments/${values.enrolment}: ${res.status} ${await res.text()}`);
-  const enrolment = (await res.json()) as { providerId: string; courseId: string; learnerSubjectId: string; status: string };
+  const enrolment = expectJson<{ providerId: string; courseId: string; learnerSubjectId: string; status: string }>(
+    await request(base, `/v1/enrolments/${values.enrolment}`, { token: admin }),
+    `GET ${base}/v1/enrolments/${values.enrolment}`,
+  );
 
   const keysFile = path.join(config.dataDir, 'demo', 'provider-keys.json');
-  const keys = JSON.parse(await readFile(keysFile, 'utf8')) as { providers: { providerId: string; kid: string; alg: string; privateJwk: JWK }[] };
+  let keysText;
+  try {
+    keysText = await readFile(keysFile, 'utf8');
+  } catch {
+    throw new CliError(`no demo provider keys at ${keysFile}: the credential CLI signs with the keys the demo seed wrote there`);
+  }
+  const keys = JSON.parse(keysText) as { providers: { providerId: string; kid: string; alg: string; privateJwk: JWK }[] };
   const key = keys.providers.find((p) => p.providerId === enrolment.providerId);
   if (!key) throw new Error(`no demo signing key for provider ${enrolment.providerId} in ${keysFile}`);
 

@@ -31,14 +31,32 @@ export async function loadJwks(source: string): Promise<JWTVerifyGetKey> {
   return createLocalJWKSet(JSON.parse(await readFile(source, 'utf8')));
 }
 
+const JWT_SHAPE = 'a JWT is three base64url segments separated by dots (header.payload.signature)';
+
+/** The token of an `Authorization: Bearer <JWT>` header, or an error that says what is wrong with the header. */
+function bearerToken(authorization: string | undefined): string {
+  if (authorization === undefined) throw new AppError('unauthenticated', 'send an Authorization: Bearer <JWT> header');
+  if (authorization.trim() === '') throw new AppError('unauthenticated', 'the Authorization header is empty: send Authorization: Bearer <JWT>');
+  const [scheme = ''] = authorization.split(' ', 1);
+  if (scheme !== 'Bearer') {
+    const shown = /^[A-Za-z][A-Za-z0-9_-]{0,19}$/.test(scheme) ? `the ${scheme} scheme` : 'no scheme';
+    throw new AppError('unauthenticated', `the Authorization header uses ${shown}: it must be Bearer <JWT>`);
+  }
+  const token = authorization.slice('Bearer '.length);
+  if (token.trim() === '') throw new AppError('unauthenticated', 'the Authorization header has no token after Bearer');
+  if (!/^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*$/.test(token)) {
+    throw new AppError('unauthenticated', `the bearer token is malformed: ${JWT_SHAPE}, after exactly one space`);
+  }
+  return token;
+}
+
 export function createAuthenticator(keys: JWTVerifyGetKey, options: { issuer: string; audience: string }): Authenticator {
   return {
     async authenticate(authorization) {
-      const match = /^Bearer ([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*)$/.exec(authorization ?? '');
-      if (!match?.[1]) throw new AppError('unauthenticated', 'send an Authorization: Bearer <JWT> header');
+      const token = bearerToken(authorization);
       let payload: unknown;
       try {
-        ({ payload } = await jwtVerify(match[1], keys, {
+        ({ payload } = await jwtVerify(token, keys, {
           issuer: options.issuer,
           audience: options.audience,
           algorithms: acceptedAlgorithms,
@@ -50,7 +68,9 @@ export function createAuthenticator(keys: JWTVerifyGetKey, options: { issuer: st
             ? 'the token has expired'
             : err instanceof joseErrors.JWTClaimValidationFailed
               ? `the token's ${err.claim} claim is not accepted`
-              : 'the token could not be verified';
+              : err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid
+                ? `the bearer token is malformed: its header and payload must be base64url-encoded JSON objects (${JWT_SHAPE})`
+                : 'the token could not be verified';
         throw new AppError('unauthenticated', why);
       }
       const claims = claimsSchema.safeParse(payload);

@@ -67,8 +67,24 @@ export function buildOpenApiDocument(routes: AnyRoute[]) {
     info: {
       title: 'Learning Credits API',
       version: '1.0.0',
-      description:
-        'National learning-credit funding and claims service. Amounts are integer minor units (as strings) with an ISO 4217 currency. Errors are RFC 9457 problem+json.',
+      description: [
+        'National learning-credit funding and claims service. Amounts in JSON are integer minor units, as strings, with an ISO 4217 currency beside them (`"30000"` SGD is SGD 300.00); payment files and bank statements use decimals (`300.00`). Errors are RFC 9457 problem+json with a stable `code`. Every request that moves money takes an `Idempotency-Key` header.',
+        '',
+        '## Getting a token',
+        '',
+        'Every `/v1` operation takes a bearer JWT (`Authorization: Bearer <token>`) whose `role` claim is `citizen`, `provider`, `finance` or `admin`; each operation lists the roles it accepts under `x-roles`.',
+        '',
+        'On a development start (`npm start`), tokens are signed with the key the service generated in `DATA_DIR`. From the project folder:',
+        '',
+        '```',
+        'npm run -s token -- --role admin',
+        'npm run -s token -- --role finance                         # a second officer: --role finance --sub officer-2',
+        'npm run -s token -- --role citizen --learner <learnerId>',
+        'npm run -s token -- --role provider --provider <providerId>',
+        '```',
+        '',
+        'The token is the last line printed; the start-up log lists the demo learner and provider ids. Press **Authorize** above and paste it. In a deployment, tokens come from the identity provider whose keys `AUTH_JWKS` names (issuer `AUTH_ISSUER`, audience `AUTH_AUDIENCE`).',
+      ].join('\n'),
     },
     servers: [{ url: '/' }],
   });

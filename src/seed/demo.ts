@@ -7,7 +7,7 @@ import { inTransaction } from '../db/transaction.js';
 import type { Principal } from '../http/auth.js';
 import type { Logger } from '../lib/logger.js';
 import type { Currency } from '../lib/money.js';
-import type { AuditEntry } from '../modules/audit/audit.repo.js';
+import { recordAudit, type AuditEntry } from '../modules/audit/audit.repo.js';
 import type { ServiceDeps } from '../modules/deps.js';
 import { newCourseRunSchema, newCourseSchema } from '../modules/courses/courses.schemas.js';
 import { coursesService } from '../modules/courses/courses.service.js';
@@ -20,13 +20,12 @@ import { publicJwkSchema } from '../modules/providers/signing-key.js';
 import { schemeRulesSchema } from '../modules/schemes/scheme-rules.js';
 import { allocateBudget, createScheme } from '../modules/schemes/schemes.service.js';
 import type { Runtime } from '../runtime.js';
+import { DEMO_ACTOR, DEMO_ANCHOR_SCHEME, logDemoGuide, readDemoGuide } from './demo-guide.js';
 import { frenchNir, indonesianNik, singaporeNric } from './national-ids.js';
 
-const actor: AuditEntry['actor'] = { role: 'system', subject: 'demo-seed' };
+const actor: AuditEntry['actor'] = { role: 'system', subject: DEMO_ACTOR };
 const acting = { actor };
 const DAY_MS = 86_400_000;
-
-const TOKEN_HINT = 'get a token with: npm run token -- --role admin (or --role citizen --learner ID, --role provider --provider ID, --role finance)';
 
 interface SchemeSpec {
   code: string;
@@ -35,7 +34,15 @@ interface SchemeSpec {
   currency: Currency;
   rules: Record<string, unknown>;
   budget: bigint;
+  /**
+   * The end of the scheme's credit, a real date. Seeded before it, the grants
+   * expire then; seeded after it, the scheme is closed and grants nothing.
+   */
+  creditUntil?: Date;
 }
+
+/** SkillsFuture Credit 2020 top-up: usable until 31 Dec 2025, Singapore time. */
+const TOPUP_2020_UNTIL = new Date('2025-12-31T23:59:59+08:00');
 
 /** Amounts in minor units (all seeded currencies have 2 decimals). */
 const schemeSpecs: SchemeSpec[] = [
@@ -49,11 +56,12 @@ const schemeSpecs: SchemeSpec[] = [
   },
   {
     code: 'SG-SFC-TOPUP-2020',
-    name: 'SkillsFuture Credit 2020 top-up (expires 31 Dec 2025)',
+    name: 'SkillsFuture Credit 2020 top-up (credit until 31 Dec 2025)',
     country: 'SG',
     currency: 'SGD',
     rules: { eligibleCitizenships: ['SG'], ageBand: { min: 25 }, subsidyRateBps: 10_000 },
     budget: 100_000_000n, // SGD 1,000,000
+    creditUntil: TOPUP_2020_UNTIL,
   },
   {
     code: 'SG-SFC-MC',
@@ -99,8 +107,8 @@ interface LearnerSpec {
   female: boolean;
   employmentStatus: string;
   incomeGroup: string;
-  /** scheme code -> amount, optional explicit expiry in days from now */
-  grants: { scheme: string; amount: bigint; expiresInDays?: number }[];
+  /** scheme code -> amount; a scheme's grants expire at its creditUntil, else by its rules. */
+  grants: { scheme: string; amount: bigint }[];
 }
 
 const learnerSpecs: LearnerSpec[] = [
@@ -108,14 +116,14 @@ const learnerSpecs: LearnerSpec[] = [
     key: 'sg-30', fullName: 'Tan Wei Ling', country: 'SG', age: 30, female: true, employmentStatus: 'employed', incomeGroup: 'middle',
     grants: [
       { scheme: 'SG-SFC', amount: 50_000n },
-      { scheme: 'SG-SFC-TOPUP-2020', amount: 50_000n, expiresInDays: 30 },
+      { scheme: 'SG-SFC-TOPUP-2020', amount: 50_000n },
     ],
   },
   {
     key: 'sg-45', fullName: 'Muhammad Hafiz bin Ismail', country: 'SG', age: 45, female: false, employmentStatus: 'employed', incomeGroup: 'middle',
     grants: [
       { scheme: 'SG-SFC', amount: 50_000n },
-      { scheme: 'SG-SFC-TOPUP-2020', amount: 50_000n, expiresInDays: 30 },
+      { scheme: 'SG-SFC-TOPUP-2020', amount: 50_000n },
       { scheme: 'SG-SFC-MC', amount: 400_000n },
     ],
   },
@@ -209,35 +217,45 @@ function nationalIdFor(spec: LearnerSpec, serial: number, dateOfBirth: string): 
   }
 }
 
-interface SeededLearner { id: string; fullName: string; masked: string; country: string }
-interface SeededProvider { id: string; legalName: string; country: string; kid: string; privateJwk: JWK }
+interface SeededLearner { id: string }
+interface SeededProvider { id: string; legalName: string; kid: string; privateJwk: JWK }
 
 /**
  * Demo data for a first embedded start: schemes with budgets, learners with
- * grants, providers with signing keys, approved courses with runs.
+ * grants, providers with signing keys, approved courses with runs. Every
+ * start, the first or not, then logs the ids the README uses.
  */
 export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir: string }): Promise<void> {
+  const { logger } = runtime;
+  const db = runtime.database.db;
+  const keysFile = path.join(runtime.dataDir, 'demo', 'provider-keys.json');
+  const [existing] = await db.select({ id: schemes.id }).from(schemes).where(eq(schemes.code, DEMO_ANCHOR_SCHEME)).limit(1);
+  if (existing) logger.info({ keys: keysFile }, 'demo data already present');
+  else await seed(runtime, keysFile);
+  const now = runtime.clock.now();
+  const guide = await readDemoGuide(db, now);
+  if (guide) logDemoGuide(logger, guide, now, keysFile);
+}
+
+async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keysFile: string): Promise<void> {
   const { logger } = runtime;
   const deps: ServiceDeps = {
     database: runtime.database, ledger: runtime.ledger, clock: runtime.clock, logger, nationalIds: runtime.nationalIds,
   };
   const db = runtime.database.db;
-  const [existing] = await db.select({ id: schemes.id }).from(schemes).where(eq(schemes.code, 'SG-SFC')).limit(1);
-  if (existing) {
-    logger.info({ keys: path.join(runtime.dataDir, 'demo', 'provider-keys.json') }, `demo data already present; ${TOKEN_HINT}`);
-    return;
-  }
-
   const started = Date.now();
   // One transaction: a failed seed leaves nothing behind and runs again next start.
-  const { learnersSeeded, providersSeeded, grantCount, courseCount, runCount, expressEnrolmentId } = await inTransaction(db, async (tx) => {
+  const { learnersSeeded, providersSeeded, grantCount, courseCount, runCount } = await inTransaction(db, async (tx) => {
     const now = deps.clock.now();
     const schemeIds = new Map<string, string>();
+    // Schemes whose credit ended before today: created (their history is real) but closed once the courses are approved.
+    const ended = new Set(schemeSpecs.filter((s) => s.creditUntil && s.creditUntil <= now).map((s) => s.code));
+    const creditUntil = new Map(schemeSpecs.flatMap((s) => (s.creditUntil ? [[s.code, s.creditUntil] as const] : [])));
     for (const s of schemeSpecs) {
       const id = await createScheme(
         deps, tx, { code: s.code, name: s.name, country: s.country, currency: s.currency, rules: schemeRulesSchema.parse(s.rules) }, acting,
       );
-      await allocateBudget(deps, tx, id, s.budget, 'demo seed: initial allocation', acting);
+      if (!ended.has(s.code)) await allocateBudget(deps, tx, id, s.budget, 'demo seed: initial allocation', acting);
       schemeIds.set(s.code, id);
     }
 
@@ -254,18 +272,20 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
         acting,
       );
       for (const g of spec.grants) {
+        if (ended.has(g.scheme)) continue;
+        const until = creditUntil.get(g.scheme);
         await grantCredit(
           deps, tx,
           {
             learnerId: learner.id, schemeId: schemeIds.get(g.scheme)!, amount: g.amount,
-            ...(g.expiresInDays !== undefined ? { expiresAt: new Date(now.getTime() + g.expiresInDays * DAY_MS).toISOString() } : {}),
+            ...(until ? { expiresAt: until.toISOString() } : {}),
             reason: 'demo seed',
           },
           acting,
         );
         grantCount++;
       }
-      learnersSeeded.push({ id: learner.id, fullName: learner.fullName, masked: learner.nationalIdMasked, country: learner.country });
+      learnersSeeded.push({ id: learner.id });
     }
 
     const providers = providersService(deps);
@@ -283,7 +303,7 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
       const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
       const kid = `${p.key}-demo-${now.toISOString().slice(0, 10)}`;
       const key = await providers.addKey(caller, row.id, publicJwkSchema.parse({ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }));
-      providersSeeded.push({ id: row.id, legalName: row.legalName, country: row.country, kid: key.kid, privateJwk: { ...(await exportJWK(privateKey)), kid: key.kid, alg: 'EdDSA' } });
+      providersSeeded.push({ id: row.id, legalName: row.legalName, kid: key.kid, privateJwk: { ...(await exportJWK(privateKey)), kid: key.kid, alg: 'EdDSA' } });
 
       // Courses are created by the provider itself, approved by the system, with two runs each.
       const asProvider = { db: tx, principal: { role: 'provider', subject: `provider:${row.id}`, providerId: row.id } as Principal, requestId: 'demo-seed' };
@@ -304,7 +324,6 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
     }
     // An express run that ends three minutes after first start, with the first
     // learner already enrolled, so the README can walk to a paid claim today.
-    let expressEnrolmentId: string | undefined;
     const firstLearner = learnersSeeded[0];
     if (expressCourse && firstLearner) {
       const run = await courses.addRun(expressCourse.asProvider, expressCourse.id, newCourseRunSchema.parse({
@@ -312,14 +331,21 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
         fee: expressCourse.fee.toString(), currency: 'SGD', capacity: 30,
       }));
       runCount++;
-      const enrolment = await selfEnrol(deps, tx, firstLearner.id, run.id, { actor: { role: 'system', subject: 'demo-seed' } });
-      expressEnrolmentId = enrolment.row.id;
+      await selfEnrol(deps, tx, firstLearner.id, run.id, acting);
     }
-    return { learnersSeeded, providersSeeded, grantCount, courseCount, runCount, expressEnrolmentId };
+    for (const code of ended) {
+      const id = schemeIds.get(code)!;
+      // No service closes a scheme yet; the seed does it as the system, with its audit event.
+      await tx.update(schemes).set({ status: 'closed' }).where(eq(schemes.id, id));
+      await recordAudit(tx, {
+        actor, action: 'scheme.closed', entityType: 'scheme', entityId: id, at: now,
+        details: { reason: `its credit ended on ${creditUntil.get(code)!.toISOString()}, before the demo was seeded` },
+      });
+    }
+    return { learnersSeeded, providersSeeded, grantCount, courseCount, runCount };
   });
 
-  // Private keys for a later credential-signing CLI; readable by this user only.
-  const keysFile = path.join(runtime.dataDir, 'demo', 'provider-keys.json');
+  // Private keys for the credential CLI (npm run credential); readable by this user only.
   await mkdir(path.dirname(keysFile), { recursive: true, mode: 0o700 });
   await writeFile(
     keysFile,
@@ -332,24 +358,4 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
       courses: courseCount, courseRuns: runCount, ms: Date.now() - started },
     'demo data seeded',
   );
-  for (const l of learnersSeeded) {
-    logger.info(
-      { learnerId: l.id, name: l.fullName, maskedId: l.masked, country: l.country },
-      `demo citizen ${l.fullName} (${l.country} ${l.masked}): npm run token -- --role citizen --learner ${l.id}`,
-    );
-  }
-  for (const p of providersSeeded) {
-    logger.info(
-      { providerId: p.id, name: p.legalName, country: p.country, kid: p.kid },
-      `demo provider ${p.legalName} (${p.country}): npm run token -- --role provider --provider ${p.id}`,
-    );
-  }
-  if (expressEnrolmentId) {
-    logger.info(
-      { enrolmentId: expressEnrolmentId },
-      `demo enrolment ${expressEnrolmentId} (express run, ends 3 minutes after this start): after it ends, npm run credential -- --enrolment ${expressEnrolmentId}`,
-    );
-  }
-  logger.info({ keys: keysFile }, `demo admin: npm run token -- --role admin`);
-  logger.info(`demo finance officer: npm run token -- --role finance`);
 }

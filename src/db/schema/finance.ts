@@ -4,6 +4,8 @@ import { bigint, char, date, index, integer, jsonb, pgTable, primaryKey, text, t
 const ts = (name: string) => timestamp(name, { withTimezone: true });
 const amount = (name: string) => bigint(name, { mode: 'bigint' });
 
+export const batchStatuses = ['proposed', 'rejected', 'submitted', 'settled', 'partially_settled', 'returned'] as const;
+
 /** Approved, unpaid claims up to a cut-off, one payment line per provider. */
 export const disbursementBatches = pgTable('disbursement_batches', {
   id: uuid('id').primaryKey(),
@@ -12,8 +14,8 @@ export const disbursementBatches = pgTable('disbursement_batches', {
   currency: char('currency', { length: 3 }).notNull(),
   cutOff: ts('cut_off').notNull(),
   messageId: text('message_id').notNull().unique(),
-  /** proposed (awaiting a second officer) -> submitted (released: money pending to the bank) -> settled | partially_settled; or rejected. */
-  status: text('status', { enum: ['proposed', 'rejected', 'submitted', 'settled', 'partially_settled'] }).notNull(),
+  /** proposed (awaiting a second officer) -> submitted (released: money pending to the bank) -> settled | partially_settled | returned; or rejected. */
+  status: text('status', { enum: batchStatuses }).notNull(),
   lineCount: integer('line_count').notNull(),
   controlSum: amount('control_sum').notNull(),
   requestedExecutionDate: date('requested_execution_date', { mode: 'string' }).notNull(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { actorOf } from '../../http/actor.js';
 import { notFound } from '../../http/problem.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
+import { batchStatuses } from '../../db/schema/index.js';
 import { currencySchema } from '../../lib/money.js';
 import { latestApprovalOf, type ApprovalRow } from '../approvals/approvals.repo.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
@@ -19,7 +20,7 @@ const excludedSchema = z.object({
 const batchSchema = z
   .object({
     id: z.uuid(), schemeId: z.uuid().nullable(), currency: z.string(), cutOff: z.string(), messageId: z.string(),
-    status: z.enum(['proposed', 'rejected', 'submitted', 'settled', 'partially_settled']),
+    status: z.enum(batchStatuses),
     lineCount: z.number().int(), controlSum: money, requestedExecutionDate: z.string(), createdAt: z.string(), createdBy: z.string(),
     releasedAt: z.string().nullable(), releasedBy: z.string().nullable(),
     excluded: z.array(excludedSchema).meta({ description: 'Providers left out of this batch and why; their claims stay payable' }),

@@ -106,12 +106,20 @@ export async function transferOf(tx: Tx, transferId: string): Promise<{ debitAcc
   return { debitAccountId: t.debit_account_id, creditAccountId: t.credit_account_id, amount: BigInt(t.amount) };
 }
 
+/**
+ * A released batch's status from its lines: `settled` when every line is paid
+ * (settled, or netted to nothing); `returned` when the bank sent every line
+ * back; `partially_settled` when some are paid and the rest are returned or
+ * still pending; `submitted` while nothing is paid (some may be returned).
+ */
 export async function refreshBatchStatuses(tx: Tx, batchIds: string[]): Promise<void> {
   if (batchIds.length === 0) return;
   await tx.execute(sql`
     update disbursement_batches b set status = case
         when not exists (select 1 from payment_lines l where l.batch_id = b.id and l.status not in ('settled', 'netted')) then 'settled'
-        else 'partially_settled' end
+        when not exists (select 1 from payment_lines l where l.batch_id = b.id and l.status <> 'returned') then 'returned'
+        when exists (select 1 from payment_lines l where l.batch_id = b.id and l.status in ('settled', 'netted')) then 'partially_settled'
+        else 'submitted' end
      where b.id = any(${arr(batchIds)}::uuid[])`);
 }
 

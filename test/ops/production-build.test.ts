@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/db/embedded.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { repoRoot, run } from './cli-support.js';
+import { startService, type ServiceProcess } from './service-process.js';
+
+/**
+ * `npm run build` compiles src/ to dist/ with tsc, and the result runs with
+ * node alone (no tsx) in production, from another working folder, against a
+ * real database whose migrations it applies from drizzle/.
+ */
+
+let database: TestDatabase;
+let dir: string;
+let service: ServiceProcess | undefined;
+
+beforeAll(async () => {
+  database = await createTestDatabase({ poolSize: 2 });
+  dir = await mkdtemp(path.join(os.tmpdir(), 'lc-ops-build-'));
+});
+afterAll(async () => {
+  if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
+  await database?.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('npm run build, then NODE_ENV=production node dist/server.js', () => {
+  it('when built, then dist/ holds server.js and the CLIs as JavaScript, and it serves /healthz, /readyz and the API with node alone', async () => {
+    const build = await run('npm', ['run', '-s', 'build'], process.env, 240_000);
+    expect(build.code, build.stdout + build.stderr).toBe(0);
+    expect(existsSync(path.join(repoRoot, 'dist/server.js'))).toBe(true);
+    expect(existsSync(path.join(repoRoot, 'dist/cli/bank-statement.js'))).toBe(true);
+    expect(readdirSync(path.join(repoRoot, 'dist')).filter((f) => f.endsWith('.ts'))).toEqual([]);
+
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const jwksPath = path.join(dir, 'jwks.json');
+    await writeFile(jwksPath, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'prod', alg: 'EdDSA', use: 'sig' }] }));
+    const port = await freePort();
+    service = startService(
+      [path.join(repoRoot, 'dist/server.js')],
+      {
+        NODE_ENV: 'production',
+        DATABASE_URL: database.url,
+        AUTH_JWKS: jwksPath,
+        AUTH_ISSUER: 'lc-prod-test',
+        NATIONAL_ID_KEY: randomBytes(32).toString('hex'),
+        TREASURY_ACCOUNTS: JSON.stringify({ SGD: { name: 'Learning Credits Treasury SG', accountNumber: '0720123456', bic: 'DBSSSGSGXXX' } }),
+        DATA_DIR: path.join(dir, 'data'),
+        SWEEP_INTERVAL_MS: '0',
+        LOG_LEVEL: 'warn',
+      },
+      port,
+      dir, // not the project folder: runtime paths (migrations) resolve from dist/
+    );
+    expect(service.child.spawnargs.join(' ')).not.toContain('tsx');
+    await service.healthy(60_000);
+
+    const ready = await fetch(`${service.base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', migrations: 'current' });
+    const token = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'prod' }).setSubject('admin-prod').setIssuer('lc-prod-test').setAudience('learning-credits-api')
+      .setIssuedAt().setExpirationTime('5m').sign(privateKey);
+    const schemes = await fetch(`${service.base}/v1/schemes`, { headers: { authorization: `Bearer ${token}` } });
+    expect(schemes.status, await schemes.clone().text()).toBe(200);
+    const root = await fetch(`${service.base}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/docs');
+
+    service.child.kill('SIGTERM');
+    expect(await service.exited()).toBe(0);
+  }, 300_000);
+});
