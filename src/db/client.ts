@@ -61,7 +61,7 @@ export function connect(url: string, options: { poolSize: number; logger: Logger
   });
   // An idle client can fail when the server restarts; without a listener
   // that error would crash the process instead of just dropping the client.
-  pool.on('error', (err) => options.logger.warn({ err: { message: err.message } }, 'idle database client failed'));
+  pool.on('error', (err) => logClientError(options.logger, err, 'idle database client failed'));
   // The pool only listens while a client is idle. A checked-out client (in a
   // transaction, between two queries) whose connection drops emits 'error'
   // with no listener, which killed the process when PostgreSQL stopped. Its
@@ -69,8 +69,18 @@ export function connect(url: string, options: { poolSize: number; logger: Logger
   // release, so a listener that only logs is enough.
   pool.on('connect', (client) => {
     nameStatements(client);
-    client.on('error', (err) => options.logger.warn({ err: { message: err.message } }, 'database client in use failed'));
+    client.on('error', (err) => logClientError(options.logger, err, 'database client in use failed'));
   });
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
+}
+
+/**
+ * A server shutting down (57P01: Ctrl-C reaches the embedded PostgreSQL in the
+ * same process group, or an operator stops it) is expected, not a warning.
+ */
+function logClientError(logger: Logger, err: Error, message: string): void {
+  const code = (err as { code?: string }).code;
+  if (code === '57P01') logger.info({ code }, `${message}: the database server is shutting down`);
+  else logger.warn({ err }, message);
 }

@@ -44,6 +44,7 @@ describe('POST /v1/courses/{courseId}/runs', () => {
       currency: 'SGD',
       capacity: 20,
       status: 'scheduled',
+      phase: 'upcoming',
       cancelledReason: null,
       createdAt: h.clock.now().toISOString(),
     });
@@ -155,7 +156,7 @@ describe('POST /v1/course-runs/{runId}/cancel', () => {
     const scheduled = await api.run(p.token, course.id);
     const res = await api.as(p.token).post(`/v1/course-runs/${scheduled.id}/cancel`, { reason: 'trainer unavailable' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: scheduled.id, status: 'cancelled', cancelledReason: 'trainer unavailable' });
+    expect(res.body).toMatchObject({ id: scheduled.id, status: 'cancelled', phase: 'cancelled', cancelledReason: 'trainer unavailable' });
     expect(await storedRun(scheduled.id)).toMatchObject({ status: 'cancelled', cancelledReason: 'trainer unavailable' });
     const [event] = await auditFor(h, scheduled.id, 'course_run.cancelled');
     expect(event?.details).toMatchObject({ reason: 'trainer unavailable', courseId: course.id });
@@ -185,5 +186,23 @@ describe('POST /v1/course-runs/{runId}/cancel', () => {
     for (const token of [api.admin, await h.token('citizen', { learnerId: randomUUID() })]) {
       expectProblem(await api.as(token).post(`/v1/course-runs/${scheduled.id}/cancel`, { reason: 'x' }), 403, 'forbidden');
     }
+  });
+});
+
+describe('a run on the clock', () => {
+  it('when time passes, then a scheduled run is upcoming, then running, then ended, while its status stays scheduled', async () => {
+    const p = await api.provider();
+    const course = await api.course(p.token);
+    const created = (await api.run(p.token, course.id)) as unknown as { id: string; startsAt: string; endsAt: string };
+    const phase = async () => {
+      const runs = (await api.as(p.token).get(`/v1/courses/${course.id}/runs`)).body.items as { id: string; status: string; phase: string }[];
+      const r = runs.find((x) => x.id === created.id)!;
+      return `${r.status}/${r.phase}`;
+    };
+    expect(await phase()).toBe('scheduled/upcoming');
+    h.clock.set(new Date(new Date(created.startsAt).getTime() + 60_000));
+    expect(await phase()).toBe('scheduled/running');
+    h.clock.set(new Date(new Date(created.endsAt).getTime() + 60_000));
+    expect(await phase()).toBe('scheduled/ended');
   });
 });

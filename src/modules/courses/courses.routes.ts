@@ -32,7 +32,11 @@ const toCourse = (c: CourseRow) => ({
   createdAt: c.createdAt.toISOString(),
 });
 
-const toRun = (r: CourseRunRow) => ({
+/** Where the run stands on the clock; `status` is only what was decided about it (scheduled or cancelled). */
+const phaseOf = (r: CourseRunRow, now: Date) =>
+  r.status === 'cancelled' ? 'cancelled' : now < r.startsAt ? 'upcoming' : now < r.endsAt ? 'running' : 'ended';
+
+const toRun = (r: CourseRunRow, now: Date) => ({
   id: r.id,
   courseId: r.courseId,
   providerId: r.providerId,
@@ -42,6 +46,7 @@ const toRun = (r: CourseRunRow) => ({
   currency: r.currency,
   capacity: r.capacity,
   status: r.status,
+  phase: phaseOf(r, now),
   cancelledReason: r.cancelledReason,
   createdAt: r.createdAt.toISOString(),
 });
@@ -115,7 +120,7 @@ export function courseRoutes(deps: ServiceDeps): AnyRoute[] {
       params: courseIdParams,
       body: newCourseRunSchema,
       responses: { 201: { description: 'The course run', schema: courseRunSchema } },
-      handler: async ({ params, body }, ctx) => ({ status: 201, body: toRun(await service.addRun(ctx, params.courseId, body)) }),
+      handler: async ({ params, body }, ctx) => ({ status: 201, body: toRun(await service.addRun(ctx, params.courseId, body), deps.clock.now()) }),
     }),
     defineRoute({
       method: 'get',
@@ -130,7 +135,7 @@ export function courseRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 200: { description: 'A page of course runs', schema: courseRunPageSchema } },
       handler: async ({ params, query }, ctx) => {
         const page = await service.listRuns(ctx, params.courseId, query);
-        return { status: 200, body: { items: page.items.map(toRun), nextCursor: page.nextCursor } };
+        return { status: 200, body: { items: page.items.map((r) => toRun(r, deps.clock.now())), nextCursor: page.nextCursor } };
       },
     }),
     defineRoute({
@@ -145,7 +150,7 @@ export function courseRoutes(deps: ServiceDeps): AnyRoute[] {
       params: runIdParams,
       body: courseRunCancellationSchema,
       responses: { 200: { description: 'The cancelled run', schema: courseRunSchema } },
-      handler: async ({ params, body }, ctx) => ({ status: 200, body: toRun(await service.cancelRun(ctx, params.runId, body.reason)) }),
+      handler: async ({ params, body }, ctx) => ({ status: 200, body: toRun(await service.cancelRun(ctx, params.runId, body.reason), deps.clock.now()) }),
     }),
     defineRoute({
       method: 'post',

@@ -81,6 +81,7 @@ export const courseRunSchema = z
     currency: z.string(),
     capacity: z.number().int(),
     status: z.enum(['scheduled', 'cancelled']),
+    phase: z.enum(['upcoming', 'running', 'ended', 'cancelled']).meta({ description: 'Where the run stands now: before its start, between start and end, after its end, or cancelled' }),
     cancelledReason: z.string().nullable(),
     createdAt: z.iso.datetime(),
   })
