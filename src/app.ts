@@ -6,7 +6,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { Database } from './db/client.js';
 import type { Ledger } from './ledger/ledger.js';
 import type { Clock } from './lib/clock.js';
-import { serializeRequest, type Logger } from './lib/logger.js';
+import { serializeRequest, serializeResponse, traceContext, type Logger } from './lib/logger.js';
 import type { Metrics } from './lib/metrics.js';
 import type { NationalIdProtector } from './lib/national-id.js';
 import type { Policy } from './modules/deps.js';
@@ -15,6 +15,7 @@ import { errorHandler, sendProblem } from './http/error-handler.js';
 import { mountRoutes } from './http/mount.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { problemBody } from './http/problem.js';
+import { createRateLimiter } from './http/rate-limits.js';
 import { systemRoutes } from './http/system-routes.js';
 import { allRoutes } from './modules/index.js';
 
@@ -40,17 +41,21 @@ export function createApp(deps: AppDeps): Express {
   // hashing every response body for.
   app.set('etag', false);
 
+  // A request line holds the request's id, method and path, its status and duration, the trace id, and the
+  // logger's base fields (time, level, pid, hostname, version): never headers, query strings or bodies.
   app.use(
     pinoHttp({
       logger: deps.logger,
-      serializers: { req: serializeRequest },
+      serializers: { req: serializeRequest, res: serializeResponse },
       genReqId: (req, res) => {
         const given = req.headers['x-request-id'];
         const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'info'),
+      // On req.log and the request line: the W3C trace the request belongs to (its traceparent header, or one started here and returned).
+      customProps: (req, res) => ({ traceId: traceContext(req, res).traceId }),
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
@@ -78,7 +83,9 @@ export function createApp(deps: AppDeps): Express {
   // An idempotency key's stored fingerprint covers the body, and a learner's registration body carries a national id:
   // a plain hash of it could be reversed by guessing. The fingerprint is keyed, with a key derived from the national-id key.
   const fingerprintSecret = deps.nationalIds.hash('idempotency', 'request-fingerprint').toString('hex');
-  mountRoutes(app, routes, { db: deps.database.db, clock: deps.clock, authenticator: deps.authenticator, bodyLimit: deps.bodyLimit ?? '256kb', fingerprintSecret });
+  // Counted in the database, so that every replica on it shares the counters.
+  const rateLimiter = createRateLimiter(deps.database.pool, deps.policy?.rateLimits);
+  mountRoutes(app, routes, { db: deps.database.db, clock: deps.clock, authenticator: deps.authenticator, bodyLimit: deps.bodyLimit ?? '256kb', fingerprintSecret, rateLimiter });
 
   app.use((req, res) => {
     sendProblem(req, res, problemBody('not_found', `no route for ${req.method} ${req.path}`));

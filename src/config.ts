@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { ClaimNames } from './http/auth.js';
+import { defaultRateLimits } from './http/rate-limits.js';
 import { currencies, isCurrency, type Currency } from './lib/money.js';
 import type { TreasuryAccount } from './modules/deps.js';
 import { debtorAccountProblem, paymentTextProblem, profileOf } from './modules/disbursements/payee-text.js';
@@ -78,32 +81,93 @@ const treasuryAccountsSchema = jsonText('{"<currency>": {"name", "iban" or "acco
   )
   .transform((accounts) => accounts as Partial<Record<Currency, TreasuryAccount>>);
 
+/**
+ * Where the JWKS that verifies bearer tokens comes from: an https:// URL, a
+ * file path, or (not in production) an http:// URL. A key set fetched over
+ * plain http can be swapped on the way, and with it every token the service
+ * would accept; the production check is in the schema's superRefine.
+ */
+const jwksSource = z
+  .string()
+  .trim()
+  .min(1)
+  .superRefine((source, ctx) => {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(source)?.[1]?.toLowerCase();
+    if (scheme === undefined) return; // a file path
+    if (scheme !== 'https' && scheme !== 'http') {
+      ctx.addIssue({ code: 'custom', message: `must be an https:// URL or the path of a JWKS file, not a ${scheme}:// URL` });
+      return;
+    }
+    if (!URL.canParse(source)) ctx.addIssue({ code: 'custom', message: 'is not a valid URL' });
+  });
+
+/** A claim's name, or a path into nested claims as a list of names: "roles" or ["realm_access", "roles"]. */
+const claimPath = z.union([z.string().min(1), z.array(z.string().min(1)).min(1).readonly()]);
+
+/**
+ * {"role": "…", "learnerId": "…", "providerId": "…"}: the claims of an
+ * identity provider's tokens that carry the service's role and the learner or
+ * provider the token speaks for. Names not given keep their defaults (role,
+ * learner_id, provider_id).
+ */
+const authClaimsSchema = jsonText('{"role": "<claim>", "learnerId": "<claim>", "providerId": "<claim>"} (a claim is a name, or a list of names for a nested claim)')
+  .pipe(z.strictObject({ role: claimPath.optional(), learnerId: claimPath.optional(), providerId: claimPath.optional() }))
+  .transform((names) => Object.fromEntries(Object.entries(names).filter(([, v]) => v !== undefined)) as Partial<ClaimNames>);
+
+const blankIsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
 const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: wholeNumber(0, 65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** auto: pretty on a terminal when pino-pretty (a development dependency) is installed, JSON otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   DATABASE_URL: optionalUrl,
   DATA_DIR: z.string().min(1).default('.data'),
   DB_POOL_SIZE: wholeNumber(1, 200).default(10),
-  /** JWKS used to verify bearer tokens: a file path or an https URL. Defaults to the dev key in DATA_DIR. */
-  AUTH_JWKS: z.string().min(1).optional(),
+  /** JWKS used to verify bearer tokens: a file path or an https URL (http only outside production). Defaults to the dev key in DATA_DIR; required in production. */
+  AUTH_JWKS: z.preprocess(blankIsUnset, jwksSource.optional()),
   AUTH_ISSUER: z.string().min(1).default('learning-credits'),
   AUTH_AUDIENCE: z.string().min(1).default('learning-credits-api'),
-  /** Key for the keyed hash of national ids. Generated into DATA_DIR in development. */
+  /** The claims that carry the role, learner id and provider id (JSON); unset: role, learner_id, provider_id. */
+  AUTH_CLAIMS: z.preprocess(blankIsUnset, authClaimsSchema.optional()),
+  /** Key for the keyed hash of national ids (or read from NATIONAL_ID_KEY_FILE by loadConfig). Generated into DATA_DIR in development; required in production. */
   NATIONAL_ID_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('256kb'),
   SWEEP_INTERVAL_MS: wholeNumber(0).default(5000),
   /** More claims than this from one provider within an hour go to finance review. */
   CLAIM_BURST_PER_HOUR: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(1_000_000)).default(100),
+  /** Rate limits per minute, 0 for none: eligibility checks and learner look-ups per caller, failed authentications per client address. */
+  RATE_LIMIT_ELIGIBILITY_PER_MINUTE: wholeNumber(0, 1_000_000).default(defaultRateLimits.eligibility.points),
+  RATE_LIMIT_LEARNER_LOOKUP_PER_MINUTE: wholeNumber(0, 1_000_000).default(defaultRateLimits.learnerLookup.points),
+  RATE_LIMIT_FAILED_AUTH_PER_MINUTE: wholeNumber(0, 1_000_000).default(defaultRateLimits.failedAuth.points),
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
   /** The treasury's disbursement account per currency (JSON). Required in production; elsewhere demo accounts apply. */
   TREASURY_ACCOUNTS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), treasuryAccountsSchema.optional()),
   /** Clawbacks and recoveries above this (per currency, minor units) take a second officer; a currency not named always takes two. */
   FOUR_EYES_ABOVE: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), fourEyesAboveSchema.optional()),
 }).superRefine((c, ctx) => {
-  if (c.NODE_ENV === 'production' && c.TREASURY_ACCOUNTS === undefined) {
+  if (c.NODE_ENV !== 'production') return;
+  if (c.TREASURY_ACCOUNTS === undefined) {
     ctx.addIssue({ code: 'custom', path: ['TREASURY_ACCOUNTS'], message: 'is required in production: the account payment files are paid from, per currency' });
+  }
+  if (c.AUTH_JWKS === undefined) {
+    ctx.addIssue({
+      code: 'custom', path: ['AUTH_JWKS'],
+      message: "is required in production: the identity provider's JWKS (an https:// URL or a file), not the development signing key in DATA_DIR",
+    });
+  } else if (/^http:\/\//i.test(c.AUTH_JWKS)) {
+    ctx.addIssue({
+      code: 'custom', path: ['AUTH_JWKS'],
+      message: 'must be an https:// URL (or a file) in production: a key set fetched over plain http:// can be swapped on the way, and with it every token the service accepts',
+    });
+  }
+  if (c.NATIONAL_ID_KEY === undefined) {
+    ctx.addIssue({
+      code: 'custom', path: ['NATIONAL_ID_KEY'],
+      message: 'is required in production (or NATIONAL_ID_KEY_FILE, the path of a file holding it): the key national ids are hashed under, not a generated development key',
+    });
   }
 });
 
@@ -115,10 +179,34 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+/**
+ * NATIONAL_ID_KEY_FILE: the key read from a file, as an orchestrator mounts
+ * secrets (Kubernetes secret volumes, Docker and Compose secrets at
+ * /run/secrets/…). Surrounding whitespace and the final newline are dropped.
+ */
+function withKeyFromFile(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; issues: string[] } {
+  const file = env.NATIONAL_ID_KEY_FILE?.trim();
+  if (!file) return { env, issues: [] };
+  if (env.NATIONAL_ID_KEY !== undefined && env.NATIONAL_ID_KEY.trim() !== '') {
+    return { env, issues: ['NATIONAL_ID_KEY_FILE: give NATIONAL_ID_KEY or NATIONAL_ID_KEY_FILE, not both'] };
   }
+  let key: string;
+  try {
+    key = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((err as NodeJS.ErrnoException).code ?? 'unreadable');
+    return { env, issues: [`NATIONAL_ID_KEY_FILE: cannot read ${file} (${why})`] };
+  }
+  if (key.length < 32) return { env, issues: [`NATIONAL_ID_KEY_FILE: the key in ${file} must be at least 32 characters`] };
+  return { env: { ...env, NATIONAL_ID_KEY: key }, issues: [] };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const fromFile = withKeyFromFile(env);
+  const parsed = configSchema.safeParse(fromFile.env);
+  const schemaIssues = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  // A key file that cannot be used is said once, not again as a missing NATIONAL_ID_KEY.
+  const issues = [...fromFile.issues, ...schemaIssues.filter((i) => fromFile.issues.length === 0 || !i.startsWith('NATIONAL_ID_KEY: '))];
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
   return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
 }

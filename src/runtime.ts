@@ -44,6 +44,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
   const authenticator = createAuthenticator(await loadJwks(jwksSource), {
     issuer: config.AUTH_ISSUER,
     audience: config.AUTH_AUDIENCE,
+    ...(config.AUTH_CLAIMS ? { claims: config.AUTH_CLAIMS } : {}),
   });
   if (!config.NATIONAL_ID_KEY && config.NODE_ENV === 'production') throw new Error('NATIONAL_ID_KEY is required in production');
   const nationalIds = createNationalIdProtector(config.NATIONAL_ID_KEY ?? (await ensureDevNationalIdKey(config.dataDir)));

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './lib/logger.js';
+import { rateLimitsFromConfig } from './http/rate-limits.js';
+import { createLogger, type Logger } from './lib/logger.js';
 import { startPeriodic } from './lib/periodic.js';
 import { runMaintenance } from './maintenance.js';
 import type { Policy } from './modules/deps.js';
@@ -22,6 +23,33 @@ function listenProblem(err: NodeJS.ErrnoException, host: string, port: number): 
   }
 }
 
+/** True when a log call's object says the database server is stopping: 57P01 admin_shutdown or 57P03 cannot_connect_now, as `code` or at the start of `error`. */
+function saysDatabaseStops(arg: unknown): boolean {
+  if (arg === null || typeof arg !== 'object') return false;
+  const { code, error } = arg as { code?: unknown; error?: unknown };
+  return [code, error].some((v) => typeof v === 'string' && /^57P0[13]\b/.test(v));
+}
+
+/**
+ * The logger of the background work: a failure that says the database server
+ * is stopping is logged at info, marked `databaseStopping` (as
+ * src/db/client.ts logs it for the pool; it still counts in /metrics and
+ * /readyz). Ctrl-C reaches the embedded PostgreSQL as well as this process,
+ * and a sweep running at that instant can fail before the SIGINT handler has
+ * run. The methods use `this`, so children keep their own bindings.
+ */
+function quietWhenDatabaseStops(logger: Logger): Logger {
+  const log = logger.child({});
+  for (const level of ['warn', 'error'] as const) {
+    const loud = log[level] as (this: Logger, ...args: unknown[]) => void;
+    log[level] = function (this: Logger, ...args: unknown[]) {
+      if (!saysDatabaseStops(args[0])) return loud.apply(this, args);
+      return (this.info as (...a: unknown[]) => void)({ ...(args[0] as object), databaseStopping: true }, ...args.slice(1));
+    } as Logger['warn'];
+  }
+  return log;
+}
+
 async function main() {
   let config;
   try {
@@ -33,11 +61,15 @@ async function main() {
     }
     throw err;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  // Ctrl-C reaches the embedded PostgreSQL too (one process group): once the shutdown has begun, what fails
+  // because the database is stopping (a sweep, a pool client, a request in flight) is logged at info, not as a warning.
+  let closing = false;
+  const logger = createLogger(config.LOG_LEVEL, undefined, { format: config.LOG_FORMAT, stopping: () => closing });
   const runtime = await startRuntime(config, logger);
   // One policy for the API and the background work alike.
   const policy: Partial<Policy> = {
     claimBurstPerHour: config.CLAIM_BURST_PER_HOUR,
+    rateLimits: rateLimitsFromConfig(config),
     // Unset outside production: the demo accounts of defaultPolicy apply.
     ...(config.TREASURY_ACCOUNTS ? { treasuryAccounts: config.TREASURY_ACCOUNTS } : {}),
     ...(config.FOUR_EYES_ABOVE ? { fourEyesAbove: config.FOUR_EYES_ABOVE } : {}),
@@ -52,9 +84,10 @@ async function main() {
     await runtime.close();
     throw err;
   }
+  const backgroundLogger = quietWhenDatabaseStops(logger);
   const maintenance =
     config.SWEEP_INTERVAL_MS > 0
-      ? startPeriodic('maintenance', config.SWEEP_INTERVAL_MS, () => runMaintenance({ ...runtime, logger, policy }), logger)
+      ? startPeriodic('maintenance', config.SWEEP_INTERVAL_MS, () => runMaintenance({ ...runtime, logger: backgroundLogger, policy }), backgroundLogger)
       : undefined;
 
   // Express 5's app.listen hands a listen error to its callback; a taken port must stop the start, not be logged as listening.
@@ -90,7 +123,6 @@ async function main() {
     `Learning Credits listening on http://${config.HOST}:${port} (API docs at /docs)`,
   );
 
-  let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
@@ -100,7 +132,8 @@ async function main() {
     await maintenance?.stop();
     await runtime.close();
     logger.info('stopped');
-    process.exit(0);
+    // The last lines may still be on their way to a pipe: exit once they are out.
+    logger.flush(() => process.exit(0));
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -19,6 +19,40 @@ const claimsSchema = z.discriminatedUnion('role', [
   z.object({ role: z.literal('admin'), sub: z.string().min(1) }),
 ]);
 
+/** Where a claim sits in a token: a top-level name (which may itself hold dots or be a URL), or a path into nested objects. */
+export type ClaimPath = string | readonly string[];
+
+/** The claims that carry the service's role and the learner or provider a token speaks for (`sub` is always `sub`). */
+export interface ClaimNames {
+  role: ClaimPath;
+  learnerId: ClaimPath;
+  providerId: ClaimPath;
+}
+
+export const defaultClaimNames: ClaimNames = { role: 'role', learnerId: 'learner_id', providerId: 'provider_id' };
+
+function claimAt(payload: Record<string, unknown>, path: ClaimPath): unknown {
+  if (typeof path === 'string') return Object.hasOwn(payload, path) ? payload[path] : undefined;
+  let value: unknown = payload;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/**
+ * The role a token's role claim names: the claim is one of the service's
+ * roles, or a list (as identity providers put roles and groups) holding
+ * exactly one of them beside roles of other applications. Anything else
+ * (two of the service's roles, none) is no role.
+ */
+function roleOf(value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  const ours = [...new Set(value.filter((v): v is Role => typeof v === 'string' && (roles as readonly string[]).includes(v)))];
+  return ours.length === 1 ? ours[0] : undefined;
+}
+
 /** Only asymmetric algorithms: `none` and HMAC are refused by construction. */
 export const acceptedAlgorithms = ['EdDSA', 'ES256', 'RS256'];
 
@@ -27,7 +61,7 @@ export interface Authenticator {
 }
 
 export async function loadJwks(source: string): Promise<JWTVerifyGetKey> {
-  if (/^https?:\/\//.test(source)) return createRemoteJWKSet(new URL(source));
+  if (/^https?:\/\//i.test(source)) return createRemoteJWKSet(new URL(source));
   return createLocalJWKSet(JSON.parse(await readFile(source, 'utf8')));
 }
 
@@ -50,7 +84,8 @@ function bearerToken(authorization: string | undefined): string {
   return token;
 }
 
-export function createAuthenticator(keys: JWTVerifyGetKey, options: { issuer: string; audience: string }): Authenticator {
+export function createAuthenticator(keys: JWTVerifyGetKey, options: { issuer: string; audience: string; claims?: Partial<ClaimNames> }): Authenticator {
+  const names: ClaimNames = { ...defaultClaimNames, ...options.claims };
   return {
     async authenticate(authorization) {
       const token = bearerToken(authorization);
@@ -73,7 +108,13 @@ export function createAuthenticator(keys: JWTVerifyGetKey, options: { issuer: st
                 : 'the token could not be verified';
         throw new AppError('unauthenticated', why);
       }
-      const claims = claimsSchema.safeParse(payload);
+      const verified = payload as Record<string, unknown>;
+      const claims = claimsSchema.safeParse({
+        role: roleOf(claimAt(verified, names.role)),
+        sub: verified.sub,
+        learner_id: claimAt(verified, names.learnerId),
+        provider_id: claimAt(verified, names.providerId),
+      });
       if (!claims.success) throw new AppError('unauthenticated', 'the token does not carry a valid role');
       const c = claims.data;
       switch (c.role) {

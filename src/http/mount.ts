@@ -2,11 +2,13 @@ import express, { type Express, type Request, type RequestHandler, type Response
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
-import type { Authenticator } from './auth.js';
+import { serializeError } from '../lib/logger.js';
+import type { Authenticator, Principal } from './auth.js';
 import { sendProblem, toProblem, zodFieldErrors } from './error-handler.js';
 import { keepsRefusal, rememberRefusal, requestFingerprint, validIdempotencyKey, withIdempotency } from './idempotency.js';
 import { checkTextBody, JsonNumberText, parseJsonBody, requireUtf8, stringifyJson, textProblems } from './json.js';
 import { AppError, type FieldError } from './problem.js';
+import { RateLimited, type RateLimiter } from './rate-limits.js';
 import { expressPath, STREAMED, type AnyRoute, type Reply, type RouteContext } from './route.js';
 
 export interface MountDeps {
@@ -17,6 +19,8 @@ export interface MountDeps {
   bodyLimit: string;
   /** Keys the request fingerprints kept with Idempotency-Keys (see requestFingerprint); a plain SHA-256 without it. */
   fingerprintSecret?: string | undefined;
+  /** Counts the calls of routes that declare a rateLimit, and failed authentications; without it nothing is limited. */
+  rateLimiter?: RateLimiter | undefined;
 }
 
 /** The value at `path` inside `value`, for messages about what was sent. */
@@ -132,8 +136,32 @@ const serialize = (reply: Reply) => ({
 });
 
 /**
- * Mounts declared routes. Order of checks: who you are (401), whether your
- * role may call this (403), the body's type and charset (415), only then the
+ * Who the caller is. A failed authentication counts against the client
+ * address (the socket's: trust proxy is off); past the limit it is answered
+ * 429 instead of 401. Only failures count, and only failures are refused: a
+ * valid token from the same address (a proxy, a NAT) still gets through.
+ */
+async function authenticate(req: Request, deps: MountDeps): Promise<Principal> {
+  try {
+    return await deps.authenticator.authenticate(req.get('authorization'));
+  } catch (err) {
+    if (deps.rateLimiter && err instanceof AppError && err.code === 'unauthenticated') {
+      try {
+        await deps.rateLimiter.failedAuthentication(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+      } catch (limited) {
+        if (limited instanceof RateLimited) throw limited;
+        // The counter's store failed: the caller still hears why it is not authenticated.
+        req.log.warn({ err: serializeError(limited) }, 'failed authentication not counted: the rate-limit store failed');
+      }
+    }
+    throw err;
+  }
+}
+
+/**
+ * Mounts declared routes. Order of checks: who you are (401; 429 past the
+ * failed-authentication limit), whether your role may call this (403), the
+ * route's rate limit per caller (429), the body's type and charset (415), only then the
  * body is read (413 over the route's limit, 400 when it is not JSON), then the
  * input (422). Nothing of the body is read for a caller who may not call the
  * route: a refusal before it is sent at once, and the connection is closed
@@ -148,10 +176,11 @@ export function mountRoutes(app: Express, routes: AnyRoute[], deps: MountDeps): 
     const handlers = [
       async (req: Request, res: Response) => {
         try {
-          const principal = await deps.authenticator.authenticate(req.get('authorization'));
+          const principal = await authenticate(req, deps);
           if (!route.roles.includes(principal.role)) {
             throw new AppError('forbidden', `the ${principal.role} role may not call ${route.operationId}`);
           }
+          if (route.rateLimit) await deps.rateLimiter?.consume(route.rateLimit, principal);
           checkContentType(route, req);
           if (readsBody(route, req)) await readBody(route, req, res, limit, parser);
           const input = parseInput(route, req);
@@ -200,6 +229,7 @@ export function mountRoutes(app: Express, routes: AnyRoute[], deps: MountDeps): 
           }
         } catch (err) {
           if (!req.complete) res.setHeader('Connection', 'close');
+          if (err instanceof RateLimited) res.setHeader('Retry-After', String(err.retryAfterSeconds));
           sendProblem(req, res, toProblem(err, req.log));
         }
       },

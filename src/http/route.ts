@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import type { Logger } from '../lib/logger.js';
 import type { Principal, Role } from './auth.js';
+import { problemSchema } from './problem.js';
+import type { CallerRateLimit } from './rate-limits.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -57,6 +59,12 @@ export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType 
   bodyLimit?: string;
   /** Moves money or creates state: requires an Idempotency-Key header. */
   idempotent?: boolean;
+  /**
+   * The limit (Policy.rateLimits) each caller's calls count against, after
+   * authentication and before the body is read; over it, 429 rate_limited
+   * with Retry-After. Declared in the OpenAPI responses by defineRoute.
+   */
+  rateLimit?: CallerRateLimit;
   responses: Record<number, ResponseSpec>;
   handler: (
     input: { params: Infer<P>; query: Infer<Q>; body: Infer<B> },
@@ -71,7 +79,13 @@ export function defineRoute<
   Q extends z.ZodType | undefined = undefined,
   B extends z.ZodType | undefined = undefined,
 >(spec: RouteSpec<P, Q, B>): AnyRoute {
-  return spec as unknown as AnyRoute;
+  if (!spec.rateLimit || spec.responses[429]) return spec as unknown as AnyRoute;
+  const limited: ResponseSpec = {
+    description: 'Too many calls by this caller within the window; Retry-After gives the seconds until the next window',
+    schema: problemSchema,
+    contentType: 'application/problem+json',
+  };
+  return { ...spec, responses: { ...spec.responses, 429: limited } } as unknown as AnyRoute;
 }
 
 /** /v1/schemes/{schemeId} -> /v1/schemes/:schemeId */

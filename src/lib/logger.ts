@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import { pino, symbols, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { maskNationalIds } from './national-id.js';
 
@@ -162,23 +165,97 @@ function withSafeErrors(arg: unknown): unknown {
   return copy ?? arg;
 }
 
+/** Resolves from this file, in src/lib/ and in dist/lib/ alike (package.json is two folders up from both). */
+const localRequire = createRequire(import.meta.url);
+
+/** The service's version (package.json), on every log line. */
+export const serviceVersion: string = (() => {
+  try {
+    return String((localRequire('../../package.json') as { version?: unknown }).version ?? 'unknown');
+  } catch {
+    return process.env.npm_package_version ?? 'unknown';
+  }
+})();
+
+/** `auto`: pretty on a terminal when pino-pretty is installed, JSON otherwise. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** One line per entry for a person at a terminal: `GET /v1/schemes 200 12 ms` for requests. */
+function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
+  const msg = String(log[messageKey] ?? '');
+  const req = log.req as { method?: string; url?: string } | undefined;
+  if (!req?.method) return msg;
+  const res = log.res as { statusCode?: number } | undefined;
+  if (res?.statusCode !== undefined && typeof log.responseTime === 'number' && /^request (completed|errored)$/.test(msg)) {
+    return `${req.method} ${req.url ?? ''} ${res.statusCode} ${log.responseTime} ms`;
+  }
+  return `${msg} (${req.method} ${req.url ?? ''})`;
+}
+
+/**
+ * Where the service's own log goes: a pino-pretty stream when asked for (or,
+ * with `auto`, when stdout is a terminal) and pino-pretty can be loaded, or
+ * undefined for JSON on stdout. pino-pretty is a development dependency: an
+ * install without it (production) logs JSON and still starts. `load` and
+ * `isTTY` are for tests.
+ */
+export function stdoutDestination(
+  format: LogFormat = 'auto',
+  options: { isTTY?: boolean; load?: (name: string) => unknown } = {},
+): { stream?: DestinationStream; note?: string } {
+  const isTTY = options.isTTY ?? process.stdout.isTTY === true;
+  if (format === 'json' || (format === 'auto' && !isTTY)) return {};
+  let pretty: (options: Record<string, unknown>) => DestinationStream;
+  try {
+    const loaded = (options.load ?? localRequire)('pino-pretty') as { default?: unknown };
+    pretty = (typeof loaded.default === 'function' ? loaded.default : loaded) as typeof pretty;
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'MODULE_NOT_FOUND') throw err;
+    return format === 'pretty' ? { note: 'LOG_FORMAT=pretty, but pino-pretty is not installed (it is a development dependency): logging JSON' } : {};
+  }
+  return {
+    stream: pretty({
+      sync: true, // every line is out before process.exit
+      colorize: isTTY,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,version,req,res,responseTime',
+      messageFormat: prettyMessage,
+      singleLine: true,
+    }),
+  };
+}
+
 /**
  * The service's logger. Whatever is logged through it, or through any child
  * of it, has national ids masked in every string of the line, errors reduced
  * to safe fields, requests to id, method and path, and the paths above
  * redacted. Children cannot swap these serializers back for pino's defaults
  * (pino-http hands its child pino-std-serializers' `err`, which copies every
- * field of an error, `params` and `detail` included).
+ * field of an error, `params` and `detail` included). Every line carries the
+ * service's `version`.
+ *
+ * Without a destination it writes to stdout in `format` (see
+ * stdoutDestination); the masking applies before pino-pretty sees a line.
+ * Once `stopping()` is true (the service is shutting down), warnings and
+ * errors are written at info, marked `duringShutdown: true`.
  */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const options: LoggerOptions = {
+export function createLogger(level: string, destination?: DestinationStream, options: { format?: LogFormat; stopping?: () => boolean } = {}): Logger {
+  const stopping = options.stopping ?? (() => false);
+  const loggerOptions: LoggerOptions = {
     level,
+    base: { pid: process.pid, hostname: hostname(), version: serviceVersion },
     redact: { paths: redactPaths, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
     hooks: {
-      logMethod(args, method) {
+      logMethod(args, method, levelValue) {
         const [first, ...rest] = args as unknown[];
         const safe = [withSafeErrors(first), ...rest].map((a) => (typeof a === 'string' ? withoutQueryValues(a) : a));
+        if ((levelValue === 40 || levelValue === 50) && stopping()) {
+          // Stopping: what fails now (a database stopped by the same Ctrl-C, a sweep cut short) is the shutdown, not a fault.
+          const [obj, ...more] = typeof safe[0] === 'object' && safe[0] !== null ? safe : [{}, ...safe];
+          (this.info as (...a: unknown[]) => void)({ ...(obj as object), duringShutdown: true }, ...more);
+          return;
+        }
         method.apply(this, safe as Parameters<typeof method>);
       },
       streamWrite: maskLogLine,
@@ -189,5 +266,70 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       if (serializers) Object.assign(serializers, safeSerializers);
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(loggerOptions, destination);
+  const { stream, note } = stdoutDestination(options.format);
+  const logger = stream ? pino(loggerOptions, stream) : pino(loggerOptions);
+  if (note) logger.warn(note);
+  return logger;
+}
+
+/** A request's place in a W3C trace: the trace it belongs to and the span id this service gives it. */
+export interface TraceContext {
+  traceId: string;
+  /** This service's span for the request: the parent id of the `traceparent` it returns. */
+  spanId: string;
+  /** trace-flags as received (sampled, random); 00 when the trace starts here. */
+  flags: string;
+  /** The `traceparent` header value returned with the response. */
+  traceparent: string;
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const allZero = /^0+$/;
+
+/**
+ * A `traceparent` header (W3C Trace Context) parsed, or undefined when it is
+ * not valid: lower-case hex only, version ff and all-zero ids refused,
+ * version 00 exactly 55 characters; a later version may carry more fields,
+ * which are ignored. Two headers (joined by a comma) are not valid.
+ */
+export function parseTraceparent(header: unknown): { traceId: string; parentId: string; flags: string } | undefined {
+  if (typeof header !== 'string') return undefined;
+  const m = TRACEPARENT.exec(header.trim());
+  if (!m) return undefined;
+  const [, version, traceId, parentId, flags, more] = m as unknown as [string, string, string, string, string, string | undefined];
+  if (version === 'ff' || (version === '00' && more !== undefined)) return undefined;
+  if (allZero.test(traceId) || allZero.test(parentId)) return undefined;
+  return { traceId, parentId, flags };
+}
+
+function randomHex(bytes: number): string {
+  for (;;) {
+    const hex = randomBytes(bytes).toString('hex');
+    if (!allZero.test(hex)) return hex;
+  }
+}
+
+const traces = new WeakMap<object, TraceContext>();
+
+/**
+ * The trace of a request: taken from its valid `traceparent` header, or
+ * started here. The first call sets the `traceparent` response header (this
+ * service's span as the parent); later calls for the same request return the
+ * same context.
+ */
+export function traceContext(
+  req: { headers: Record<string, string | string[] | undefined> },
+  res: { setHeader(name: string, value: string): unknown; headersSent?: boolean },
+): TraceContext {
+  const known = traces.get(req);
+  if (known) return known;
+  const given = parseTraceparent(req.headers.traceparent);
+  const traceId = given?.traceId ?? randomHex(16);
+  const spanId = randomHex(8);
+  const flags = given?.flags ?? '00';
+  const context = { traceId, spanId, flags, traceparent: `00-${traceId}-${spanId}-${flags}` };
+  traces.set(req, context);
+  if (!res.headersSent) res.setHeader('traceparent', context.traceparent);
+  return context;
 }

@@ -1,4 +1,5 @@
 import type { Database } from '../db/client.js';
+import { defaultRateLimits, type RateLimits } from '../http/rate-limits.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -30,6 +31,12 @@ export interface Policy {
    * takes a second officer. A currency not listed always takes two.
    */
   fourEyesAbove: Partial<Record<string, bigint>>;
+  /**
+   * Requests allowed per window (src/http/rate-limits.ts): eligibility checks
+   * and learner look-ups per caller, failed authentications per client
+   * address. 0 points: no limit.
+   */
+  rateLimits: RateLimits;
 }
 
 /** A bank account the treasury pays from: an IBAN or a local account number, and the bank's BIC. */
@@ -44,6 +51,7 @@ export const defaultPolicy: Policy = {
   fourEyesAbove: { SGD: 100_000n, EUR: 100_000n, MYR: 300_000n, USD: 100_000n, IDR: 200_000_000n },
   claimBurstPerHour: 100,
   unseenPaymentDays: 5,
+  rateLimits: defaultRateLimits,
   // Demo accounts for development and tests; production sets TREASURY_ACCOUNTS.
   treasuryAccounts: {
     SGD: { name: 'Learning Credits Treasury SG', accountNumber: '0720123456', bic: 'DBSSSGSGXXX' },

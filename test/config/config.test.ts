@@ -1,11 +1,24 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { createAuthenticator } from '../../src/http/auth.js';
+import { AppError } from '../../src/http/problem.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { defaultPolicy } from '../../src/modules/deps.js';
+import { startRuntime } from '../../src/runtime.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** What production requires besides TREASURY_ACCOUNTS: the identity provider's keys and the national-id key. */
+const production = { NODE_ENV: 'production', AUTH_JWKS: 'https://idp.example/.well-known/jwks.json', NATIONAL_ID_KEY: 'k'.repeat(32) } as const;
+const treasury = { TREASURY_ACCOUNTS: JSON.stringify({ SGD: { name: 'Learning Credits Treasury SG', accountNumber: '0720123456', bic: 'DBSSSGSGXXX' } }) };
 
 /** loadConfig's error, or a failed assertion when it did not throw. */
 function configError(env: NodeJS.ProcessEnv): ConfigError {
@@ -84,9 +97,9 @@ describe('TREASURY_ACCOUNTS', () => {
   });
 
   it('when unset in production, then ConfigError says it is required', () => {
-    const err = configError({ NODE_ENV: 'production' });
+    const err = configError({ ...production });
     expect(err.issues).toEqual([expect.stringMatching(/^TREASURY_ACCOUNTS: is required in production/)]);
-    expect(loadConfig({ NODE_ENV: 'production', ...accounts({ EUR: eur }) }).TREASURY_ACCOUNTS).toEqual({ EUR: eur });
+    expect(loadConfig({ ...production, ...accounts({ EUR: eur }) }).TREASURY_ACCOUNTS).toEqual({ EUR: eur });
   });
 
   it('when accounts are typed as people type them, then the IBAN, BIC and account number are stored in electronic form', () => {
@@ -170,5 +183,217 @@ describe('FOUR_EYES_ABOVE', () => {
     ['a number, not a string', '{"SGD":100}', 'FOUR_EYES_ABOVE.SGD'],
   ])('when it is %s, then ConfigError names %s', (_label, value, path) => {
     expect(configError({ FOUR_EYES_ABOVE: value }).issues.join('\n')).toContain(path);
+  });
+});
+
+/** Runs src/server.ts with this environment only (PATH and HOME besides). */
+function startServer(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/server.ts'],
+      { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 30_000 },
+      (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+    );
+  });
+}
+
+describe('AUTH_JWKS', () => {
+  it.each(['https://idp.example/realms/lc/protocol/openid-connect/certs', '/etc/learning-credits/jwks.json', 'jwks.json'])(
+    'when it is %s in production, then it is accepted',
+    (source) => {
+      expect(loadConfig({ ...production, ...treasury, AUTH_JWKS: source }).AUTH_JWKS).toBe(source);
+    },
+  );
+
+  it.each(['http://idp.example/jwks.json', 'http://127.0.0.1:8080/jwks.json', 'HTTP://idp.example/jwks.json'])(
+    'when it is %s in production, then ConfigError names AUTH_JWKS and asks for https',
+    (source) => {
+      const err = configError({ ...production, ...treasury, AUTH_JWKS: source });
+      expect(err.issues).toEqual([expect.stringMatching(/^AUTH_JWKS: must be an https:\/\/ URL \(or a file\) in production/)]);
+    },
+  );
+
+  it.each(['development', 'test'])('when it is http://127.0.0.1 with NODE_ENV=%s, then it is accepted (a local identity provider)', (env) => {
+    expect(loadConfig({ NODE_ENV: env, AUTH_JWKS: 'http://127.0.0.1:8080/jwks.json' }).AUTH_JWKS).toBe('http://127.0.0.1:8080/jwks.json');
+  });
+
+  it.each([
+    ['another scheme', 'ftp://idp.example/jwks.json', /must be an https:\/\/ URL or the path of a JWKS file, not a ftp:\/\/ URL/],
+    ['a file URL', 'file:///etc/jwks.json', /not a file:\/\/ URL/],
+    ['an https URL without a host', 'https://', /not a valid URL/],
+  ])('when it is %s, then ConfigError names AUTH_JWKS', (_label, source, message) => {
+    const err = configError({ AUTH_JWKS: source });
+    expect(err.issues).toEqual([expect.stringMatching(/^AUTH_JWKS: /)]);
+    expect(err.issues[0]).toMatch(message);
+  });
+
+  it('when unset in production, then ConfigError says it is required (the development signing key must not sign real tokens)', () => {
+    const { AUTH_JWKS: _unset, ...rest } = production;
+    expect(configError({ ...rest, ...treasury }).issues).toEqual([expect.stringMatching(/^AUTH_JWKS: is required in production/)]);
+    expect(configError({ ...rest, ...treasury, AUTH_JWKS: ' ' }).issues).toEqual([expect.stringMatching(/^AUTH_JWKS: is required in production/)]);
+  });
+
+  it('when the service starts in production with an http:// JWKS, then it exits 1 naming AUTH_JWKS, before starting a database', async () => {
+    const result = await startServer({ ...production, ...treasury, AUTH_JWKS: 'http://idp.example/jwks.json' });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/^\s+- AUTH_JWKS: must be an https:\/\/ URL/m);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stdout).not.toMatch(/listening|embedded PostgreSQL/);
+  });
+});
+
+describe('NATIONAL_ID_KEY and NATIONAL_ID_KEY_FILE', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'lc-config-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const secretFile = async (content: string) => {
+    const file = path.join(dir, `key-${randomUUID()}`);
+    await writeFile(file, content, { mode: 0o600 });
+    return file;
+  };
+
+  it('when unset in production, then ConfigError names NATIONAL_ID_KEY and its file variant', () => {
+    const { NATIONAL_ID_KEY: _unset, ...rest } = production;
+    const err = configError({ ...rest, ...treasury });
+    expect(err.issues).toEqual([expect.stringMatching(/^NATIONAL_ID_KEY: is required in production \(or NATIONAL_ID_KEY_FILE/)]);
+  });
+
+  it('when NATIONAL_ID_KEY_FILE names a mounted secret, then the key is read from it without its final newline', async () => {
+    const key = 'a3f1c9e07b5d42e8a1f6c3b9d0e7f2a4';
+    const file = await secretFile(`${key}\n`);
+    const { NATIONAL_ID_KEY: _unset, ...rest } = production;
+    const config = loadConfig({ ...rest, ...treasury, NATIONAL_ID_KEY_FILE: file });
+    expect(config.NATIONAL_ID_KEY).toBe(key);
+  });
+
+  it('when both NATIONAL_ID_KEY and NATIONAL_ID_KEY_FILE are set, then ConfigError says to give one', async () => {
+    const file = await secretFile('k'.repeat(40));
+    expect(configError({ NATIONAL_ID_KEY: 'k'.repeat(32), NATIONAL_ID_KEY_FILE: file }).issues).toEqual([
+      'NATIONAL_ID_KEY_FILE: give NATIONAL_ID_KEY or NATIONAL_ID_KEY_FILE, not both',
+    ]);
+  });
+
+  it('when NATIONAL_ID_KEY_FILE names no file, then ConfigError names the variable and the path, once even in production', () => {
+    const missing = path.join(dir, 'not-mounted');
+    const { NATIONAL_ID_KEY: _unset, ...rest } = production;
+    expect(configError({ ...rest, ...treasury, NATIONAL_ID_KEY_FILE: missing }).issues).toEqual([`NATIONAL_ID_KEY_FILE: cannot read ${missing} (no such file)`]);
+  });
+
+  it('when the key in the file is too short, then ConfigError says so without printing the key', async () => {
+    const file = await secretFile('short-key\n');
+    const err = configError({ NATIONAL_ID_KEY_FILE: file });
+    expect(err.issues).toEqual([`NATIONAL_ID_KEY_FILE: the key in ${file} must be at least 32 characters`]);
+    expect(err.message).not.toContain('short-key');
+  });
+});
+
+describe('AUTH_CLAIMS', () => {
+  it('when unset, then the default claim names apply (role, learner_id, provider_id)', () => {
+    expect(loadConfig({}).AUTH_CLAIMS).toBeUndefined();
+    expect(loadConfig({ AUTH_CLAIMS: ' ' }).AUTH_CLAIMS).toBeUndefined();
+  });
+
+  it('when set, then names and nested paths are parsed, and names not given keep their defaults', () => {
+    expect(loadConfig({ AUTH_CLAIMS: '{"role":["realm_access","roles"],"learnerId":"https://lc.example/learner_id"}' }).AUTH_CLAIMS).toEqual({
+      role: ['realm_access', 'roles'],
+      learnerId: 'https://lc.example/learner_id',
+    });
+  });
+
+  it.each([
+    ['not JSON', '{role:', /must be JSON/],
+    ['an unknown key', '{"subject":"uid"}', /Unrecognized key/],
+    ['an empty name', '{"role":""}', /./],
+    ['an empty path', '{"role":[]}', /./],
+    ['a number', '{"role":1}', /./],
+  ])('when it is %s, then ConfigError names AUTH_CLAIMS', (_label, value, message) => {
+    const err = configError({ AUTH_CLAIMS: value });
+    expect(err.issues).toEqual([expect.stringMatching(/^AUTH_CLAIMS(\.\w+)?: /)]);
+    expect(err.issues[0]).toMatch(message);
+  });
+});
+
+describe('tokens of an identity provider, through AUTH_CLAIMS', () => {
+  const issuer = 'https://idp.example/realms/lc';
+  const audience = 'learning-credits-api';
+  let privateKey: CryptoKey;
+  let jwk: Record<string, unknown>;
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    privateKey = pair.privateKey;
+    jwk = { ...(await exportJWK(pair.publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' };
+  });
+  const sign = (claims: Record<string, unknown>) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'idp-1' }).setIssuer(issuer).setAudience(audience).setSubject('f3a1c2d4-idp-user')
+      .setIssuedAt().setExpirationTime('5m').sign(privateKey);
+  const authenticatorFor = (env: NodeJS.ProcessEnv) => {
+    const config = loadConfig(env);
+    return createAuthenticator(createLocalJWKSet({ keys: [jwk] }), { issuer, audience, ...(config.AUTH_CLAIMS ? { claims: config.AUTH_CLAIMS } : {}) });
+  };
+  const keycloak = { AUTH_CLAIMS: '{"role":["realm_access","roles"],"learnerId":"lc_learner_id","providerId":"lc_provider_id"}' };
+
+  it('when roles are a nested list beside other applications\' roles, then the one role of this service is taken with its learner id', async () => {
+    const learnerId = randomUUID();
+    const token = await sign({ realm_access: { roles: ['offline_access', 'citizen', 'uma_authorization'] }, lc_learner_id: learnerId });
+    expect(await authenticatorFor(keycloak).authenticate(`Bearer ${token}`)).toEqual({ role: 'citizen', subject: 'f3a1c2d4-idp-user', learnerId });
+  });
+
+  it('when a provider token names its provider in the mapped claim, then the principal is that provider', async () => {
+    const providerId = randomUUID();
+    const token = await sign({ realm_access: { roles: ['provider'] }, lc_provider_id: providerId });
+    expect(await authenticatorFor(keycloak).authenticate(`Bearer ${token}`)).toEqual({ role: 'provider', subject: 'f3a1c2d4-idp-user', providerId });
+  });
+
+  it.each([
+    ['two of the service\'s roles', { realm_access: { roles: ['citizen', 'admin'] }, lc_learner_id: randomUUID() }],
+    ['none of the service\'s roles', { realm_access: { roles: ['offline_access'] } }],
+    ['the role only in the default claim', { role: 'admin' }],
+    ['a citizen without the mapped learner claim', { realm_access: { roles: ['citizen'] }, learner_id: randomUUID() }],
+  ])('when the token carries %s, then it is refused as carrying no valid role', async (_label, claims) => {
+    const token = await sign(claims);
+    const refused = await authenticatorFor(keycloak).authenticate(`Bearer ${token}`).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AppError);
+    expect((refused as AppError).message).toMatch(/valid role/);
+  });
+
+  it('when AUTH_CLAIMS is unset, then the fixed claims role, learner_id and provider_id are read, as before', async () => {
+    const learnerId = randomUUID();
+    expect(await authenticatorFor({}).authenticate(`Bearer ${await sign({ role: 'citizen', learner_id: learnerId })}`)).toEqual({
+      role: 'citizen', subject: 'f3a1c2d4-idp-user', learnerId,
+    });
+  });
+
+  describe('the running service (startRuntime)', () => {
+    let database: TestDatabase;
+    let dir: string;
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      dir = await mkdtemp(path.join(os.tmpdir(), 'lc-claims-'));
+    });
+    afterAll(async () => {
+      await database?.drop();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('when AUTH_CLAIMS is set, then the authenticator the service runs with reads the mapped claims', async () => {
+      const jwksPath = path.join(dir, 'jwks.json');
+      await writeFile(jwksPath, JSON.stringify({ keys: [jwk] }));
+      const config = loadConfig({
+        DATABASE_URL: database.url, DATA_DIR: dir, AUTH_JWKS: jwksPath, AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience,
+        NATIONAL_ID_KEY: 'k'.repeat(32), DB_POOL_SIZE: '2', ...keycloak,
+      });
+      const runtime = await startRuntime(config, createLogger('silent'));
+      try {
+        const token = await sign({ realm_access: { roles: ['finance'] } });
+        expect(await runtime.authenticator.authenticate(`Bearer ${token}`)).toEqual({ role: 'finance', subject: 'f3a1c2d4-idp-user' });
+      } finally {
+        await runtime.close();
+      }
+    });
   });
 });

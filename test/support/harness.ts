@@ -7,7 +7,8 @@ import { ManualClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import { createNationalIdProtector } from '../../src/lib/national-id.js';
-import type { ServiceDeps } from '../../src/modules/deps.js';
+import { noRateLimits } from '../../src/http/rate-limits.js';
+import type { Policy, ServiceDeps } from '../../src/modules/deps.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 export const ISSUER = 'learning-credits-test';
@@ -41,7 +42,9 @@ export async function createHarness(options: { now?: Date; poolSize?: number } =
   const ledger = new Ledger({ clock, metrics });
   const logger = createLogger('silent');
   const nationalIds = createNationalIdProtector('test-national-id-key-0123456789abcdef');
-  const app = createApp({ database, ledger, clock, logger, metrics, authenticator, nationalIds, bodyLimit: '256kb' });
+  // Nothing rate-limited (test/http/rate-limits.test.ts builds its own limited apps); apps built over h.deps inherit it.
+  const policy: Partial<Policy> = { rateLimits: noRateLimits };
+  const app = createApp({ database, ledger, clock, logger, metrics, authenticator, nationalIds, policy, bodyLimit: '256kb' });
 
   const sign: Harness['sign'] = async (claims, o = {}) =>
     new SignJWT(claims)
@@ -57,7 +60,7 @@ export async function createHarness(options: { now?: Date; poolSize?: number } =
     database,
     ledger,
     clock,
-    deps: { database, ledger, clock, logger, nationalIds },
+    deps: { database, ledger, clock, logger, nationalIds, policy },
     token: (role, ids = {}) =>
       sign({
         role,

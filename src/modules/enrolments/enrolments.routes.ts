@@ -67,14 +67,14 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/v1/me/eligibility', operationId: 'checkMyEligibility',
       summary: 'Whether a course run is fundable for me, every rule checked, and what I would co-pay',
-      tags: ['me', 'eligibility'], roles: ['citizen'], query: eligibilityQueryForCitizen,
+      tags: ['me', 'eligibility'], roles: ['citizen'], query: eligibilityQueryForCitizen, rateLimit: 'eligibility',
       responses: { 200: { description: 'The decision', schema: eligibilitySchema } },
       handler: async ({ query }, ctx) => eligibility(ctx, citizen(ctx), query.courseRunId),
     }),
     defineRoute({
       method: 'get', path: '/v1/eligibility', operationId: 'checkEligibility',
       summary: 'Eligibility of a learner for a run (a provider only for its own runs)',
-      tags: ['eligibility'], roles: ['provider', 'admin'], query: eligibilityQuery,
+      tags: ['eligibility'], roles: ['provider', 'admin'], query: eligibilityQuery, rateLimit: 'eligibility',
       responses: { 200: { description: 'The decision', schema: eligibilitySchema } },
       handler: async ({ query }, ctx) =>
         eligibility(ctx, query.learnerId, query.courseRunId, ctx.principal.role === 'provider' ? ctx.principal.providerId : undefined),

@@ -20,7 +20,7 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'post', path: '/v1/learners/lookup', operationId: 'lookupLearner', summary: 'Find a learner by national id',
-      tags: ['learners'], roles: ['admin'], body: lookupLearnerBody,
+      tags: ['learners'], roles: ['admin'], body: lookupLearnerBody, rateLimit: 'learnerLookup',
       responses: { 200: { description: 'The learner', schema: learnerSchema } },
       handler: async ({ body }, ctx) => ({ status: 200, body: learnerView(await lookupLearner(deps, ctx.db, body.country, body.nationalId)) }),
     }),
