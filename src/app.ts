@@ -13,6 +13,7 @@ import type { Policy } from './modules/deps.js';
 import type { Authenticator } from './http/auth.js';
 import { errorHandler, sendProblem } from './http/error-handler.js';
 import { mountRoutes } from './http/mount.js';
+import { parseQuery } from './http/query.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { problemBody } from './http/problem.js';
 import { createRateLimiter } from './http/rate-limits.js';
@@ -35,7 +36,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.set('query parser', 'simple');
+  app.set('query parser', parseQuery);
   // Answers are private to their caller and change with every movement of
   // money: no shared or browser cache may keep them, and no ETag is worth
   // hashing every response body for.

@@ -223,6 +223,23 @@ describe('NUL and lone surrogates: refused wherever they arrive, naming the fiel
     expect((body.errors as { message: string }[])[0]!.message).toMatch(nulMessage);
   });
 
+  it.each(['%FF', '%ED%A0%80', 'a%E2%82'])('when a query string value is not UTF-8 once decoded (?x=%s), then 400 and a write it rides on changes nothing', async (bad) => {
+    expectProblem(await request(h.app).get(`/v1/courses?q=${bad}`).set('Authorization', `Bearer ${api.admin}`), 400, 'bad_request');
+    const before = await snapshotTables(h);
+    const res = await request(h.app).post(`/v1/schemes?x=${bad}`).set('Authorization', `Bearer ${api.admin}`).set('Idempotency-Key', randomUUID())
+      .send({ code: 'QS1', name: 'Query string probe', currency: 'SGD' });
+    expectProblem(res, 400, 'bad_request');
+    expect(await snapshotTables(h)).toEqual(before);
+  });
+
+  it('when a query string is well formed, then repeated keys, plus signs and empty values decode as before', async () => {
+    const { parseQuery } = await import('../../src/http/query.js');
+    expect({ ...parseQuery('a=1&a=2&b=x+y&c=&d&e=%C3%A9') }).toEqual({ a: ['1', '2'], b: 'x y', c: '', d: '', e: 'é' });
+    const polluted = parseQuery('__proto__=x&constructor=y');
+    expect(Object.getPrototypeOf(polluted)).toBeNull();
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
   it('when a CSV statement reference holds a NUL, then 422 names the body line and nothing is imported', async () => {
     const before = await snapshotTables(h);
     const csv = `# statement: STMT\u00002027\n${statementCsv([['LCnulreference0000000000000000000001', '1.00', 'SGD', 'DBIT', 'payment']])}`;
