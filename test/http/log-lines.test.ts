@@ -4,30 +4,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
 import { createLogger, parseTraceparent, serviceVersion, stdoutDestination } from '../../src/lib/logger.js';
 import { createHarness, type Harness } from '../support/harness.js';
+import { captureLogs } from '../support/log-capture.js';
 import { createKeyedApp, type KeyedApp } from './keyed-app.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const packageVersion = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Every line the app logs, as written and parsed. */
-const raw: string[] = [];
-const lines: Record<string, unknown>[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _enc, done) {
-    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-      raw.push(line);
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    }
-    done();
-  },
-});
+/** Every line the app logs, raw and parsed. */
+const { sink, raw, lines, reset } = captureLogs();
 
 let h: Harness;
 let keyed: KeyedApp;
@@ -39,10 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-beforeEach(() => {
-  raw.length = 0;
-  lines.length = 0;
-});
+beforeEach(reset);
 
 const reqIdOf = (line: Record<string, unknown>) => (line.req as { id?: unknown } | undefined)?.id;
 

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
@@ -11,24 +10,15 @@ import { createLogger, serializeError } from '../../src/lib/logger.js';
 import { maskNationalIds, nationalIdProblem } from '../../src/lib/national-id.js';
 import { allRoutes } from '../../src/modules/index.js';
 import { createHarness, type Harness } from '../support/harness.js';
+import { captureLogs } from '../support/log-capture.js';
 import { createKeyedApp, type KeyedApp } from './keyed-app.js';
 import { allowedRole, concretePath, describeRoute } from './routes.js';
 
 const NRIC = 'S1234567D';
 const NIK = '3171234567890123';
 
-/** Every line the app logs, parsed. */
-const lines: Record<string, unknown>[] = [];
-const raw: string[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _enc, done) {
-    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-      raw.push(line);
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    }
-    done();
-  },
-});
+/** Every line the app logs, raw and parsed. */
+const { sink, raw, lines, reset } = captureLogs();
 
 let h: Harness;
 let keyed: KeyedApp;
@@ -40,10 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-beforeEach(() => {
-  lines.length = 0;
-  raw.length = 0;
-});
+beforeEach(reset);
 
 const reqIdOf = (line: Record<string, unknown>) => (line.req as { id?: unknown } | undefined)?.id;
 
