@@ -177,3 +177,20 @@ export async function claimRows(h: Harness, enrolmentId: string) {
   const r = await h.database.pool.query(`select id, status from claims where enrolment_id = $1 order by submitted_at`, [enrolmentId]);
   return r.rows as { id: string; status: string }[];
 }
+
+/**
+ * Enrol a learner on a fresh run, finish the run, claim with a valid
+ * credential (in full unless `amount` says less): an approved claim and the
+ * enrolment it pays.
+ */
+export async function approvedClaimIn(
+  h: Harness, world: World, signer: Signer, o: { fee?: string; credit?: string; amount?: string } = {},
+): Promise<{ enrolment: Enrolled; claim: { id: string; amountClaimed: string } }> {
+  const enrolment = await enrolled(h, world, { fee: o.fee ?? '30000', credit: o.credit ?? '50000' });
+  advanceTo(h, new Date(enrolment.endsAt.getTime() + 2 * HOUR));
+  const credential = await signCredential(credentialPayload(factsFor(world, enrolment, h)), signer);
+  const res = await submitClaim(h, world.providerToken, { enrolmentId: enrolment.enrolmentId, amount: o.amount ?? enrolment.reserved, credential });
+  expect(res.status, res.text).toBe(201);
+  expect(res.body.status).toBe('approved');
+  return { enrolment, claim: res.body as { id: string; amountClaimed: string } };
+}

@@ -3,9 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { CAMT053_NAMESPACE } from '../../src/modules/reconciliation/statement-parsers.js';
-import {
-  advanceTo, credentialPayload, enrolled, factsFor, HOUR, registerSigner, signCredential, submitClaim, type Signer, type World,
-} from '../claims/credential-fixtures.js';
+import { approvedClaimIn, HOUR, registerSigner, type Signer, type World } from '../claims/credential-fixtures.js';
 import { expectProblem } from '../http/expect-problem.js';
 import { snapshotTables } from '../robustness/world.js';
 import { catalogue } from '../support/catalogue.js';
@@ -39,14 +37,7 @@ afterAll(async () => {
 if (!schemasAvailable) console.warn(`bank-statements.test.ts: ${schemasMissingReason}`);
 
 /** Enrol, finish the run, claim with a valid credential: an approved claim of 300.00 SGD. */
-async function approvedClaim() {
-  const e = await enrolled(h, world, { fee: '30000', credit: '50000' });
-  advanceTo(h, new Date(e.endsAt.getTime() + 2 * HOUR));
-  const credential = await signCredential(credentialPayload(factsFor(world, e, h)), signer);
-  const res = await submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential });
-  expect(res.body.status).toBe('approved');
-  return res.body as { id: string; amountClaimed: string };
-}
+const approvedClaim = async () => (await approvedClaimIn(h, world, signer)).claim;
 
 /** One approved claim in a released batch: one payment line of 300.00 SGD, pending at the bank. */
 async function pendingPayment(): Promise<{ claimId: string; batch: ReleasedBatch; ref: string }> {

@@ -7,9 +7,7 @@ import { runMaintenance } from '../../src/maintenance.js';
 import { catalogue } from '../support/catalogue.js';
 import { releasedBatch } from '../support/finance.js';
 import { createHarness, type Harness } from '../support/harness.js';
-import {
-  advanceTo, credentialPayload, enrolled, factsFor, HOUR, registerSigner, signCredential, submitClaim, type Enrolled, type Signer, type World,
-} from '../claims/credential-fixtures.js';
+import { approvedClaimIn, HOUR, registerSigner, type Signer, type World } from '../claims/credential-fixtures.js';
 
 let h: Harness;
 let world: World;
@@ -27,14 +25,7 @@ afterAll(async () => {
 });
 
 /** Enrol, finish the run, claim with a valid credential: an approved claim. */
-async function approvedClaim(amount?: string) {
-  const e: Enrolled = await enrolled(h, world, { fee: '30000', credit: '50000' });
-  advanceTo(h, new Date(e.endsAt.getTime() + 2 * HOUR));
-  const credential = await signCredential(credentialPayload(factsFor(world, e, h)), signer);
-  const res = await submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, amount: amount ?? e.reserved, credential });
-  expect(res.body.status).toBe('approved');
-  return res.body as { id: string; amountClaimed: string };
-}
+const approvedClaim = async (amount?: string) => (await approvedClaimIn(h, world, signer, amount ? { amount } : {})).claim;
 
 const asFinance = () => ({
   post: (path: string, body: unknown) =>

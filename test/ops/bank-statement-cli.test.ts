@@ -9,7 +9,7 @@ import { freePort } from '../../src/db/embedded.js';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { ensureDevSigningKey } from '../../src/lib/dev-keys.js';
 import {
-  advanceTo, credentialPayload, enrolled, factsFor, HOUR, registerSigner, signCredential, submitClaim, type Signer, type World,
+  advanceTo, approvedClaimIn, credentialPayload, enrolled, factsFor, HOUR, registerSigner, signCredential, submitClaim, type Signer, type World,
 } from '../claims/credential-fixtures.js';
 import { catalogue } from '../support/catalogue.js';
 import { proposedBatch, releasedBatch, type ReleasedBatch } from '../support/finance.js';
@@ -51,14 +51,10 @@ if (!schemasAvailable) console.warn(`bank-statement-cli.test.ts: ${schemasMissin
 
 /** An approved claim of 300.00 SGD in a batch released by a second officer. */
 async function releasedPayment(): Promise<{ claimId: string; batch: ReleasedBatch; ref: string }> {
-  const e = await enrolled(h, world, { fee: '30000', credit: '50000' });
-  advanceTo(h, new Date(e.endsAt.getTime() + 2 * HOUR));
-  const credential = await signCredential(credentialPayload(factsFor(world, e, h)), signer);
-  const claim = await submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential });
-  expect(claim.body.status).toBe('approved');
+  const { claim } = await approvedClaimIn(h, world, signer);
   const batch = await releasedBatch(h, { currency: 'SGD' });
   expect(batch.lines).toHaveLength(1);
-  return { claimId: claim.body.id, batch, ref: batch.lines[0]!.endToEndId };
+  return { claimId: claim.id, batch, ref: batch.lines[0]!.endToEndId };
 }
 
 const bank = (args: string[], env: Record<string, string> = {}) => runTs('src/cli/bank-statement.ts', args, { LC_URL: url, LC_TOKEN: finance, ...env });

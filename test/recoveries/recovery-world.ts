@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { expect } from 'vitest';
-import {
-  advanceTo, credentialPayload, enrolled, factsFor, HOUR, registerSigner, signCredential, submitClaim, type Signer, type World,
-} from '../claims/credential-fixtures.js';
+import { approvedClaimIn, registerSigner, type Signer, type World } from '../claims/credential-fixtures.js';
 import { catalogue } from '../support/catalogue.js';
 import { financeAs } from '../support/finance.js';
 import type { Harness } from '../support/harness.js';
@@ -17,13 +15,8 @@ export async function recoveryWorld(h: Harness) {
 
   /** Enrol a learner, finish the run, claim in full with a valid credential: an approved claim. */
   async function approvedClaim(fee: string, credit = '500000') {
-    const e = await enrolled(h, world, { fee, credit });
-    advanceTo(h, new Date(e.endsAt.getTime() + 2 * HOUR));
-    const credential = await signCredential(credentialPayload(factsFor(world, e, h)), signer);
-    const res = await submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential });
-    expect(res.status, res.text).toBe(201);
-    expect(res.body.status).toBe('approved');
-    return { ...e, claimId: res.body.id as string, amount: res.body.amountClaimed as string };
+    const { enrolment, claim } = await approvedClaimIn(h, world, signer, { fee, credit });
+    return { ...enrolment, claimId: claim.id, amount: claim.amountClaimed };
   }
 
   const reverse = (claimId: string, reasonCode = 'no_completion', reason = 'the learner never attended') =>
