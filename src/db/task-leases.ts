@@ -27,12 +27,12 @@ export interface TaskLeases {
 const LOCK_NAMESPACE = 0x4c435442; // "LCTB"
 
 /** A task's fixed lock key, the same in every process (two tasks that collide only take turns). */
-export function taskLockKey(task: string): number {
+function taskLockKey(task: string): number {
   return createHash('sha256').update(task).digest().readInt32BE(0);
 }
 
 /** This process, as background_task_runs.started_by names it. */
-export const processName = (): string => `${os.hostname()}:${process.pid}`;
+const processName = (): string => `${os.hostname()}:${process.pid}`;
 
 export function createTaskLeases(pool: pg.Pool, options: { intervalMs: number; owner?: string }): TaskLeases {
   const owner = options.owner ?? processName();
