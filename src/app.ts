@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
+import type { TrustProxy } from './config.js';
 import type { Database } from './db/client.js';
 import type { Ledger } from './ledger/ledger.js';
 import type { Clock } from './lib/clock.js';
@@ -30,12 +31,14 @@ export interface AppDeps {
   nationalIds: NationalIdProtector;
   policy?: Partial<Policy>;
   bodyLimit?: string;
+  /** TRUST_PROXY: the proxies whose X-Forwarded-For names the client (req.ip, the key of per-address rate limits); default none. */
+  trustProxy?: TrustProxy;
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.set('query parser', parseQuery);
   // Answers are private to their caller and change with every movement of
   // money: no shared or browser cache may keep them, and no ETag is worth

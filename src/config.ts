@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ClaimNames } from './http/auth.js';
@@ -114,6 +115,43 @@ const authClaimsSchema = jsonText('{"role": "<claim>", "learnerId": "<claim>", "
   .pipe(z.strictObject({ role: claimPath.optional(), learnerId: claimPath.optional(), providerId: claimPath.optional() }))
   .transform((names) => Object.fromEntries(Object.entries(names).filter(([, v]) => v !== undefined)) as Partial<ClaimNames>);
 
+/** Express's 'trust proxy': false (the TCP peer is the client), a number of proxy hops, or the proxies' addresses. */
+export type TrustProxy = false | number | string[];
+
+/** An IPv4 or IPv6 address, with or without a /prefix of its family's length. */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * TRUST_PROXY: `false`, a hop count (1: one load balancer in front), or a
+ * comma list of addresses, CIDRs and Express's names loopback, linklocal,
+ * uniquelocal. Not `true`: trusting every hop lets any client choose its
+ * address with X-Forwarded-For, and so its rate-limit key.
+ */
+const trustProxySchema = z
+  .string()
+  .trim()
+  .transform((text, ctx): TrustProxy => {
+    if (text === '' || text === 'false') return false;
+    if (/^\d+$/.test(text)) return Number(text) === 0 ? false : Number(text);
+    if (text === 'true') {
+      ctx.addIssue({ code: 'custom', message: 'true would trust every hop, so any client could choose its address with X-Forwarded-For: give a hop count or the proxies\' addresses' });
+      return z.NEVER;
+    }
+    const entries = text.split(',').map((e) => e.trim());
+    const bad = entries.filter((e) => !['loopback', 'linklocal', 'uniquelocal'].includes(e) && !isAddressOrCidr(e));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `must be false, a hop count, or a comma list of addresses, CIDRs, loopback, linklocal or uniquelocal; not ${bad.map((b) => JSON.stringify(b)).join(', ')}` });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
 const blankIsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
 const configSchema = z.object({
@@ -135,7 +173,10 @@ const configSchema = z.object({
   /** Key for the keyed hash of national ids (or read from NATIONAL_ID_KEY_FILE by loadConfig). Generated into DATA_DIR in development; required in production. */
   NATIONAL_ID_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('256kb'),
+  /** How often the background tasks run, once across all replicas on the database; 0: never in this process. */
   SWEEP_INTERVAL_MS: wholeNumber(0).default(5000),
+  /** Which proxies in front may name the client in X-Forwarded-For (Express 'trust proxy'); unset: none, the TCP peer is the client. */
+  TRUST_PROXY: trustProxySchema.default(false),
   /** More claims than this from one provider within an hour go to finance review. */
   CLAIM_BURST_PER_HOUR: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(1_000_000)).default(100),
   /** Rate limits per minute, 0 for none: eligibility checks and learner look-ups per caller, failed authentications per client address. */

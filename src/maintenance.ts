@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
+import type { SkipReason, TaskLeases } from './db/task-leases.js';
 import { purgeExpiredKeys } from './http/idempotency.js';
+import { purgeExpiredRateLimits } from './http/rate-limits.js';
 import { safeErrorText, type Metrics } from './lib/metrics.js';
 import { escalateOverdueHolds } from './modules/claims/holds.js';
 import type { ServiceDeps } from './modules/deps.js';
@@ -11,15 +13,21 @@ import { flagUnseenPayments } from './modules/reconciliation/reconciliation.serv
  * Background work that keeps the books current: expire timed-out
  * reservations, return expired and lapsed credit to scheme budgets, resume
  * grant runs a crashed worker left, escalate holds past their decision
- * deadline, fold payable deltas, forget old idempotency keys.
+ * deadline, fold payable deltas, forget old idempotency keys and expired
+ * rate-limit counters.
  *
  * Each is a task of its own: one that fails is logged, counted in /metrics
  * and shown in /readyz (deps.metrics.tasks), and the others still run; its
  * result is undefined. Never throws.
+ *
+ * With `leases` (the service's replicas share them), a task runs only when
+ * this process holds its lease: another process running it, or having run it
+ * within the interval, skips it here (listed in `skipped`, result undefined).
+ * Without, every task runs.
  */
-export async function runMaintenance(deps: ServiceDeps & { metrics?: Metrics }) {
+export async function runMaintenance(deps: ServiceDeps & { metrics?: Metrics }, options: { leases?: TaskLeases } = {}) {
   const db = deps.database.db;
-  const task = taskRunner(deps);
+  const task = taskRunner(deps, options.leases);
   const expired = await task('expire_pending', () => deps.ledger.expirePending(db));
   const enrolmentsEnded = await task('sweep_enrolments', () => sweepEnrolments(deps));
   const grants = await task('sweep_grants', () => sweepGrants(deps));
@@ -28,10 +36,11 @@ export async function runMaintenance(deps: ServiceDeps & { metrics?: Metrics }) 
   const holdsEscalated = await task('escalate_holds', () => escalateOverdueHolds(deps));
   const fold = await task('fold_deltas', () => foldDeltas(deps));
   const keysPurged = await task('purge_idempotency_keys', () => purgeExpiredKeys(db, deps.clock));
+  const rateLimitsPurged = await task('purge_rate_limits', () => purgeExpiredRateLimits(db));
   return {
     expired, enrolmentsLapsed: enrolmentsEnded?.lapsed, enrolmentsExpired: enrolmentsEnded?.expired, grantsClosed: grants?.closed,
     creditReturned: grants?.returned, grantRuns, unseenPayments, holdsEscalated, folded: fold?.folded, quarantined: fold?.quarantined, keysPurged,
-    failures: task.failures,
+    rateLimitsPurged, failures: task.failures, skipped: task.skipped,
   };
 }
 
@@ -41,15 +50,26 @@ export interface TaskFailure {
   error: string;
 }
 
-/** Runs one named task: its failure is recorded and logged, never thrown. */
-function taskRunner(deps: ServiceDeps & { metrics?: Metrics }) {
+export interface TaskSkipped {
+  task: string;
+  reason: SkipReason;
+}
+
+/** Runs one named task, under its lease when there are leases: its failure is recorded and logged, never thrown. */
+function taskRunner(deps: ServiceDeps & { metrics?: Metrics }, leases?: TaskLeases) {
   const failures: TaskFailure[] = [];
+  const skipped: TaskSkipped[] = [];
   const run = async <T>(name: string, work: () => Promise<T>): Promise<T | undefined> => {
     const started = performance.now();
     try {
-      const result = await work();
+      const outcome = leases ? await leases.run(name, work) : { ran: true as const, result: await work() };
+      if (!outcome.ran) {
+        skipped.push({ task: name, reason: outcome.reason });
+        deps.logger.debug({ task: name, reason: outcome.reason }, 'background task skipped: another replica has it');
+        return undefined;
+      }
       deps.metrics?.tasks.succeeded(name, deps.clock.now(), (performance.now() - started) / 1000);
-      return result;
+      return outcome.result;
     } catch (err) {
       const at = deps.clock.now();
       const state = deps.metrics?.tasks.failed(name, at, err, (performance.now() - started) / 1000);
@@ -60,7 +80,7 @@ function taskRunner(deps: ServiceDeps & { metrics?: Metrics }) {
       return undefined;
     }
   };
-  return Object.assign(run, { failures });
+  return Object.assign(run, { failures, skipped });
 }
 
 /** Folds ledger deltas; a delta that cannot fit is set aside by the fold, and said here. */

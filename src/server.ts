@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { createTaskLeases } from './db/task-leases.js';
 import { rateLimitsFromConfig } from './http/rate-limits.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { startPeriodic } from './lib/periodic.js';
@@ -79,15 +80,17 @@ async function main() {
     // Never demo people and money in production unless asked for by name.
     const seed = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && !config.DATABASE_URL && config.NODE_ENV !== 'production');
     if (seed) await seedDemoData({ ...runtime, logger, dataDir: config.dataDir });
-    app = createApp({ ...runtime, logger, bodyLimit: config.BODY_LIMIT, policy });
+    app = createApp({ ...runtime, logger, bodyLimit: config.BODY_LIMIT, policy, trustProxy: config.TRUST_PROXY });
   } catch (err) {
     await runtime.close();
     throw err;
   }
   const backgroundLogger = quietWhenDatabaseStops(logger);
+  // Replicas on one database share the tasks: each runs once per interval, in one process at a time.
+  const leases = createTaskLeases(runtime.database.pool, { intervalMs: config.SWEEP_INTERVAL_MS });
   const maintenance =
     config.SWEEP_INTERVAL_MS > 0
-      ? startPeriodic('maintenance', config.SWEEP_INTERVAL_MS, () => runMaintenance({ ...runtime, logger: backgroundLogger, policy }), backgroundLogger)
+      ? startPeriodic('maintenance', config.SWEEP_INTERVAL_MS, () => runMaintenance({ ...runtime, logger: backgroundLogger, policy }, { leases }), backgroundLogger)
       : undefined;
 
   // Express 5's app.listen hands a listen error to its callback; a taken port must stop the start, not be logged as listening.

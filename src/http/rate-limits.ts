@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
+import { lt } from 'drizzle-orm';
 import type pg from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Db } from '../db/client.js';
+import { rateLimits } from '../db/schema/index.js';
 import type { Principal } from './auth.js';
 import { AppError } from './problem.js';
 
@@ -112,8 +115,9 @@ export function createRateLimiter(pool: pg.Pool, limits: RateLimits = defaultRat
         // A key over its limit is refused from memory until its window ends: a caller hammering
         // past the limit costs no further writes. Another replica learns it from the shared row.
         inMemoryBlockOnConsumed: points + 1,
-        // One timer per process deletes rows expired an hour ago (every 5 minutes), not one per limit.
-        clearExpiredByTimeout: limiters.size === 0,
+        // Expired rows are deleted by the purge_rate_limits background task (purgeExpiredRateLimits), once
+        // across the replicas, not by a timer of the library in every process.
+        clearExpiredByTimeout: false,
       }),
     );
   }
@@ -133,4 +137,15 @@ export function createRateLimiter(pool: pg.Pool, limits: RateLimits = defaultRat
     consume: (limit, principal) => count(limit, callerKey(principal)),
     failedAuthentication: (address) => count('failedAuth', bounded(address)),
   };
+}
+
+/**
+ * Deletes the counters whose window has ended: the next request of such a key
+ * starts a new window, as if the row were not there. Expiry is in the
+ * library's terms, milliseconds of the process clock (Date.now()), not the
+ * injected clock. Returns how many rows went.
+ */
+export async function purgeExpiredRateLimits(db: Db): Promise<number> {
+  const r = await db.delete(rateLimits).where(lt(rateLimits.expire, Date.now()));
+  return r.rowCount ?? 0;
 }

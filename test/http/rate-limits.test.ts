@@ -6,12 +6,13 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import request, { type Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, type TrustProxy } from '../../src/config.js';
 import { createAuthenticator } from '../../src/http/auth.js';
 import { openApiDocumentForRoutes } from '../../src/http/openapi-document.js';
 import { defaultRateLimits, noRateLimits, rateLimitsFromConfig, type RateLimits } from '../../src/http/rate-limits.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
+import { runMaintenance } from '../../src/maintenance.js';
 import { catalogue } from '../support/catalogue.js';
 import { AUDIENCE, createHarness, ISSUER, type Harness } from '../support/harness.js';
 import { singaporeNric } from '../support/ids.js';
@@ -49,14 +50,14 @@ type Claims = { role: string; sub?: string; learner_id?: string; provider_id?: s
  * (the rest unlimited) and one signing key between them, as one identity
  * provider would serve them all.
  */
-async function replicas(limits: Partial<RateLimits>, count = 1) {
+async function replicas(limits: Partial<RateLimits>, count = 1, options: { trustProxy?: TrustProxy } = {}) {
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid: 'limits', alg: 'EdDSA' };
   const authenticator = createAuthenticator(createLocalJWKSet({ keys: [jwk] }), { issuer: ISSUER, audience: AUDIENCE });
   const apps: Express[] = Array.from({ length: count }, () =>
     createApp({
       ...h.deps, logger: createLogger('silent'), metrics: createMetrics(), authenticator, bodyLimit: '256kb',
-      policy: { rateLimits: { ...noRateLimits, ...limits } },
+      policy: { rateLimits: { ...noRateLimits, ...limits } }, ...options,
     }),
   );
   const token = (claims: Claims) =>
@@ -161,10 +162,10 @@ describe('two replicas on one database', () => {
 });
 
 /** A GET from a given local address (127.0.0.x is all loopback), so that the client address differs. */
-function getFrom(port: number, localAddress: string, path: string, token: string) {
+function getFrom(port: number, localAddress: string, path: string, token: string, headers: http.OutgoingHttpHeaders = {}) {
   return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Record<string, unknown> }>((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path, localAddress, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      .get({ host: '127.0.0.1', port, path, localAddress, headers: { ...headers, authorization: `Bearer ${token}` } }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
@@ -233,6 +234,47 @@ describe('failed authentications (401), per client address', () => {
     expect(refused.status).toBe(429);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(50);
   });
+
+  describe('behind a proxy (TRUST_PROXY)', () => {
+    it('when TRUST_PROXY is unset, then X-Forwarded-For is ignored: a client that changes it each time is still counted by its own address and limited', async () => {
+      const { app } = await replicas({ failedAuth: { points: 2, windowSeconds: 60 } });
+      const port = await serve(app);
+      const spoofed = (n: number) => ({ 'x-forwarded-for': `198.51.100.${n}` });
+      expect((await getFrom(port, '127.0.0.4', '/v1/providers', 'not-a-jwt', spoofed(1))).status).toBe(401);
+      expect((await getFrom(port, '127.0.0.4', '/v1/providers', 'not-a-jwt', spoofed(2))).status).toBe(401);
+      expect((await getFrom(port, '127.0.0.4', '/v1/providers', 'not-a-jwt', spoofed(3))).status).toBe(429);
+      expect(await pointsOf('failedAuth:127.0.0.4')).toBe(3);
+      expect(await pointsOf('failedAuth:198.51.100.1')).toBeUndefined();
+    });
+
+    it('when TRUST_PROXY=1 (one load balancer), then two clients behind it, told apart by X-Forwarded-For, get limits of their own', async () => {
+      const { app } = await replicas({ failedAuth: { points: 2, windowSeconds: 60 } }, 1, { trustProxy: loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY });
+      const port = await serve(app);
+      // The balancer appends the address it saw; only that last hop is trusted, whatever the client put before it.
+      const alice = { 'x-forwarded-for': '10.9.9.9, 203.0.113.7' };
+      const bob = { 'x-forwarded-for': '203.0.113.8' };
+      for (let i = 0; i < 2; i++) expect((await getFrom(port, '127.0.0.5', '/v1/providers', 'not-a-jwt', alice)).status).toBe(401);
+      expect((await getFrom(port, '127.0.0.5', '/v1/providers', 'not-a-jwt', alice)).status).toBe(429);
+      expect((await getFrom(port, '127.0.0.5', '/v1/providers', 'not-a-jwt', bob)).status).toBe(401);
+      expect(await pointsOf('failedAuth:203.0.113.7')).toBe(3);
+      expect(await pointsOf('failedAuth:203.0.113.8')).toBe(1);
+      expect(await pointsOf('failedAuth:127.0.0.5')).toBeUndefined();
+      expect(await pointsOf('failedAuth:10.9.9.9')).toBeUndefined();
+    });
+  });
+});
+
+describe('expired counters (the purge_rate_limits background task)', () => {
+  it('when maintenance runs, then rows whose window has ended are deleted and current ones kept', async () => {
+    const now = Date.now();
+    const [gone, stays] = [`failedAuth:purge-${randomUUID()}`, `failedAuth:purge-${randomUUID()}`];
+    await h.database.pool.query(`insert into rate_limits (key, points, expire) values ($1, 5, $2), ($3, 5, $4)`, [gone, now - 1000, stays, now + 60_000]);
+    const result = await runMaintenance(h.deps);
+    expect(result.failures).toEqual([]);
+    expect(result.rateLimitsPurged).toBeGreaterThanOrEqual(1);
+    expect(await pointsOf(gone)).toBeUndefined();
+    expect(await pointsOf(stays)).toBe(5);
+  });
 });
 
 describe('limits off', () => {
@@ -247,6 +289,19 @@ describe('limits off', () => {
 });
 
 describe('configuration', () => {
+  it('when TRUST_PROXY is unset, then no proxy is trusted; it takes a hop count or a list of addresses and CIDRs, and refuses true and anything else', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8']);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY: true would trust every hop/);
+    for (const bad of ['10.0.0.0/33', 'proxy.example', '1.2.3.4/x', '-1']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY: must be false, a hop count/);
+    }
+  });
+
+
   it('when RATE_LIMIT_* are unset, then the defaults apply per minute; when set, they are whole numbers, 0 for none', () => {
     expect(rateLimitsFromConfig(loadConfig({}))).toEqual(defaultRateLimits);
     expect(defaultRateLimits).toEqual({

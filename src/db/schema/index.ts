@@ -6,3 +6,4 @@ export * from './claims.js';
 export * from './finance.js';
 export * from './approvals.js';
 export * from './recoveries.js';
+export * from './operations.js';
