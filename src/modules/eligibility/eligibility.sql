@@ -42,7 +42,7 @@ BEGIN
   END IF;
   SELECT coalesce(jsonb_agg(jsonb_build_object(
            'id', g.id, 'schemeId', g.scheme_id, 'currency', g.currency, 'status', g.status,
-           'available', (g.credits_posted - g.debits_posted - g.debits_pending)::text,
+           'available', ledger_available(g.credits_posted, g.debits_posted, g.debits_pending)::text,
            'expiresAt', g.expires_at, 'firstUseDeadline', g.first_use_deadline, 'firstUsedAt', g.first_used_at, 'grantedAt', g.granted_at)
            ORDER BY g.id), '[]')
     INTO v_grants

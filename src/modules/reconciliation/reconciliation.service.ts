@@ -4,7 +4,6 @@ import type { Db, Tx } from '../../db/client.js';
 import { reconciliationExceptions } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
 import { AppError, notFound } from '../../http/problem.js';
-import { postPendingInBulk } from '../../ledger/bulk.js';
 import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
@@ -125,9 +124,9 @@ async function reconcile(deps: ServiceDeps, tx: Tx, statement: NewStatement, par
   const lineIds = await insertLines(tx, statement.id, parsed.lines, outcome.perLine);
 
   for (const part of chunks(outcome.settle)) {
-    await postPendingInBulk(tx, { pendingIds: part.map((s) => s.transferId), code: 'disbursement_settled', at: now });
+    await deps.ledger.postPendingInBulk(tx, { pendingIds: part.map((s) => s.transferId), code: 'disbursement_settled', at: now });
     await markSettled(tx, part.map((s) => s.paymentLineId), now);
-    await settleNettings(tx, part.map((s) => s.paymentLineId), now);
+    await settleNettings(deps, tx, part.map((s) => s.paymentLineId), now);
   }
   for (const r of outcome.returns) await returnPayment(deps, tx, r, now);
   await recordRefunds(deps, tx, outcome.refunds.map((r) => ({ ...r, statementLineId: lineIds[r.index]! })), now);

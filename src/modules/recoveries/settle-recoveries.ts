@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { recoverySettlements } from '../../db/schema/index.js';
-import { postPendingInBulk } from '../../ledger/bulk.js';
 import { ensureSystemAccount } from '../../ledger/system-accounts.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
@@ -28,9 +27,9 @@ export async function recoveriesByReference(tx: Tx, refs: string[]): Promise<Map
 }
 
 /** The bank paid these lines: the nettings they carried are final too. */
-export async function settleNettings(tx: Tx, paymentLineIds: string[], now: Date): Promise<void> {
+export async function settleNettings(deps: ServiceDeps, tx: Tx, paymentLineIds: string[], now: Date): Promise<void> {
   const nettings = (await nettingsOfLines(tx, paymentLineIds)).filter((n) => n.kind === 'netting').map((n) => n.transferId);
-  if (nettings.length > 0) await postPendingInBulk(tx, { pendingIds: nettings, code: 'recovery_netting_settled', at: now });
+  if (nettings.length > 0) await deps.ledger.postPendingInBulk(tx, { pendingIds: nettings, code: 'recovery_netting_settled', at: now });
 }
 
 /**
