@@ -3,7 +3,7 @@ import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
 import { toBigInt, type Currency } from '../lib/money.js';
-import type { AccountBalance, AccountInput, AccountKind, TransferInput, TransferResult } from './types.js';
+import type { AccountBalance, AccountInput, AccountKind, TransferInput, TransferKind, TransferResult } from './types.js';
 import { isSuccess } from './types.js';
 
 type Executor = Db | Tx;
@@ -179,6 +179,18 @@ export class Ledger {
     return new Map(result.rows.map((r) => [r.id, toBalance(r)]));
   }
 
+  /** Transfers by id, as the ledger recorded them; ids it does not know are left out. */
+  async transfers(db: Executor, ids: string[]): Promise<Map<string, TransferRecord>> {
+    if (ids.length === 0) return new Map();
+    const r = await db.execute<{ id: string; kind: string; debit_account_id: string; credit_account_id: string; amount: string; state: string | null }>(
+      sql`select id, kind, debit_account_id, credit_account_id, amount::text, state from ledger_transfers where id = any(${uuidArray(ids)}::uuid[])`,
+    );
+    return new Map(r.rows.map((t) => [t.id, {
+      id: t.id, kind: t.kind as TransferRecord['kind'], debitAccountId: t.debit_account_id, creditAccountId: t.credit_account_id, amount: toBigInt(t.amount),
+      state: t.state as TransferRecord['state'],
+    }]));
+  }
+
   async balance(db: Executor, id: string): Promise<AccountBalance | undefined> {
     return (await this.balances(db, [id])).get(id);
   }
@@ -237,6 +249,16 @@ export class Ledger {
     const r = await db.execute<{ n: number }>(sql`select ledger_release_quarantined(${accountId ?? null}::uuid) as n`);
     return Number(r.rows[0]?.n ?? 0);
   }
+}
+
+export interface TransferRecord {
+  id: string;
+  kind: TransferKind | 'expire_pending';
+  debitAccountId: string;
+  creditAccountId: string;
+  amount: bigint;
+  /** A pending transfer's state; null for every other kind. */
+  state: 'pending' | 'posted' | 'voided' | 'expired' | null;
 }
 
 export interface QuarantinedDelta {

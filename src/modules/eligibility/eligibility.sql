@@ -61,6 +61,6 @@ BEGIN
     'learner', v_learner, 'run', v_run, 'grants', v_grants, 'schemes', v_schemes,
     'alreadyEnrolled', EXISTS (
       SELECT 1 FROM enrolments e
-       WHERE e.learner_id = p_learner AND e.course_run_id = p_run AND e.status IN ('requested', 'reserved', 'claimed')
+       WHERE e.learner_id = p_learner AND e.course_run_id = p_run AND enrolment_is_live(e.status)
          AND e.id IS DISTINCT FROM p_ignore_enrolment));
 END $$;

@@ -9,6 +9,14 @@
 -- a function's arguments or result type needs a DROP FUNCTION IF EXISTS
 -- first, here.
 
+-- An enrolment that holds its learner's place on the run: requested,
+-- reserved or claimed. The same rule as liveStatuses in
+-- src/db/schema/enrolments.ts; the one place SQL states it (the partial
+-- indexes of drizzle/0006 keep their own copy, as a versioned migration does).
+CREATE OR REPLACE FUNCTION enrolment_is_live(p_status text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+  SELECT p_status IN ('requested', 'reserved', 'claimed')
+$$;
+
 -- Writes a reservation decided by the caller, who holds the learner's lock:
 -- the linked pending transfers (through ledger_reserve, the ledger's entry
 -- point for this, in a statement run by Ledger.reserve), the enrolment (inserted, or moved from

@@ -12,7 +12,7 @@ import { recordRefunds, recoveriesByReference, settleNettings, undoNettings } fr
 import { classifyStatement, type KnownLine } from './classify-statement.js';
 import {
   chunks, insertExceptions, insertLines, insertStatement, linesOf, markReturned, markSettled, paymentLinesByReference, refreshBatchStatuses,
-  statementById, statementBySha, transferOf, type RecordedOutcome, type StatementRow,
+  statementById, statementBySha, type RecordedOutcome, type StatementRow,
 } from './reconciliation.repo.js';
 import { accountProblems, balanceMismatch, type BalanceMismatch } from './statement-checks.js';
 import { parseCamt053, parseStatementCsv, StatementFormatError, type ParsedStatement } from './statement-parsers.js';
@@ -151,7 +151,7 @@ async function returnPayment(deps: ServiceDeps, tx: Tx, r: { paymentLineId: stri
   if (r.status === 'pending') {
     await deps.ledger.commit(tx, [{ id: newId(), kind: 'void_pending', pendingId: r.transferId, code: 'disbursement_returned', referenceId: r.paymentLineId }]);
   } else {
-    const t = await transferOf(tx, r.transferId);
+    const t = (await deps.ledger.transfers(tx, [r.transferId])).get(r.transferId)!;
     await deps.ledger.commit(tx, [
       { id: newId(), kind: 'posted', debitAccountId: t.creditAccountId, creditAccountId: t.debitAccountId, amount: t.amount, code: 'disbursement_returned', referenceId: r.paymentLineId },
     ]);
