@@ -75,7 +75,9 @@ export class LedgerRejected extends Error {
  * may call two ledger functions and no other: ledger_reserve, only from a
  * statement that reserve() runs (so a module can reserve and write its own
  * rows in one round trip), and ledger_available, the pure rule for what an
- * account can spend.
+ * account can spend. Reads go through balances() and transfers(); the
+ * reports, the citizen's account view, scheme budget figures and the grant
+ * sweep still read ledger_transfers and ledger_balances in their own SQL.
  */
 export class Ledger {
   constructor(private readonly deps: { clock: Clock; metrics?: Metrics }) {}
