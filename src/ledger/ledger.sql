@@ -1,5 +1,7 @@
 -- The ledger's SQL: the current definition of every ledger function and of
--- the ledger_balances view. Only src/ledger/ calls them.
+-- the ledger_balances view. Only src/ledger/ calls them, except
+-- ledger_reserve and ledger_available, the two a module's SQL may call (the
+-- rule is in ledger.ts).
 --
 -- A repeatable file (see src/db/migrate.ts): applied after the versioned
 -- migrations in drizzle/, which hold the tables and indexes, when a
@@ -29,6 +31,9 @@
 -- debits and the credit account's credits are the only counters a transfer
 -- changes, so each result names its account.
 --
+-- Every change of an account's counters goes through ledger_change, the one
+-- conditional update (single transfers, expiry and the bulk paths alike).
+--
 -- Limited accounts are changed in place under a lock: the check is exact.
 -- Unlimited accounts are never locked by an ordinary transfer, so their exact
 -- counters (row plus unfolded deltas) are unknown without summing the deltas,
@@ -48,6 +53,15 @@
 -- fold forever. Balances (ledger_balances) still count quarantined deltas, so
 -- they agree with the transfers; ledgerViolations() reports them until an
 -- operator resolves them (ledger_release_quarantined puts them back).
+
+-- What an account holding money can still spend: posted credits less posted
+-- and pending debits. The same rule as available() in src/ledger/types.ts;
+-- the one place SQL computes it. In numeric, so that it takes both an
+-- account row's counters (bigint) and ledger_balances' sums (numeric).
+CREATE OR REPLACE FUNCTION ledger_available(p_credits_posted numeric, p_debits_posted numeric, p_debits_pending numeric)
+RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
+  SELECT p_credits_posted - p_debits_posted - p_debits_pending
+$$;
 
 -- What is wrong with an account's counters after a change, computed in
 -- numeric so nothing overflows while checking; NULL when nothing is.
@@ -71,37 +85,9 @@ CREATE OR REPLACE FUNCTION ledger_counters_problem(
   END
 $$;
 
--- One side of a change to a limited account, or a delta appended for an
--- unlimited one, with the limit's conditions computed without overflow (as in
--- ledger_change below). Only ledger_expire_pending still calls it.
-CREATE OR REPLACE FUNCTION ledger_apply(
-  p_account uuid, p_limited boolean,
-  p_dpend bigint, p_dpost bigint, p_cpend bigint, p_cpost bigint
-) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-  IF NOT p_limited THEN
-    INSERT INTO ledger_account_deltas (account_id, debits_pending, debits_posted, credits_pending, credits_posted)
-    VALUES (p_account, p_dpend, p_dpost, p_cpend, p_cpost);
-    RETURN true;
-  END IF;
-  UPDATE ledger_accounts a
-     SET debits_pending = a.debits_pending + p_dpend,
-         debits_posted = a.debits_posted + p_dpost,
-         credits_pending = a.credits_pending + p_cpend,
-         credits_posted = a.credits_posted + p_cpost
-   WHERE a.id = p_account
-     AND CASE WHEN greatest(abs(p_dpend), abs(p_dpost), abs(p_cpend), abs(p_cpost),
-                            a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted) < 2305843009213693952
-              THEN (NOT a.debits_must_not_exceed_credits
-                    OR a.debits_pending + p_dpend + a.debits_posted + p_dpost <= a.credits_posted + p_cpost)
-                   AND (NOT a.credits_must_not_exceed_debits
-                    OR a.credits_pending + p_cpend + a.credits_posted + p_cpost <= a.debits_posted + p_dpost)
-              ELSE ledger_counters_problem(a.debits_must_not_exceed_credits, a.credits_must_not_exceed_debits,
-                                           a.debits_pending::numeric + p_dpend, a.debits_posted::numeric + p_dpost,
-                                           a.credits_pending::numeric + p_cpend, a.credits_posted::numeric + p_cpost) IS NULL
-         END;
-  RETURN FOUND;
-END $$;
+-- ledger_apply repeated ledger_change's conditional update; ledger_change is
+-- now its one owner (ledger_expire_pending calls it).
+DROP FUNCTION IF EXISTS ledger_apply(uuid, boolean, bigint, bigint, bigint, bigint);
 
 -- The answer to a transfer whose id exists: 'exists' when it is the same
 -- transfer, otherwise the first field that differs.
@@ -403,6 +389,91 @@ BEGIN
   RETURN QUERY SELECT s.k - 1, results[s.k] FROM generate_series(1, n) AS s(k);
 END $$;
 
+-- The one ledger function that SQL outside src/ledger/ calls (see the rule in
+-- ledger.ts): creates a reservation's transfers, built and counted by
+-- Ledger.reserve, inside the caller's own function, so that the ledger's part
+-- and the caller's writes are one round trip. Answers NULL when every
+-- transfer was created, otherwise the first refusal that is a cause (not a
+-- linked consequence); the caller then rolls back.
+CREATE OR REPLACE FUNCTION ledger_reserve(p_transfers jsonb, p_now timestamptz) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  v_refusal text;
+BEGIN
+  IF jsonb_array_length(p_transfers) = 0 THEN RETURN NULL; END IF;
+  SELECT r.result INTO v_refusal FROM ledger_create_transfers(p_transfers, p_now) r
+   WHERE r.result <> 'ok' ORDER BY (r.result = 'linked_event_failed'), r.idx LIMIT 1;
+  RETURN v_refusal;
+END $$;
+
+-- Opens many new limited accounts and funds each from one source account
+-- (Ledger.fundNewAccounts): one conditional debit of the source for the
+-- total, computed in numeric, then the accounts and one posted transfer per
+-- account (its id is the account id, so a repeat is refused by the primary
+-- key). Answers false, having written nothing, when the source is missing or
+-- cannot take the total.
+CREATE OR REPLACE FUNCTION ledger_fund_new_accounts(
+  p_source uuid, p_currency text, p_kind text, p_code text, p_amount bigint, p_ids uuid[], p_owners uuid[], p_at timestamptz
+) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  v_total numeric := p_amount::numeric * cardinality(p_ids);
+  v_source ledger_accounts;
+BEGIN
+  IF v_total > 9223372036854775807 THEN RETURN false; END IF;
+  SELECT * INTO v_source FROM ledger_accounts WHERE id = p_source AND currency = p_currency;
+  IF NOT FOUND OR ledger_change(v_source, 0, v_total::bigint, 0, 0) <> 'ok' THEN RETURN false; END IF;
+  INSERT INTO ledger_accounts (id, currency, kind, owner_id, debits_must_not_exceed_credits, credits_posted)
+  SELECT x.id, p_currency, p_kind, x.owner_id, true, p_amount FROM unnest(p_ids, p_owners) AS x(id, owner_id);
+  INSERT INTO ledger_transfers (id, kind, debit_account_id, credit_account_id, amount, currency, code, reference_id, created_at)
+  SELECT x.id, 'posted', p_source, x.id, p_amount, p_currency, p_code, x.id, p_at FROM unnest(p_ids) AS x(id);
+  RETURN true;
+END $$;
+
+-- Posts many pending transfers in full (Ledger.postPendingInBulk). Only for
+-- transfers between unlimited accounts, whose balances move by appended
+-- deltas: posting a pending transfer in full can never break a limit, and no
+-- account row waits on another. Each account's counters change once, by
+-- ledger_change, with the sums of its transfers. The pending rows are locked
+-- by primary key alone and their state checked after (the planner trap noted
+-- above ledger_create_one; test/ledger/plans.test.ts). Transfers already
+-- posted, voided or expired are left alone; answers how many were posted.
+CREATE OR REPLACE FUNCTION ledger_post_pending_in_bulk(p_ids uuid[], p_code text, p_now timestamptz)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  v_due uuid[];
+  r record;
+  v_r text;
+BEGIN
+  IF EXISTS (SELECT 1 FROM ledger_transfers t JOIN ledger_accounts a ON a.id IN (t.debit_account_id, t.credit_account_id)
+              WHERE t.id = ANY (p_ids) AND (a.debits_must_not_exceed_credits OR a.credits_must_not_exceed_debits)) THEN
+    RAISE EXCEPTION 'postPendingInBulk only posts transfers between unlimited accounts';
+  END IF;
+  WITH locked AS MATERIALIZED (
+    SELECT id, state, timeout_at FROM ledger_transfers WHERE id = ANY (p_ids) ORDER BY id FOR NO KEY UPDATE
+  )
+  SELECT array_agg(id) INTO v_due FROM locked WHERE state = 'pending' AND (timeout_at IS NULL OR timeout_at > p_now);
+  IF v_due IS NULL THEN RETURN 0; END IF;
+  UPDATE ledger_transfers SET state = 'posted' WHERE id = ANY (v_due);
+  INSERT INTO ledger_transfers (id, kind, debit_account_id, credit_account_id, amount, currency, pending_id, code, reference_id, created_at)
+  SELECT gen_random_uuid(), 'post_pending', p.debit_account_id, p.credit_account_id, p.amount, p.currency, p.id, p_code, p.reference_id, p_now
+    FROM ledger_transfers p WHERE p.id = ANY (v_due);
+  FOR r IN
+    SELECT a AS account, s.dpend, s.dpost, s.cpend, s.cpost
+      FROM (SELECT x.account_id, sum(x.dpend)::bigint AS dpend, sum(x.dpost)::bigint AS dpost,
+                   sum(x.cpend)::bigint AS cpend, sum(x.cpost)::bigint AS cpost
+              FROM (SELECT debit_account_id AS account_id, -amount AS dpend, amount AS dpost, 0 AS cpend, 0 AS cpost
+                      FROM ledger_transfers WHERE id = ANY (v_due)
+                    UNION ALL
+                    SELECT credit_account_id, 0, 0, -amount, amount FROM ledger_transfers WHERE id = ANY (v_due)) x
+             GROUP BY x.account_id) s
+      JOIN ledger_accounts a ON a.id = s.account_id
+     ORDER BY a.id
+  LOOP
+    v_r := ledger_change(r.account, r.dpend, r.dpost, r.cpend, r.cpost);
+    IF v_r <> 'ok' THEN RAISE EXCEPTION 'postPendingInBulk: account % refused the posting: %', (r.account).id, v_r; END IF;
+  END LOOP;
+  RETURN cardinality(v_due);
+END $$;
+
 -- Expires pending transfers whose timeout has passed: their amounts return to
 -- the accounts and an expire_pending transfer records it. Safe to run from
 -- several processes at once (SKIP LOCKED).
@@ -413,8 +484,7 @@ DECLARE
   n integer := 0;
 BEGIN
   FOR r IN
-    SELECT t.*, (d.debits_must_not_exceed_credits OR d.credits_must_not_exceed_debits) AS d_limited,
-                (c.debits_must_not_exceed_credits OR c.credits_must_not_exceed_debits) AS c_limited
+    SELECT t.*, d AS debit_account, c AS credit_account
       FROM ledger_transfers t
       JOIN ledger_accounts d ON d.id = t.debit_account_id
       JOIN ledger_accounts c ON c.id = t.credit_account_id
@@ -428,8 +498,8 @@ BEGIN
                                   state, timeout_at, code, reference_id, created_at)
     VALUES (gen_random_uuid(), 'expire_pending', r.debit_account_id, r.credit_account_id, r.amount, r.currency, r.id,
             NULL, NULL, r.code, r.reference_id, p_now);
-    PERFORM ledger_apply(r.debit_account_id, r.d_limited, -r.amount, 0, 0, 0);
-    PERFORM ledger_apply(r.credit_account_id, r.c_limited, 0, 0, -r.amount, 0);
+    PERFORM ledger_change(r.debit_account, -r.amount, 0, 0, 0);
+    PERFORM ledger_change(r.credit_account, 0, 0, -r.amount, 0);
     n := n + 1;
   END LOOP;
   RETURN n;

@@ -1,12 +1,14 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
 import { toBigInt, type Currency } from '../lib/money.js';
-import type { AccountBalance, AccountInput, AccountKind, TransferInput, TransferResult } from './types.js';
+import type { AccountBalance, AccountInput, AccountKind, TransferInput, TransferKind, TransferResult } from './types.js';
 import { isSuccess } from './types.js';
 
 type Executor = Db | Tx;
+
+const uuidArray = (ids: string[]): string => `{${ids.join(',')}}`;
 
 interface BalanceRow {
   id: string;
@@ -45,6 +47,9 @@ const toWire = (t: TransferInput) => ({
   linked: t.linked ?? false,
 });
 
+/** A batch as ledger_create_transfers takes it: a jsonb array. */
+const batch = (transfers: TransferInput[]): SQL => sql`${JSON.stringify(transfers.map(toWire))}::jsonb`;
+
 export class LedgerRejected extends Error {
   constructor(readonly results: { index: number; result: TransferResult }[]) {
     super(`ledger refused transfers: ${results.map((r) => `#${r.index} ${r.result}`).join(', ')}`);
@@ -56,8 +61,23 @@ export class LedgerRejected extends Error {
 }
 
 /**
- * The only code that writes balances. Every method takes the executor it runs
- * on, so callers put ledger changes in the same transaction as their own.
+ * The only code that writes balances: the one door to the ledger. Every
+ * method takes the executor it runs on, so callers put ledger changes in the
+ * same transaction as their own.
+ *
+ * The rule: only src/ledger/ writes the ledger tables (ledger_accounts,
+ * ledger_transfers, ledger_account_deltas, ledger_quarantined_deltas) or
+ * calls the ledger's SQL functions, and every flow has a method here:
+ * createTransfers/commit (claims, releases, sweeps, disbursements,
+ * recoveries), reserve (enrolments), fundNewAccounts (grant runs) and
+ * postPendingInBulk (settlement). Each changes counters through the one
+ * conditional update, ledger_change in ledger.sql. SQL outside src/ledger/
+ * may call two ledger functions and no other: ledger_reserve, only from a
+ * statement that reserve() runs (so a module can reserve and write its own
+ * rows in one round trip), and ledger_available, the pure rule for what an
+ * account can spend. Reads go through balances() and transfers(); the
+ * reports, the citizen's account view, scheme budget figures and the grant
+ * sweep still read ledger_transfers and ledger_balances in their own SQL.
  */
 export class Ledger {
   constructor(private readonly deps: { clock: Clock; metrics?: Metrics }) {}
@@ -84,7 +104,7 @@ export class Ledger {
   async createTransfers(db: Executor, transfers: TransferInput[]): Promise<TransferResult[]> {
     if (transfers.length === 0) return [];
     const result = await db.execute<{ idx: number; result: string }>(
-      sql`select idx, result from ledger_create_transfers(${Ledger.wire(transfers)}::jsonb, ${this.deps.clock.now().toISOString()}::timestamptz)`,
+      sql`select idx, result from ledger_create_transfers(${batch(transfers)}, ${this.deps.clock.now().toISOString()}::timestamptz)`,
     );
     const out = result.rows.map((r) => r.result as TransferResult);
     transfers.forEach((t, i) => this.counted(t, out[i] ?? 'unknown'));
@@ -92,15 +112,59 @@ export class Ledger {
   }
 
   /**
-   * The batch as ledger_create_transfers takes it, for a SQL function that
-   * creates transfers inside its own work (one round trip for both).
+   * Reserves inside the caller's own SQL function, in one round trip for the
+   * ledger's part and the caller's: `statement` gets the batch (jsonb) and
+   * must hand it to ledger_reserve(batch, now), which creates the transfers
+   * and answers NULL or the first refusal. The statement answers one row
+   * with `outcome`: `outcomes.done` when everything was written, otherwise
+   * the ledger's refusal or one of the caller's own reasons
+   * (`outcomes.own`, not counted as ledger results); the caller then rolls
+   * back.
    */
-  static wire(transfers: TransferInput[]): string {
-    return JSON.stringify(transfers.map(toWire));
+  async reserve(
+    db: Executor, transfers: TransferInput[], statement: (batch: SQL) => SQL, outcomes: { done: string; own: readonly string[] },
+  ): Promise<string> {
+    const r = await db.execute<{ outcome: string }>(statement(batch(transfers)));
+    const outcome = r.rows[0]!.outcome;
+    if (!outcomes.own.includes(outcome)) for (const t of transfers) this.counted(t, outcome === outcomes.done ? 'ok' : outcome);
+    return outcome;
   }
 
-  /** Counts a transfer such a function created, or refused. */
-  counted(transfer: TransferInput, result: TransferResult | 'unknown'): void {
+  /**
+   * Opens many new limited accounts and funds each from one source account
+   * in one call: one conditional debit of the source for the total, the
+   * accounts, one posted transfer per account (its id is the account id, so
+   * a repeat is refused by the primary key). All or nothing: false, having
+   * written nothing, when the source cannot cover the total (or its debits
+   * would pass the int8 range). Used for grant runs over millions of learners.
+   */
+  async fundNewAccounts(
+    tx: Tx,
+    spec: { sourceAccountId: string; currency: Currency; kind: AccountKind; code: string; amount: bigint; accounts: { id: string; ownerId: string }[]; at: Date },
+  ): Promise<boolean> {
+    if (spec.accounts.length === 0) return true;
+    const r = await tx.execute<{ funded: boolean }>(sql`
+      select ledger_fund_new_accounts(${spec.sourceAccountId}::uuid, ${spec.currency}, ${spec.kind}, ${spec.code}, ${spec.amount}::bigint,
+                                      ${uuidArray(spec.accounts.map((a) => a.id))}::uuid[], ${uuidArray(spec.accounts.map((a) => a.ownerId))}::uuid[],
+                                      ${spec.at.toISOString()}::timestamptz) as funded`);
+    return r.rows[0]?.funded === true;
+  }
+
+  /**
+   * Posts many pending transfers in full, in one call. Only for transfers
+   * between unlimited accounts (a payable paying out to bank clearing): it
+   * throws on any other. Transfers already posted, voided or expired are
+   * left alone; returns how many were posted.
+   */
+  async postPendingInBulk(tx: Tx, spec: { pendingIds: string[]; code: string; at: Date }): Promise<number> {
+    if (spec.pendingIds.length === 0) return 0;
+    const r = await tx.execute<{ n: number }>(
+      sql`select ledger_post_pending_in_bulk(${uuidArray(spec.pendingIds)}::uuid[], ${spec.code}, ${spec.at.toISOString()}::timestamptz) as n`,
+    );
+    return r.rows[0]?.n ?? 0;
+  }
+
+  private counted(transfer: TransferInput, result: TransferResult | 'unknown'): void {
     this.deps.metrics?.transfers.inc({ kind: transfer.kind, result });
   }
 
@@ -113,10 +177,20 @@ export class Ledger {
 
   async balances(db: Executor, ids: string[]): Promise<Map<string, AccountBalance>> {
     if (ids.length === 0) return new Map();
-    const result = await db.execute<BalanceRow>(
-      sql`select * from ledger_balances where id = any(${`{${ids.join(',')}}`}::uuid[])`,
-    );
+    const result = await db.execute<BalanceRow>(sql`select * from ledger_balances where id = any(${uuidArray(ids)}::uuid[])`);
     return new Map(result.rows.map((r) => [r.id, toBalance(r)]));
+  }
+
+  /** Transfers by id, as the ledger recorded them; ids it does not know are left out. */
+  async transfers(db: Executor, ids: string[]): Promise<Map<string, TransferRecord>> {
+    if (ids.length === 0) return new Map();
+    const r = await db.execute<{ id: string; kind: string; debit_account_id: string; credit_account_id: string; amount: string; state: string | null }>(
+      sql`select id, kind, debit_account_id, credit_account_id, amount::text, state from ledger_transfers where id = any(${uuidArray(ids)}::uuid[])`,
+    );
+    return new Map(r.rows.map((t) => [t.id, {
+      id: t.id, kind: t.kind as TransferRecord['kind'], debitAccountId: t.debit_account_id, creditAccountId: t.credit_account_id, amount: toBigInt(t.amount),
+      state: t.state as TransferRecord['state'],
+    }]));
   }
 
   async balance(db: Executor, id: string): Promise<AccountBalance | undefined> {
@@ -177,6 +251,16 @@ export class Ledger {
     const r = await db.execute<{ n: number }>(sql`select ledger_release_quarantined(${accountId ?? null}::uuid) as n`);
     return Number(r.rows[0]?.n ?? 0);
   }
+}
+
+export interface TransferRecord {
+  id: string;
+  kind: TransferKind | 'expire_pending';
+  debitAccountId: string;
+  creditAccountId: string;
+  amount: bigint;
+  /** A pending transfer's state; null for every other kind. */
+  state: 'pending' | 'posted' | 'voided' | 'expired' | null;
 }
 
 export interface QuarantinedDelta {

@@ -105,5 +105,9 @@ export function describeOverflow(r: OverflowResult): string {
   return `the transfer would take the ${account}'s ${what} past ${MAX_COUNTER}, the most a balance can hold`;
 }
 
-/** Balance helpers on the four counters (TigerBeetle vocabulary). */
+/**
+ * What an account holding money can still spend: posted credits less posted
+ * and pending debits (TigerBeetle vocabulary). SQL computes the same rule
+ * with ledger_available (ledger.sql) and nowhere else.
+ */
 export const available = (a: AccountBalance): bigint => a.creditsPosted - a.debitsPosted - a.debitsPending;

@@ -7,6 +7,7 @@ const amount = (name: string) => bigint(name, { mode: 'bigint' });
 
 export const enrolmentStatuses = ['requested', 'reserved', 'claimed', 'completed', 'declined', 'withdrawn', 'expired'] as const;
 export type EnrolmentStatus = (typeof enrolmentStatuses)[number];
+/** An enrolment that holds its learner's place on the run. SQL: enrolment_is_live (enrolments.sql). */
 export const liveStatuses = ['requested', 'reserved', 'claimed'] as const;
 
 /**

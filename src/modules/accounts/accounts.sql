@@ -20,9 +20,9 @@ BEGIN
   SELECT coalesce(jsonb_agg(jsonb_build_object(
            'id', g.id, 'schemeId', g.scheme_id, 'schemeName', s.name, 'currency', g.currency, 'amount', g.amount::text,
            'grantedAt', g.granted_at, 'expiresAt', g.expires_at, 'status', g.status,
-           'available', (g.credits_posted - g.debits_posted - g.debits_pending)::text,
+           'available', ledger_available(g.credits_posted, g.debits_posted, g.debits_pending)::text,
            'reserved', g.debits_pending::text, 'debitsPosted', g.debits_posted::text, 'returned', coalesce(ret.total, 0)::text)
-           ORDER BY g.expires_at ASC NULLS LAST, g.granted_at ASC, g.id), '[]')
+           ORDER BY grant_spending_order(g.expires_at, g.granted_at, g.id)), '[]')
     INTO v_grants
     FROM learner_grant_balances(p_learner) g
     JOIN schemes s ON s.id = g.scheme_id

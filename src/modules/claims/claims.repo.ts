@@ -37,7 +37,7 @@ export async function claimContext(db: Db | Tx, enrolmentId: string) {
 export async function legsInPlanOrder(db: Db | Tx, enrolmentId: string) {
   const r = await db.execute<{ grant_id: string; transfer_id: string; amount: string }>(sql`
     select er.grant_id, er.transfer_id, er.amount::text from enrolment_reservations er join grants g on g.id = er.grant_id
-     where er.enrolment_id = ${enrolmentId} order by g.expires_at asc nulls last, g.granted_at, g.id`);
+     where er.enrolment_id = ${enrolmentId} order by grant_spending_order(g.expires_at, g.granted_at, g.id)`);
   return r.rows.map((x) => ({ grantId: x.grant_id, transferId: x.transfer_id, amount: BigInt(x.amount) }));
 }
 

@@ -28,6 +28,10 @@ export type ClaimFailure =
 
 export type ReviewReason = 'completed_before_run_end' | 'provider_claim_burst' | 'overlapping_completions' | 'flagged_by_officer' | 'credential_revoked_after_approval';
 
+/** A claim for more than its enrolment has reserved: refused, naming the field and what was reserved. */
+const claimAboveReservation = (reserved: bigint) =>
+  new AppError('validation_failed', 'the request is not valid', { errors: [{ path: 'body.amount', message: `must not exceed the ${reserved} reserved` }] });
+
 /**
  * Posts the enrolment's reservation for the claimed amount, drawing the legs
  * first-expiry-first; what is not claimed goes back to the learner. One
@@ -44,7 +48,7 @@ async function payFromReservation(deps: ServiceDeps, tx: Tx, enrolmentId: string
     if (take === 0n) return { id: newId(), kind: 'void_pending' as const, pendingId: leg.transferId, code: 'reservation_release', referenceId: enrolmentId, linked };
     return { id: newId(), kind: 'post_pending' as const, pendingId: leg.transferId, amount: take, code: 'claim_payment', referenceId: enrolmentId, linked };
   });
-  if (remaining > 0n) throw new AppError('validation_failed', 'the request is not valid', { errors: [{ path: 'body.amount', message: 'exceeds what was reserved' }] });
+  if (remaining > 0n) throw claimAboveReservation(amount - remaining);
   const results = await deps.ledger.createTransfers(tx, transfers);
   const failed = results.find((r) => r !== 'ok');
   if (failed) throw new AppError('invalid_state', `the reservation can no longer be paid: ${failed}`, { reasons: results });
@@ -66,9 +70,7 @@ export async function submitClaim(
     const ctx = await claimContext(tx, enrolment.id);
     if (ctx.providerStatus !== 'active') throw new AppError('rule_violation', 'a suspended provider cannot submit claims', { reasons: ['provider_suspended'] });
     const reserved = (await reservationsOf(tx, [enrolment.id])).reduce((s, l) => s + l.amount, 0n);
-    if (input.amount > reserved) {
-      throw new AppError('validation_failed', 'the request is not valid', { errors: [{ path: 'body.amount', message: `must not exceed the ${reserved} reserved` }] });
-    }
+    if (input.amount > reserved) throw claimAboveReservation(reserved);
 
     const verified = await verifyCredential(input.credential, {
       providerId, keys: await activeProviderKeys(tx, providerId), learnerSubjectId: ctx.learnerSubjectId, courseId: ctx.courseId, runStartsAt: ctx.runStartsAt, now,

@@ -42,7 +42,7 @@ BEGIN
   END IF;
   SELECT coalesce(jsonb_agg(jsonb_build_object(
            'id', g.id, 'schemeId', g.scheme_id, 'currency', g.currency, 'status', g.status,
-           'available', (g.credits_posted - g.debits_posted - g.debits_pending)::text,
+           'available', ledger_available(g.credits_posted, g.debits_posted, g.debits_pending)::text,
            'expiresAt', g.expires_at, 'firstUseDeadline', g.first_use_deadline, 'firstUsedAt', g.first_used_at, 'grantedAt', g.granted_at)
            ORDER BY g.id), '[]')
     INTO v_grants
@@ -61,6 +61,6 @@ BEGIN
     'learner', v_learner, 'run', v_run, 'grants', v_grants, 'schemes', v_schemes,
     'alreadyEnrolled', EXISTS (
       SELECT 1 FROM enrolments e
-       WHERE e.learner_id = p_learner AND e.course_run_id = p_run AND e.status IN ('requested', 'reserved', 'claimed')
+       WHERE e.learner_id = p_learner AND e.course_run_id = p_run AND enrolment_is_live(e.status)
          AND e.id IS DISTINCT FROM p_ignore_enrolment));
 END $$;

@@ -114,7 +114,7 @@ export function evaluateEligibility(input: EligibilityInput): EligibilityResult 
   const schemeById = new Map(fundingSchemes.map((s) => [s.id, s] as const));
   let overallRoom = fundable;
   const legs: FundingLeg[] = [];
-  for (const grant of [...usable].sort(fefo)) {
+  for (const grant of [...usable].sort(firstExpiryFirst)) {
     const room = schemeRoom.get(grant.schemeId) ?? 0n;
     const amount = min(max(grant.available, 0n), min(room, overallRoom));
     if (amount <= 0n) continue;
@@ -367,8 +367,12 @@ export function ageOn(dateOfBirth: string, on: Date): number | null {
   return age;
 }
 
-/** First-expiry-first-out: expiresAt ascending (none last), then grantedAt, then id. */
-function fefo(a: EligibilityInput['grants'][number], b: EligibilityInput['grants'][number]): number {
+/**
+ * First-expiry-first-out, the order grants are spent in: expiresAt ascending
+ * (none last), then grantedAt, then id. SQL sorts by the same rule with
+ * grant_spending_order (src/modules/grants/grants.sql).
+ */
+function firstExpiryFirst(a: EligibilityInput['grants'][number], b: EligibilityInput['grants'][number]): number {
   const ea = a.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
   const eb = b.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
   if (ea !== eb) return ea < eb ? -1 : 1;

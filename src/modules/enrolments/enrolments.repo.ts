@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { enrolmentReservations, enrolments, type EnrolmentStatus } from '../../db/schema/index.js';
+import { enrolmentReservations, enrolments, liveStatuses, type EnrolmentStatus } from '../../db/schema/index.js';
 
 export type EnrolmentRow = typeof enrolments.$inferSelect;
 export type ReservationRow = typeof enrolmentReservations.$inferSelect;
@@ -29,7 +29,7 @@ export async function liveEnrolmentsOfRun(db: Db | Tx, runId: string): Promise<E
   return db
     .select()
     .from(enrolments)
-    .where(and(eq(enrolments.courseRunId, runId), inArray(enrolments.status, ['requested', 'reserved', 'claimed'])))
+    .where(and(eq(enrolments.courseRunId, runId), inArray(enrolments.status, [...liveStatuses])))
     .for('update');
 }
 

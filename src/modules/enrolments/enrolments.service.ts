@@ -3,8 +3,7 @@ import type { Db, Tx } from '../../db/client.js';
 import { enrolments } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
 import { AppError, notFound } from '../../http/problem.js';
-import { Ledger } from '../../ledger/ledger.js';
-import type { TransferInput, TransferResult } from '../../ledger/types.js';
+import type { TransferInput } from '../../ledger/types.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
 import { recordAudit, type AuditEntry } from '../audit/audit.repo.js';
@@ -105,15 +104,13 @@ async function reserve(
   const auditRecord = {
     actor_id: audit.actor.subject, actor_role: audit.actor.role, action: audit.action, request_id: audit.requestId ?? null, details: audit.details,
   };
-  const r = await tx.execute<{ outcome: string }>(sql`
+  const outcome = await deps.ledger.reserve(tx, transfers, (batch) => sql`
     select enrolment_reserve(${mode}, ${JSON.stringify(enrolmentRecord(row))}::jsonb, ${JSON.stringify(legRecords)}::jsonb,
-                             ${Ledger.wire(transfers)}::jsonb, ${JSON.stringify(auditRecord)}::jsonb, ${now.toISOString()}::timestamptz) as outcome`);
-  const outcome = r.rows[0]!.outcome;
+                             ${batch}, ${JSON.stringify(auditRecord)}::jsonb, ${now.toISOString()}::timestamptz) as outcome`, { done: 'reserved', own: ['run_full', 'not_requested'] });
   if (outcome === 'run_full') {
     throw new AppError('not_eligible', 'the course run is full or was cancelled', { reasons: ['run_full'] });
   }
   if (outcome === 'not_requested') throw new AppError('invalid_state', 'the enrolment is no longer awaiting consent');
-  for (const t of transfers) deps.ledger.counted(t, outcome === 'reserved' ? 'ok' : (outcome as TransferResult));
   if (outcome !== 'reserved') {
     // The learner row is locked, so only a sweep can have moved this credit meanwhile.
     throw new AppError('insufficient_credit', 'the credit changed while reserving; check eligibility again', { reasons: ['insufficient_credit'] });

@@ -9,8 +9,17 @@
 -- a function's arguments or result type needs a DROP FUNCTION IF EXISTS
 -- first, here.
 
+-- An enrolment that holds its learner's place on the run: requested,
+-- reserved or claimed. The same rule as liveStatuses in
+-- src/db/schema/enrolments.ts; the one place SQL states it (the partial
+-- indexes of drizzle/0006 keep their own copy, as a versioned migration does).
+CREATE OR REPLACE FUNCTION enrolment_is_live(p_status text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+  SELECT p_status IN ('requested', 'reserved', 'claimed')
+$$;
+
 -- Writes a reservation decided by the caller, who holds the learner's lock:
--- the linked pending transfers, the enrolment (inserted, or moved from
+-- the linked pending transfers (through ledger_reserve, the ledger's entry
+-- point for this, in a statement run by Ledger.reserve), the enrolment (inserted, or moved from
 -- requested to reserved), its legs, the grants' first use, a seat and the
 -- audit event. The seat and the audit chain head are rows other learners'
 -- reservations also touch, so they are taken last and held only until the
@@ -23,11 +32,8 @@ DECLARE
   v_id uuid := (p_enrolment->>'id')::uuid;
   v_refusal text;
 BEGIN
-  IF jsonb_array_length(p_transfers) > 0 THEN
-    SELECT r.result INTO v_refusal FROM ledger_create_transfers(p_transfers, p_now) r
-     WHERE r.result <> 'ok' ORDER BY (r.result = 'linked_event_failed'), r.idx LIMIT 1;
-    IF v_refusal IS NOT NULL THEN RETURN v_refusal; END IF;
-  END IF;
+  v_refusal := ledger_reserve(p_transfers, p_now);
+  IF v_refusal IS NOT NULL THEN RETURN v_refusal; END IF;
 
   IF p_mode = 'insert' THEN
     INSERT INTO enrolments SELECT * FROM jsonb_populate_record(NULL::enrolments, p_enrolment);

@@ -3,7 +3,6 @@ import type { Db, Tx } from '../../db/client.js';
 import { grantRuns, grants } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
 import { AppError, notFound } from '../../http/problem.js';
-import { fundNewAccounts } from '../../ledger/bulk.js';
 import { LedgerRejected } from '../../ledger/ledger.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
@@ -151,7 +150,7 @@ export async function workGrantRun(deps: ServiceDeps, run: GrantRunRow, options:
         return 'completed' as const;
       }
       const fresh = rows.filter((r) => !r.granted).map((r) => ({ id: newId(), ownerId: r.id }));
-      const funded = await fundNewAccounts(tx, {
+      const funded = await deps.ledger.fundNewAccounts(tx, {
         sourceAccountId: scheme.budgetAccountId, currency: scheme.currency as Currency, kind: 'learner_grant', code: 'grant',
         amount: current.amount, accounts: fresh, at: now,
       });
@@ -226,12 +225,12 @@ export async function sweepGrants(deps: ServiceDeps, limit = 500): Promise<{ clo
             or (g.status = 'active' and g.first_used_at is null and g.first_use_deadline <= ${now}::timestamptz)
             or (g.status <> 'active' and not g.settled and exists (
                   select 1 from ledger_balances b
-                   where b.id = g.id and (b.debits_pending = 0 or b.credits_posted - b.debits_posted - b.debits_pending > 0)))
+                   where b.id = g.id and (b.debits_pending = 0 or ledger_available(b.credits_posted, b.debits_posted, b.debits_pending) > 0)))
          limit ${limit}
          for update of g skip locked
       )
       select p.id, p.learner_id, p.status, p.closing, s.budget_account_id as budget,
-             (b.credits_posted - b.debits_posted - b.debits_pending)::text as available, b.debits_pending::text as pending
+             ledger_available(b.credits_posted, b.debits_posted, b.debits_pending)::text as available, b.debits_pending::text as pending
         from picked p join schemes s on s.id = p.scheme_id join ledger_balances b on b.id = p.id`);
     let returned = 0n;
     const withCredit = due.rows.filter((g) => BigInt(g.available) > 0n);

@@ -1,6 +1,7 @@
 -- The grants' SQL: one learner's grants with their ledger counters, read by
 -- eligibility_facts (eligibility.sql), learner_account (accounts.sql) and
--- the ledger invariants (src/ledger/invariants.ts).
+-- the ledger invariants (src/ledger/invariants.ts); and the order grants are
+-- spent in.
 --
 -- A repeatable file (see src/db/migrate.ts): every statement is CREATE OR
 -- REPLACE, applied after the versioned migrations in drizzle/ when a
@@ -29,4 +30,13 @@ RETURNS TABLE (
          a.credits_posted, a.debits_posted, a.debits_pending
     FROM (SELECT * FROM grants g WHERE g.learner_id = p_learner OFFSET 0) gr
     JOIN ledger_accounts a ON a.id = gr.id
+$$;
+
+-- First-expiry-first: the order in which a learner's grants are spent, as a
+-- sort key (ORDER BY grant_spending_order(...)): expiry ascending, no expiry
+-- last, then granted_at, then id. The same rule as firstExpiryFirst in
+-- src/modules/eligibility/evaluate-eligibility.ts; the one place SQL states it.
+CREATE OR REPLACE FUNCTION grant_spending_order(p_expires_at timestamptz, p_granted_at timestamptz, p_id uuid)
+RETURNS record LANGUAGE sql IMMUTABLE AS $$
+  SELECT (p_expires_at IS NULL, p_expires_at, p_granted_at, p_id)
 $$;

@@ -100,12 +100,6 @@ export async function markReturned(tx: Tx, paymentLineId: string, now: Date): Pr
   await tx.execute(sql`update payment_line_claims set live = 0 where line_id = ${paymentLineId}`);
 }
 
-export async function transferOf(tx: Tx, transferId: string): Promise<{ debitAccountId: string; creditAccountId: string; amount: bigint }> {
-  const t = (await tx.execute<{ debit_account_id: string; credit_account_id: string; amount: string }>(sql`
-    select debit_account_id, credit_account_id, amount::text from ledger_transfers where id = ${transferId}`)).rows[0]!;
-  return { debitAccountId: t.debit_account_id, creditAccountId: t.credit_account_id, amount: BigInt(t.amount) };
-}
-
 /**
  * A released batch's status from its lines: `settled` when every line is paid
  * (settled, or netted to nothing); `returned` when the bank sent every line

@@ -4,7 +4,6 @@ import type { Db, Tx } from '../../db/client.js';
 import { reconciliationExceptions } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
 import { AppError, notFound } from '../../http/problem.js';
-import { postPendingInBulk } from '../../ledger/bulk.js';
 import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
@@ -13,7 +12,7 @@ import { recordRefunds, recoveriesByReference, settleNettings, undoNettings } fr
 import { classifyStatement, type KnownLine } from './classify-statement.js';
 import {
   chunks, insertExceptions, insertLines, insertStatement, linesOf, markReturned, markSettled, paymentLinesByReference, refreshBatchStatuses,
-  statementById, statementBySha, transferOf, type RecordedOutcome, type StatementRow,
+  statementById, statementBySha, type RecordedOutcome, type StatementRow,
 } from './reconciliation.repo.js';
 import { accountProblems, balanceMismatch, type BalanceMismatch } from './statement-checks.js';
 import { parseCamt053, parseStatementCsv, StatementFormatError, type ParsedStatement } from './statement-parsers.js';
@@ -125,9 +124,9 @@ async function reconcile(deps: ServiceDeps, tx: Tx, statement: NewStatement, par
   const lineIds = await insertLines(tx, statement.id, parsed.lines, outcome.perLine);
 
   for (const part of chunks(outcome.settle)) {
-    await postPendingInBulk(tx, { pendingIds: part.map((s) => s.transferId), code: 'disbursement_settled', at: now });
+    await deps.ledger.postPendingInBulk(tx, { pendingIds: part.map((s) => s.transferId), code: 'disbursement_settled', at: now });
     await markSettled(tx, part.map((s) => s.paymentLineId), now);
-    await settleNettings(tx, part.map((s) => s.paymentLineId), now);
+    await settleNettings(deps, tx, part.map((s) => s.paymentLineId), now);
   }
   for (const r of outcome.returns) await returnPayment(deps, tx, r, now);
   await recordRefunds(deps, tx, outcome.refunds.map((r) => ({ ...r, statementLineId: lineIds[r.index]! })), now);
@@ -152,7 +151,7 @@ async function returnPayment(deps: ServiceDeps, tx: Tx, r: { paymentLineId: stri
   if (r.status === 'pending') {
     await deps.ledger.commit(tx, [{ id: newId(), kind: 'void_pending', pendingId: r.transferId, code: 'disbursement_returned', referenceId: r.paymentLineId }]);
   } else {
-    const t = await transferOf(tx, r.transferId);
+    const t = (await deps.ledger.transfers(tx, [r.transferId])).get(r.transferId)!;
     await deps.ledger.commit(tx, [
       { id: newId(), kind: 'posted', debitAccountId: t.creditAccountId, creditAccountId: t.debitAccountId, amount: t.amount, code: 'disbursement_returned', referenceId: r.paymentLineId },
     ]);

@@ -61,7 +61,7 @@ async function paidLegs(tx: Tx, enrolmentId: string, now: Date): Promise<PaidLeg
       join grants g on g.id = er.grant_id
       join schemes s on s.id = er.scheme_id
      where er.enrolment_id = ${enrolmentId}
-     order by g.expires_at asc nulls last, g.granted_at, g.id`);
+     order by grant_spending_order(g.expires_at, g.granted_at, g.id)`);
   return r.rows.map((x) => ({ amount: BigInt(x.amount), grantId: x.grant_id, grantOpen: x.open, budgetAccountId: x.budget_account_id }));
 }
 

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { recoverySettlements } from '../../db/schema/index.js';
-import { postPendingInBulk } from '../../ledger/bulk.js';
 import { ensureSystemAccount } from '../../ledger/system-accounts.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
@@ -28,9 +27,9 @@ export async function recoveriesByReference(tx: Tx, refs: string[]): Promise<Map
 }
 
 /** The bank paid these lines: the nettings they carried are final too. */
-export async function settleNettings(tx: Tx, paymentLineIds: string[], now: Date): Promise<void> {
+export async function settleNettings(deps: ServiceDeps, tx: Tx, paymentLineIds: string[], now: Date): Promise<void> {
   const nettings = (await nettingsOfLines(tx, paymentLineIds)).filter((n) => n.kind === 'netting').map((n) => n.transferId);
-  if (nettings.length > 0) await postPendingInBulk(tx, { pendingIds: nettings, code: 'recovery_netting_settled', at: now });
+  if (nettings.length > 0) await deps.ledger.postPendingInBulk(tx, { pendingIds: nettings, code: 'recovery_netting_settled', at: now });
 }
 
 /**
@@ -44,13 +43,11 @@ export async function settleNettings(tx: Tx, paymentLineIds: string[], now: Date
 export async function undoNettings(deps: ServiceDeps, tx: Tx, line: { id: string }, now: Date): Promise<void> {
   const nettings = await nettingsOfLines(tx, [line.id]);
   if (nettings.length > 0) {
-    const transfers = await tx.execute<{ id: string; debit_account_id: string; credit_account_id: string; amount: string; open: boolean }>(sql`
-      select id, debit_account_id, credit_account_id, amount::text, (kind = 'pending' and state = 'pending') as open
-        from ledger_transfers where id = any(${sql.param(nettings.map((n) => n.transferId))}::uuid[])`);
+    const transfers = await deps.ledger.transfers(tx, nettings.map((n) => n.transferId));
     // Still pending with the line: voided. Already final (a settled line's netting, any repayment): reversed.
-    await deps.ledger.commit(tx, transfers.rows.map((t) => t.open
+    await deps.ledger.commit(tx, [...transfers.values()].map((t) => t.kind === 'pending' && t.state === 'pending'
       ? { id: newId(), kind: 'void_pending' as const, pendingId: t.id, code: 'recovery_netting_returned', referenceId: line.id }
-      : { id: newId(), kind: 'posted' as const, debitAccountId: t.credit_account_id, creditAccountId: t.debit_account_id, amount: BigInt(t.amount), code: 'recovery_netting_returned', referenceId: line.id }));
+      : { id: newId(), kind: 'posted' as const, debitAccountId: t.creditAccountId, creditAccountId: t.debitAccountId, amount: t.amount, code: 'recovery_netting_returned', referenceId: line.id }));
     await tx.execute(sql`update recovery_settlements set live = 0 where payment_line_id = ${line.id} and kind in ('netting', 'repayment')`);
   }
   const reversedOnLine = await tx.execute<{ recovery_id: string; provider_id: string; currency: string; amount: string }>(sql`

@@ -57,7 +57,7 @@ export async function budgetFigures(db: Db | Tx, budgetAccountId: string) {
       coalesce((select sum(amount) from ledger_transfers where credit_account_id = ${budgetAccountId} and code = 'allocation'), 0)::text as allocated,
       coalesce((select sum(amount) from ledger_transfers where debit_account_id = ${budgetAccountId} and code = 'grant'), 0)::text as granted,
       coalesce((select sum(amount) from ledger_transfers where credit_account_id = ${budgetAccountId} and code in ('grant_expiry', 'grant_revocation')), 0)::text as returned,
-      (select (credits_posted - debits_posted - debits_pending)::text from ledger_balances where id = ${budgetAccountId}) as available`);
+      (select ledger_available(credits_posted, debits_posted, debits_pending)::text from ledger_balances where id = ${budgetAccountId}) as available`);
   const row = r.rows[0]!;
   return {
     allocated: toBigInt(row.allocated),
