@@ -26,7 +26,7 @@ export interface TaskLeases {
 /** The first key of every task lock: the service's own, apart from any other user of advisory locks on the database. */
 const LOCK_NAMESPACE = 0x4c435442; // "LCTB"
 
-/** A task's fixed lock key, the same in every process (two tasks that collide only take turns). */
+/** A task's fixed lock key, the same in every process (two tasks whose keys collide never run at once, which is harmless). */
 function taskLockKey(task: string): number {
   return createHash('sha256').update(task).digest().readInt32BE(0);
 }
