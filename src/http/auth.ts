@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import { AppError } from './problem.js';
+import { AppError } from '../lib/app-error.js';
 
 export const roles = ['citizen', 'provider', 'finance', 'admin'] as const;
 export type Role = (typeof roles)[number];

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { AppError, type FieldError } from './problem.js';
+import { AppError, type FieldError } from '../lib/app-error.js';
 
 /** JSON with bigint amounts as strings: money never passes through a float. */
 export const stringifyJson = (value: unknown): string =>

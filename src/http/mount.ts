@@ -7,7 +7,7 @@ import type { Authenticator, Principal } from './auth.js';
 import { sendProblem, toProblem, zodFieldErrors } from './error-handler.js';
 import { keepsRefusal, rememberRefusal, requestFingerprint, validIdempotencyKey, withIdempotency } from './idempotency.js';
 import { checkTextBody, JsonNumberText, parseJsonBody, requireUtf8, stringifyJson, textProblems } from './json.js';
-import { AppError, type FieldError } from './problem.js';
+import { AppError, type FieldError } from '../lib/app-error.js';
 import { RateLimited, type RateLimiter } from './rate-limits.js';
 import { expressPath, STREAMED, type AnyRoute, type Reply, type RouteContext } from './route.js';
 

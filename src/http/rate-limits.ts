@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Principal } from './auth.js';
-import { AppError } from './problem.js';
+import { AppError } from '../lib/app-error.js';
 
 /**
  * Rate limits against trawling (the ILA lesson: providers harvested accounts

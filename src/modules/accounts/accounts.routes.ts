@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery, pageSchema } from '../../lib/cursor.js';
-import { notFound } from '../../http/problem.js';
+import { notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
 import { findLearner } from '../learners/learners.repo.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { approvalStatuses } from '../../db/schema/index.js';
 import { actorOf } from '../../http/actor.js';
-import { notFound } from '../../http/problem.js';
+import { notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { cursorDate, decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
 import type { ServiceDeps } from '../deps.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actorOf } from '../../http/actor.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { cursorInstant, decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';

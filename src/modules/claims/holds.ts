@@ -1,6 +1,6 @@
 import type { Db, Tx } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError } from '../../http/problem.js';
+import { AppError } from '../../lib/app-error.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import type { Acting } from '../enrolments/enrolments.service.js';

@@ -4,7 +4,7 @@ import type { Tx } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
 import { actorOf } from '../../http/actor.js';
 import type { Principal } from '../../http/auth.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { cursorDate, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/audit.repo.js';

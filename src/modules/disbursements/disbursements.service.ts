@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { disbursementBatches, paymentLineClaims, paymentLines, recoverySettlements } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { ensureSystemAccount } from '../../ledger/system-accounts.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';

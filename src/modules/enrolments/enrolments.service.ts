@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { enrolments } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { Ledger } from '../../ledger/ledger.js';
 import type { TransferInput, TransferResult } from '../../ledger/types.js';
 import { newId } from '../../lib/ids.js';

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { grantRuns, grants } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { fundNewAccounts } from '../../ledger/bulk.js';
 import { LedgerRejected } from '../../ledger/ledger.js';
 import { newId } from '../../lib/ids.js';

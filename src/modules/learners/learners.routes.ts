@@ -1,5 +1,5 @@
 import { actorOf } from '../../http/actor.js';
-import { notFound } from '../../http/problem.js';
+import { notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
 import { findLearner, learnerView } from './learners.repo.js';

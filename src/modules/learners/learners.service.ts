@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { learners } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { nationalIdProblem } from '../../lib/national-id.js';
 import { recordAudit, type AuditEntry } from '../audit/audit.repo.js';

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Tx } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import type { ApprovalRow } from '../approvals/approvals.repo.js';
 import { propose, type ApprovalKind } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';

@@ -4,7 +4,7 @@ import type { Db, Tx } from '../../db/client.js';
 import { providers } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
 import { actorOf } from '../../http/actor.js';
-import { AppError, forbidden, notFound } from '../../http/problem.js';
+import { AppError, forbidden, notFound } from '../../lib/app-error.js';
 import type { RouteContext } from '../../http/route.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { cursorDate, decodeCursor, encodeCursor } from '../../lib/cursor.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actorOf } from '../../http/actor.js';
-import { notFound } from '../../http/problem.js';
+import { notFound } from '../../lib/app-error.js';
 import { defineRoute, STREAMED, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { cursorDate, decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';

@@ -1,4 +1,4 @@
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { defineRoute, STREAMED, type AnyRoute, type RouteContext } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
 import { streamCsv } from './csv.js';

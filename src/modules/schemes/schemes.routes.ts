@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actorOf } from '../../http/actor.js';
-import { notFound } from '../../http/problem.js';
+import { notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
 import { findScheme, listSchemes, ruleVersions } from './schemes.repo.js';
