@@ -1,11 +1,12 @@
 import type { Db, Tx } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { cursorInstant, decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { DAY_MS } from '../../lib/dates.js';
 import { z } from 'zod';
 import { grantBalances, learnerMovements } from './accounts.repo.js';
 import { describeMovement } from './describe-movement.js';
 
-const EXPIRING_WINDOW_MS = 90 * 86_400_000;
+const EXPIRING_WINDOW_MS = 90 * DAY_MS;
 
 /** The learner's credit; undefined when there is no such learner. */
 export async function accountView(db: Db | Tx, clock: Clock, learnerId: string) {

@@ -5,7 +5,7 @@ import { AppError, notFound } from '../../lib/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
-import type { Acting } from '../enrolments/enrolments.service.js';
+import type { Acting } from '../acting.js';
 import { closeApproval, findApproval, insertApproval, pendingApprovalOf, type ApprovalRow } from './approvals.repo.js';
 
 /**

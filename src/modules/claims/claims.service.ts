@@ -11,7 +11,7 @@ import { recordAudit } from '../audit/audit.repo.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
 import { verifyCredential, type CredentialFailure } from '../credentials/verify-credential.js';
 import { findEnrolment, reservationsOf } from '../enrolments/enrolments.repo.js';
-import type { Acting } from '../enrolments/enrolments.service.js';
+import type { Acting } from '../acting.js';
 import { activeProviderKeys } from '../providers/providers.repo.js';
 import {
   claimContext, claimsInLastHour, credentialUse, findClaim, isRevoked, legsInPlanOrder, lockCredential, overlappingCompletion, type ClaimRow,

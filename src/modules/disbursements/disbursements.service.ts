@@ -11,7 +11,7 @@ import { propose } from '../approvals/approvals.service.js';
 import type { ApprovalRow } from '../approvals/approvals.repo.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
-import type { Acting } from '../enrolments/enrolments.service.js';
+import type { Acting } from '../acting.js';
 import { findProvider } from '../providers/providers.repo.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
 import { deductionOf, planNetting } from '../recoveries/netting.js';

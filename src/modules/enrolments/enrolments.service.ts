@@ -7,7 +7,7 @@ import { Ledger } from '../../ledger/ledger.js';
 import type { TransferInput, TransferResult } from '../../ledger/types.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
-import { recordAudit, type AuditEntry } from '../audit/audit.repo.js';
+import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import type { EligibilityResult } from '../eligibility/eligibility.types.js';
 import { evaluateEligibility } from '../eligibility/evaluate-eligibility.js';
@@ -16,13 +16,9 @@ import { ensureProviderPayable } from '../providers/providers.service.js';
 import {
   findEnrolment, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsOf, type EnrolmentRow, type ReservationRow,
 } from './enrolments.repo.js';
+import type { Acting } from '../acting.js';
+import { DAY_MS } from '../../lib/dates.js';
 
-export interface Acting {
-  actor: AuditEntry['actor'];
-  requestId?: string | undefined;
-}
-
-const DAY_MS = 86_400_000;
 /** A requested enrolment the learner has not answered lapses after this. */
 export const CONSENT_WINDOW_MS = 14 * DAY_MS;
 /**

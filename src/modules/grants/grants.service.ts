@@ -7,19 +7,14 @@ import { fundNewAccounts } from '../../ledger/bulk.js';
 import { LedgerRejected } from '../../ledger/ledger.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
-import { recordAudit, type AuditEntry } from '../audit/audit.repo.js';
+import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import { findLearner } from '../learners/learners.repo.js';
 import { budgetFigures, findScheme, rulesAt, type SchemeRow } from '../schemes/schemes.repo.js';
 import type { GrantRunCriteria } from './grants.schemas.js';
 import { countMatching, findGrantRun, nextRunBatch, type GrantRunRow } from './grants.repo.js';
-
-interface Acting {
-  actor: AuditEntry['actor'];
-  requestId?: string | undefined;
-}
-
-const DAY_MS = 86_400_000;
+import type { Acting } from '../acting.js';
+import { DAY_MS } from '../../lib/dates.js';
 
 async function activeScheme(db: Db | Tx, schemeId: string): Promise<SchemeRow> {
   const scheme = await findScheme(db, schemeId);

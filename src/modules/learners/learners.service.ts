@@ -5,14 +5,10 @@ import { inTransaction } from '../../db/transaction.js';
 import { AppError, notFound } from '../../lib/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { nationalIdProblem } from '../../lib/national-id.js';
-import { recordAudit, type AuditEntry } from '../audit/audit.repo.js';
+import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import { findLearner, findLearnerByNationalIdHash } from './learners.repo.js';
-
-interface Acting {
-  actor: AuditEntry['actor'];
-  requestId?: string | undefined;
-}
+import type { Acting } from '../acting.js';
 
 function checkNationalId(country: string, nationalId: string) {
   const problem = nationalIdProblem(country, nationalId);

@@ -6,7 +6,7 @@ import type { ApprovalRow } from '../approvals/approvals.repo.js';
 import { propose, type ApprovalKind } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
-import type { Acting } from '../enrolments/enrolments.service.js';
+import type { Acting } from '../acting.js';
 import { bankAccountCountryErrors, maskBankAccount, payeeNameErrors, type BankAccount } from './bank-account.js';
 import { findProvider, updateProvider, type ProviderRow } from './providers.repo.js';
 import type { payeeChangeSchema } from './providers.schemas.js';

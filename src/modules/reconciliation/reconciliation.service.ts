@@ -6,9 +6,10 @@ import { inTransaction } from '../../db/transaction.js';
 import { AppError, notFound } from '../../lib/app-error.js';
 import { postPendingInBulk } from '../../ledger/bulk.js';
 import { newId } from '../../lib/ids.js';
+import { DAY_MS } from '../../lib/dates.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
-import type { Acting } from '../enrolments/enrolments.service.js';
+import type { Acting } from '../acting.js';
 import { recordRefunds, recoveriesByReference, settleNettings, undoNettings } from '../recoveries/settle-recoveries.js';
 import { classifyStatement, type KnownLine } from './classify-statement.js';
 import {
@@ -172,7 +173,7 @@ export async function statementWithLines(db: Db | Tx, id: string, filter: { outc
 /** Payment lines the bank has not reported N days after their batch become exceptions, once each. */
 export async function flagUnseenPayments(deps: ServiceDeps): Promise<number> {
   const now = deps.clock.now();
-  const before = new Date(now.getTime() - policyOf(deps).unseenPaymentDays * 86_400_000);
+  const before = new Date(now.getTime() - policyOf(deps).unseenPaymentDays * DAY_MS);
   const r = await deps.database.db.execute(sql`
     insert into reconciliation_exceptions (id, kind, payment_line_id, detail, expected, currency, status, raised_at)
     select gen_random_uuid(), 'not_seen', l.id, 'no bank statement line for this payment ' || ${policyOf(deps).unseenPaymentDays} || ' days after submission',

@@ -11,7 +11,7 @@ import { recordAudit } from '../audit/audit.repo.js';
 import { findClaim, type ClaimRow } from '../claims/claims.repo.js';
 import { refuseEscalatedHandler } from '../claims/holds.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
-import type { Acting } from '../enrolments/enrolments.service.js';
+import type { Acting } from '../acting.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
 import { ensureProviderReceivable, type RecoveryRow } from './recoveries.repo.js';
 

@@ -6,15 +6,11 @@ import { AppError, notFound } from '../../lib/app-error.js';
 import { ensureSystemAccount } from '../../ledger/system-accounts.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
-import { recordAudit, type AuditEntry } from '../audit/audit.repo.js';
+import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import { rulesFromJson, rulesToJson, type SchemeRules } from './scheme-rules.js';
 import { budgetFigures, findScheme, latestRuleVersion, lockScheme, nextRuleVersion, rulesAt, type SchemeRow } from './schemes.repo.js';
-
-interface Acting {
-  actor: AuditEntry['actor'];
-  requestId?: string | undefined;
-}
+import type { Acting } from '../acting.js';
 
 export async function createScheme(
   deps: ServiceDeps,
