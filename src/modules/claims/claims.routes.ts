@@ -5,9 +5,8 @@ import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.
 import { cursorInstant, decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
 import type { ServiceDeps } from '../deps.js';
-import { findClaim, listClaims, type ClaimFilter, type ClaimRow } from './claims.repo.js';
 import { claimIdParams, claimSchema, decisionBody, flagBody, listClaimsQuery, revocationBody, revocationSchema, submitClaimBody } from './claims.schemas.js';
-import { decideClaim, flagClaim, revokeCredential, submitClaim } from './claims.service.js';
+import { decideClaim, flagClaim, getClaim, revokeCredential, searchClaims, submitClaim, type ClaimFilter, type ClaimRow } from './claims.service.js';
 import { holdOf, holdsOf, type ClaimHold, type HoldAudience } from './holds.js';
 
 const cursorSchema = z.object({ at: cursorInstant, id: z.uuid() });
@@ -33,7 +32,7 @@ const providerOf = (ctx: RouteContext) => {
 
 export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
   const page = async (ctx: RouteContext, filter: ClaimFilter) => {
-    const rows = await listClaims(ctx.db, { ...filter, limit: filter.limit + 1 });
+    const rows = await searchClaims(ctx.db, { ...filter, limit: filter.limit + 1 });
     const last = rows.length > filter.limit ? rows[filter.limit - 1] : undefined;
     const items = rows.slice(0, filter.limit);
     const holds = await holdsOf(ctx.db, items.map((c) => c.id), audienceOf(ctx));
@@ -67,8 +66,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['claims'], roles: ['provider', 'finance', 'admin'], params: claimIdParams,
       responses: { 200: { description: 'The claim', schema: claimSchema } },
       handler: async ({ params }, ctx) => {
-        const claim = await findClaim(ctx.db, params.claimId);
-        if (!claim || (ctx.principal.role === 'provider' && claim.providerId !== ctx.principal.providerId)) throw notFound('claim');
+        const claim = await getClaim(ctx.db, params.claimId, ctx.principal.role === 'provider' ? ctx.principal.providerId : undefined);
         return { status: 200, body: await shown(ctx, claim) };
       },
     }),

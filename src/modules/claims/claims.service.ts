@@ -14,8 +14,11 @@ import { findEnrolment, reservationsOf } from '../enrolments/enrolments.repo.js'
 import type { Acting } from '../acting.js';
 import { activeProviderKeys } from '../providers/providers.repo.js';
 import {
-  claimContext, claimsInLastHour, credentialUse, findClaim, isRevoked, legsInPlanOrder, lockCredential, overlappingCompletion, type ClaimRow,
+  claimContext, claimsInLastHour, credentialUse, findClaim, isRevoked, legsInPlanOrder, listClaims, lockCredential, overlappingCompletion,
+  type ClaimFilter, type ClaimRow,
 } from './claims.repo.js';
+
+export type { ClaimFilter, ClaimRow };
 import { refuseEscalatedHandler } from './holds.js';
 
 export type ClaimFailure =
@@ -263,3 +266,13 @@ export async function revokeCredential(deps: ServiceDeps, db: Db | Tx, providerI
 
 const sqlCredentialLive = (providerId: string, credentialId: string) =>
   and(eq(claims.providerId, providerId), eq(claims.credentialId, credentialId), inArray(claims.status, ['approved', 'paid', 'in_review']));
+
+/** One claim; a provider sees only its own, and another provider's claim is a 404 like one that does not exist. */
+export async function getClaim(db: Db | Tx, claimId: string, ownProviderId: string | undefined): Promise<ClaimRow> {
+  const claim = await findClaim(db, claimId);
+  if (!claim || (ownProviderId !== undefined && claim.providerId !== ownProviderId)) throw notFound('claim');
+  return claim;
+}
+
+/** Claims newest first, matching the filter. */
+export const searchClaims = (db: Db | Tx, filter: ClaimFilter) => listClaims(db, filter);

@@ -25,6 +25,8 @@ import {
   type CourseVisibility,
 } from './courses.repo.js';
 
+export type { CourseApprovalRow, CourseRow, CourseRunRow } from './courses.repo.js';
+
 const courseCursor = z.object({ createdAt: cursorDate, id: z.uuid() });
 const runCursor = z.object({ startsAt: cursorDate, id: z.uuid() });
 

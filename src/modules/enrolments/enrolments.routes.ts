@@ -4,15 +4,14 @@ import { AppError, notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { cursorInstant, decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
 import type { ServiceDeps } from '../deps.js';
-import { evaluateEligibility } from '../eligibility/evaluate-eligibility.js';
-import { loadEligibilityInput } from '../eligibility/load-eligibility-input.js';
-import { credentialFacts, findEnrolment, listEnrolments, type EnrolmentRow } from './enrolments.repo.js';
+import { checkEligibility } from '../eligibility/eligibility.service.js';
 import {
   eligibilityQuery, eligibilityQueryForCitizen, eligibilitySchema, emptyBody, enrolmentIdParams, enrolmentSchema, listEnrolmentsQuery,
   myEnrolmentsQuery, requestEnrolmentBody, selfEnrolBody, withdrawBody,
 } from './enrolments.schemas.js';
 import {
-  consentToEnrolment, enrolmentLegs, learnerEnds, providerWithdraws, requestEnrolment, selfEnrol, type Reservation,
+  consentToEnrolment, credentialFactsOf, enrolmentLegs, getEnrolment, learnerEnds, providerWithdraws, requestEnrolment, searchEnrolments, selfEnrol,
+  type EnrolmentFilter, type EnrolmentRow, type Reservation,
 } from './enrolments.service.js';
 
 const cursorSchema = z.object({ at: cursorInstant, id: z.uuid() });
@@ -34,7 +33,7 @@ function viewOf(e: EnrolmentRow, mine: Legs, facts: { courseId: string; subjectI
 
 async function views(db: RouteContext['db'], rows: EnrolmentRow[]) {
   const legs = await enrolmentLegs(db, rows.map((r) => r.id));
-  const facts = await credentialFacts(db, rows);
+  const facts = await credentialFactsOf(db, rows);
   return rows.map((e) => viewOf(e, legs.get(e.id) ?? [], facts.get(e.id)));
 }
 
@@ -52,17 +51,15 @@ const citizen = (ctx: RouteContext) => {
 const acting = (ctx: RouteContext) => ({ actor: actorOf(ctx), requestId: ctx.requestId });
 
 export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
-  const page = async (db: RouteContext['db'], filter: Parameters<typeof listEnrolments>[1]) => {
-    const rows = await listEnrolments(db, { ...filter, limit: filter.limit + 1 });
+  const page = async (db: RouteContext['db'], filter: EnrolmentFilter) => {
+    const rows = await searchEnrolments(db, { ...filter, limit: filter.limit + 1 });
     const items = await views(db, rows.slice(0, filter.limit));
     const last = rows.length > filter.limit ? rows[filter.limit - 1] : undefined;
     return { status: 200, body: { items, nextCursor: last ? encodeCursor({ at: last.requestedAt.toISOString(), id: last.id }) : null } };
   };
-  const eligibility = async (ctx: RouteContext, learnerId: string, courseRunId: string, providerId?: string) => {
-    const input = await loadEligibilityInput(ctx.db, { learnerId, runId: courseRunId, at: deps.clock.now() });
-    if (providerId && input.run.providerId !== providerId) throw notFound('course run');
-    return { status: 200, body: evaluateEligibility(input) };
-  };
+  const eligibility = async (ctx: RouteContext, learnerId: string, courseRunId: string, providerId?: string) => ({
+    status: 200, body: await checkEligibility(deps, ctx.db, learnerId, courseRunId, providerId),
+  });
   return [
     defineRoute({
       method: 'get', path: '/v1/me/eligibility', operationId: 'checkMyEligibility',
@@ -105,9 +102,7 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['enrolments'], roles: ['provider', 'admin'], params: enrolmentIdParams,
       responses: { 200: { description: 'The enrolment', schema: enrolmentSchema } },
       handler: async ({ params }, ctx) => {
-        const row = await findEnrolment(ctx.db, params.enrolmentId);
-        if (!row || (ctx.principal.role === 'provider' && row.providerId !== ctx.principal.providerId)) throw notFound('enrolment');
-        return one(ctx.db, row);
+        return one(ctx.db, await getEnrolment(ctx.db, params.enrolmentId, ctx.principal.role === 'provider' ? ctx.principal.providerId : undefined));
       },
     }),
     defineRoute({

@@ -14,8 +14,11 @@ import { evaluateEligibility } from '../eligibility/evaluate-eligibility.js';
 import { loadDecisionContext, type DecisionContext } from '../eligibility/load-eligibility-input.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
 import {
-  findEnrolment, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsOf, type EnrolmentRow, type ReservationRow,
+  credentialFacts, findEnrolment, listEnrolments, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsOf,
+  type EnrolmentFilter, type EnrolmentRow, type ReservationRow,
 } from './enrolments.repo.js';
+
+export type { EnrolmentFilter, EnrolmentRow };
 import type { Acting } from '../acting.js';
 import { DAY_MS } from '../../lib/dates.js';
 
@@ -290,3 +293,16 @@ export async function enrolmentLegs(db: Db | Tx, ids: string[]) {
   for (const l of legs) byEnrolment.set(l.enrolmentId, [...(byEnrolment.get(l.enrolmentId) ?? []), l]);
   return byEnrolment;
 }
+
+/** One enrolment; a provider sees only its own, and another provider's enrolment is a 404 like one that does not exist. */
+export async function getEnrolment(db: Db | Tx, enrolmentId: string, ownProviderId: string | undefined): Promise<EnrolmentRow> {
+  const row = await findEnrolment(db, enrolmentId);
+  if (!row || (ownProviderId !== undefined && row.providerId !== ownProviderId)) throw notFound('enrolment');
+  return row;
+}
+
+/** Enrolments newest first, matching the filter. */
+export const searchEnrolments = (db: Db | Tx, filter: EnrolmentFilter) => listEnrolments(db, filter);
+
+/** What a credential for each enrolment names: the course and the learner's subject id. */
+export const credentialFactsOf = (db: Db | Tx, rows: EnrolmentRow[]) => credentialFacts(db, rows);

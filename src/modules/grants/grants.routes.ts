@@ -1,13 +1,11 @@
 import { z } from 'zod';
 import { actorOf } from '../../http/actor.js';
-import { notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
 import { learnerIdParams } from '../learners/learners.schemas.js';
 import { schemeIdParams } from '../schemes/schemes.schemas.js';
-import { findGrantRun, grantRunView, grantView } from './grants.repo.js';
-import { createGrantBody, createGrantRunBody, grantRunSchema, grantSchema } from './grants.schemas.js';
-import { createGrantRun, grantCredit, workPendingGrantRuns } from './grants.service.js';
+import { createGrantBody, createGrantRunBody, grantRunSchema, grantRunView, grantSchema, grantView } from './grants.schemas.js';
+import { createGrantRun, getGrantRun, grantCredit, workPendingGrantRuns } from './grants.service.js';
 
 export function grantRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
@@ -41,9 +39,7 @@ export function grantRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['grants'], roles: ['admin', 'finance'], params: z.strictObject({ runId: z.uuid() }),
       responses: { 200: { description: 'The run', schema: grantRunSchema } },
       handler: async ({ params }, ctx) => {
-        const run = await findGrantRun(ctx.db, params.runId);
-        if (!run) throw notFound('grant run');
-        return { status: 200, body: grantRunView(run) };
+        return { status: 200, body: grantRunView(await getGrantRun(ctx.db, params.runId)) };
       },
     }),
   ];

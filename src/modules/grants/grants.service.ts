@@ -267,3 +267,9 @@ export async function sweepGrants(deps: ServiceDeps, limit = 500): Promise<{ clo
     return { closed: due.rows.filter((g) => g.closing).length, returned };
   });
 }
+
+export async function getGrantRun(db: Db | Tx, runId: string): Promise<GrantRunRow> {
+  const run = await findGrantRun(db, runId);
+  if (!run) throw notFound('grant run');
+  return run;
+}

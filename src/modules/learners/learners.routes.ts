@@ -2,9 +2,8 @@ import { actorOf } from '../../http/actor.js';
 import { notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
-import { findLearner, learnerView } from './learners.repo.js';
-import { createLearnerBody, learnerIdParams, learnerSchema, lookupLearnerBody, updateLearnerBody } from './learners.schemas.js';
-import { lookupLearner, registerLearner, updateLearner } from './learners.service.js';
+import { createLearnerBody, learnerIdParams, learnerSchema, learnerView, lookupLearnerBody, updateLearnerBody } from './learners.schemas.js';
+import { getLearner, lookupLearner, registerLearner, updateLearner } from './learners.service.js';
 
 export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
@@ -29,9 +28,7 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['learners'], roles: ['admin'], params: learnerIdParams,
       responses: { 200: { description: 'The learner', schema: learnerSchema } },
       handler: async ({ params }, ctx) => {
-        const learner = await findLearner(ctx.db, params.learnerId);
-        if (!learner) throw notFound('learner');
-        return { status: 200, body: learnerView(learner) };
+        return { status: 200, body: learnerView(await getLearner(ctx.db, params.learnerId)) };
       },
     }),
     defineRoute({
@@ -50,9 +47,7 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 200: { description: 'The learner', schema: learnerSchema } },
       handler: async (_input, ctx) => {
         if (ctx.principal.role !== 'citizen') throw notFound('learner');
-        const learner = await findLearner(ctx.db, ctx.principal.learnerId);
-        if (!learner) throw notFound('learner');
-        return { status: 200, body: learnerView(learner) };
+        return { status: 200, body: learnerView(await getLearner(ctx.db, ctx.principal.learnerId)) };
       },
     }),
   ];

@@ -9,6 +9,7 @@ import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import { findLearner, findLearnerByNationalIdHash } from './learners.repo.js';
 import type { Acting } from '../acting.js';
+import type { LearnerRow } from './learners.repo.js';
 
 function checkNationalId(country: string, nationalId: string) {
   const problem = nationalIdProblem(country, nationalId);
@@ -64,4 +65,10 @@ export async function updateLearner(
     await recordAudit(tx, { ...acting, action: 'learner.updated', entityType: 'learner', entityId: id, at: deps.clock.now(), details: { fields: Object.keys(set) } });
     return (await findLearner(tx, id))!;
   });
+}
+
+export async function getLearner(db: Db | Tx, learnerId: string): Promise<LearnerRow> {
+  const learner = await findLearner(db, learnerId);
+  if (!learner) throw notFound('learner');
+  return learner;
 }

@@ -3,7 +3,6 @@ import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
 import type { ServiceDeps } from '../deps.js';
 import type { BankAccount } from './bank-account.js';
-import type { ProviderKeyRow, ProviderRow } from './providers.repo.js';
 import {
   payeeChangeSchema,
   newProviderKeySchema,
@@ -19,7 +18,7 @@ import {
   providerUpdateSchema,
 } from './providers.schemas.js';
 import { proposePayeeChange } from './payee-change.js';
-import { ownProviderId, providersService } from './providers.service.js';
+import { ownProviderId, providersService, type ProviderKeyRow, type ProviderRow } from './providers.service.js';
 
 const toProvider = (p: ProviderRow) => ({
   id: p.id,

@@ -27,6 +27,8 @@ import {
   updateProvider,
   type ProviderRow,
 } from './providers.repo.js';
+
+export type { ProviderKeyRow, ProviderRow } from './providers.repo.js';
 import { isUsablePublicKey, thumbprintOf, type PublicSigningJwk } from './signing-key.js';
 
 /** What a service needs to know about the request it serves. */

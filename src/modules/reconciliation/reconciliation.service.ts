@@ -13,9 +13,11 @@ import type { Acting } from '../acting.js';
 import { recordRefunds, recoveriesByReference, settleNettings, undoNettings } from '../recoveries/settle-recoveries.js';
 import { classifyStatement, type KnownLine } from './classify-statement.js';
 import {
-  chunks, insertExceptions, insertLines, insertStatement, linesOf, markReturned, markSettled, paymentLinesByReference, refreshBatchStatuses,
-  statementById, statementBySha, transferOf, type RecordedOutcome, type StatementRow,
+  chunks, insertExceptions, insertLines, insertStatement, linesOf, listExceptions, markReturned, markSettled, paymentLinesByReference,
+  refreshBatchStatuses, statementById, statementBySha, transferOf, type RecordedOutcome, type StatementRow,
 } from './reconciliation.repo.js';
+
+export type { ExceptionRow, StatementLineRow, StatementRow } from './reconciliation.repo.js';
 import { accountProblems, balanceMismatch, type BalanceMismatch } from './statement-checks.js';
 import { parseCamt053, parseStatementCsv, StatementFormatError, type ParsedStatement } from './statement-parsers.js';
 
@@ -199,3 +201,6 @@ export async function resolveException(deps: ServiceDeps, db: Db | Tx, id: strin
     return updated!;
   });
 }
+
+/** Exceptions newest first, optionally only open or resolved ones, or of one kind. */
+export const listReconciliationExceptions = (db: Db | Tx, filter: Parameters<typeof listExceptions>[1]) => listExceptions(db, filter);
