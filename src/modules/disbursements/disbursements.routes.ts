@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { actorOf } from '../../http/actor.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { batchStatuses } from '../../db/schema/index.js';
-import { currencySchema } from '../../lib/money.js';
+import { currencySchema, minorUnitsSchema as money } from '../../lib/money.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
 import type { ApprovalRow } from '../approvals/approvals.service.js';
 import type { ServiceDeps } from '../deps.js';
@@ -10,8 +10,6 @@ import {
   batchLines, getBatch, proposeDisbursementBatch, recentBatches, releasedBatchFile, type BatchRow, type ExcludedLine, type PaymentLineRow,
 } from './disbursements.service.js';
 import { pain001, paymentFileCsv } from './payment-file.js';
-
-const money = z.string().meta({ description: 'minor units' });
 
 const excludedSchema = z.object({
   providerId: z.uuid(), claims: z.number().int(), amount: money, reason: z.enum(['payment_file_invalid']), problems: z.array(z.string()),

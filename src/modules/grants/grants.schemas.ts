@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { positiveAmountSchema } from '../../lib/money.js';
+import { minorUnitsSchema as money, positiveAmountSchema } from '../../lib/money.js';
 import { employmentStatuses, incomeGroups } from '../schemes/scheme-rules.js';
 import type { GrantRow, GrantRunRow } from './grants.repo.js';
 
 const isoDateTime = z.iso.datetime({ offset: true });
-const money = z.string().meta({ description: 'minor units' });
 
 export const createGrantBody = z
   .strictObject({
