@@ -3,7 +3,7 @@ import type { Db, Tx } from '../../db/client.js';
 import { bankStatements, reconciliationExceptions, statementLines, type exceptionKinds } from '../../db/schema/index.js';
 import { newId } from '../../lib/ids.js';
 import type { KnownLine, LineOutcome } from './classify-statement.js';
-import type { StatementLine } from './statement-parsers.js';
+import type { StatementLine } from './statement-format.js';
 
 /** Statements of 100,000 lines go to the database in slices, so no one query carries them all. */
 const CHUNK = 3_500;

@@ -7,7 +7,9 @@ import type { ServiceDeps } from '../deps.js';
 import {
   importStatement, listReconciliationExceptions, resolveException, statementWithLines, type ExceptionRow, type StatementLineRow, type StatementRow,
 } from './reconciliation.service.js';
-import { CAMT053_NAMESPACE, ENTRY_STATUSES, STATEMENT_CSV_COLUMNS } from './statement-parsers.js';
+import { CAMT053_NAMESPACE } from './statement-camt053.js';
+import { STATEMENT_CSV_COLUMNS } from './statement-csv.js';
+import { ENTRY_STATUSES } from './statement-format.js';
 
 const lineOutcomes = ['settled', 'returned', 'exception', 'pending', 'info', 'unbalanced', 'refunded'] as const;
 

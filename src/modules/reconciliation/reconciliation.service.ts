@@ -19,7 +19,9 @@ import {
 
 export type { ExceptionRow, StatementLineRow, StatementRow } from './reconciliation.repo.js';
 import { accountProblems, balanceMismatch, type BalanceMismatch } from './statement-checks.js';
-import { parseCamt053, parseStatementCsv, StatementFormatError, type ParsedStatement } from './statement-parsers.js';
+import { parseCamt053 } from './statement-camt053.js';
+import { parseStatementCsv } from './statement-csv.js';
+import { StatementFormatError, type ParsedStatement } from './statement-format.js';
 
 export interface ImportSummary {
   statementId: string;
