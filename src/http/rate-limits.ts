@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Principal } from './auth.js';
+import type { Principal } from '../lib/principal.js';
 import { AppError } from '../lib/app-error.js';
 
 /**

@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { schemes } from '../db/schema/index.js';
 import { inTransaction } from '../db/transaction.js';
-import type { Principal } from '../http/auth.js';
+import type { Principal } from '../lib/principal.js';
 import type { Logger } from '../lib/logger.js';
 import type { Currency } from '../lib/money.js';
 import { recordAudit, type AuditEntry } from '../modules/audit/audit.repo.js';

@@ -1,6 +1,6 @@
 import type { Db, Tx } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
-import type { Role } from '../../http/auth.js';
+import type { Role } from '../../lib/principal.js';
 import { AppError, notFound } from '../../lib/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/audit.repo.js';

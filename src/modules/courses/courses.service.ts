@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Tx } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
 import { actorOf } from '../../http/actor.js';
-import type { Principal } from '../../http/auth.js';
+import type { Principal } from '../../lib/principal.js';
 import { AppError, notFound } from '../../lib/app-error.js';
 import { cursorDate, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { newId } from '../../lib/ids.js';
