@@ -1,3 +1,4 @@
+import type { Principal } from '../lib/principal.js';
 import type { AuditEntry } from './audit/audit.repo.js';
 
 /** Who is doing this, and in which request: what a service writes into the audit trail. */
@@ -5,3 +6,9 @@ export interface Acting {
   actor: AuditEntry['actor'];
   requestId?: string | undefined;
 }
+
+/** Who did it, as the audit trail records it. */
+export const actorOf = (caller: { principal: Principal }): AuditEntry['actor'] => ({
+  role: caller.principal.role,
+  subject: caller.principal.subject,
+});

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { approvalStatuses } from '../../db/schema/index.js';
-import { actorOf } from '../../http/actor.js';
+import { actorOf } from '../acting.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { cursorDate, decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
 import type { ServiceDeps } from '../deps.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorOf } from '../../http/actor.js';
+import { actorOf } from '../acting.js';
 import { AppError, notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { cursorInstant, decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';

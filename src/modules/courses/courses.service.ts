@@ -2,7 +2,7 @@ import { endEnrolmentsOfCancelledRun } from '../enrolments/enrolments.service.js
 import { z } from 'zod';
 import type { Tx } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
-import { actorOf } from '../../http/actor.js';
+import { actorOf } from '../acting.js';
 import type { Principal } from '../../lib/principal.js';
 import { AppError, notFound } from '../../lib/app-error.js';
 import { cursorDate, decodeCursor, encodeCursor } from '../../lib/cursor.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorOf } from '../../http/actor.js';
+import { actorOf } from '../acting.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { batchStatuses } from '../../db/schema/index.js';
 import { currencySchema, minorUnitsSchema as money } from '../../lib/money.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorOf } from '../../http/actor.js';
+import { actorOf } from '../acting.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
 import { learnerIdParams } from '../learners/learners.schemas.js';

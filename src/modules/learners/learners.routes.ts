@@ -1,4 +1,4 @@
-import { actorOf } from '../../http/actor.js';
+import { actorOf } from '../acting.js';
 import { notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { exceptionKinds } from '../../db/schema/index.js';
-import { actorOf } from '../../http/actor.js';
+import { actorOf } from '../acting.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { decodeCursor, encodeCursor, pageQuery } from '../../lib/cursor.js';
 import type { ServiceDeps } from '../deps.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorOf } from '../../http/actor.js';
+import { actorOf } from '../acting.js';
 import { defineRoute, STREAMED, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { cursorDate, decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
