@@ -12,3 +12,6 @@ export const actorOf = (caller: { principal: Principal }): AuditEntry['actor'] =
   role: caller.principal.role,
   subject: caller.principal.subject,
 });
+
+/** The Acting of a request: its caller and its id. */
+export const actingOf = (caller: { principal: Principal; requestId: string }): Acting => ({ actor: actorOf(caller), requestId: caller.requestId });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { approvalStatuses } from '../../db/schema/index.js';
-import { actorOf } from '../acting.js';
-import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
+import { actingOf } from '../acting.js';
+import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { cursorDate, decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
 import type { ServiceDeps } from '../deps.js';
 import { approvalKinds } from './approval-kinds.js';
@@ -10,7 +10,6 @@ import { decideApproval, getApproval, searchApprovals } from './approvals.servic
 
 const params = z.strictObject({ approvalId: z.uuid() });
 const cursorSchema = z.object({ at: cursorDate, id: z.uuid() });
-const acting = (ctx: RouteContext) => ({ actor: actorOf(ctx), requestId: ctx.requestId });
 const decided = z.object({ approval: approvalSchema, result: z.unknown().optional() }).meta({ id: 'ApprovalDecision' });
 
 export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
@@ -43,7 +42,7 @@ export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['approvals'], roles: ['finance', 'admin'], params, body: approveBody, idempotent: true,
       responses: { 200: { description: 'Approved and carried out', schema: decided } },
       handler: async ({ params: p, body }, ctx) => {
-        const { approval, result } = await decideApproval(deps, ctx.db, approvalKinds, p.approvalId, { decision: 'approve', note: body.note }, acting(ctx));
+        const { approval, result } = await decideApproval(deps, ctx.db, approvalKinds, p.approvalId, { decision: 'approve', note: body.note }, actingOf(ctx));
         return { status: 200, body: { approval: approvalView(approval), ...(result !== undefined ? { result } : {}) } };
       },
     }),
@@ -54,7 +53,7 @@ export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['approvals'], roles: ['finance', 'admin'], params, body: rejectBody, idempotent: true,
       responses: { 200: { description: 'Rejected', schema: decided } },
       handler: async ({ params: p, body }, ctx) => {
-        const { approval } = await decideApproval(deps, ctx.db, approvalKinds, p.approvalId, { decision: 'reject', note: body.note }, acting(ctx));
+        const { approval } = await decideApproval(deps, ctx.db, approvalKinds, p.approvalId, { decision: 'reject', note: body.note }, actingOf(ctx));
         return { status: 200, body: { approval: approvalView(approval) } };
       },
     }),

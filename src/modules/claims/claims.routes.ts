@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorOf } from '../acting.js';
+import { actingOf } from '../acting.js';
 import { AppError, notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { cursorInstant, decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
@@ -21,7 +21,6 @@ export const claimView = (c: ClaimRow, hold: ClaimHold | null = null) => ({
   reversalReason: c.reversalReason, hold,
 });
 
-const acting = (ctx: RouteContext) => ({ actor: actorOf(ctx), requestId: ctx.requestId });
 const audienceOf = (ctx: RouteContext): HoldAudience => (ctx.principal.role === 'citizen' ? 'citizen' : ctx.principal.role === 'provider' ? 'provider' : 'staff');
 /** The claim with its open hold, read after the change committed. */
 const shown = async (ctx: RouteContext, c: ClaimRow) => claimView(c, await holdOf(ctx.db, c.id, audienceOf(ctx)));
@@ -49,7 +48,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
         'Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides). An enrolment of another provider answers 404 `enrolment not found`, the same as an id that does not exist: a provider cannot learn from this operation which enrolments other providers hold.',
       tags: ['claims'], roles: ['provider'], body: submitClaimBody, idempotent: true,
       responses: { 201: { description: 'The claim and its outcome', schema: claimSchema } },
-      handler: async ({ body }, ctx) => ({ status: 201, body: await shown(ctx, await submitClaim(deps, ctx.db, providerOf(ctx), body, acting(ctx))) }),
+      handler: async ({ body }, ctx) => ({ status: 201, body: await shown(ctx, await submitClaim(deps, ctx.db, providerOf(ctx), body, actingOf(ctx))) }),
     }),
     defineRoute({
       method: 'get', path: '/v1/claims', operationId: 'listClaims', summary: 'Claims: a provider\'s own, or all for finance and admin',
@@ -90,7 +89,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
         202: { description: 'The decision is proposed; a second officer must approve it', schema: claimSchema.extend({ approval: approvalRefSchema }).meta({ id: 'ProposedClaimDecision' }) },
       },
       handler: async ({ params, body }, ctx) => {
-        const { claim, approval } = await decideClaim(deps, ctx.db, params.claimId, body, acting(ctx));
+        const { claim, approval } = await decideClaim(deps, ctx.db, params.claimId, body, actingOf(ctx));
         return approval ? { status: 202, body: { ...(await shown(ctx, claim)), approval: approvalRef(approval) } } : { status: 200, body: await shown(ctx, claim) };
       },
     }),
@@ -100,14 +99,14 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['claims'], roles: ['finance', 'admin'], params: claimIdParams, body: flagBody,
       idempotent: true,
       responses: { 200: { description: 'The flagged claim', schema: claimSchema } },
-      handler: async ({ params, body }, ctx) => ({ status: 200, body: await shown(ctx, await flagClaim(deps, ctx.db, params.claimId, body.reason, acting(ctx))) }),
+      handler: async ({ params, body }, ctx) => ({ status: 200, body: await shown(ctx, await flagClaim(deps, ctx.db, params.claimId, body.reason, actingOf(ctx))) }),
     }),
     defineRoute({
       method: 'post', path: '/v1/providers/me/revocations', operationId: 'revokeCredential',
       summary: 'Revoke a credential I issued; a claim already approved or paid on it is flagged for finance',
       tags: ['providers', 'claims'], roles: ['provider'], body: revocationBody, idempotent: true,
       responses: { 201: { description: 'Revoked', schema: revocationSchema } },
-      handler: async ({ body }, ctx) => ({ status: 201, body: await revokeCredential(deps, ctx.db, providerOf(ctx), body, acting(ctx)) }),
+      handler: async ({ body }, ctx) => ({ status: 201, body: await revokeCredential(deps, ctx.db, providerOf(ctx), body, actingOf(ctx)) }),
     }),
   ];
 }

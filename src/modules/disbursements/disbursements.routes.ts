@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorOf } from '../acting.js';
+import { actingOf } from '../acting.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { batchStatuses } from '../../db/schema/index.js';
 import { currencySchema, minorUnitsSchema as money } from '../../lib/money.js';
@@ -53,7 +53,7 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
         .meta({ id: 'CreateDisbursementBatch' }),
       responses: { 201: { description: 'Proposed: waiting for a second officer to release it', schema: batchSchema } },
       handler: async ({ body }, ctx) => {
-        const { batch, approval } = await proposeDisbursementBatch(deps, ctx.db, { ...body, cutOff: new Date(body.cutOff) }, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const { batch, approval } = await proposeDisbursementBatch(deps, ctx.db, { ...body, cutOff: new Date(body.cutOff) }, actingOf(ctx));
         return { status: 201, body: view(batch, await batchLines(ctx.db, batch.id), approval) };
       },
     }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorOf } from '../acting.js';
+import { actingOf } from '../acting.js';
 import { AppError, notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { cursorInstant, decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
@@ -48,7 +48,6 @@ const citizen = (ctx: RouteContext) => {
   if (ctx.principal.role !== 'citizen') throw new AppError('forbidden', 'only the learner may do this');
   return ctx.principal.learnerId;
 };
-const acting = (ctx: RouteContext) => ({ actor: actorOf(ctx), requestId: ctx.requestId });
 
 export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
   const page = async (db: RouteContext['db'], filter: EnrolmentFilter) => {
@@ -83,7 +82,7 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 201: { description: 'Requested', schema: enrolmentSchema } },
       handler: async ({ body }, ctx) => {
         if (ctx.principal.role !== 'provider') throw notFound('course run');
-        return one(ctx.db, await requestEnrolment(deps, ctx.db, ctx.principal.providerId, body, acting(ctx)), 201);
+        return one(ctx.db, await requestEnrolment(deps, ctx.db, ctx.principal.providerId, body, actingOf(ctx)), 201);
       },
     }),
     defineRoute({
@@ -112,14 +111,14 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 200: { description: 'Withdrawn', schema: enrolmentSchema } },
       handler: async ({ params, body }, ctx) => {
         if (ctx.principal.role !== 'provider') throw notFound('enrolment');
-        return one(ctx.db, await providerWithdraws(deps, ctx.db, ctx.principal.providerId, params.enrolmentId, body.reason, acting(ctx)));
+        return one(ctx.db, await providerWithdraws(deps, ctx.db, ctx.principal.providerId, params.enrolmentId, body.reason, actingOf(ctx)));
       },
     }),
     defineRoute({
       method: 'post', path: '/v1/me/enrolments', operationId: 'selfEnrol', summary: 'Enrol myself on a run; credit is reserved at once',
       tags: ['me', 'enrolments'], roles: ['citizen'], body: selfEnrolBody, idempotent: true,
       responses: { 201: { description: 'Enrolled and reserved', schema: enrolmentSchema } },
-      handler: async ({ body }, ctx) => reserved(await selfEnrol(deps, ctx.db, citizen(ctx), body.courseRunId, acting(ctx)), 201),
+      handler: async ({ body }, ctx) => reserved(await selfEnrol(deps, ctx.db, citizen(ctx), body.courseRunId, actingOf(ctx)), 201),
     }),
     defineRoute({
       method: 'get', path: '/v1/me/enrolments', operationId: 'listMyEnrolments', summary: 'My enrolments, newest first',
@@ -133,20 +132,20 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Approve a provider\'s request: eligibility is checked again and credit reserved',
       tags: ['me', 'enrolments'], roles: ['citizen'], params: enrolmentIdParams, body: emptyBody, idempotent: true,
       responses: { 200: { description: 'Reserved', schema: enrolmentSchema } },
-      handler: async ({ params }, ctx) => reserved(await consentToEnrolment(deps, ctx.db, citizen(ctx), params.enrolmentId, acting(ctx)), 200),
+      handler: async ({ params }, ctx) => reserved(await consentToEnrolment(deps, ctx.db, citizen(ctx), params.enrolmentId, actingOf(ctx)), 200),
     }),
     defineRoute({
       method: 'post', path: '/v1/me/enrolments/{enrolmentId}/decline', operationId: 'declineEnrolment', summary: 'Decline a provider\'s request',
       tags: ['me', 'enrolments'], roles: ['citizen'], params: enrolmentIdParams, body: emptyBody, idempotent: true,
       responses: { 200: { description: 'Declined', schema: enrolmentSchema } },
-      handler: async ({ params }, ctx) => one(ctx.db, await learnerEnds(deps, ctx.db, citizen(ctx), params.enrolmentId, 'decline', acting(ctx))),
+      handler: async ({ params }, ctx) => one(ctx.db, await learnerEnds(deps, ctx.db, citizen(ctx), params.enrolmentId, 'decline', actingOf(ctx))),
     }),
     defineRoute({
       method: 'post', path: '/v1/me/enrolments/{enrolmentId}/cancel', operationId: 'cancelMyEnrolment',
       summary: 'Cancel my enrolment before any claim; the credit comes back at once',
       tags: ['me', 'enrolments'], roles: ['citizen'], params: enrolmentIdParams, body: emptyBody, idempotent: true,
       responses: { 200: { description: 'Cancelled', schema: enrolmentSchema } },
-      handler: async ({ params }, ctx) => one(ctx.db, await learnerEnds(deps, ctx.db, citizen(ctx), params.enrolmentId, 'cancel', acting(ctx))),
+      handler: async ({ params }, ctx) => one(ctx.db, await learnerEnds(deps, ctx.db, citizen(ctx), params.enrolmentId, 'cancel', actingOf(ctx))),
     }),
   ];
 }

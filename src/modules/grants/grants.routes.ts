@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorOf } from '../acting.js';
+import { actingOf } from '../acting.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
 import { learnerIdParams } from '../learners/learners.schemas.js';
@@ -15,7 +15,7 @@ export function grantRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['grants'], roles: ['admin'], params: learnerIdParams, body: createGrantBody, idempotent: true,
       responses: { 201: { description: 'Granted', schema: grantSchema } },
       handler: async ({ params, body }, ctx) => {
-        const grant = await grantCredit(deps, ctx.db, { learnerId: params.learnerId, ...body }, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const grant = await grantCredit(deps, ctx.db, { learnerId: params.learnerId, ...body }, actingOf(ctx));
         return { status: 201, body: grantView(grant) };
       },
     }),
@@ -26,7 +26,7 @@ export function grantRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['grants'], roles: ['admin'], params: schemeIdParams, body: createGrantRunBody, idempotent: true,
       responses: { 202: { description: 'Accepted; runs in the background', schema: grantRunSchema } },
       handler: async ({ params, body }, ctx) => {
-        const run = await createGrantRun(deps, ctx.db, params.schemeId, body, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const run = await createGrantRun(deps, ctx.db, params.schemeId, body, actingOf(ctx));
         // Start once the response (and so the transaction) is done; the periodic worker is the fallback.
         ctx.res.on('finish', () => {
           workPendingGrantRuns(deps).catch((err: unknown) => ctx.log.warn({ err: { message: (err as Error).message } }, 'grant run worker failed'));

@@ -1,4 +1,4 @@
-import { actorOf } from '../acting.js';
+import { actingOf } from '../acting.js';
 import { notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
@@ -13,7 +13,7 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
       idempotent: true,
       responses: { 201: { description: 'Registered', schema: learnerSchema } },
       handler: async ({ body }, ctx) => {
-        const learner = await registerLearner(deps, ctx.db, body, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const learner = await registerLearner(deps, ctx.db, body, actingOf(ctx));
         return { status: 201, body: learnerView(learner), headers: { Location: `/v1/learners/${learner.id}` } };
       },
     }),
@@ -38,7 +38,7 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 200: { description: 'The learner', schema: learnerSchema } },
       handler: async ({ params, body }, ctx) => ({
         status: 200,
-        body: learnerView(await updateLearner(deps, ctx.db, params.learnerId, body, { actor: actorOf(ctx), requestId: ctx.requestId })),
+        body: learnerView(await updateLearner(deps, ctx.db, params.learnerId, body, actingOf(ctx))),
       }),
     }),
     defineRoute({

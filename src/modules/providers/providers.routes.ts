@@ -1,4 +1,4 @@
-import { actorOf } from '../acting.js';
+import { actingOf } from '../acting.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
 import type { ServiceDeps } from '../deps.js';
@@ -162,7 +162,7 @@ export function providerRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 202: { description: 'Proposed', schema: approvalRefSchema } },
       handler: async ({ params, body }, ctx) => ({
         status: 202,
-        body: approvalRef(await proposePayeeChange(deps, ctx.db, params.providerId, body, { actor: actorOf(ctx), requestId: ctx.requestId })),
+        body: approvalRef(await proposePayeeChange(deps, ctx.db, params.providerId, body, actingOf(ctx))),
       }),
     }),
     defineRoute({

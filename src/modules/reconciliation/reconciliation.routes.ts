@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { exceptionKinds } from '../../db/schema/index.js';
-import { actorOf } from '../acting.js';
+import { actingOf } from '../acting.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { decodeCursor, encodeCursor, pageQuery } from '../../lib/cursor.js';
 import type { ServiceDeps } from '../deps.js';
@@ -94,7 +94,7 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
       },
       handler: async ({ body }, ctx) => {
         const format = ctx.req.is('application/xml') ? 'camt.053' : 'csv';
-        const summary = await importStatement(deps, ctx.db, { format, content: body }, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const summary = await importStatement(deps, ctx.db, { format, content: body }, actingOf(ctx));
         return { status: summary.replayed ? 200 : 201, body: summary };
       },
     }),
@@ -137,7 +137,7 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
       idempotent: true,
       responses: { 200: { description: 'Resolved', schema: exceptionSchema } },
       handler: async ({ params, body }, ctx) => ({
-        status: 200, body: view(await resolveException(deps, ctx.db, params.exceptionId, body.resolution, { actor: actorOf(ctx), requestId: ctx.requestId })),
+        status: 200, body: view(await resolveException(deps, ctx.db, params.exceptionId, body.resolution, actingOf(ctx))),
       }),
     }),
   ];

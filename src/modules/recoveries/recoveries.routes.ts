@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorOf } from '../acting.js';
+import { actingOf } from '../acting.js';
 import { defineRoute, STREAMED, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { cursorDate, decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
@@ -52,7 +52,7 @@ export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
         202: { description: 'Proposed: a second officer must approve it', schema: z.object({ claim: claimSchema, approval: approvalRefSchema }).meta({ id: 'ProposedReversal' }) },
       },
       handler: async ({ params, body }, ctx) => {
-        const done = await reverseClaim(deps, ctx.db, params.claimId, body, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const done = await reverseClaim(deps, ctx.db, params.claimId, body, actingOf(ctx));
         const claim = claimView(done.claim, await holdOf(ctx.db, done.claim.id, 'staff'));
         if (done.approval) return { status: 202, body: { claim, approval: approvalRef(done.approval) } };
         const recovery = done.recovery ? recoveryView(done.recovery, []) : undefined;

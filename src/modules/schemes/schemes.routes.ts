@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorOf } from '../acting.js';
+import { actingOf } from '../acting.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
 import { rulesFromJson } from './scheme-rules.js';
@@ -18,7 +18,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
       idempotent: true,
       responses: { 201: { description: 'Created', schema: schemeSchema } },
       handler: async ({ body }, ctx) => {
-        const id = await createScheme(deps, ctx.db, body, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const id = await createScheme(deps, ctx.db, body, actingOf(ctx));
         const scheme = await getScheme(ctx.db, id);
         return { status: 201, body: await schemeView(deps, ctx.db, scheme, true), headers: { Location: `/v1/schemes/${id}` } };
       },
@@ -61,9 +61,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
       idempotent: true,
       responses: { 200: { description: 'The scheme with its rules', schema: schemeSchema } },
       handler: async ({ params, body }, ctx) => {
-        await replaceRules(deps, ctx.db, params.schemeId, body.rules, body.effectiveFrom ? new Date(body.effectiveFrom) : undefined, {
-          actor: actorOf(ctx), requestId: ctx.requestId,
-        });
+        await replaceRules(deps, ctx.db, params.schemeId, body.rules, body.effectiveFrom ? new Date(body.effectiveFrom) : undefined, actingOf(ctx));
         const scheme = await getScheme(ctx.db, params.schemeId);
         return { status: 200, body: await schemeView(deps, ctx.db, scheme, true) };
       },
@@ -74,7 +72,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['schemes'], roles: ['admin'], params: schemeIdParams, body: allocationBody, idempotent: true,
       responses: { 201: { description: 'Allocated', schema: allocationSchema } },
       handler: async ({ params, body }, ctx) => {
-        const r = await allocateBudget(deps, ctx.db, params.schemeId, body.amount, body.note, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const r = await allocateBudget(deps, ctx.db, params.schemeId, body.amount, body.note, actingOf(ctx));
         return {
           status: 201,
           body: { transferId: r.transferId, schemeId: params.schemeId, amount: body.amount, currency: r.scheme.currency, budget: r.budget },
