@@ -7,7 +7,8 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { isCurrency, toDecimalString, type Currency } from '../lib/money.js';
-import { CAMT053_NAMESPACE, STATEMENT_CSV_COLUMNS } from '../modules/reconciliation/statement-parsers.js';
+import { CAMT053_NAMESPACE } from '../modules/reconciliation/statement-camt053.js';
+import { STATEMENT_CSV_COLUMNS } from '../modules/reconciliation/statement-csv.js';
 
 /** A batch as GET /v1/disbursement-batches/{id} answers it (the fields used here). */
 export interface BatchForBank {

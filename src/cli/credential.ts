@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { CompactSign, importJWK, type JWK } from 'jose';
 import { loadConfig } from '../config.js';
 import { readDevPrivateKey, signToken } from '../lib/dev-keys.js';
+import { DAY_MS } from '../lib/dates.js';
 import { achievementIdOf, issuerIdOf } from '../modules/credentials/credential-ids.js';
 import { CliError, expectJson, request, serviceUrl } from './service-client.js';
 
@@ -62,7 +63,7 @@ async function main() {
     id: `urn:uuid:${randomUUID()}`,
     issuer: { id: issuerIdOf(enrolment.providerId), type: ['Profile'] },
     validFrom: now.toISOString(),
-    validUntil: new Date(now.getTime() + Number(values['valid-days']) * 86_400_000).toISOString(),
+    validUntil: new Date(now.getTime() + Number(values['valid-days']) * DAY_MS).toISOString(),
     credentialSubject: {
       id: enrolment.learnerSubjectId,
       type: ['AchievementSubject'],

@@ -1,5 +1,5 @@
 import type { Db, Tx } from './client.js';
-import { isRetryable } from '../http/pg-errors.js';
+import { isRetryable } from './pg-errors.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,16 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import { AppError } from './problem.js';
-
-export const roles = ['citizen', 'provider', 'finance', 'admin'] as const;
-export type Role = (typeof roles)[number];
-
-export type Principal =
-  | { role: 'citizen'; subject: string; learnerId: string }
-  | { role: 'provider'; subject: string; providerId: string }
-  | { role: 'finance'; subject: string }
-  | { role: 'admin'; subject: string };
+import { AppError } from '../lib/app-error.js';
+import { roles, type Principal, type Role } from '../lib/principal.js';
 
 const claimsSchema = z.discriminatedUnion('role', [
   z.object({ role: z.literal('citizen'), sub: z.string().min(1), learner_id: z.uuid() }),

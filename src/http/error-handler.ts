@@ -3,9 +3,10 @@ import { ZodError } from 'zod';
 import { LedgerRejected } from '../ledger/ledger.js';
 import { serializeError, type Logger } from '../lib/logger.js';
 import { stringifyJson } from './json.js';
-import { isRetryable, isUnavailable, sqlState } from './pg-errors.js';
+import { isRetryable, isUnavailable, sqlState } from '../db/pg-errors.js';
 import { describeOverflow, isOverflow } from '../ledger/types.js';
-import { AppError, problemBody, type ErrorCode, type FieldError, type ProblemBody } from './problem.js';
+import { problemBody, type ProblemBody } from './problem.js';
+import { AppError, type ErrorCode, type FieldError } from '../lib/app-error.js';
 
 export function zodFieldErrors(err: ZodError, prefix?: string): FieldError[] {
   return err.issues.map((i) => ({

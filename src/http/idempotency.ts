@@ -3,7 +3,8 @@ import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Clock } from '../lib/clock.js';
-import { AppError, type ErrorCode, type ProblemBody } from './problem.js';
+import type { ProblemBody } from './problem.js';
+import { AppError, type ErrorCode } from '../lib/app-error.js';
 
 /** Keys are kept at least this long; a retry inside it gets the first answer. */
 export const IDEMPOTENCY_TTL_MS = 48 * 60 * 60 * 1000;

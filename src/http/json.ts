@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { AppError, type FieldError } from './problem.js';
+import { AppError, type FieldError } from '../lib/app-error.js';
+import { JsonNumberText } from '../lib/json-number-text.js';
 
 /** JSON with bigint amounts as strings: money never passes through a float. */
 export const stringifyJson = (value: unknown): string =>
@@ -18,22 +19,6 @@ export const MAX_JSON_DEPTH = 64;
 
 /** At most this many NUL / surrogate problems are listed for one request. */
 const MAX_TEXT_PROBLEMS = 20;
-
-/**
- * A JSON number as it was written, when it was written with a fraction or an
- * exponent (`100.0`, `1e3`, `100.0000000000000001`) or is an integer beyond
- * 2^53 − 1. JSON.parse would round such a token to the nearest double and the
- * difference would be gone before any schema saw it. The parser keeps it in
- * this box instead: a schema that wants a plain number (z.number()) refuses
- * the box, the money schema says why (money is a string of minor units or a
- * safe integer), and a field that takes any JSON (a JWK member) still
- * serialises it as the number (JSON.stringify unwraps Number objects).
- */
-export class JsonNumberText extends Number {
-  constructor(readonly source: string) {
-    super(Number(source));
-  }
-}
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 

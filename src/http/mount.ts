@@ -3,11 +3,13 @@ import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
 import { serializeError } from '../lib/logger.js';
-import type { Authenticator, Principal } from './auth.js';
+import type { Authenticator } from './auth.js';
+import type { Principal } from '../lib/principal.js';
 import { sendProblem, toProblem, zodFieldErrors } from './error-handler.js';
 import { keepsRefusal, rememberRefusal, requestFingerprint, validIdempotencyKey, withIdempotency } from './idempotency.js';
-import { checkTextBody, JsonNumberText, parseJsonBody, requireUtf8, stringifyJson, textProblems } from './json.js';
-import { AppError, type FieldError } from './problem.js';
+import { JsonNumberText } from '../lib/json-number-text.js';
+import { checkTextBody, parseJsonBody, requireUtf8, stringifyJson, textProblems } from './json.js';
+import { AppError, type FieldError } from '../lib/app-error.js';
 import { RateLimited, type RateLimiter } from './rate-limits.js';
 import { expressPath, STREAMED, type AnyRoute, type Reply, type RouteContext } from './route.js';
 

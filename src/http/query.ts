@@ -1,4 +1,4 @@
-import { AppError } from './problem.js';
+import { AppError } from '../lib/app-error.js';
 
 /**
  * Query strings decoded as strictly as paths and JSON bodies: a value whose

@@ -4,8 +4,8 @@ import type pg from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Db } from '../db/client.js';
 import { rateLimits } from '../db/schema/index.js';
-import type { Principal } from './auth.js';
-import { AppError } from './problem.js';
+import type { Principal } from '../lib/principal.js';
+import { AppError } from '../lib/app-error.js';
 
 /**
  * Rate limits against trawling (the ILA lesson: providers harvested accounts

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import type { Logger } from '../lib/logger.js';
-import type { Principal, Role } from './auth.js';
+import type { Principal, Role } from '../lib/principal.js';
 import { problemSchema } from './problem.js';
 import type { CallerRateLimit } from './rate-limits.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../http/problem.js';
+import { AppError } from './app-error.js';
 
 /**
  * Opaque keyset cursors: base64url JSON of the sort key of the last item

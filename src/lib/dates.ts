@@ -8,3 +8,5 @@ export function isCalendarDate(text: string): boolean {
   const date = new Date(Date.UTC(y, mo - 1, d));
   return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
 }
+
+export const DAY_MS = 86_400_000;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JsonNumberText } from '../http/json.js';
+import { JsonNumberText } from './json-number-text.js';
 
 /** ISO 4217 currencies the service funds, with their minor-unit exponent. */
 export const currencies = { SGD: 2, IDR: 2, EUR: 2, MYR: 2, USD: 2 } as const;
@@ -43,6 +43,9 @@ export const amountSchema = z
   .meta({ type: 'string', pattern: '^[0-9]+$', description: 'Amount in integer minor units of the currency', example: '50000' });
 
 export const positiveAmountSchema = amountSchema.refine((v) => v > 0n, 'must be greater than zero');
+
+/** An amount as a response shows it: a string of minor units. */
+export const minorUnitsSchema = z.string().meta({ description: 'minor units' });
 
 /** Parses an int8 that pg returned as text. Never goes through number. */
 export function toBigInt(value: string | number | bigint | null | undefined): bigint {

@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { schemes } from '../db/schema/index.js';
 import { inTransaction } from '../db/transaction.js';
-import type { Principal } from '../http/auth.js';
+import type { Principal } from '../lib/principal.js';
 import type { Logger } from '../lib/logger.js';
 import type { Currency } from '../lib/money.js';
 import { recordAudit, type AuditEntry } from '../modules/audit/audit.repo.js';
@@ -22,10 +22,10 @@ import { allocateBudget, createScheme } from '../modules/schemes/schemes.service
 import type { Runtime } from '../runtime.js';
 import { DEMO_ACTOR, DEMO_ANCHOR_SCHEME, logDemoGuide, readDemoGuide } from './demo-guide.js';
 import { frenchNir, indonesianNik, singaporeNric } from './national-ids.js';
+import { DAY_MS } from '../lib/dates.js';
 
 const actor: AuditEntry['actor'] = { role: 'system', subject: DEMO_ACTOR };
 const acting = { actor };
-const DAY_MS = 86_400_000;
 
 interface SchemeSpec {
   code: string;

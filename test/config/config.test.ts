@@ -8,7 +8,7 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { createAuthenticator } from '../../src/http/auth.js';
-import { AppError } from '../../src/http/problem.js';
+import { AppError } from '../../src/lib/app-error.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { defaultPolicy } from '../../src/modules/deps.js';
 import { startRuntime } from '../../src/runtime.js';

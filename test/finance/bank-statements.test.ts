@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
-import { CAMT053_NAMESPACE } from '../../src/modules/reconciliation/statement-parsers.js';
+import { CAMT053_NAMESPACE } from '../../src/modules/reconciliation/statement-camt053.js';
 import { approvedClaimIn, HOUR, registerSigner, type Signer, type World } from '../claims/credential-fixtures.js';
 import { expectProblem } from '../http/expect-problem.js';
 import { snapshotTables } from '../robustness/world.js';

@@ -1,5 +1,5 @@
 import { toDecimalString, type Currency } from '../../src/lib/money.js';
-import { CAMT053_NAMESPACE } from '../../src/modules/reconciliation/statement-parsers.js';
+import { CAMT053_NAMESPACE } from '../../src/modules/reconciliation/statement-camt053.js';
 
 /**
  * camt.053.001.08 bank statements for tests, written in the element order

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Currency } from '../../src/lib/money.js';
-import {
-  CAMT053_NAMESPACE, StatementFormatError, parseCamt053, parseStatementCsv, type StatementLine,
-} from '../../src/modules/reconciliation/statement-parsers.js';
+import { CAMT053_NAMESPACE, parseCamt053 } from '../../src/modules/reconciliation/statement-camt053.js';
+import { parseStatementCsv } from '../../src/modules/reconciliation/statement-csv.js';
+import { StatementFormatError, type StatementLine } from '../../src/modules/reconciliation/statement-format.js';
 import { schemaErrors, schemasAvailable, schemasMissingReason } from '../support/iso20022.js';
 import { camt053, SGD_TREASURY, type CamtEntry } from './camt053-fixture.js';
 

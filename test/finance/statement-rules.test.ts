@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../../src/modules/deps.js';
 import { classifyStatement, type KnownLine } from '../../src/modules/reconciliation/classify-statement.js';
 import { accountProblems, balanceMismatch } from '../../src/modules/reconciliation/statement-checks.js';
-import { parseCamt053, parseStatementCsv, type StatementLine } from '../../src/modules/reconciliation/statement-parsers.js';
+import { parseCamt053 } from '../../src/modules/reconciliation/statement-camt053.js';
+import { parseStatementCsv } from '../../src/modules/reconciliation/statement-csv.js';
+import type { StatementLine } from '../../src/modules/reconciliation/statement-format.js';
 import { camt053 } from './camt053-fixture.js';
 
 const accounts = defaultPolicy.treasuryAccounts;

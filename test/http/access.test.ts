@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { roles as knownRoles, type Role } from '../../src/http/auth.js';
+import { roles as knownRoles } from '../../src/lib/principal.js';
+import type { Role } from '../../src/lib/principal.js';
 import { expressPath, type AnyRoute } from '../../src/http/route.js';
 import { publicPaths } from '../../src/http/system-routes.js';
 import { allRoutes } from '../../src/modules/index.js';

@@ -1,6 +1,7 @@
 import type { Response } from 'supertest';
 import { expect } from 'vitest';
-import { errorStatus, PROBLEM_TYPE_BASE, type ErrorCode } from '../../src/http/problem.js';
+import { PROBLEM_TYPE_BASE } from '../../src/http/problem.js';
+import { errorStatus, type ErrorCode } from '../../src/lib/app-error.js';
 
 /**
  * Asserts an RFC 9457 problem: the status, the media type, every member the

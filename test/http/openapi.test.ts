@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roles as knownRoles } from '../../src/http/auth.js';
+import { roles as knownRoles } from '../../src/lib/principal.js';
 import { openApiDocumentForRoutes } from '../../src/http/openapi-document.js';
 import type { AnyRoute } from '../../src/http/route.js';
 import { allRoutes } from '../../src/modules/index.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Role } from '../../src/http/auth.js';
+import type { Role } from '../../src/lib/principal.js';
 import type { AnyRoute } from '../../src/http/route.js';
 import type { Harness } from '../support/harness.js';
 

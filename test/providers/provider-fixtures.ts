@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import request, { type Response } from 'supertest';
 import { expect } from 'vitest';
-import type { ErrorCode } from '../../src/http/problem.js';
+import type { ErrorCode } from '../../src/lib/app-error.js';
 import { expectProblem } from '../http/expect-problem.js';
 import { auditEvents, schemes } from '../../src/db/schema/index.js';
 import type { Harness } from '../support/harness.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../../src/http/auth.js';
+import type { Role } from '../../src/lib/principal.js';
 import type { AnyRoute } from '../../src/http/route.js';
 import { allRoutes } from '../../src/modules/index.js';
 import { asCitizen } from '../support/catalogue.js';

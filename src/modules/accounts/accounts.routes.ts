@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { pageQuery, pageSchema } from '../../lib/cursor.js';
-import { notFound } from '../../http/problem.js';
+import { notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
-import { findLearner } from '../learners/learners.repo.js';
 import { learnerIdParams } from '../learners/learners.schemas.js';
 import { accountSchema, movementSchema } from './accounts.schemas.js';
-import { accountView, movementsPage } from './accounts.service.js';
+import { accountView, learnerMovementsPage } from './accounts.service.js';
 
 const citizenLearnerId = (ctx: RouteContext): string => {
   if (ctx.principal.role !== 'citizen') throw notFound('learner');
@@ -21,8 +20,9 @@ export function accountRoutes(deps: ServiceDeps): AnyRoute[] {
     return { status: 200, body: view };
   };
   const movements = async (db: RouteContext['db'], learnerId: string, q: z.output<typeof page>) => {
-    if (!(await findLearner(db, learnerId))) throw notFound('learner');
-    return { status: 200, body: await movementsPage(db, learnerId, q) };
+    const found = await learnerMovementsPage(db, learnerId, q);
+    if (!found) throw notFound('learner');
+    return { status: 200, body: found };
   };
   return [
     defineRoute({

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-
-const money = z.string().meta({ description: 'minor units' });
+import { minorUnitsSchema as money } from '../../lib/money.js';
 
 export const grantBalanceSchema = z
   .object({

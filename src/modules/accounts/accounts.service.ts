@@ -1,11 +1,13 @@
 import type { Db, Tx } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { cursorInstant, decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { DAY_MS } from '../../lib/dates.js';
 import { z } from 'zod';
+import { findLearner } from '../learners/learners.repo.js';
 import { grantBalances, learnerMovements } from './accounts.repo.js';
 import { describeMovement } from './describe-movement.js';
 
-const EXPIRING_WINDOW_MS = 90 * 86_400_000;
+const EXPIRING_WINDOW_MS = 90 * DAY_MS;
 
 /** The learner's credit; undefined when there is no such learner. */
 export async function accountView(db: Db | Tx, clock: Clock, learnerId: string) {
@@ -51,4 +53,10 @@ export async function movementsPage(db: Db | Tx, learnerId: string, page: { curs
   }));
   const last = rows.length > page.limit ? rows[page.limit - 1] : undefined;
   return { items, nextCursor: last ? encodeCursor({ at: last.createdAt.toISOString(), id: last.id }) : null };
+}
+
+/** A page of a learner's movements; undefined when there is no such learner. */
+export async function learnerMovementsPage(db: Db | Tx, learnerId: string, page: { cursor?: string | undefined; limit: number }) {
+  if (!(await findLearner(db, learnerId))) return undefined;
+  return movementsPage(db, learnerId, page);
 }

@@ -1,18 +1,15 @@
 import { z } from 'zod';
 import { approvalStatuses } from '../../db/schema/index.js';
-import { actorOf } from '../../http/actor.js';
-import { notFound } from '../../http/problem.js';
-import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
+import { actingOf } from '../acting.js';
+import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { cursorDate, decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
 import type { ServiceDeps } from '../deps.js';
 import { approvalKinds } from './approval-kinds.js';
-import { findApproval, listApprovals } from './approvals.repo.js';
 import { approvalSchema, approvalView, approveBody, rejectBody } from './approvals.schemas.js';
-import { decideApproval } from './approvals.service.js';
+import { decideApproval, getApproval, searchApprovals } from './approvals.service.js';
 
 const params = z.strictObject({ approvalId: z.uuid() });
 const cursorSchema = z.object({ at: cursorDate, id: z.uuid() });
-const acting = (ctx: RouteContext) => ({ actor: actorOf(ctx), requestId: ctx.requestId });
 const decided = z.object({ approval: approvalSchema, result: z.unknown().optional() }).meta({ id: 'ApprovalDecision' });
 
 export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
@@ -24,7 +21,7 @@ export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
       query: z.strictObject({ status: z.enum(approvalStatuses).optional(), kind: z.string().max(100).optional(), ...pageQuery }),
       responses: { 200: { description: 'A page', schema: pageSchema(approvalSchema) } },
       handler: async ({ query }, ctx) => {
-        const rows = await listApprovals(ctx.db, { status: query.status, kind: query.kind, before: decodeCursor(query.cursor, cursorSchema), limit: query.limit + 1 });
+        const rows = await searchApprovals(ctx.db, { status: query.status, kind: query.kind, before: decodeCursor(query.cursor, cursorSchema), limit: query.limit + 1 });
         const items = rows.slice(0, query.limit);
         const last = rows.length > query.limit ? items.at(-1) : undefined;
         return { status: 200, body: { items: items.map(approvalView), nextCursor: last ? encodeCursor({ at: last.proposedAt.toISOString(), id: last.id }) : null } };
@@ -35,9 +32,7 @@ export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['approvals'], roles: ['finance', 'admin'], params,
       responses: { 200: { description: 'The proposal', schema: approvalSchema } },
       handler: async ({ params: p }, ctx) => {
-        const row = await findApproval(ctx.db, p.approvalId);
-        if (!row) throw notFound('approval');
-        return { status: 200, body: approvalView(row) };
+        return { status: 200, body: approvalView(await getApproval(ctx.db, p.approvalId)) };
       },
     }),
     defineRoute({
@@ -47,7 +42,7 @@ export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['approvals'], roles: ['finance', 'admin'], params, body: approveBody, idempotent: true,
       responses: { 200: { description: 'Approved and carried out', schema: decided } },
       handler: async ({ params: p, body }, ctx) => {
-        const { approval, result } = await decideApproval(deps, ctx.db, approvalKinds, p.approvalId, { decision: 'approve', note: body.note }, acting(ctx));
+        const { approval, result } = await decideApproval(deps, ctx.db, approvalKinds, p.approvalId, { decision: 'approve', note: body.note }, actingOf(ctx));
         return { status: 200, body: { approval: approvalView(approval), ...(result !== undefined ? { result } : {}) } };
       },
     }),
@@ -58,7 +53,7 @@ export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['approvals'], roles: ['finance', 'admin'], params, body: rejectBody, idempotent: true,
       responses: { 200: { description: 'Rejected', schema: decided } },
       handler: async ({ params: p, body }, ctx) => {
-        const { approval } = await decideApproval(deps, ctx.db, approvalKinds, p.approvalId, { decision: 'reject', note: body.note }, acting(ctx));
+        const { approval } = await decideApproval(deps, ctx.db, approvalKinds, p.approvalId, { decision: 'reject', note: body.note }, actingOf(ctx));
         return { status: 200, body: { approval: approvalView(approval) } };
       },
     }),

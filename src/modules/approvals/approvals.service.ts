@@ -1,12 +1,14 @@
 import type { Db, Tx } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
-import type { Role } from '../../http/auth.js';
-import { AppError, notFound } from '../../http/problem.js';
+import type { Role } from '../../lib/principal.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
-import type { Acting } from '../enrolments/enrolments.service.js';
-import { closeApproval, findApproval, insertApproval, pendingApprovalOf, type ApprovalRow } from './approvals.repo.js';
+import type { Acting } from '../acting.js';
+import { closeApproval, findApproval, insertApproval, latestApprovalOf, listApprovals, pendingApprovalOf, type ApprovalRow } from './approvals.repo.js';
+
+export type { ApprovalRow };
 
 /**
  * One kind of action that takes two people. The room that owns the action
@@ -92,3 +94,15 @@ export async function decideApproval(
     return { approval: closed, ...(result !== undefined ? { result } : {}) };
   });
 }
+
+export async function getApproval(db: Db | Tx, approvalId: string): Promise<ApprovalRow> {
+  const approval = await findApproval(db, approvalId);
+  if (!approval) throw notFound('approval');
+  return approval;
+}
+
+/** Proposals newest first, matching the filter. */
+export const searchApprovals = (db: Db | Tx, filter: Parameters<typeof listApprovals>[1]) => listApprovals(db, filter);
+
+/** The latest proposal of this kind about the subject, decided or not. */
+export const latestProposalOf = (db: Db | Tx, kind: string, subjectId: string) => latestApprovalOf(db, kind, subjectId);

@@ -1,7 +1,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { auditEvents } from '../../db/schema/index.js';
-import type { Principal } from '../../http/auth.js';
+import type { Principal } from '../../lib/principal.js';
 
 export interface AuditEntry {
   actor: Pick<Principal, 'role' | 'subject'> | { role: 'system'; subject: string };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
-import { listAuditEvents, verifyAuditChain } from './audit.repo.js';
+import { searchAuditEvents, verifyAuditTrail } from './audit.service.js';
 
 const verificationSchema = z
   .object({
@@ -37,8 +37,7 @@ export function auditRoutes(deps: ServiceDeps): AnyRoute[] {
       roles: ['admin', 'finance'],
       responses: { 200: { description: 'Result of the verification', schema: verificationSchema } },
       handler: async () => {
-        const breaks = await verifyAuditChain(deps.database.db);
-        return { status: 200, body: { intact: breaks.length === 0, breaks } };
+        return { status: 200, body: await verifyAuditTrail(deps.database.db) };
       },
     }),
     defineRoute({
@@ -55,7 +54,7 @@ export function auditRoutes(deps: ServiceDeps): AnyRoute[] {
       }),
       responses: { 200: { description: 'Audit events', schema: z.object({ items: z.array(auditEventSchema) }) } },
       handler: async ({ query }) => {
-        const rows = await listAuditEvents(deps.database.db, query);
+        const rows = await searchAuditEvents(deps.database.db, query);
         return {
           status: 200,
           body: { items: rows.map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString(), hash: r.hash.toString('hex') })) },

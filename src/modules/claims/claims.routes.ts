@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import { actorOf } from '../../http/actor.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { actingOf } from '../acting.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { cursorInstant, decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
 import type { ServiceDeps } from '../deps.js';
-import { findClaim, listClaims, type ClaimFilter, type ClaimRow } from './claims.repo.js';
 import { claimIdParams, claimSchema, decisionBody, flagBody, listClaimsQuery, revocationBody, revocationSchema, submitClaimBody } from './claims.schemas.js';
-import { decideClaim, flagClaim, revokeCredential, submitClaim } from './claims.service.js';
+import { decideClaim, flagClaim, getClaim, revokeCredential, searchClaims, submitClaim, type ClaimFilter, type ClaimRow } from './claims.service.js';
 import { holdOf, holdsOf, type ClaimHold, type HoldAudience } from './holds.js';
 
 const cursorSchema = z.object({ at: cursorInstant, id: z.uuid() });
@@ -22,7 +21,6 @@ export const claimView = (c: ClaimRow, hold: ClaimHold | null = null) => ({
   reversalReason: c.reversalReason, hold,
 });
 
-const acting = (ctx: RouteContext) => ({ actor: actorOf(ctx), requestId: ctx.requestId });
 const audienceOf = (ctx: RouteContext): HoldAudience => (ctx.principal.role === 'citizen' ? 'citizen' : ctx.principal.role === 'provider' ? 'provider' : 'staff');
 /** The claim with its open hold, read after the change committed. */
 const shown = async (ctx: RouteContext, c: ClaimRow) => claimView(c, await holdOf(ctx.db, c.id, audienceOf(ctx)));
@@ -33,7 +31,7 @@ const providerOf = (ctx: RouteContext) => {
 
 export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
   const page = async (ctx: RouteContext, filter: ClaimFilter) => {
-    const rows = await listClaims(ctx.db, { ...filter, limit: filter.limit + 1 });
+    const rows = await searchClaims(ctx.db, { ...filter, limit: filter.limit + 1 });
     const last = rows.length > filter.limit ? rows[filter.limit - 1] : undefined;
     const items = rows.slice(0, filter.limit);
     const holds = await holdsOf(ctx.db, items.map((c) => c.id), audienceOf(ctx));
@@ -50,7 +48,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
         'Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides). An enrolment of another provider answers 404 `enrolment not found`, the same as an id that does not exist: a provider cannot learn from this operation which enrolments other providers hold.',
       tags: ['claims'], roles: ['provider'], body: submitClaimBody, idempotent: true,
       responses: { 201: { description: 'The claim and its outcome', schema: claimSchema } },
-      handler: async ({ body }, ctx) => ({ status: 201, body: await shown(ctx, await submitClaim(deps, ctx.db, providerOf(ctx), body, acting(ctx))) }),
+      handler: async ({ body }, ctx) => ({ status: 201, body: await shown(ctx, await submitClaim(deps, ctx.db, providerOf(ctx), body, actingOf(ctx))) }),
     }),
     defineRoute({
       method: 'get', path: '/v1/claims', operationId: 'listClaims', summary: 'Claims: a provider\'s own, or all for finance and admin',
@@ -67,8 +65,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['claims'], roles: ['provider', 'finance', 'admin'], params: claimIdParams,
       responses: { 200: { description: 'The claim', schema: claimSchema } },
       handler: async ({ params }, ctx) => {
-        const claim = await findClaim(ctx.db, params.claimId);
-        if (!claim || (ctx.principal.role === 'provider' && claim.providerId !== ctx.principal.providerId)) throw notFound('claim');
+        const claim = await getClaim(ctx.db, params.claimId, ctx.principal.role === 'provider' ? ctx.principal.providerId : undefined);
         return { status: 200, body: await shown(ctx, claim) };
       },
     }),
@@ -92,7 +89,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
         202: { description: 'The decision is proposed; a second officer must approve it', schema: claimSchema.extend({ approval: approvalRefSchema }).meta({ id: 'ProposedClaimDecision' }) },
       },
       handler: async ({ params, body }, ctx) => {
-        const { claim, approval } = await decideClaim(deps, ctx.db, params.claimId, body, acting(ctx));
+        const { claim, approval } = await decideClaim(deps, ctx.db, params.claimId, body, actingOf(ctx));
         return approval ? { status: 202, body: { ...(await shown(ctx, claim)), approval: approvalRef(approval) } } : { status: 200, body: await shown(ctx, claim) };
       },
     }),
@@ -102,14 +99,14 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['claims'], roles: ['finance', 'admin'], params: claimIdParams, body: flagBody,
       idempotent: true,
       responses: { 200: { description: 'The flagged claim', schema: claimSchema } },
-      handler: async ({ params, body }, ctx) => ({ status: 200, body: await shown(ctx, await flagClaim(deps, ctx.db, params.claimId, body.reason, acting(ctx))) }),
+      handler: async ({ params, body }, ctx) => ({ status: 200, body: await shown(ctx, await flagClaim(deps, ctx.db, params.claimId, body.reason, actingOf(ctx))) }),
     }),
     defineRoute({
       method: 'post', path: '/v1/providers/me/revocations', operationId: 'revokeCredential',
       summary: 'Revoke a credential I issued; a claim already approved or paid on it is flagged for finance',
       tags: ['providers', 'claims'], roles: ['provider'], body: revocationBody, idempotent: true,
       responses: { 201: { description: 'Revoked', schema: revocationSchema } },
-      handler: async ({ body }, ctx) => ({ status: 201, body: await revokeCredential(deps, ctx.db, providerOf(ctx), body, acting(ctx)) }),
+      handler: async ({ body }, ctx) => ({ status: 201, body: await revokeCredential(deps, ctx.db, providerOf(ctx), body, actingOf(ctx)) }),
     }),
   ];
 }

@@ -1,10 +1,8 @@
 import { z } from 'zod';
 import { claimStatuses } from '../../db/schema/index.js';
 import { pageQuery } from '../../lib/cursor.js';
-import { positiveAmountSchema } from '../../lib/money.js';
+import { minorUnitsSchema as money, positiveAmountSchema } from '../../lib/money.js';
 import { holdReasonCodes } from './hold-reasons.js';
-
-const money = z.string().meta({ description: 'minor units' });
 
 export const claimIdParams = z.strictObject({ claimId: z.uuid() });
 

@@ -3,7 +3,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { claims, credentialRevocations, enrolments } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { newId } from '../../lib/ids.js';
 import type { ApprovalRow } from '../approvals/approvals.repo.js';
 import { propose, type ApprovalKind } from '../approvals/approvals.service.js';
@@ -11,11 +11,14 @@ import { recordAudit } from '../audit/audit.repo.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
 import { verifyCredential, type CredentialFailure } from '../credentials/verify-credential.js';
 import { findEnrolment, reservationsOf } from '../enrolments/enrolments.repo.js';
-import type { Acting } from '../enrolments/enrolments.service.js';
+import type { Acting } from '../acting.js';
 import { activeProviderKeys } from '../providers/providers.repo.js';
 import {
-  claimContext, claimsInLastHour, credentialUse, findClaim, isRevoked, legsInPlanOrder, lockCredential, overlappingCompletion, type ClaimRow,
+  claimContext, claimsInLastHour, credentialUse, findClaim, isRevoked, legsInPlanOrder, listClaims, lockCredential, overlappingCompletion,
+  type ClaimFilter, type ClaimRow,
 } from './claims.repo.js';
+
+export type { ClaimFilter, ClaimRow };
 import { refuseEscalatedHandler } from './holds.js';
 
 export type ClaimFailure =
@@ -265,3 +268,13 @@ export async function revokeCredential(deps: ServiceDeps, db: Db | Tx, providerI
 
 const sqlCredentialLive = (providerId: string, credentialId: string) =>
   and(eq(claims.providerId, providerId), eq(claims.credentialId, credentialId), inArray(claims.status, ['approved', 'paid', 'in_review']));
+
+/** One claim; a provider sees only its own, and another provider's claim is a 404 like one that does not exist. */
+export async function getClaim(db: Db | Tx, claimId: string, ownProviderId: string | undefined): Promise<ClaimRow> {
+  const claim = await findClaim(db, claimId);
+  if (!claim || (ownProviderId !== undefined && claim.providerId !== ownProviderId)) throw notFound('claim');
+  return claim;
+}
+
+/** Claims newest first, matching the filter. */
+export const searchClaims = (db: Db | Tx, filter: ClaimFilter) => listClaims(db, filter);

@@ -1,9 +1,9 @@
 import type { Db, Tx } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError } from '../../http/problem.js';
+import { AppError } from '../../lib/app-error.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
-import type { Acting } from '../enrolments/enrolments.service.js';
+import type { Acting } from '../acting.js';
 import type { ClaimRow } from './claims.repo.js';
 import { holdReasonCodes, holdWords, type HoldReasonCode } from './hold-reasons.js';
 import { holdsOfClaims, insertEscalations, type HoldRow } from './holds.repo.js';

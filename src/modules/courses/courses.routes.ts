@@ -1,6 +1,5 @@
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
-import type { CourseApprovalRow, CourseRow, CourseRunRow } from './courses.repo.js';
 import {
   approvalParams,
   courseApprovalSchema,
@@ -17,7 +16,7 @@ import {
   newCourseSchema,
   runIdParams,
 } from './courses.schemas.js';
-import { coursesService } from './courses.service.js';
+import { coursesService, type CourseApprovalRow, type CourseRow, type CourseRunRow } from './courses.service.js';
 
 const toCourse = (c: CourseRow) => ({
   id: c.id,

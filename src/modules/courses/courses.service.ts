@@ -2,9 +2,9 @@ import { endEnrolmentsOfCancelledRun } from '../enrolments/enrolments.service.js
 import { z } from 'zod';
 import type { Tx } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
-import { actorOf } from '../../http/actor.js';
-import type { Principal } from '../../http/auth.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { actorOf } from '../acting.js';
+import type { Principal } from '../../lib/principal.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { cursorDate, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/audit.repo.js';
@@ -24,6 +24,8 @@ import {
   lockCourseRun,
   type CourseVisibility,
 } from './courses.repo.js';
+
+export type { CourseApprovalRow, CourseRow, CourseRunRow } from './courses.repo.js';
 
 const courseCursor = z.object({ createdAt: cursorDate, id: z.uuid() });
 const runCursor = z.object({ startsAt: cursorDate, id: z.uuid() });

@@ -1,17 +1,15 @@
 import { z } from 'zod';
-import { actorOf } from '../../http/actor.js';
-import { notFound } from '../../http/problem.js';
+import { actingOf } from '../acting.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { batchStatuses } from '../../db/schema/index.js';
-import { currencySchema } from '../../lib/money.js';
-import { latestApprovalOf, type ApprovalRow } from '../approvals/approvals.repo.js';
+import { currencySchema, minorUnitsSchema as money } from '../../lib/money.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
+import type { ApprovalRow } from '../approvals/approvals.service.js';
 import type { ServiceDeps } from '../deps.js';
-import { findBatch, linesOf, listBatches, type BatchRow, type PaymentLineRow } from './disbursements.repo.js';
-import { BATCH_RELEASE, proposeDisbursementBatch, releasedBatchFile, type ExcludedLine } from './disbursements.service.js';
+import {
+  batchLines, getBatch, proposeDisbursementBatch, recentBatches, releasedBatchFile, type BatchRow, type ExcludedLine, type PaymentLineRow,
+} from './disbursements.service.js';
 import { pain001, paymentFileCsv } from './payment-file.js';
-
-const money = z.string().meta({ description: 'minor units' });
 
 const excludedSchema = z.object({
   providerId: z.uuid(), claims: z.number().int(), amount: money, reason: z.enum(['payment_file_invalid']), problems: z.array(z.string()),
@@ -55,24 +53,23 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
         .meta({ id: 'CreateDisbursementBatch' }),
       responses: { 201: { description: 'Proposed: waiting for a second officer to release it', schema: batchSchema } },
       handler: async ({ body }, ctx) => {
-        const { batch, approval } = await proposeDisbursementBatch(deps, ctx.db, { ...body, cutOff: new Date(body.cutOff) }, { actor: actorOf(ctx), requestId: ctx.requestId });
-        return { status: 201, body: view(batch, await linesOf(ctx.db, batch.id), approval) };
+        const { batch, approval } = await proposeDisbursementBatch(deps, ctx.db, { ...body, cutOff: new Date(body.cutOff) }, actingOf(ctx));
+        return { status: 201, body: view(batch, await batchLines(ctx.db, batch.id), approval) };
       },
     }),
     defineRoute({
       method: 'get', path: '/v1/disbursement-batches', operationId: 'listDisbursementBatches', summary: 'Batches, newest first',
       tags: ['finance'], roles: ['finance', 'admin'], query: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
       responses: { 200: { description: 'Batches', schema: z.object({ items: z.array(batchSchema) }) } },
-      handler: async ({ query }, ctx) => ({ status: 200, body: { items: (await listBatches(ctx.db, query.limit)).map((b) => view(b)) } }),
+      handler: async ({ query }, ctx) => ({ status: 200, body: { items: (await recentBatches(ctx.db, query.limit)).map((b) => view(b)) } }),
     }),
     defineRoute({
       method: 'get', path: '/v1/disbursement-batches/{batchId}', operationId: 'getDisbursementBatch', summary: 'One batch with its lines',
       tags: ['finance'], roles: ['finance', 'admin'], params: batchIdParams,
       responses: { 200: { description: 'The batch', schema: batchSchema } },
       handler: async ({ params }, ctx) => {
-        const batch = await findBatch(ctx.db, params.batchId);
-        if (!batch) throw notFound('disbursement batch');
-        return { status: 200, body: view(batch, await linesOf(ctx.db, batch.id), await latestApprovalOf(ctx.db, BATCH_RELEASE, batch.id)) };
+        const { batch, lines, approval } = await getBatch(ctx.db, params.batchId);
+        return { status: 200, body: view(batch, lines, approval) };
       },
     }),
     defineRoute({

@@ -2,22 +2,24 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { disbursementBatches, paymentLineClaims, paymentLines, recoverySettlements } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { ensureSystemAccount } from '../../ledger/system-accounts.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
 import type { ApprovalKind } from '../approvals/approvals.service.js';
-import { propose } from '../approvals/approvals.service.js';
+import { latestProposalOf, propose } from '../approvals/approvals.service.js';
 import type { ApprovalRow } from '../approvals/approvals.repo.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
-import type { Acting } from '../enrolments/enrolments.service.js';
+import type { Acting } from '../acting.js';
 import { findProvider } from '../providers/providers.repo.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
 import { deductionOf, planNetting } from '../recoveries/netting.js';
 import { ensureProviderReceivable, nettingsOfLines, outstandingRecoveries, providersOwedRepayment } from '../recoveries/recoveries.repo.js';
 import { paymentFileOf, paymentFileProblems } from './batch-file.js';
-import { findBatch, linesOf, payableClaims, type BatchRow } from './disbursements.repo.js';
+import { findBatch, linesOf, listBatches, payableClaims, type BatchRow, type PaymentLineRow } from './disbursements.repo.js';
+
+export type { BatchRow, PaymentLineRow };
 
 /** A reference of at most 35 characters that the bank echoes back: the line's id without dashes. */
 export const endToEndIdOf = (lineId: string) => `LC${lineId.replace(/-/g, '')}`;
@@ -212,3 +214,15 @@ export async function releasedBatchFile(deps: ServiceDeps, db: Db | Tx, batchId:
   if (lines.length === 0) throw new AppError('invalid_state', 'every line of this batch was netted against what its provider owed: nothing goes to the bank, so there is no payment file');
   return { batch, file: paymentFileOf(deps, batch, lines) };
 }
+
+/** A batch with its payment lines and the latest proposal to release it. */
+export async function getBatch(db: Db | Tx, batchId: string) {
+  const batch = await findBatch(db, batchId);
+  if (!batch) throw notFound('disbursement batch');
+  return { batch, lines: await linesOf(db, batch.id), approval: await latestProposalOf(db, BATCH_RELEASE, batch.id) };
+}
+
+export const batchLines = (db: Db | Tx, batchId: string) => linesOf(db, batchId);
+
+/** The newest batches first. */
+export const recentBatches = (db: Db | Tx, limit: number) => listBatches(db, limit);

@@ -1,5 +1,6 @@
 import type { SchemeRules } from '../schemes/scheme-rules.js';
 import type { Check, EligibilityInput, EligibilityResult, FundingLeg, ReasonCode } from './eligibility.types.js';
+import { DAY_MS } from '../../lib/dates.js';
 
 /**
  * The eligibility decision: can this learner enrol on this run, and how would
@@ -334,8 +335,6 @@ export function evaluateEligibility(input: EligibilityInput): EligibilityResult 
     return out;
   }
 }
-
-export const DAY_MS = 86_400_000;
 
 /** What one scheme would fund of a fee, credit aside. */
 export function schemeTerms(fee: bigint, rules: SchemeRules): { rateShare: bigint; floor: bigint; fundable: bigint; capBinds: boolean } {

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { notFound } from '../../http/problem.js';
+import { notFound } from '../../lib/app-error.js';
 import { toBigInt } from '../../lib/money.js';
 import { rulesFromJson, type SchemeRules } from '../schemes/scheme-rules.js';
 import type { EligibilityInput } from './eligibility.types.js';

@@ -1,18 +1,17 @@
 import { z } from 'zod';
-import { actorOf } from '../../http/actor.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { actingOf } from '../acting.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { cursorInstant, decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
 import type { ServiceDeps } from '../deps.js';
-import { evaluateEligibility } from '../eligibility/evaluate-eligibility.js';
-import { loadEligibilityInput } from '../eligibility/load-eligibility-input.js';
-import { credentialFacts, findEnrolment, listEnrolments, type EnrolmentRow } from './enrolments.repo.js';
+import { checkEligibility } from '../eligibility/eligibility.service.js';
 import {
   eligibilityQuery, eligibilityQueryForCitizen, eligibilitySchema, emptyBody, enrolmentIdParams, enrolmentSchema, listEnrolmentsQuery,
   myEnrolmentsQuery, requestEnrolmentBody, selfEnrolBody, withdrawBody,
 } from './enrolments.schemas.js';
 import {
-  consentToEnrolment, enrolmentLegs, learnerEnds, providerWithdraws, requestEnrolment, selfEnrol, type Reservation,
+  consentToEnrolment, credentialFactsOf, enrolmentLegs, getEnrolment, learnerEnds, providerWithdraws, requestEnrolment, searchEnrolments, selfEnrol,
+  type EnrolmentFilter, type EnrolmentRow, type Reservation,
 } from './enrolments.service.js';
 
 const cursorSchema = z.object({ at: cursorInstant, id: z.uuid() });
@@ -34,7 +33,7 @@ function viewOf(e: EnrolmentRow, mine: Legs, facts: { courseId: string; subjectI
 
 async function views(db: RouteContext['db'], rows: EnrolmentRow[]) {
   const legs = await enrolmentLegs(db, rows.map((r) => r.id));
-  const facts = await credentialFacts(db, rows);
+  const facts = await credentialFactsOf(db, rows);
   return rows.map((e) => viewOf(e, legs.get(e.id) ?? [], facts.get(e.id)));
 }
 
@@ -49,20 +48,17 @@ const citizen = (ctx: RouteContext) => {
   if (ctx.principal.role !== 'citizen') throw new AppError('forbidden', 'only the learner may do this');
   return ctx.principal.learnerId;
 };
-const acting = (ctx: RouteContext) => ({ actor: actorOf(ctx), requestId: ctx.requestId });
 
 export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
-  const page = async (db: RouteContext['db'], filter: Parameters<typeof listEnrolments>[1]) => {
-    const rows = await listEnrolments(db, { ...filter, limit: filter.limit + 1 });
+  const page = async (db: RouteContext['db'], filter: EnrolmentFilter) => {
+    const rows = await searchEnrolments(db, { ...filter, limit: filter.limit + 1 });
     const items = await views(db, rows.slice(0, filter.limit));
     const last = rows.length > filter.limit ? rows[filter.limit - 1] : undefined;
     return { status: 200, body: { items, nextCursor: last ? encodeCursor({ at: last.requestedAt.toISOString(), id: last.id }) : null } };
   };
-  const eligibility = async (ctx: RouteContext, learnerId: string, courseRunId: string, providerId?: string) => {
-    const input = await loadEligibilityInput(ctx.db, { learnerId, runId: courseRunId, at: deps.clock.now() });
-    if (providerId && input.run.providerId !== providerId) throw notFound('course run');
-    return { status: 200, body: evaluateEligibility(input) };
-  };
+  const eligibility = async (ctx: RouteContext, learnerId: string, courseRunId: string, providerId?: string) => ({
+    status: 200, body: await checkEligibility(deps, ctx.db, learnerId, courseRunId, providerId),
+  });
   return [
     defineRoute({
       method: 'get', path: '/v1/me/eligibility', operationId: 'checkMyEligibility',
@@ -86,7 +82,7 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 201: { description: 'Requested', schema: enrolmentSchema } },
       handler: async ({ body }, ctx) => {
         if (ctx.principal.role !== 'provider') throw notFound('course run');
-        return one(ctx.db, await requestEnrolment(deps, ctx.db, ctx.principal.providerId, body, acting(ctx)), 201);
+        return one(ctx.db, await requestEnrolment(deps, ctx.db, ctx.principal.providerId, body, actingOf(ctx)), 201);
       },
     }),
     defineRoute({
@@ -105,9 +101,7 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['enrolments'], roles: ['provider', 'admin'], params: enrolmentIdParams,
       responses: { 200: { description: 'The enrolment', schema: enrolmentSchema } },
       handler: async ({ params }, ctx) => {
-        const row = await findEnrolment(ctx.db, params.enrolmentId);
-        if (!row || (ctx.principal.role === 'provider' && row.providerId !== ctx.principal.providerId)) throw notFound('enrolment');
-        return one(ctx.db, row);
+        return one(ctx.db, await getEnrolment(ctx.db, params.enrolmentId, ctx.principal.role === 'provider' ? ctx.principal.providerId : undefined));
       },
     }),
     defineRoute({
@@ -117,14 +111,14 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 200: { description: 'Withdrawn', schema: enrolmentSchema } },
       handler: async ({ params, body }, ctx) => {
         if (ctx.principal.role !== 'provider') throw notFound('enrolment');
-        return one(ctx.db, await providerWithdraws(deps, ctx.db, ctx.principal.providerId, params.enrolmentId, body.reason, acting(ctx)));
+        return one(ctx.db, await providerWithdraws(deps, ctx.db, ctx.principal.providerId, params.enrolmentId, body.reason, actingOf(ctx)));
       },
     }),
     defineRoute({
       method: 'post', path: '/v1/me/enrolments', operationId: 'selfEnrol', summary: 'Enrol myself on a run; credit is reserved at once',
       tags: ['me', 'enrolments'], roles: ['citizen'], body: selfEnrolBody, idempotent: true,
       responses: { 201: { description: 'Enrolled and reserved', schema: enrolmentSchema } },
-      handler: async ({ body }, ctx) => reserved(await selfEnrol(deps, ctx.db, citizen(ctx), body.courseRunId, acting(ctx)), 201),
+      handler: async ({ body }, ctx) => reserved(await selfEnrol(deps, ctx.db, citizen(ctx), body.courseRunId, actingOf(ctx)), 201),
     }),
     defineRoute({
       method: 'get', path: '/v1/me/enrolments', operationId: 'listMyEnrolments', summary: 'My enrolments, newest first',
@@ -138,20 +132,20 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Approve a provider\'s request: eligibility is checked again and credit reserved',
       tags: ['me', 'enrolments'], roles: ['citizen'], params: enrolmentIdParams, body: emptyBody, idempotent: true,
       responses: { 200: { description: 'Reserved', schema: enrolmentSchema } },
-      handler: async ({ params }, ctx) => reserved(await consentToEnrolment(deps, ctx.db, citizen(ctx), params.enrolmentId, acting(ctx)), 200),
+      handler: async ({ params }, ctx) => reserved(await consentToEnrolment(deps, ctx.db, citizen(ctx), params.enrolmentId, actingOf(ctx)), 200),
     }),
     defineRoute({
       method: 'post', path: '/v1/me/enrolments/{enrolmentId}/decline', operationId: 'declineEnrolment', summary: 'Decline a provider\'s request',
       tags: ['me', 'enrolments'], roles: ['citizen'], params: enrolmentIdParams, body: emptyBody, idempotent: true,
       responses: { 200: { description: 'Declined', schema: enrolmentSchema } },
-      handler: async ({ params }, ctx) => one(ctx.db, await learnerEnds(deps, ctx.db, citizen(ctx), params.enrolmentId, 'decline', acting(ctx))),
+      handler: async ({ params }, ctx) => one(ctx.db, await learnerEnds(deps, ctx.db, citizen(ctx), params.enrolmentId, 'decline', actingOf(ctx))),
     }),
     defineRoute({
       method: 'post', path: '/v1/me/enrolments/{enrolmentId}/cancel', operationId: 'cancelMyEnrolment',
       summary: 'Cancel my enrolment before any claim; the credit comes back at once',
       tags: ['me', 'enrolments'], roles: ['citizen'], params: enrolmentIdParams, body: emptyBody, idempotent: true,
       responses: { 200: { description: 'Cancelled', schema: enrolmentSchema } },
-      handler: async ({ params }, ctx) => one(ctx.db, await learnerEnds(deps, ctx.db, citizen(ctx), params.enrolmentId, 'cancel', acting(ctx))),
+      handler: async ({ params }, ctx) => one(ctx.db, await learnerEnds(deps, ctx.db, citizen(ctx), params.enrolmentId, 'cancel', actingOf(ctx))),
     }),
   ];
 }

@@ -1,8 +1,7 @@
 import { z } from 'zod';
+import { minorUnitsSchema as money } from '../../lib/money.js';
 import { enrolmentStatuses } from '../../db/schema/index.js';
 import { pageQuery } from '../../lib/cursor.js';
-
-const money = z.string().meta({ description: 'minor units' });
 
 export const enrolmentIdParams = z.strictObject({ enrolmentId: z.uuid() });
 

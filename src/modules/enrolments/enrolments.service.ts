@@ -2,26 +2,25 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { enrolments } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import type { TransferInput } from '../../ledger/types.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
-import { recordAudit, type AuditEntry } from '../audit/audit.repo.js';
+import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import type { EligibilityResult } from '../eligibility/eligibility.types.js';
 import { evaluateEligibility } from '../eligibility/evaluate-eligibility.js';
 import { loadDecisionContext, type DecisionContext } from '../eligibility/load-eligibility-input.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
 import {
-  findEnrolment, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsOf, type EnrolmentRow, type ReservationRow,
+  credentialFacts, findEnrolment, listEnrolments, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsOf,
+  type EnrolmentFilter, type EnrolmentRow, type ReservationRow,
 } from './enrolments.repo.js';
 
-export interface Acting {
-  actor: AuditEntry['actor'];
-  requestId?: string | undefined;
-}
+export type { EnrolmentFilter, EnrolmentRow };
+import type { Acting } from '../acting.js';
+import { DAY_MS } from '../../lib/dates.js';
 
-const DAY_MS = 86_400_000;
 /** A requested enrolment the learner has not answered lapses after this. */
 export const CONSENT_WINDOW_MS = 14 * DAY_MS;
 /**
@@ -291,3 +290,16 @@ export async function enrolmentLegs(db: Db | Tx, ids: string[]) {
   for (const l of legs) byEnrolment.set(l.enrolmentId, [...(byEnrolment.get(l.enrolmentId) ?? []), l]);
   return byEnrolment;
 }
+
+/** One enrolment; a provider sees only its own, and another provider's enrolment is a 404 like one that does not exist. */
+export async function getEnrolment(db: Db | Tx, enrolmentId: string, ownProviderId: string | undefined): Promise<EnrolmentRow> {
+  const row = await findEnrolment(db, enrolmentId);
+  if (!row || (ownProviderId !== undefined && row.providerId !== ownProviderId)) throw notFound('enrolment');
+  return row;
+}
+
+/** Enrolments newest first, matching the filter. */
+export const searchEnrolments = (db: Db | Tx, filter: EnrolmentFilter) => listEnrolments(db, filter);
+
+/** What a credential for each enrolment names: the course and the learner's subject id. */
+export const credentialFactsOf = (db: Db | Tx, rows: EnrolmentRow[]) => credentialFacts(db, rows);

@@ -6,33 +6,6 @@ import type { GrantRunCriteria } from './grants.schemas.js';
 export type GrantRow = typeof grants.$inferSelect;
 export type GrantRunRow = typeof grantRuns.$inferSelect;
 
-export const grantView = (g: GrantRow) => ({
-  id: g.id,
-  learnerId: g.learnerId,
-  schemeId: g.schemeId,
-  currency: g.currency,
-  amount: g.amount,
-  grantedAt: g.grantedAt.toISOString(),
-  expiresAt: g.expiresAt?.toISOString() ?? null,
-  firstUseDeadline: g.firstUseDeadline?.toISOString() ?? null,
-  status: g.status,
-});
-
-export const grantRunView = (r: GrantRunRow) => ({
-  id: r.id,
-  schemeId: r.schemeId,
-  status: r.status,
-  amount: r.amount,
-  expiresAt: r.expiresAt?.toISOString() ?? null,
-  criteria: r.criteria as GrantRunCriteria,
-  granted: r.granted.toString(),
-  grantedAmount: r.grantedAmount,
-  error: r.error,
-  createdAt: r.createdAt.toISOString(),
-  startedAt: r.startedAt?.toISOString() ?? null,
-  finishedAt: r.finishedAt?.toISOString() ?? null,
-});
-
 export async function findGrantRun(db: Db | Tx, id: string) {
   return (await db.select().from(grantRuns).where(eq(grantRuns.id, id)))[0];
 }

@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { actorOf } from '../../http/actor.js';
-import { notFound } from '../../http/problem.js';
+import { actingOf } from '../acting.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
 import { learnerIdParams } from '../learners/learners.schemas.js';
 import { schemeIdParams } from '../schemes/schemes.schemas.js';
-import { findGrantRun, grantRunView, grantView } from './grants.repo.js';
-import { createGrantBody, createGrantRunBody, grantRunSchema, grantSchema } from './grants.schemas.js';
-import { createGrantRun, grantCredit, workPendingGrantRuns } from './grants.service.js';
+import { createGrantBody, createGrantRunBody, grantRunSchema, grantRunView, grantSchema, grantView } from './grants.schemas.js';
+import { createGrantRun, getGrantRun, grantCredit, workPendingGrantRuns } from './grants.service.js';
 
 export function grantRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
@@ -17,7 +15,7 @@ export function grantRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['grants'], roles: ['admin'], params: learnerIdParams, body: createGrantBody, idempotent: true,
       responses: { 201: { description: 'Granted', schema: grantSchema } },
       handler: async ({ params, body }, ctx) => {
-        const grant = await grantCredit(deps, ctx.db, { learnerId: params.learnerId, ...body }, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const grant = await grantCredit(deps, ctx.db, { learnerId: params.learnerId, ...body }, actingOf(ctx));
         return { status: 201, body: grantView(grant) };
       },
     }),
@@ -28,7 +26,7 @@ export function grantRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['grants'], roles: ['admin'], params: schemeIdParams, body: createGrantRunBody, idempotent: true,
       responses: { 202: { description: 'Accepted; runs in the background', schema: grantRunSchema } },
       handler: async ({ params, body }, ctx) => {
-        const run = await createGrantRun(deps, ctx.db, params.schemeId, body, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const run = await createGrantRun(deps, ctx.db, params.schemeId, body, actingOf(ctx));
         // Start once the response (and so the transaction) is done; the periodic worker is the fallback.
         ctx.res.on('finish', () => {
           workPendingGrantRuns(deps).catch((err: unknown) => ctx.log.warn({ err: { message: (err as Error).message } }, 'grant run worker failed'));
@@ -41,9 +39,7 @@ export function grantRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['grants'], roles: ['admin', 'finance'], params: z.strictObject({ runId: z.uuid() }),
       responses: { 200: { description: 'The run', schema: grantRunSchema } },
       handler: async ({ params }, ctx) => {
-        const run = await findGrantRun(ctx.db, params.runId);
-        if (!run) throw notFound('grant run');
-        return { status: 200, body: grantRunView(run) };
+        return { status: 200, body: grantRunView(await getGrantRun(ctx.db, params.runId)) };
       },
     }),
   ];

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { positiveAmountSchema } from '../../lib/money.js';
+import { minorUnitsSchema as money, positiveAmountSchema } from '../../lib/money.js';
 import { employmentStatuses, incomeGroups } from '../schemes/scheme-rules.js';
+import type { GrantRow, GrantRunRow } from './grants.repo.js';
 
 const isoDateTime = z.iso.datetime({ offset: true });
-const money = z.string().meta({ description: 'minor units' });
 
 export const createGrantBody = z
   .strictObject({
@@ -66,3 +66,30 @@ export const grantRunSchema = z
     finishedAt: z.string().nullable(),
   })
   .meta({ id: 'GrantRun' });
+
+export const grantView = (g: GrantRow) => ({
+  id: g.id,
+  learnerId: g.learnerId,
+  schemeId: g.schemeId,
+  currency: g.currency,
+  amount: g.amount,
+  grantedAt: g.grantedAt.toISOString(),
+  expiresAt: g.expiresAt?.toISOString() ?? null,
+  firstUseDeadline: g.firstUseDeadline?.toISOString() ?? null,
+  status: g.status,
+});
+
+export const grantRunView = (r: GrantRunRow) => ({
+  id: r.id,
+  schemeId: r.schemeId,
+  status: r.status,
+  amount: r.amount,
+  expiresAt: r.expiresAt?.toISOString() ?? null,
+  criteria: r.criteria as GrantRunCriteria,
+  granted: r.granted.toString(),
+  grantedAmount: r.grantedAmount,
+  error: r.error,
+  createdAt: r.createdAt.toISOString(),
+  startedAt: r.startedAt?.toISOString() ?? null,
+  finishedAt: r.finishedAt?.toISOString() ?? null,
+});

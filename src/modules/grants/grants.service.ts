@@ -2,23 +2,18 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { grantRuns, grants } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { LedgerRejected } from '../../ledger/ledger.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
-import { recordAudit, type AuditEntry } from '../audit/audit.repo.js';
+import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import { findLearner } from '../learners/learners.repo.js';
 import { budgetFigures, findScheme, rulesAt, type SchemeRow } from '../schemes/schemes.repo.js';
 import type { GrantRunCriteria } from './grants.schemas.js';
 import { countMatching, findGrantRun, nextRunBatch, type GrantRunRow } from './grants.repo.js';
-
-interface Acting {
-  actor: AuditEntry['actor'];
-  requestId?: string | undefined;
-}
-
-const DAY_MS = 86_400_000;
+import type { Acting } from '../acting.js';
+import { DAY_MS } from '../../lib/dates.js';
 
 async function activeScheme(db: Db | Tx, schemeId: string): Promise<SchemeRow> {
   const scheme = await findScheme(db, schemeId);
@@ -270,4 +265,10 @@ export async function sweepGrants(deps: ServiceDeps, limit = 500): Promise<{ clo
     }
     return { closed: due.rows.filter((g) => g.closing).length, returned };
   });
+}
+
+export async function getGrantRun(db: Db | Tx, runId: string): Promise<GrantRunRow> {
+  const run = await findGrantRun(db, runId);
+  if (!run) throw notFound('grant run');
+  return run;
 }

@@ -11,16 +11,3 @@ export async function findLearner(db: Db | Tx, id: string): Promise<LearnerRow |
 export async function findLearnerByNationalIdHash(db: Db | Tx, country: string, hash: Buffer): Promise<LearnerRow | undefined> {
   return (await db.select().from(learners).where(and(eq(learners.country, country), eq(learners.nationalIdHash, hash))))[0];
 }
-
-export const learnerView = (l: LearnerRow) => ({
-  id: l.id,
-  country: l.country,
-  nationalIdMasked: l.nationalIdMasked,
-  subjectId: l.subjectId,
-  fullName: l.fullName,
-  dateOfBirth: l.dateOfBirth,
-  citizenship: l.citizenship,
-  employmentStatus: l.employmentStatus,
-  incomeGroup: l.incomeGroup,
-  createdAt: l.createdAt.toISOString(),
-});

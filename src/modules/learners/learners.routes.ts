@@ -1,10 +1,9 @@
-import { actorOf } from '../../http/actor.js';
-import { notFound } from '../../http/problem.js';
+import { actingOf } from '../acting.js';
+import { notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
-import { findLearner, learnerView } from './learners.repo.js';
-import { createLearnerBody, learnerIdParams, learnerSchema, lookupLearnerBody, updateLearnerBody } from './learners.schemas.js';
-import { lookupLearner, registerLearner, updateLearner } from './learners.service.js';
+import { createLearnerBody, learnerIdParams, learnerSchema, learnerView, lookupLearnerBody, updateLearnerBody } from './learners.schemas.js';
+import { getLearner, lookupLearner, registerLearner, updateLearner } from './learners.service.js';
 
 export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
@@ -14,7 +13,7 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
       idempotent: true,
       responses: { 201: { description: 'Registered', schema: learnerSchema } },
       handler: async ({ body }, ctx) => {
-        const learner = await registerLearner(deps, ctx.db, body, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const learner = await registerLearner(deps, ctx.db, body, actingOf(ctx));
         return { status: 201, body: learnerView(learner), headers: { Location: `/v1/learners/${learner.id}` } };
       },
     }),
@@ -29,9 +28,7 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['learners'], roles: ['admin'], params: learnerIdParams,
       responses: { 200: { description: 'The learner', schema: learnerSchema } },
       handler: async ({ params }, ctx) => {
-        const learner = await findLearner(ctx.db, params.learnerId);
-        if (!learner) throw notFound('learner');
-        return { status: 200, body: learnerView(learner) };
+        return { status: 200, body: learnerView(await getLearner(ctx.db, params.learnerId)) };
       },
     }),
     defineRoute({
@@ -41,7 +38,7 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 200: { description: 'The learner', schema: learnerSchema } },
       handler: async ({ params, body }, ctx) => ({
         status: 200,
-        body: learnerView(await updateLearner(deps, ctx.db, params.learnerId, body, { actor: actorOf(ctx), requestId: ctx.requestId })),
+        body: learnerView(await updateLearner(deps, ctx.db, params.learnerId, body, actingOf(ctx))),
       }),
     }),
     defineRoute({
@@ -50,9 +47,7 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 200: { description: 'The learner', schema: learnerSchema } },
       handler: async (_input, ctx) => {
         if (ctx.principal.role !== 'citizen') throw notFound('learner');
-        const learner = await findLearner(ctx.db, ctx.principal.learnerId);
-        if (!learner) throw notFound('learner');
-        return { status: 200, body: learnerView(learner) };
+        return { status: 200, body: learnerView(await getLearner(ctx.db, ctx.principal.learnerId)) };
       },
     }),
   ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { LearnerRow } from './learners.repo.js';
 import { employmentStatuses, incomeGroups } from '../schemes/scheme-rules.js';
 
 const country = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code');
@@ -45,3 +46,16 @@ export const learnerSchema = z
     createdAt: z.string(),
   })
   .meta({ id: 'Learner' });
+
+export const learnerView = (l: LearnerRow) => ({
+  id: l.id,
+  country: l.country,
+  nationalIdMasked: l.nationalIdMasked,
+  subjectId: l.subjectId,
+  fullName: l.fullName,
+  dateOfBirth: l.dateOfBirth,
+  citizenship: l.citizenship,
+  employmentStatus: l.employmentStatus,
+  incomeGroup: l.incomeGroup,
+  createdAt: l.createdAt.toISOString(),
+});

@@ -2,17 +2,14 @@ import { eq } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { learners } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { nationalIdProblem } from '../../lib/national-id.js';
-import { recordAudit, type AuditEntry } from '../audit/audit.repo.js';
+import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import { findLearner, findLearnerByNationalIdHash } from './learners.repo.js';
-
-interface Acting {
-  actor: AuditEntry['actor'];
-  requestId?: string | undefined;
-}
+import type { Acting } from '../acting.js';
+import type { LearnerRow } from './learners.repo.js';
 
 function checkNationalId(country: string, nationalId: string) {
   const problem = nationalIdProblem(country, nationalId);
@@ -68,4 +65,10 @@ export async function updateLearner(
     await recordAudit(tx, { ...acting, action: 'learner.updated', entityType: 'learner', entityId: id, at: deps.clock.now(), details: { fields: Object.keys(set) } });
     return (await findLearner(tx, id))!;
   });
+}
+
+export async function getLearner(db: Db | Tx, learnerId: string): Promise<LearnerRow> {
+  const learner = await findLearner(db, learnerId);
+  if (!learner) throw notFound('learner');
+  return learner;
 }

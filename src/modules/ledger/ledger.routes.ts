@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { notFound } from '../../http/problem.js';
+import { notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { available } from '../../ledger/types.js';
 import type { ServiceDeps } from '../deps.js';

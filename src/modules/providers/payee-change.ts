@@ -1,12 +1,12 @@
 import type { z } from 'zod';
 import type { Tx } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import type { ApprovalRow } from '../approvals/approvals.repo.js';
 import { propose, type ApprovalKind } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
-import type { Acting } from '../enrolments/enrolments.service.js';
+import type { Acting } from '../acting.js';
 import { bankAccountCountryErrors, maskBankAccount, payeeNameErrors, type BankAccount } from './bank-account.js';
 import { findProvider, updateProvider, type ProviderRow } from './providers.repo.js';
 import type { payeeChangeSchema } from './providers.schemas.js';

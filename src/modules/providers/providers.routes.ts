@@ -1,9 +1,8 @@
-import { actorOf } from '../../http/actor.js';
+import { actingOf } from '../acting.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
 import type { ServiceDeps } from '../deps.js';
 import type { BankAccount } from './bank-account.js';
-import type { ProviderKeyRow, ProviderRow } from './providers.repo.js';
 import {
   payeeChangeSchema,
   newProviderKeySchema,
@@ -19,7 +18,7 @@ import {
   providerUpdateSchema,
 } from './providers.schemas.js';
 import { proposePayeeChange } from './payee-change.js';
-import { ownProviderId, providersService } from './providers.service.js';
+import { ownProviderId, providersService, type ProviderKeyRow, type ProviderRow } from './providers.service.js';
 
 const toProvider = (p: ProviderRow) => ({
   id: p.id,
@@ -163,7 +162,7 @@ export function providerRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 202: { description: 'Proposed', schema: approvalRefSchema } },
       handler: async ({ params, body }, ctx) => ({
         status: 202,
-        body: approvalRef(await proposePayeeChange(deps, ctx.db, params.providerId, body, { actor: actorOf(ctx), requestId: ctx.requestId })),
+        body: approvalRef(await proposePayeeChange(deps, ctx.db, params.providerId, body, actingOf(ctx))),
       }),
     }),
     defineRoute({

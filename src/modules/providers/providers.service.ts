@@ -3,9 +3,9 @@ import { z } from 'zod';
 import type { Db, Tx } from '../../db/client.js';
 import { providers } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { actorOf } from '../../http/actor.js';
-import { AppError, forbidden, notFound } from '../../http/problem.js';
-import type { RouteContext } from '../../http/route.js';
+import { actorOf } from '../acting.js';
+import { AppError, forbidden, notFound } from '../../lib/app-error.js';
+import type { Principal } from '../../lib/principal.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { cursorDate, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { newId } from '../../lib/ids.js';
@@ -27,10 +27,16 @@ import {
   updateProvider,
   type ProviderRow,
 } from './providers.repo.js';
+
+export type { ProviderKeyRow, ProviderRow } from './providers.repo.js';
 import { isUsablePublicKey, thumbprintOf, type PublicSigningJwk } from './signing-key.js';
 
 /** What a service needs to know about the request it serves. */
-export type Caller = Pick<RouteContext, 'db' | 'principal' | 'requestId'>;
+export interface Caller {
+  db: Db | Tx;
+  principal: Principal;
+  requestId: string;
+}
 
 /** The provider a provider-role token speaks for. */
 export function ownProviderId(caller: Pick<Caller, 'principal'>): string {

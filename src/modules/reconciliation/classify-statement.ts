@@ -1,4 +1,4 @@
-import type { StatementLine } from './statement-parsers.js';
+import type { StatementLine } from './statement-format.js';
 
 export interface KnownLine {
   id: string;

@@ -1,9 +1,9 @@
-import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { bankStatements, statementLines } from '../../db/schema/index.js';
+import { bankStatements, reconciliationExceptions, statementLines, type exceptionKinds } from '../../db/schema/index.js';
 import { newId } from '../../lib/ids.js';
 import type { KnownLine, LineOutcome } from './classify-statement.js';
-import type { StatementLine } from './statement-parsers.js';
+import type { StatementLine } from './statement-format.js';
 
 /** Statements of 100,000 lines go to the database in slices, so no one query carries them all. */
 const CHUNK = 3_500;
@@ -15,6 +15,7 @@ export const arr = (values: (string | number | null)[]) => sql.param(values);
 
 export type StatementRow = typeof bankStatements.$inferSelect;
 export type StatementLineRow = typeof statementLines.$inferSelect;
+export type ExceptionRow = typeof reconciliationExceptions.$inferSelect;
 export type RecordedOutcome = LineOutcome | 'unbalanced';
 
 export async function statementBySha(tx: Tx, sha256: string): Promise<StatementRow | undefined> {
@@ -131,4 +132,15 @@ export async function linesOf(
     filter.afterLineNo !== undefined ? gt(statementLines.lineNo, filter.afterLineNo) : undefined,
   ].filter((c): c is SQL => c !== undefined);
   return db.select().from(statementLines).where(and(...where)).orderBy(asc(statementLines.lineNo)).limit(filter.limit);
+}
+
+export async function listExceptions(
+  db: Db | Tx, f: { status?: 'open' | 'resolved' | undefined; kind?: (typeof exceptionKinds)[number] | undefined; limit: number },
+): Promise<ExceptionRow[]> {
+  const where = [
+    f.status ? eq(reconciliationExceptions.status, f.status) : undefined,
+    f.kind ? eq(reconciliationExceptions.kind, f.kind) : undefined,
+  ].filter((c): c is SQL => c !== undefined);
+  return db.select().from(reconciliationExceptions).where(where.length ? and(...where) : undefined)
+    .orderBy(desc(reconciliationExceptions.raisedAt)).limit(f.limit);
 }

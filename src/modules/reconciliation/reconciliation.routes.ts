@@ -1,13 +1,15 @@
-import { and, desc, eq, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { reconciliationExceptions, exceptionKinds } from '../../db/schema/index.js';
-import { actorOf } from '../../http/actor.js';
+import { exceptionKinds } from '../../db/schema/index.js';
+import { actingOf } from '../acting.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { decodeCursor, encodeCursor, pageQuery } from '../../lib/cursor.js';
 import type { ServiceDeps } from '../deps.js';
-import type { StatementLineRow, StatementRow } from './reconciliation.repo.js';
-import { importStatement, resolveException, statementWithLines } from './reconciliation.service.js';
-import { CAMT053_NAMESPACE, ENTRY_STATUSES, STATEMENT_CSV_COLUMNS } from './statement-parsers.js';
+import {
+  importStatement, listReconciliationExceptions, resolveException, statementWithLines, type ExceptionRow, type StatementLineRow, type StatementRow,
+} from './reconciliation.service.js';
+import { CAMT053_NAMESPACE } from './statement-camt053.js';
+import { STATEMENT_CSV_COLUMNS } from './statement-csv.js';
+import { ENTRY_STATUSES } from './statement-format.js';
 
 const lineOutcomes = ['settled', 'returned', 'exception', 'pending', 'info', 'unbalanced', 'refunded'] as const;
 
@@ -19,7 +21,6 @@ const exceptionSchema = z
   })
   .meta({ id: 'ReconciliationException' });
 
-type ExceptionRow = typeof reconciliationExceptions.$inferSelect;
 const view = (e: ExceptionRow) => ({
   ...e, raisedAt: e.raisedAt.toISOString(), resolvedAt: e.resolvedAt?.toISOString() ?? null,
   expected: e.expected?.toString() ?? null, actual: e.actual?.toString() ?? null,
@@ -93,7 +94,7 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
       },
       handler: async ({ body }, ctx) => {
         const format = ctx.req.is('application/xml') ? 'camt.053' : 'csv';
-        const summary = await importStatement(deps, ctx.db, { format, content: body }, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const summary = await importStatement(deps, ctx.db, { format, content: body }, actingOf(ctx));
         return { status: summary.replayed ? 200 : 201, body: summary };
       },
     }),
@@ -125,12 +126,7 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
       query: z.strictObject({ status: z.enum(['open', 'resolved']).optional(), kind: z.enum(exceptionKinds).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
       responses: { 200: { description: 'Exceptions', schema: z.object({ items: z.array(exceptionSchema) }) } },
       handler: async ({ query }, ctx) => {
-        const where = [
-          query.status ? eq(reconciliationExceptions.status, query.status) : undefined,
-          query.kind ? eq(reconciliationExceptions.kind, query.kind) : undefined,
-        ].filter((c): c is SQL => c !== undefined);
-        const rows = await ctx.db.select().from(reconciliationExceptions).where(where.length ? and(...where) : undefined)
-          .orderBy(desc(reconciliationExceptions.raisedAt)).limit(query.limit);
+        const rows = await listReconciliationExceptions(ctx.db, query);
         return { status: 200, body: { items: rows.map(view) } };
       },
     }),
@@ -141,7 +137,7 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
       idempotent: true,
       responses: { 200: { description: 'Resolved', schema: exceptionSchema } },
       handler: async ({ params, body }, ctx) => ({
-        status: 200, body: view(await resolveException(deps, ctx.db, params.exceptionId, body.resolution, { actor: actorOf(ctx), requestId: ctx.requestId })),
+        status: 200, body: view(await resolveException(deps, ctx.db, params.exceptionId, body.resolution, actingOf(ctx))),
       }),
     }),
   ];

@@ -3,19 +3,24 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { reconciliationExceptions } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { newId } from '../../lib/ids.js';
+import { DAY_MS } from '../../lib/dates.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
-import type { Acting } from '../enrolments/enrolments.service.js';
+import type { Acting } from '../acting.js';
 import { recordRefunds, recoveriesByReference, settleNettings, undoNettings } from '../recoveries/settle-recoveries.js';
 import { classifyStatement, type KnownLine } from './classify-statement.js';
 import {
-  chunks, insertExceptions, insertLines, insertStatement, linesOf, markReturned, markSettled, paymentLinesByReference, refreshBatchStatuses,
-  statementById, statementBySha, type RecordedOutcome, type StatementRow,
+  chunks, insertExceptions, insertLines, insertStatement, linesOf, listExceptions, markReturned, markSettled, paymentLinesByReference,
+  refreshBatchStatuses, statementById, statementBySha, type RecordedOutcome, type StatementRow,
 } from './reconciliation.repo.js';
+
+export type { ExceptionRow, StatementLineRow, StatementRow } from './reconciliation.repo.js';
 import { accountProblems, balanceMismatch, type BalanceMismatch } from './statement-checks.js';
-import { parseCamt053, parseStatementCsv, StatementFormatError, type ParsedStatement } from './statement-parsers.js';
+import { parseCamt053 } from './statement-camt053.js';
+import { parseStatementCsv } from './statement-csv.js';
+import { StatementFormatError, type ParsedStatement } from './statement-format.js';
 
 export interface ImportSummary {
   statementId: string;
@@ -171,7 +176,7 @@ export async function statementWithLines(db: Db | Tx, id: string, filter: { outc
 /** Payment lines the bank has not reported N days after their batch become exceptions, once each. */
 export async function flagUnseenPayments(deps: ServiceDeps): Promise<number> {
   const now = deps.clock.now();
-  const before = new Date(now.getTime() - policyOf(deps).unseenPaymentDays * 86_400_000);
+  const before = new Date(now.getTime() - policyOf(deps).unseenPaymentDays * DAY_MS);
   const r = await deps.database.db.execute(sql`
     insert into reconciliation_exceptions (id, kind, payment_line_id, detail, expected, currency, status, raised_at)
     select gen_random_uuid(), 'not_seen', l.id, 'no bank statement line for this payment ' || ${policyOf(deps).unseenPaymentDays} || ' days after submission',
@@ -197,3 +202,6 @@ export async function resolveException(deps: ServiceDeps, db: Db | Tx, id: strin
     return updated!;
   });
 }
+
+/** Exceptions newest first, optionally only open or resolved ones, or of one kind. */
+export const listReconciliationExceptions = (db: Db | Tx, filter: Parameters<typeof listExceptions>[1]) => listExceptions(db, filter);

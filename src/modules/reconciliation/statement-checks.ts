@@ -1,6 +1,6 @@
 import { isCurrency, toDecimalString } from '../../lib/money.js';
 import type { TreasuryAccount } from '../deps.js';
-import type { ParsedStatement, StatementBalances, StatementFormatProblem } from './statement-parsers.js';
+import type { ParsedStatement, StatementBalances, StatementFormatProblem } from './statement-format.js';
 
 /**
  * The statement-wide rules, before any line is looked at. Pure: the service

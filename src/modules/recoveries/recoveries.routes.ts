@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { actorOf } from '../../http/actor.js';
-import { notFound } from '../../http/problem.js';
+import { actingOf } from '../acting.js';
 import { defineRoute, STREAMED, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { cursorDate, decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
@@ -12,8 +11,8 @@ import { streamCsv } from '../reports/csv.js';
 import { asOfOf, once, stamp } from '../reports/reports.routes.js';
 import { asOfFormatQuery } from '../reports/reports.schemas.js';
 import { recoveryFigures, recoveryReportSchema } from './recovery-report.js';
-import { findRecovery, listRecoveries, settlementsOf } from './recoveries.repo.js';
 import { recoverySchema, recoveryView, reversalBody } from './recoveries.schemas.js';
+import { getRecovery, searchRecoveries, settlementsOfRecoveries } from './recoveries.service.js';
 import { reverseClaim } from './reverse-claim.js';
 
 const recoveryColumns = [
@@ -53,7 +52,7 @@ export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
         202: { description: 'Proposed: a second officer must approve it', schema: z.object({ claim: claimSchema, approval: approvalRefSchema }).meta({ id: 'ProposedReversal' }) },
       },
       handler: async ({ params, body }, ctx) => {
-        const done = await reverseClaim(deps, ctx.db, params.claimId, body, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const done = await reverseClaim(deps, ctx.db, params.claimId, body, actingOf(ctx));
         const claim = claimView(done.claim, await holdOf(ctx.db, done.claim.id, 'staff'));
         if (done.approval) return { status: 202, body: { claim, approval: approvalRef(done.approval) } };
         const recovery = done.recovery ? recoveryView(done.recovery, []) : undefined;
@@ -66,9 +65,9 @@ export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['finance'], roles: ['finance', 'admin', 'provider'], query: z.strictObject({ ...pageQuery }),
       responses: { 200: { description: 'A page', schema: pageSchema(recoverySchema) } },
       handler: async ({ query }, ctx) => {
-        const rows = await listRecoveries(ctx.db, { providerId: ownProvider(ctx), before: decodeCursor(query.cursor, cursorSchema), limit: query.limit + 1 });
+        const rows = await searchRecoveries(ctx.db, { providerId: ownProvider(ctx), before: decodeCursor(query.cursor, cursorSchema), limit: query.limit + 1 });
         const items = rows.slice(0, query.limit);
-        const settlements = await settlementsOf(ctx.db, items.map((r) => r.id));
+        const settlements = await settlementsOfRecoveries(ctx.db, items.map((r) => r.id));
         const last = rows.length > query.limit ? items.at(-1) : undefined;
         return {
           status: 200,
@@ -81,10 +80,8 @@ export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['finance'], roles: ['finance', 'admin', 'provider'], params: z.strictObject({ recoveryId: z.uuid() }),
       responses: { 200: { description: 'The recovery', schema: recoverySchema } },
       handler: async ({ params }, ctx) => {
-        const r = await findRecovery(ctx.db, params.recoveryId);
-        const own = ownProvider(ctx);
-        if (!r || (own !== undefined && r.providerId !== own)) throw notFound('recovery');
-        return { status: 200, body: recoveryView(r, await settlementsOf(ctx.db, [r.id])) };
+        const { recovery, settlements } = await getRecovery(ctx.db, params.recoveryId, ownProvider(ctx));
+        return { status: 200, body: recoveryView(recovery, settlements) };
       },
     }),
   ];

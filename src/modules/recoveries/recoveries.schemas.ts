@@ -1,8 +1,7 @@
 import { z } from 'zod';
+import { minorUnitsSchema as money } from '../../lib/money.js';
 import { reversalReasonCodes, settlementKinds } from '../../db/schema/index.js';
 import type { RecoveryRow, SettlementRow } from './recoveries.repo.js';
-
-const money = z.string().meta({ description: 'minor units' });
 
 export const reversalBody = z
   .strictObject({

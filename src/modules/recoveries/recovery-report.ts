@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { minorUnitsSchema as money } from '../../lib/money.js';
 import type { Db, Tx } from '../../db/client.js';
-
-const money = z.string().meta({ description: 'minor units' });
 
 export const recoveryFiguresSchema = z.object({
   providerId: z.uuid(), legalName: z.string(), currency: z.string(), recoveries: z.number().int(),

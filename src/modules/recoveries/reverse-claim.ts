@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { claims, recoveries, type ReversalReasonCode } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
 import type { ApprovalRow } from '../approvals/approvals.repo.js';
@@ -11,7 +11,7 @@ import { recordAudit } from '../audit/audit.repo.js';
 import { findClaim, type ClaimRow } from '../claims/claims.repo.js';
 import { refuseEscalatedHandler } from '../claims/holds.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
-import type { Acting } from '../enrolments/enrolments.service.js';
+import type { Acting } from '../acting.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
 import { ensureProviderReceivable, type RecoveryRow } from './recoveries.repo.js';
 

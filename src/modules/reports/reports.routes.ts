@@ -1,14 +1,14 @@
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError } from '../../lib/app-error.js';
 import { defineRoute, STREAMED, type AnyRoute, type RouteContext } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
 import { streamCsv } from './csv.js';
-import { holdCounts } from '../claims/holds.repo.js';
-import { providerExists } from './reports.repo.js';
 import {
   asOfFormatQuery, exceptionListSchema, exceptionsQuery, holdReportSchema, holdsQuery, providerStatementParams, providerStatementSchema, schemeReportSchema,
   trialBalanceSchema,
 } from './reports.schemas.js';
-import { collect, exceptionList, holdList, providerStatement, schemeReport, trialBalanceReport, type SchemeFigures } from './reports.service.js';
+import {
+  collect, exceptionList, holdList, openHoldCounts, providerStatement, requireProvider, schemeReport, trialBalanceReport, type SchemeFigures,
+} from './reports.service.js';
 
 const roles = ['finance', 'admin'] as const;
 const tags = ['reports'];
@@ -69,7 +69,7 @@ export function reportRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 200: { description: 'The statement', schema: providerStatementSchema } },
       handler: async ({ params, query }, ctx) => {
         const asOf = asOfOf(deps, query.asOf);
-        if (!(await providerExists(db(ctx), params.providerId))) throw notFound('provider');
+        await requireProvider(db(ctx), params.providerId);
         const sections = await providerStatement(db(ctx), params.providerId, asOf);
         if (query.format === 'csv') {
           async function* rows() {
@@ -156,7 +156,7 @@ export function reportRoutes(deps: ServiceDeps): AnyRoute[] {
           );
           return STREAMED;
         }
-        const counts = await holdCounts(db(ctx), now);
+        const counts = await openHoldCounts(db(ctx), now);
         return { status: 200, body: { asOf: now.toISOString(), ...counts, items: await collect(batches) } };
       },
     }),

@@ -1,13 +1,14 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import type { z } from 'zod';
+import { notFound } from '../../lib/app-error.js';
 import {
-  payableAccounts, payableMovements, reconciliationExceptions, schemeFigures, trialBalance,
+  payableAccounts, payableMovements, providerExists, reconciliationExceptions, schemeFigures, trialBalance,
   type MovementCursor, type MovementRow,
 } from './reports.repo.js';
 import type { exceptionSchema, holdItemSchema, schemeFiguresSchema, statementMovementSchema } from './reports.schemas.js';
 import { holdView } from '../claims/holds.js';
-import { openHolds } from '../claims/holds.repo.js';
+import { holdCounts, openHolds } from '../claims/holds.repo.js';
 
 type Executor = Db | Tx;
 export const BATCH = 1000;
@@ -186,3 +187,11 @@ export async function collect<T>(batches: AsyncIterable<T[]>): Promise<T[]> {
   for await (const b of batches) out.push(...b);
   return out;
 }
+
+/** Refuses a report on a provider that does not exist (404). */
+export async function requireProvider(db: Executor, providerId: string): Promise<void> {
+  if (!(await providerExists(db, providerId))) throw notFound('provider');
+}
+
+/** How many holds are open now, how many are past their deadline, and how many were escalated. */
+export const openHoldCounts = (db: Executor, now: Date) => holdCounts(db, now);

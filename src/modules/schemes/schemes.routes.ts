@@ -1,14 +1,12 @@
 import { z } from 'zod';
-import { actorOf } from '../../http/actor.js';
-import { notFound } from '../../http/problem.js';
+import { actingOf } from '../acting.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
-import { findScheme, listSchemes, ruleVersions } from './schemes.repo.js';
 import { rulesFromJson } from './scheme-rules.js';
 import {
   allocationBody, allocationSchema, createSchemeBody, replaceRulesBody, ruleVersionSchema, schemeIdParams, schemeSchema,
 } from './schemes.schemas.js';
-import { allocateBudget, createScheme, replaceRules, schemeView } from './schemes.service.js';
+import { allocateBudget, allSchemes, createScheme, getScheme, replaceRules, ruleVersionsOf, schemeView } from './schemes.service.js';
 
 const seesBudget = (role: string) => role === 'admin' || role === 'finance';
 
@@ -20,8 +18,8 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
       idempotent: true,
       responses: { 201: { description: 'Created', schema: schemeSchema } },
       handler: async ({ body }, ctx) => {
-        const id = await createScheme(deps, ctx.db, body, { actor: actorOf(ctx), requestId: ctx.requestId });
-        const scheme = (await findScheme(ctx.db, id))!;
+        const id = await createScheme(deps, ctx.db, body, actingOf(ctx));
+        const scheme = await getScheme(ctx.db, id);
         return { status: 201, body: await schemeView(deps, ctx.db, scheme, true), headers: { Location: `/v1/schemes/${id}` } };
       },
     }),
@@ -30,7 +28,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['schemes'], roles: ['citizen', 'provider', 'finance', 'admin'],
       responses: { 200: { description: 'Schemes', schema: z.object({ items: z.array(schemeSchema) }) } },
       handler: async (_input, ctx) => {
-        const rows = await listSchemes(ctx.db);
+        const rows = await allSchemes(ctx.db);
         const items = await Promise.all(rows.map((s) => schemeView(deps, ctx.db, s, seesBudget(ctx.principal.role))));
         return { status: 200, body: { items } };
       },
@@ -40,8 +38,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['schemes'], roles: ['citizen', 'provider', 'finance', 'admin'], params: schemeIdParams,
       responses: { 200: { description: 'The scheme', schema: schemeSchema } },
       handler: async ({ params }, ctx) => {
-        const scheme = await findScheme(ctx.db, params.schemeId);
-        if (!scheme) throw notFound('scheme');
+        const scheme = await getScheme(ctx.db, params.schemeId);
         return { status: 200, body: await schemeView(deps, ctx.db, scheme, seesBudget(ctx.principal.role)) };
       },
     }),
@@ -50,8 +47,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['schemes'], roles: ['finance', 'admin'], params: schemeIdParams,
       responses: { 200: { description: 'Versions, oldest first', schema: z.object({ items: z.array(ruleVersionSchema) }) } },
       handler: async ({ params }, ctx) => {
-        if (!(await findScheme(ctx.db, params.schemeId))) throw notFound('scheme');
-        const rows = await ruleVersions(ctx.db, params.schemeId);
+        const rows = await ruleVersionsOf(ctx.db, params.schemeId);
         return {
           status: 200,
           body: { items: rows.map((r) => ({ version: r.version, rules: rulesFromJson(r.rules), effectiveFrom: r.effectiveFrom.toISOString(), createdBy: r.createdBy })) },
@@ -65,10 +61,8 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
       idempotent: true,
       responses: { 200: { description: 'The scheme with its rules', schema: schemeSchema } },
       handler: async ({ params, body }, ctx) => {
-        await replaceRules(deps, ctx.db, params.schemeId, body.rules, body.effectiveFrom ? new Date(body.effectiveFrom) : undefined, {
-          actor: actorOf(ctx), requestId: ctx.requestId,
-        });
-        const scheme = (await findScheme(ctx.db, params.schemeId))!;
+        await replaceRules(deps, ctx.db, params.schemeId, body.rules, body.effectiveFrom ? new Date(body.effectiveFrom) : undefined, actingOf(ctx));
+        const scheme = await getScheme(ctx.db, params.schemeId);
         return { status: 200, body: await schemeView(deps, ctx.db, scheme, true) };
       },
     }),
@@ -78,7 +72,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['schemes'], roles: ['admin'], params: schemeIdParams, body: allocationBody, idempotent: true,
       responses: { 201: { description: 'Allocated', schema: allocationSchema } },
       handler: async ({ params, body }, ctx) => {
-        const r = await allocateBudget(deps, ctx.db, params.schemeId, body.amount, body.note, { actor: actorOf(ctx), requestId: ctx.requestId });
+        const r = await allocateBudget(deps, ctx.db, params.schemeId, body.amount, body.note, actingOf(ctx));
         return {
           status: 201,
           body: { transferId: r.transferId, schemeId: params.schemeId, amount: body.amount, currency: r.scheme.currency, budget: r.budget },

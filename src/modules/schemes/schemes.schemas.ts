@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { currencySchema, positiveAmountSchema } from '../../lib/money.js';
+import { currencySchema, minorUnitsSchema as money, positiveAmountSchema } from '../../lib/money.js';
 import { schemeRulesSchema } from './scheme-rules.js';
 
 export const schemeIdParams = z.strictObject({ schemeId: z.uuid() });
@@ -21,8 +21,6 @@ export const replaceRulesBody = z
 export const allocationBody = z
   .strictObject({ amount: positiveAmountSchema, note: z.string().max(500).optional() })
   .meta({ id: 'CreateAllocation' });
-
-const money = z.string().meta({ description: 'minor units' });
 
 export const budgetSchema = z
   .object({ allocated: money, granted: money, returned: money, available: money })

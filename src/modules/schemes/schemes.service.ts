@@ -2,19 +2,15 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Db, Tx } from '../../db/client.js';
 import { schemeRuleVersions, schemes } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
-import { AppError, notFound } from '../../http/problem.js';
+import { AppError, notFound } from '../../lib/app-error.js';
 import { ensureSystemAccount } from '../../ledger/system-accounts.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
-import { recordAudit, type AuditEntry } from '../audit/audit.repo.js';
+import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import { rulesFromJson, rulesToJson, type SchemeRules } from './scheme-rules.js';
-import { budgetFigures, findScheme, latestRuleVersion, lockScheme, nextRuleVersion, rulesAt, type SchemeRow } from './schemes.repo.js';
-
-interface Acting {
-  actor: AuditEntry['actor'];
-  requestId?: string | undefined;
-}
+import { budgetFigures, findScheme, latestRuleVersion, listSchemes, lockScheme, nextRuleVersion, ruleVersions, rulesAt, type SchemeRow } from './schemes.repo.js';
+import type { Acting } from '../acting.js';
 
 export async function createScheme(
   deps: ServiceDeps,
@@ -103,4 +99,18 @@ export async function schemeView(deps: ServiceDeps, db: Db | Tx, scheme: SchemeR
     ...(withBudget ? { budget: await budgetFigures(db, scheme.budgetAccountId) } : {}),
     createdAt: scheme.createdAt.toISOString(),
   };
+}
+
+export async function getScheme(db: Db | Tx, schemeId: string): Promise<SchemeRow> {
+  const scheme = await findScheme(db, schemeId);
+  if (!scheme) throw notFound('scheme');
+  return scheme;
+}
+
+export const allSchemes = (db: Db | Tx) => listSchemes(db);
+
+/** Every version of a scheme's rules, oldest first. */
+export async function ruleVersionsOf(db: Db | Tx, schemeId: string) {
+  await getScheme(db, schemeId);
+  return ruleVersions(db, schemeId);
 }
