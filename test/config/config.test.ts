@@ -12,7 +12,7 @@ import { AppError } from '../../src/http/problem.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { defaultPolicy } from '../../src/modules/deps.js';
 import { startRuntime } from '../../src/runtime.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { useTestDatabase } from '../support/db.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -369,14 +369,12 @@ describe('tokens of an identity provider, through AUTH_CLAIMS', () => {
   });
 
   describe('the running service (startRuntime)', () => {
-    let database: TestDatabase;
+    const database = useTestDatabase();
     let dir: string;
     beforeAll(async () => {
-      database = await createTestDatabase();
       dir = await mkdtemp(path.join(os.tmpdir(), 'lc-claims-'));
     });
     afterAll(async () => {
-      await database?.drop();
       await rm(dir, { recursive: true, force: true });
     });
 

@@ -4,7 +4,8 @@ import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/http/auth.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
-import { AUDIENCE, ISSUER, type Harness } from '../support/harness.js';
+import type { Harness } from '../support/harness.js';
+import { AUDIENCE, ISSUER } from '../support/signing-key.js';
 
 /**
  * The real app over a harness's database, but with a signing key this file

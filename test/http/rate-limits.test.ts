@@ -13,7 +13,8 @@ import { defaultRateLimits, noRateLimits, rateLimitsFromConfig, type RateLimits 
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import { catalogue } from '../support/catalogue.js';
-import { AUDIENCE, createHarness, ISSUER, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
+import { AUDIENCE, ISSUER } from '../support/signing-key.js';
 import { singaporeNric } from '../support/ids.js';
 import { expectProblem } from './expect-problem.js';
 
@@ -25,7 +26,7 @@ import { expectProblem } from './expect-problem.js';
  * windows here are short (2 s) and the tests wait them out.
  */
 
-let h: Harness;
+const h = useHarness();
 let world: Awaited<ReturnType<typeof catalogue>>;
 let runId: string;
 const NRIC = singaporeNric(424_242);
@@ -33,13 +34,9 @@ let lookedUpId: string;
 
 beforeAll(async () => {
   // The harness's own app counts nothing: it builds the world.
-  h = await createHarness();
   world = await catalogue(h);
   runId = await world.run('50000');
   lookedUpId = (await world.api.learner({ nationalId: NRIC })).id;
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 type Claims = { role: string; sub?: string; learner_id?: string; provider_id?: string };

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { useTestDatabase } from '../support/db.js';
 import { repoRoot, run } from './cli-support.js';
 import { startService, type ServiceProcess } from './service-process.js';
 
@@ -16,17 +16,15 @@ import { startService, type ServiceProcess } from './service-process.js';
  * real database whose migrations it applies from drizzle/.
  */
 
-let database: TestDatabase;
+const database = useTestDatabase({ poolSize: 2 });
 let dir: string;
 let service: ServiceProcess | undefined;
 
 beforeAll(async () => {
-  database = await createTestDatabase({ poolSize: 2 });
   dir = await mkdtemp(path.join(os.tmpdir(), 'lc-ops-build-'));
 });
 afterAll(async () => {
   if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
-  await database?.drop();
   await rm(dir, { recursive: true, force: true });
 });
 
