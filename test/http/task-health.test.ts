@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
-import { createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
-import { createAuthenticator } from '../../src/http/auth.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics, safeErrorText, type Metrics } from '../../src/lib/metrics.js';
 import { runMaintenance } from '../../src/maintenance.js';
 import type { ServiceDeps } from '../../src/modules/deps.js';
 import { useHarness } from '../support/harness.js';
-import { AUDIENCE, ISSUER } from '../support/signing-key.js';
+import { createSigningKey } from '../support/signing-key.js';
 
 /**
  * Issue 12, item 3: one failing background task stopped the ones behind it
@@ -31,9 +29,7 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   metrics = createMetrics();
-  const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'tasks', alg: 'EdDSA' };
-  const authenticator = createAuthenticator(createLocalJWKSet({ keys: [jwk] }), { issuer: ISSUER, audience: AUDIENCE });
+  const authenticator = (await createSigningKey({ kid: 'tasks' })).authenticator();
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));

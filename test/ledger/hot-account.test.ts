@@ -8,7 +8,7 @@ import * as schema from '../../src/db/schema/index.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { ManualClock } from '../../src/lib/clock.js';
-import { createTestDatabase, useTestDatabase } from '../support/db.js';
+import { useTestDatabase } from '../support/db.js';
 import { account, accountRow, counters, deltaRows, fundedBook, type Counters } from './fixtures.js';
 
 const database = useTestDatabase();
