@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyRoute } from '../../src/http/route.js';
 import { allRoutes } from '../../src/modules/index.js';
 import { newSigner } from '../claims/credential-fixtures.js';
-import { camt053, type CamtStatement } from '../finance/camt053-fixture.js';
+import { camt053, type CamtStatement } from '../reconciliation/camt053-fixture.js';
 import { useHarness } from '../support/harness.js';
 import { releasedBatch } from '../support/finance.js';
 import { nextNric } from '../support/ids.js';

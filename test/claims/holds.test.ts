@@ -6,7 +6,7 @@ import { runMaintenance } from '../../src/maintenance.js';
 import { holdWords } from '../../src/modules/claims/hold-reasons.js';
 import {
   advanceTo, credentialPayload, DAY, enrolled, factsFor, HOUR, registerSigner, signCredential, submitClaim, type Enrolled, type Signer, type World,
-} from '../claims/credential-fixtures.js';
+} from './credential-fixtures.js';
 import { asCitizen, catalogue } from '../support/catalogue.js';
 import { releasedBatch } from '../support/finance.js';
 import { useHarness } from '../support/harness.js';
