@@ -1,20 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { BATCH_BUILDER, BATCH_RELEASER, financeAs, proposedBatch, releaseBatch } from '../support/finance.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { tenantWithApprovedClaim, type Tenant } from '../robustness/world.js';
 
-let h: Harness;
+const h = useHarness({ poolSize: 20 });
 let admin: string;
 
 beforeAll(async () => {
-  h = await createHarness({ poolSize: 20 });
   admin = await h.token('admin', { sub: 'admin-a' });
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const q = async <T = Record<string, unknown>>(text: string, values: unknown[] = []) => (await h.database.pool.query(text, values)).rows as T[];

@@ -6,13 +6,13 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdtemp, rm, chmod } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { exportJWK, generateKeyPair, SignJWT, CompactSign, type CryptoKey, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, CompactSign, type CryptoKey, type JWK } from 'jose';
 import pg from 'pg';
 import { connect, type Database, type Db } from '../../src/db/client.js';
 import { freePort } from '../../src/db/embedded.js';
@@ -31,6 +31,7 @@ import { createGrantRun, workGrantRun } from '../../src/modules/grants/grants.se
 import { ensureProviderPayable } from '../../src/modules/providers/providers.service.js';
 import { schemeRulesSchema } from '../../src/modules/schemes/scheme-rules.js';
 import { allocateBudget, createScheme } from '../../src/modules/schemes/schemes.service.js';
+import { createSigningKey } from '../support/signing-key.js';
 import { benchServerSettings } from './grant-run.js';
 
 const execFileP = promisify(execFile);
@@ -240,12 +241,10 @@ export interface Signer {
 
 export async function makeSigner(): Promise<Signer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lc-bench-keys-'));
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { extractable: true });
-  const kid = 'bench-1';
+  const key = await createSigningKey({ kid: 'bench-1', issuer: ISSUER, audience: AUDIENCE, lifetimeSeconds: 3 * 3600 });
   const jwksPath = path.join(dir, 'jwks.json');
-  await writeFile(jwksPath, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }] }));
-  const token = (claims: Record<string, unknown> & { sub: string }) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid }).setIssuer(ISSUER).setAudience(AUDIENCE).setIssuedAt().setExpirationTime('3h').sign(privateKey);
+  await key.writeJwks(jwksPath);
+  const token = (claims: Record<string, unknown> & { sub: string }) => key.sign(claims);
   return {
     jwksPath,
     dir,

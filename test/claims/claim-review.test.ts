@@ -1,26 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { submitClaim as submitClaimService } from '../../src/modules/claims/claims.service.js';
 import { asCitizen, catalogue } from '../support/catalogue.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import {
   advanceTo, credentialPayload, DAY, enrolled, factsFor, HOUR, moneyOf, payableCredits, registerSigner, signCredential, submitClaim,
   type CredentialFacts, type Enrolled, type Signer, type World,
 } from './credential-fixtures.js';
 
-let h: Harness;
+const h = useHarness();
 let world: World;
 let signer: Signer;
 
 beforeAll(async () => {
-  h = await createHarness();
   world = await catalogue(h);
   signer = await registerSigner(h, world);
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const claim = (e: Enrolled, credential: string, over: Record<string, unknown> = {}, w: World = world) =>

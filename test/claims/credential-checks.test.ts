@@ -1,27 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { CompactSign, exportSPKI } from 'jose';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { issuerIdOf } from '../../src/modules/credentials/credential-ids.js';
 import { catalogue } from '../support/catalogue.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import {
   advanceTo, b64url, claimRows, credentialPayload, DAY, deactivateSigner, enrolled, expectNoMoneyMoved, factsFor, HOUR, moneyOf, newSigner,
   payableCredits, registerSigner, signCredential, submitClaim, type CredentialFacts, type Enrolled, type Signer, type World,
 } from './credential-fixtures.js';
 
-let h: Harness;
+const h = useHarness();
 let world: World;
 let signer: Signer;
 
 beforeAll(async () => {
-  h = await createHarness();
   world = await catalogue(h, { rules: { minAttendanceBps: 7500, claimWindowDays: 30 } });
   signer = await registerSigner(h, world);
-});
-afterAll(async () => {
-  await h.close();
 });
 
 /** An enrolment whose run has ended, with a snapshot of the money before any claim. */

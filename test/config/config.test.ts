@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { createAuthenticator } from '../../src/http/auth.js';
@@ -12,7 +12,8 @@ import { AppError } from '../../src/lib/app-error.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { defaultPolicy } from '../../src/modules/deps.js';
 import { startRuntime } from '../../src/runtime.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { useTestDatabase } from '../support/db.js';
+import { createSigningKey, type SigningKey } from '../support/signing-key.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -321,19 +322,14 @@ describe('AUTH_CLAIMS', () => {
 describe('tokens of an identity provider, through AUTH_CLAIMS', () => {
   const issuer = 'https://idp.example/realms/lc';
   const audience = 'learning-credits-api';
-  let privateKey: CryptoKey;
-  let jwk: Record<string, unknown>;
+  let key: SigningKey;
   beforeAll(async () => {
-    const pair = await generateKeyPair('ES256', { extractable: true });
-    privateKey = pair.privateKey;
-    jwk = { ...(await exportJWK(pair.publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' };
+    key = await createSigningKey({ kid: 'idp-1', alg: 'ES256', issuer, audience });
   });
-  const sign = (claims: Record<string, unknown>) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'idp-1' }).setIssuer(issuer).setAudience(audience).setSubject('f3a1c2d4-idp-user')
-      .setIssuedAt().setExpirationTime('5m').sign(privateKey);
+  const sign = (claims: Record<string, unknown>) => key.sign({ ...claims, sub: 'f3a1c2d4-idp-user' });
   const authenticatorFor = (env: NodeJS.ProcessEnv) => {
     const config = loadConfig(env);
-    return createAuthenticator(createLocalJWKSet({ keys: [jwk] }), { issuer, audience, ...(config.AUTH_CLAIMS ? { claims: config.AUTH_CLAIMS } : {}) });
+    return createAuthenticator(createLocalJWKSet({ keys: [key.publicJwk] }), { issuer, audience, ...(config.AUTH_CLAIMS ? { claims: config.AUTH_CLAIMS } : {}) });
   };
   const keycloak = { AUTH_CLAIMS: '{"role":["realm_access","roles"],"learnerId":"lc_learner_id","providerId":"lc_provider_id"}' };
 
@@ -369,20 +365,18 @@ describe('tokens of an identity provider, through AUTH_CLAIMS', () => {
   });
 
   describe('the running service (startRuntime)', () => {
-    let database: TestDatabase;
+    const database = useTestDatabase();
     let dir: string;
     beforeAll(async () => {
-      database = await createTestDatabase();
       dir = await mkdtemp(path.join(os.tmpdir(), 'lc-claims-'));
     });
     afterAll(async () => {
-      await database?.drop();
       await rm(dir, { recursive: true, force: true });
     });
 
     it('when AUTH_CLAIMS is set, then the authenticator the service runs with reads the mapped claims', async () => {
       const jwksPath = path.join(dir, 'jwks.json');
-      await writeFile(jwksPath, JSON.stringify({ keys: [jwk] }));
+      await key.writeJwks(jwksPath);
       const config = loadConfig({
         DATABASE_URL: database.url, DATA_DIR: dir, AUTH_JWKS: jwksPath, AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience,
         NATIONAL_ID_KEY: 'k'.repeat(32), DB_POOL_SIZE: '2', ...keycloak,

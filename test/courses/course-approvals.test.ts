@@ -1,20 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { courseApprovals } from '../../src/db/schema/index.js';
 import { errorPaths, expectProblem } from '../http/expect-problem.js';
 import { auditFor, insertScheme, providerApi, snapshotCounts } from '../providers/provider-fixtures.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 
-let h: Harness;
+const h = useHarness();
 let api: Awaited<ReturnType<typeof providerApi>>;
 
 beforeAll(async () => {
-  h = await createHarness();
   api = await providerApi(h);
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const approvalRows = (courseId: string, schemeId: string) =>

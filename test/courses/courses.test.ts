@@ -1,22 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { courses } from '../../src/db/schema/index.js';
 import { errorPaths, expectProblem } from '../http/expect-problem.js';
 import { auditFor, insertScheme, providerApi, snapshotCounts } from '../providers/provider-fixtures.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 
-let h: Harness;
+const h = useHarness();
 let api: Awaited<ReturnType<typeof providerApi>>;
 let citizen: string;
 
 beforeAll(async () => {
-  h = await createHarness();
   api = await providerApi(h);
   citizen = await h.token('citizen', { learnerId: randomUUID() });
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const ids = (res: { body: { items: { id: string }[] } }) => res.body.items.map((c) => c.id);

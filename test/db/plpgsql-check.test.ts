@@ -13,7 +13,7 @@ const database = useTestDatabase({ poolSize: 1 });
  */
 describe('PL/pgSQL functions under plpgsql_check', () => {
   it('when every PL/pgSQL function of the public schema is checked, then plpgsql_check reports no error', async (ctx) => {
-    const db = database().db;
+    const db = database.db;
     const available = await db.execute(sql`select 1 from pg_available_extensions where name = 'plpgsql_check'`);
     if (available.rows.length === 0) {
       expect(process.env.LC_REQUIRE_PLPGSQL_CHECK, 'plpgsql_check is not installed on this server').not.toBe('1');

@@ -89,7 +89,7 @@ const bareName = (key: string) => key.replace(/^(function|view) /, '').replace(/
 
 describe('SQL functions and views: one current copy, beside its owner', () => {
   it('when the repeatable files are applied to the database with its functions and views dropped, then each comes back exactly as it was, and none is missing from the files', async () => {
-    const client = await database().pool.connect();
+    const client = await database.pool.connect();
     try {
       const inDatabase = await definitions(client);
       const { defs: fromFiles, fileOf } = await definitionsFromFiles(client);
@@ -114,7 +114,7 @@ describe('SQL functions and views: one current copy, beside its owner', () => {
     expect(files.filter((f) => f.startsWith('src/')).sort()).toEqual(REPEATABLE_FILES.map((f) => `src/${f}`).sort());
     const texts = new Map(await Promise.all(files.map(async (f) => [f, await readFile(path.join(root, f), 'utf8')] as const)));
 
-    const client = await database().pool.connect();
+    const client = await database.pool.connect();
     let names: string[];
     try {
       names = [...new Set([...(await definitions(client)).keys()].map(bareName))].sort();
@@ -150,7 +150,7 @@ describe('SQL functions and views: one current copy, beside its owner', () => {
 
 describe('applyMigrations: versioned, then repeatable', () => {
   it('when the migrations run again on a current database, then nothing is applied again and they stay current', async () => {
-    const db = database().db;
+    const db = database.db;
     const before = await db.execute<{ file: string; applied_at: string }>(
       sql`select file, applied_at::text from drizzle.repeatable_migrations order by file`,
     );
@@ -164,7 +164,7 @@ describe('applyMigrations: versioned, then repeatable', () => {
   });
 
   it('when a function was changed by hand and a repeatable file is recorded with another hash, then the migrations are not current, and the next run puts the file\'s definition back', async () => {
-    const db = database().db;
+    const db = database.db;
     const original = await db.execute<{ def: string }>(sql`select pg_get_functiondef('ledger_fold_deltas(integer)'::regprocedure) as def`);
     await db.execute(sql.raw(`CREATE OR REPLACE FUNCTION ledger_fold_deltas(p_limit integer) RETURNS integer LANGUAGE sql AS $$ SELECT 0 $$`));
     await db.execute(sql`update drizzle.repeatable_migrations set hash = 'stale' where file = 'ledger/ledger.sql'`);

@@ -1,20 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { runMaintenance } from '../../src/maintenance.js';
 import { asCitizen, catalogue } from '../support/catalogue.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createHarness, useHarness } from '../support/harness.js';
 
-let h: Harness;
+const h = useHarness({ poolSize: 40 });
 let world: Awaited<ReturnType<typeof catalogue>>;
 
 beforeAll(async () => {
-  h = await createHarness({ poolSize: 40 });
   world = await catalogue(h);
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const DAY = 86_400_000;

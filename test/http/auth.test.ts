@@ -1,23 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { generateKeyPair, SignJWT } from 'jose';
+import { generateKeyPair } from 'jose';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIENCE, createHarness, ISSUER, type Harness } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useHarness } from '../support/harness.js';
+import { AUDIENCE, ISSUER } from '../support/signing-key.js';
 import { expectProblem } from './expect-problem.js';
 import { createKeyedApp, type KeyedApp } from './keyed-app.js';
 
 // A finance/admin route with no input: any 401 below comes from the token alone.
 const PROTECTED = '/v1/audit/verification';
 
-let h: Harness;
+const h = useHarness();
 let keyed: KeyedApp;
 
 beforeAll(async () => {
-  h = await createHarness();
   keyed = await createKeyedApp(h);
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -149,12 +146,7 @@ describe(`GET ${PROTECTED} (bearer authentication)`, () => {
 
   it('when the token uses an algorithm outside EdDSA/ES256/RS256 (ES384), then 401 unauthenticated', async () => {
     const { privateKey } = await generateKeyPair('ES384');
-    const token = await new SignJWT({ role: 'admin', sub: 'admin-1' })
-      .setProtectedHeader({ alg: 'ES384', kid: 'test' })
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setExpirationTime(inAnHour())
-      .sign(privateKey);
+    const token = await h.sign({ role: 'admin', sub: 'admin-1' }, { alg: 'ES384', key: privateKey });
     await expectUnauthenticated(`Bearer ${token}`, h.app);
   });
 });

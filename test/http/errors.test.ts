@@ -1,26 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { toProblem } from '../../src/http/error-handler.js';
 import type { AnyRoute } from '../../src/http/route.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { allRoutes } from '../../src/modules/index.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createHarness, useHarness } from '../support/harness.js';
 import { errorPaths, expectProblem } from './expect-problem.js';
 import { allowedRole, concretePath, describeRoute, jsonBodyRoutes, tokenFor } from './routes.js';
 
-let h: Harness;
+const h = useHarness();
 let routes: AnyRoute[];
 let bodyRoute: AnyRoute | undefined;
 
 beforeAll(async () => {
-  h = await createHarness();
   routes = allRoutes(h.deps);
   bodyRoute = jsonBodyRoutes(routes)[0];
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 /** The JSON-body route under test; fails loudly (not skips) when the service has none. */

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import type { AnyRoute } from '../../src/http/route.js';
 import { isCursorInstant } from '../../src/lib/cursor.js';
 import { allRoutes } from '../../src/modules/index.js';
 import { financeApi, statementCsv, tenantWithApprovedClaim, type Tenant } from '../robustness/world.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { errorPaths, expectProblem } from './expect-problem.js';
 import { describeRoute } from './routes.js';
 
@@ -17,7 +17,7 @@ import { describeRoute } from './routes.js';
  * cursor-paginated list must refuse any forged cursor with 422 naming
  * query.cursor.
  */
-let h: Harness;
+const h = useHarness();
 let a: Tenant;
 let ids: Record<string, string>;
 let tokens: Record<string, string>;
@@ -56,7 +56,6 @@ const forgedCursors: [string, string][] = [
 ];
 
 beforeAll(async () => {
-  h = await createHarness();
   a = await tenantWithApprovedClaim(h);
   const finance = await h.token('finance', { sub: 'officer-cursors' });
   const st = await financeApi(h, finance).statement(statementCsv([['LCunknownreference000000000000000000', '10.00', 'SGD', 'DBIT', 'payment']]));
@@ -70,9 +69,6 @@ beforeAll(async () => {
   };
   tokens = { citizen: a.enrolment.learner.token, provider: a.world.providerToken, finance, admin: a.world.api.admin };
   lists = allRoutes(h.deps).filter((r) => r.method === 'get' && r.query !== undefined && 'cursor' in ((r.query as z.ZodObject).shape ?? {}));
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 function get(route: AnyRoute, cursor?: string) {

@@ -7,7 +7,7 @@ import { canonicalJson } from '../../src/http/idempotency.js';
 import { MAX_JSON_DEPTH } from '../../src/http/json.js';
 import { newSigner } from '../claims/credential-fixtures.js';
 import { adminApi } from '../support/fixtures.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { snapshotTables, statementCsv } from '../robustness/world.js';
 import { errorPaths, expectProblem } from './expect-problem.js';
 
@@ -18,7 +18,7 @@ import { errorPaths, expectProblem } from './expect-problem.js';
  * money as a JSON number is a plain safe integer; JSON is UTF-8.
  */
 
-let h: Harness;
+const h = useHarness();
 let api: Awaited<ReturnType<typeof adminApi>>;
 let server: http.Server;
 let port: number;
@@ -27,7 +27,6 @@ let providerId: string;
 let finance: string;
 
 beforeAll(async () => {
-  h = await createHarness();
   api = await adminApi(h);
   schemeId = (await api.scheme()).id;
   const provider = await api.post('/v1/providers', {
@@ -43,7 +42,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  await h?.close();
 });
 
 interface EarlyAnswer {

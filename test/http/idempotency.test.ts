@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { requestFingerprint } from '../../src/http/idempotency.js';
 import type { AnyRoute } from '../../src/http/route.js';
 import { allRoutes } from '../../src/modules/index.js';
 import { snapshotTables } from '../robustness/world.js';
 import { asCitizen, catalogue } from '../support/catalogue.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { nextNric } from '../support/ids.js';
 import { expectProblem } from './expect-problem.js';
 import { describeRoute } from './routes.js';
@@ -24,17 +24,13 @@ const readOnlyPosts: Record<string, string> = {
 
 const writeMethods = new Set(['post', 'put', 'patch', 'delete']);
 
-let h: Harness;
+const h = useHarness();
 let routes: AnyRoute[];
 let world: Awaited<ReturnType<typeof catalogue>>;
 
 beforeAll(async () => {
-  h = await createHarness();
   routes = allRoutes(h.deps);
   world = await catalogue(h);
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 const admin = () => world.api.admin;

@@ -9,7 +9,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
 import { createLogger, parseTraceparent, serviceVersion, stdoutDestination } from '../../src/lib/logger.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { captureLogs } from '../support/log-capture.js';
 import { createKeyedApp, type KeyedApp } from './keyed-app.js';
 
@@ -20,15 +20,11 @@ const packageVersion = (JSON.parse(readFileSync(path.join(root, 'package.json'),
 /** Every line the app logs, raw and parsed. */
 const { sink, raw, lines, reset } = captureLogs();
 
-let h: Harness;
+const h = useHarness();
 let keyed: KeyedApp;
 
 beforeAll(async () => {
-  h = await createHarness();
   keyed = await createKeyedApp(h, { logger: createLogger('info', sink) });
-});
-afterAll(async () => {
-  await h?.close();
 });
 beforeEach(reset);
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/lib/logger.js';
 import { nationalIdProblem, normalise } from '../../src/lib/national-id.js';
 import { frenchNir, indonesianNik, singaporeNric } from '../../src/seed/national-ids.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { createKeyedApp, type KeyedApp } from './keyed-app.js';
 
 /**
@@ -59,12 +59,11 @@ const probeTwin: Person = { ...probe, label: 'probe twin', sent: '900215-08-6052
 const raw: string[] = [];
 const sink = { write: (s: string) => void raw.push(s) };
 
-let h: Harness;
+const h = useHarness();
 let keyed: KeyedApp;
 let admin: string;
 
 beforeAll(async () => {
-  h = await createHarness();
   keyed = await createKeyedApp(h, { logger: createLogger('trace', sink) });
   admin = await keyed.sign({ role: 'admin', sub: 'admin-1' });
   // A real constraint whose violation the error handler does not map to a 4xx (23P01),
@@ -84,9 +83,6 @@ beforeAll(async () => {
       end $$;
       create trigger log_privacy_refuse before update on learners for each row execute function log_privacy_refuse();`),
   );
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 const registrationOf = (p: Person) => ({

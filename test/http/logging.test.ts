@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
 import type { AnyRoute } from '../../src/http/route.js';
 import { DrizzleQueryError } from 'drizzle-orm';
@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { createLogger, serializeError } from '../../src/lib/logger.js';
 import { maskNationalIds, nationalIdProblem } from '../../src/lib/national-id.js';
 import { allRoutes } from '../../src/modules/index.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { captureLogs } from '../support/log-capture.js';
 import { createKeyedApp, type KeyedApp } from './keyed-app.js';
 import { allowedRole, concretePath, describeRoute } from './routes.js';
@@ -20,15 +20,11 @@ const NIK = '3171234567890123';
 /** Every line the app logs, raw and parsed. */
 const { sink, raw, lines, reset } = captureLogs();
 
-let h: Harness;
+const h = useHarness();
 let keyed: KeyedApp;
 
 beforeAll(async () => {
-  h = await createHarness();
   keyed = await createKeyedApp(h, { logger: createLogger('trace', sink) });
-});
-afterAll(async () => {
-  await h?.close();
 });
 beforeEach(reset);
 

@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { roles as knownRoles } from '../../src/lib/principal.js';
 import { openApiDocumentForRoutes } from '../../src/http/openapi-document.js';
 import type { AnyRoute } from '../../src/http/route.js';
 import { allRoutes } from '../../src/modules/index.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 
 const committedPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../openapi/openapi.json');
 const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -25,17 +25,13 @@ const operations = (doc: Document) =>
     methods.filter((m) => item[m]).map((m) => ({ key: `${m.toUpperCase()} ${p}`, method: m, path: p, op: item[m]! })),
   );
 
-let h: Harness;
+const h = useHarness();
 let committed: Document;
 let routes: AnyRoute[];
 
 beforeAll(async () => {
-  h = await createHarness();
   routes = allRoutes(h.deps);
   committed = JSON.parse(await readFile(committedPath, 'utf8')) as Document;
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 describe('openapi/openapi.json', () => {

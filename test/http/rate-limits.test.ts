@@ -2,19 +2,18 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import request, { type Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type TrustProxy } from '../../src/config.js';
-import { createAuthenticator } from '../../src/http/auth.js';
 import { openApiDocumentForRoutes } from '../../src/http/openapi-document.js';
 import { defaultRateLimits, noRateLimits, rateLimitsFromConfig, type RateLimits } from '../../src/http/rate-limits.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import { runMaintenance } from '../../src/maintenance.js';
 import { catalogue } from '../support/catalogue.js';
-import { AUDIENCE, createHarness, ISSUER, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
+import { createSigningKey } from '../support/signing-key.js';
 import { singaporeNric } from '../support/ids.js';
 import { expectProblem } from './expect-problem.js';
 
@@ -26,7 +25,7 @@ import { expectProblem } from './expect-problem.js';
  * windows here are short (2 s) and the tests wait them out.
  */
 
-let h: Harness;
+const h = useHarness();
 let world: Awaited<ReturnType<typeof catalogue>>;
 let runId: string;
 const NRIC = singaporeNric(424_242);
@@ -34,13 +33,9 @@ let lookedUpId: string;
 
 beforeAll(async () => {
   // The harness's own app counts nothing: it builds the world.
-  h = await createHarness();
   world = await catalogue(h);
   runId = await world.run('50000');
   lookedUpId = (await world.api.learner({ nationalId: NRIC })).id;
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 type Claims = { role: string; sub?: string; learner_id?: string; provider_id?: string };
@@ -51,19 +46,15 @@ type Claims = { role: string; sub?: string; learner_id?: string; provider_id?: s
  * provider would serve them all.
  */
 async function replicas(limits: Partial<RateLimits>, count = 1, options: { trustProxy?: TrustProxy } = {}) {
-  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'limits', alg: 'EdDSA' };
-  const authenticator = createAuthenticator(createLocalJWKSet({ keys: [jwk] }), { issuer: ISSUER, audience: AUDIENCE });
+  const key = await createSigningKey({ kid: 'limits' });
+  const authenticator = key.authenticator();
   const apps: Express[] = Array.from({ length: count }, () =>
     createApp({
       ...h.deps, logger: createLogger('silent'), metrics: createMetrics(), authenticator, bodyLimit: '256kb',
       policy: { rateLimits: { ...noRateLimits, ...limits } }, ...options,
     }),
   );
-  const token = (claims: Claims) =>
-    new SignJWT({ sub: `${claims.role}-${randomUUID()}`, ...claims })
-      .setProtectedHeader({ alg: 'EdDSA', kid: 'limits' }).setIssuer(ISSUER).setAudience(AUDIENCE)
-      .setIssuedAt().setExpirationTime('1h').sign(privateKey);
+  const token = (claims: Claims) => key.sign({ sub: `${claims.role}-${randomUUID()}`, ...claims });
   return { apps, app: apps[0]!, token };
 }
 

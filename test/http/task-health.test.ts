@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
-import { createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
-import { createAuthenticator } from '../../src/http/auth.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics, safeErrorText, type Metrics } from '../../src/lib/metrics.js';
 import { runMaintenance } from '../../src/maintenance.js';
 import type { ServiceDeps } from '../../src/modules/deps.js';
-import { AUDIENCE, createHarness, ISSUER, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
+import { createSigningKey } from '../support/signing-key.js';
 
 /**
  * Issue 12, item 3: one failing background task stopped the ones behind it
@@ -22,18 +21,15 @@ import { AUDIENCE, createHarness, ISSUER, type Harness } from '../support/harnes
 const NAME = 'Tan Ah Kow';
 const NRIC = 'S1234567D';
 
-let h: Harness;
+const h = useHarness();
 let app: Express;
 let metrics: Metrics;
 let deps: ServiceDeps & { metrics: Metrics };
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  h = await createHarness();
   metrics = createMetrics();
-  const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'tasks', alg: 'EdDSA' };
-  const authenticator = createAuthenticator(createLocalJWKSet({ keys: [jwk] }), { issuer: ISSUER, audience: AUDIENCE });
+  const authenticator = (await createSigningKey({ kid: 'tasks' })).authenticator();
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -44,9 +40,6 @@ beforeAll(async () => {
   // The same metrics for the app and the background work, as src/server.ts wires them.
   app = createApp({ ...h.deps, logger, metrics, authenticator, bodyLimit: '256kb' });
   deps = { ...h.deps, logger, metrics };
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 /** Makes every fold fail the way the issue saw it: "bigint out of range", here with a person's data in the message. */

@@ -1,24 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import type { TransferInput } from '../../src/ledger/types.js';
 import { ManualClock } from '../../src/lib/clock.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { useTestDatabase } from '../support/db.js';
 import { account, countTransfersWithId, counters, fundedBook, tally, transferById, transferRows } from './fixtures.js';
 
-let database: TestDatabase;
 const clock = new ManualClock(new Date('2027-01-01T00:00:00Z'));
 const ledger = new Ledger({ clock });
 const POOL = 50;
-
-beforeAll(async () => {
-  database = await createTestDatabase({ poolSize: POOL });
-});
-afterAll(async () => {
-  await database.drop();
-});
+const database = useTestDatabase({ poolSize: POOL });
 
 /**
  * Reads the grant's balance in a loop on a connection of its own while the

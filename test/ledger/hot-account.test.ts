@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
@@ -8,19 +8,12 @@ import * as schema from '../../src/db/schema/index.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { ManualClock } from '../../src/lib/clock.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { useTestDatabase } from '../support/db.js';
 import { account, accountRow, counters, deltaRows, fundedBook, type Counters } from './fixtures.js';
 
-let database: TestDatabase;
+const database = useTestDatabase();
 const clock = new ManualClock(new Date('2027-01-01T00:00:00Z'));
 const ledger = new Ledger({ clock });
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database.drop();
-});
 
 /** A connection of its own (not from the pool), as drizzle, with an optional statement_timeout. */
 async function session(statementTimeout?: string): Promise<{ client: pg.Client; db: Db }> {

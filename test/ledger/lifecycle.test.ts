@@ -1,26 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { Ledger, LedgerRejected } from '../../src/ledger/ledger.js';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import type { TransferInput } from '../../src/ledger/types.js';
 import { ManualClock } from '../../src/lib/clock.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { useTestDatabase } from '../support/db.js';
 import { account, countTransfersWithId, counters, fundedBook, transferById, transferRows, type Book } from './fixtures.js';
 
-let database: TestDatabase;
+const database = useTestDatabase();
 // Only the expiry tests move this clock. Every other pending transfer in this
 // file has no timeout or one of a day, so the sweeper's counts are exact.
 const clock = new ManualClock(new Date('2027-01-01T00:00:00Z'));
 const ledger = new Ledger({ clock });
 const DAY = 86_400;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database.drop();
-});
 
 async function reserve(book: Book, amount: bigint, timeoutSeconds: number | null = DAY): Promise<string> {
   const id = randomUUID();

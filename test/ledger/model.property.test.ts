@@ -9,7 +9,7 @@
  * Reproduce a failure with FC_SEED=<seed> FC_PATH=<path> (printed by fast-check);
  * FC_RUNS changes the number of runs, FC_TIME_LIMIT (seconds) the time budget.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import fc, { type Arbitrary, type AsyncCommand } from 'fast-check';
 import { Ledger } from '../../src/ledger/ledger.js';
@@ -17,17 +17,10 @@ import { ledgerViolations } from '../../src/ledger/invariants.js';
 import type { TransferInput, TransferResult } from '../../src/ledger/types.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import type { Currency } from '../../src/lib/money.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { useTestDatabase } from '../support/db.js';
 import { counters, deltaRows, transferRows, type Counters } from './fixtures.js';
 
-let database: TestDatabase;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database.drop();
-});
+const database = useTestDatabase();
 
 // ---------------------------------------------------------------- the model
 

@@ -1,25 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { MAX_COUNTER, type AccountLimit, type TransferInput } from '../../src/ledger/types.js';
 import { runMaintenance } from '../../src/maintenance.js';
 import { expectProblem } from '../http/expect-problem.js';
 import { adminApi } from '../support/fixtures.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 
 /**
  * Issue 12, item 3: balances past the int8 range. A transfer that would take
  * a counter past 2^63 - 1 is refused with an overflows_* result, and the fold
  * sets aside a delta that cannot fit instead of failing for every account.
  */
-let h: Harness;
-beforeAll(async () => {
-  h = await createHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = useHarness();
 
 const E17 = 10n ** 17n;
 

@@ -18,13 +18,13 @@ const ledger = new Ledger({ clock });
  */
 async function pendingUnseenByStatistics(book: { treasury: string; payable: string }, debit: string, credit: string): Promise<string[]> {
   await ledger.commit(
-    database().db,
+    database.db,
     Array.from({ length: 3000 }, () => ({ id: randomUUID(), kind: 'posted' as const, debitAccountId: book.treasury, creditAccountId: book.payable, amount: 1n, code: 'grant' })),
   );
-  await database().db.execute(sql`analyze ledger_transfers`);
+  await database.db.execute(sql`analyze ledger_transfers`);
   const pending = Array.from({ length: 1000 }, () => randomUUID());
   await ledger.commit(
-    database().db,
+    database.db,
     pending.map((id) => ({ id, kind: 'pending' as const, debitAccountId: debit, creditAccountId: credit, amount: 10n, code: 'reservation', timeoutSeconds: 3600 })),
   );
   return pending;
@@ -38,10 +38,10 @@ async function timeoutIndexScans(tx: Tx): Promise<number> {
 
 describe('query plans inside the ledger functions', () => {
   it('when pending transfers are posted and voided after statistics saw none pending, then each is found by primary key, never by scanning every pending transfer', async () => {
-    const book = await fundedBook(ledger, database().db, 1_000_000n);
+    const book = await fundedBook(ledger, database.db, 1_000_000n);
     const pending = await pendingUnseenByStatistics(book, book.grant, book.payable);
 
-    const scans = await database().db.transaction(async (tx) => {
+    const scans = await database.db.transaction(async (tx) => {
       // plpgsql switches to a generic plan after five executions in a session: go past it.
       for (const [i, id] of pending.slice(0, 10).entries()) {
         const kind = i % 2 === 0 ? ('post_pending' as const) : ('void_pending' as const);
@@ -53,10 +53,10 @@ describe('query plans inside the ledger functions', () => {
   });
 
   it('when pending transfers between unlimited accounts are posted in bulk after statistics saw none pending, then they are found by primary key, never by scanning every pending transfer', async () => {
-    const book = await fundedBook(ledger, database().db, 0n);
+    const book = await fundedBook(ledger, database.db, 0n);
     const pending = await pendingUnseenByStatistics(book, book.treasury, book.payable);
 
-    const { posted, scans } = await database().db.transaction(async (tx) => {
+    const { posted, scans } = await database.db.transaction(async (tx) => {
       const posted: number[] = [];
       // Past plpgsql's switch to a generic plan after five executions, as above.
       for (let i = 0; i < 10; i++) {

@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { ManualClock } from '../../src/lib/clock.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { useTestDatabase } from '../support/db.js';
 
-let database: TestDatabase;
+const database = useTestDatabase();
 const clock = new ManualClock(new Date('2027-01-01T00:00:00Z'));
 const ledger = new Ledger({ clock });
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database.drop();
-});
 
 async function fundedGrant(amount: bigint) {
   const source = randomUUID();

@@ -13,7 +13,7 @@ import {
 } from '../claims/credential-fixtures.js';
 import { catalogue } from '../support/catalogue.js';
 import { proposedBatch, releasedBatch, type ReleasedBatch } from '../support/finance.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { schemaErrors, schemasAvailable, schemasMissingReason } from '../support/iso20022.js';
 import { runTs } from './cli-support.js';
 
@@ -25,7 +25,7 @@ import { runTs } from './cli-support.js';
  * must do what a bank's statement does when imported.
  */
 
-let h: Harness;
+const h = useHarness({ poolSize: 20 });
 let world: World;
 let signer: Signer;
 let finance: string;
@@ -33,7 +33,6 @@ let server: Server;
 let url: string;
 
 beforeAll(async () => {
-  h = await createHarness({ poolSize: 20 });
   world = await catalogue(h);
   signer = await registerSigner(h, world);
   finance = await h.token('finance', { sub: 'officer-imports' });
@@ -44,7 +43,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise((r) => server.close(r));
-  await h.close();
 });
 
 if (!schemasAvailable) console.warn(`bank-statement-cli.test.ts: ${schemasMissingReason}`);

@@ -1,16 +1,10 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useHarness } from '../support/harness.js';
 
 /** What a newcomer meets in the first hour: where `/` leads, how the docs say to get a token, and errors that say what is wrong. */
 
-let h: Harness;
-beforeAll(async () => {
-  h = await createHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = useHarness();
 
 const PROTECTED = '/v1/audit/verification';
 const detailFor = async (authorization: string | undefined) => {

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { useTestDatabase } from '../support/db.js';
+import { createSigningKey } from '../support/signing-key.js';
 import { repoRoot, run } from './cli-support.js';
 import { startService, type ServiceProcess } from './service-process.js';
 
@@ -16,17 +16,15 @@ import { startService, type ServiceProcess } from './service-process.js';
  * real database whose migrations it applies from drizzle/.
  */
 
-let database: TestDatabase;
+const database = useTestDatabase({ poolSize: 2 });
 let dir: string;
 let service: ServiceProcess | undefined;
 
 beforeAll(async () => {
-  database = await createTestDatabase({ poolSize: 2 });
   dir = await mkdtemp(path.join(os.tmpdir(), 'lc-ops-build-'));
 });
 afterAll(async () => {
   if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
-  await database?.drop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -38,9 +36,9 @@ describe('npm run build, then NODE_ENV=production node dist/server.js', () => {
     expect(existsSync(path.join(repoRoot, 'dist/cli/bank-statement.js'))).toBe(true);
     expect(readdirSync(path.join(repoRoot, 'dist')).filter((f) => f.endsWith('.ts'))).toEqual([]);
 
-    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const key = await createSigningKey({ kid: 'prod', issuer: 'lc-prod-test' });
     const jwksPath = path.join(dir, 'jwks.json');
-    await writeFile(jwksPath, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'prod', alg: 'EdDSA', use: 'sig' }] }));
+    await key.writeJwks(jwksPath);
     const port = await freePort();
     service = startService(
       [path.join(repoRoot, 'dist/server.js')],
@@ -64,9 +62,7 @@ describe('npm run build, then NODE_ENV=production node dist/server.js', () => {
     const ready = await fetch(`${service.base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', migrations: 'current' });
-    const token = await new SignJWT({ role: 'admin' })
-      .setProtectedHeader({ alg: 'EdDSA', kid: 'prod' }).setSubject('admin-prod').setIssuer('lc-prod-test').setAudience('learning-credits-api')
-      .setIssuedAt().setExpirationTime('5m').sign(privateKey);
+    const token = await key.token('admin', { sub: 'admin-prod' });
     const schemes = await fetch(`${service.base}/v1/schemes`, { headers: { authorization: `Bearer ${token}` } });
     expect(schemes.status, await schemes.clone().text()).toBe(200);
     const root = await fetch(`${service.base}/`, { redirect: 'manual' });

@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { providers } from '../../src/db/schema/index.js';
 import { defaultPolicy } from '../../src/modules/deps.js';
 import { batchProblems, type CreditorAccount } from '../../src/modules/disbursements/payment-file.js';
 import { errorPaths } from '../http/expect-problem.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { deBankAccount, expectRefusedUnchanged, newProviderBody, providerApi, sgBankAccount } from './provider-fixtures.js';
 
 /**
@@ -13,15 +13,11 @@ import { deBankAccount, expectRefusedUnchanged, newProviderBody, providerApi, sg
  * registration and update, never found later by a batch that has moved money.
  */
 
-let h: Harness;
+const h = useHarness();
 let api: Awaited<ReturnType<typeof providerApi>>;
 
 beforeAll(async () => {
-  h = await createHarness();
   api = await providerApi(h);
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const storedProvider = async (id: string) => (await h.database.db.select().from(providers).where(eq(providers.id, id)))[0];

@@ -1,22 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, generateSecret } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { providerKeys } from '../../src/db/schema/index.js';
 import { activeProviderKeys } from '../../src/modules/providers/providers.repo.js';
 import { errorPaths, expectProblem } from '../http/expect-problem.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { auditFor, expectRefusedUnchanged, providerApi } from './provider-fixtures.js';
 
-let h: Harness;
+const h = useHarness();
 let api: Awaited<ReturnType<typeof providerApi>>;
 
 beforeAll(async () => {
-  h = await createHarness();
   api = await providerApi(h);
-});
-afterAll(async () => {
-  await h.close();
 });
 
 async function keyPairJwks(alg: 'EdDSA' | 'ES256' | 'ES384' | 'RS256') {

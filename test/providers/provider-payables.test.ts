@@ -1,20 +1,16 @@
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { providerPayables } from '../../src/db/schema/index.js';
 import { inTransaction } from '../../src/db/transaction.js';
 import { ensureProviderPayable } from '../../src/modules/providers/providers.service.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { providerApi } from './provider-fixtures.js';
 
-let h: Harness;
+const h = useHarness();
 let api: Awaited<ReturnType<typeof providerApi>>;
 
 beforeAll(async () => {
-  h = await createHarness();
   api = await providerApi(h);
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const payableRows = (providerId: string, currency: string) =>

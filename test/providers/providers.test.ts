@@ -1,20 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { providers } from '../../src/db/schema/index.js';
 import { errorPaths, expectProblem } from '../http/expect-problem.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { auditFor, deBankAccount, expectRefusedUnchanged, newProviderBody, providerApi, sgBankAccount } from './provider-fixtures.js';
 
-let h: Harness;
+const h = useHarness();
 let api: Awaited<ReturnType<typeof providerApi>>;
 
 beforeAll(async () => {
-  h = await createHarness();
   api = await providerApi(h);
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const storedProvider = async (id: string) => (await h.database.db.select().from(providers).where(eq(providers.id, id)))[0];

@@ -1,19 +1,15 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { proposedBatch, releaseBatch, releasedBatch } from '../support/finance.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { booked, csv, recoveryWorld } from './recovery-world.js';
 
-let h: Harness;
+const h = useHarness({ poolSize: 20 });
 let w: Awaited<ReturnType<typeof recoveryWorld>>;
 
 beforeAll(async () => {
-  h = await createHarness({ poolSize: 20 });
   w = await recoveryWorld(h);
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const q = async <T = Record<string, string>>(text: string, values: unknown[] = []) => (await h.database.pool.query(text, values)).rows as T[];

@@ -32,12 +32,12 @@
  * the time budget.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reversalReasonCodes } from '../../src/db/schema/index.js';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { HOUR } from '../claims/credential-fixtures.js';
 import { proposedBatch, releaseBatch } from '../support/finance.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { payoutWorld, statementCsv, statementLine, type PayoutWorld } from './payout-world.js';
 
 const PROVIDERS = 3;
@@ -45,14 +45,7 @@ const PROVIDERS = 3;
 const FOUR_EYES_ABOVE = 100_000n;
 
 /** One service and database for the file; each run builds a world (scheme, providers) of its own in it. */
-let h: Harness;
-
-beforeAll(async () => {
-  h = await createHarness({ poolSize: 10 });
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = useHarness({ poolSize: 10 });
 
 const q = async <T = Record<string, string>>(text: string, values: unknown[] = []) => (await h.database.pool.query(text, values)).rows as T[];
 

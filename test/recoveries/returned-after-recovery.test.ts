@@ -3,24 +3,18 @@
  * then the bank returns the payment that paid it. Each test is the smallest
  * sequence that shows one way the books go wrong.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { releasedBatch } from '../support/finance.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { booked, csv, recoveryWorld } from './recovery-world.js';
 
-let h: Harness;
+const h = useHarness({ poolSize: 10 });
 /** Each test has a provider of its own, so what one leaves in the books does not hide or add to another's. */
 let w: Awaited<ReturnType<typeof recoveryWorld>>;
 
-beforeAll(async () => {
-  h = await createHarness({ poolSize: 10 });
-});
 beforeEach(async () => {
   w = await recoveryWorld(h);
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const q = async <T = Record<string, string>>(text: string, values: unknown[] = []) => (await h.database.pool.query(text, values)).rows as T[];

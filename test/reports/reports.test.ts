@@ -1,28 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { csvField, csvLine } from '../../src/modules/reports/csv.js';
 import { catalogue } from '../support/catalogue.js';
 import { releasedBatch } from '../support/finance.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import {
   advanceTo, credentialPayload, enrolled, factsFor, HOUR, registerSigner, signCredential, submitClaim, type Enrolled, type Signer, type World,
 } from '../claims/credential-fixtures.js';
 
-let h: Harness;
+const h = useHarness({ poolSize: 20 });
 let world: World;
 let signer: Signer;
 let finance: string;
 
 beforeAll(async () => {
-  h = await createHarness({ poolSize: 20 });
   world = await catalogue(h);
   signer = await registerSigner(h, world);
   finance = await h.token('finance');
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const get = (path: string, token = finance) => request(h.app).get(path).set('authorization', `Bearer ${token}`);

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runMaintenance } from '../../src/maintenance.js';
 import { verifyAuditChain } from '../../src/modules/audit/audit.repo.js';
 import { asCitizen } from '../support/catalogue.js';
 import { releasedBatch } from '../support/finance.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { financeApi, statementCsv, tenantWithApprovedClaim } from './world.js';
 
 /**
@@ -13,10 +13,9 @@ import { financeApi, statementCsv, tenantWithApprovedClaim } from './world.js';
  * its business object, written at the same instant (same transaction clock).
  */
 
-let h: Harness;
+const h = useHarness();
 
 beforeAll(async () => {
-  h = await createHarness();
   const finance = await h.token('finance', { sub: 'officer-audit' });
   const f = financeApi(h, finance);
 
@@ -45,9 +44,6 @@ beforeAll(async () => {
   const line2 = batch2.lines.find((l: { providerId: string }) => l.providerId === t2.world.providerId)!;
   const returned = await f.statement(statementCsv([[line2.endToEndId, (Number(line2.amount) / 100).toFixed(2), 'SGD', 'CRDT', 'return']]));
   expect(returned.body).toMatchObject({ returned: 1 });
-});
-afterAll(async () => {
-  await h.close();
 });
 
 interface Transfer {

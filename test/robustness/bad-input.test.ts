@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyRoute } from '../../src/http/route.js';
 import { allRoutes } from '../../src/modules/index.js';
 import { newSigner } from '../claims/credential-fixtures.js';
-import { camt053, type CamtStatement } from '../finance/camt053-fixture.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { camt053, type CamtStatement } from '../reconciliation/camt053-fixture.js';
+import { useHarness } from '../support/harness.js';
 import { releasedBatch } from '../support/finance.js';
 import { nextNric } from '../support/ids.js';
 import {
@@ -44,7 +44,7 @@ const MB = 1024 * 1024;
 const oneMb = 'x'.repeat(MB);
 const AMOUNTISH = /amount|fee|capacity|bps|limit|sum|budget|price|hours/i;
 
-let h: Harness;
+const h = useHarness();
 let server: http.Server;
 let base: string;
 let a: Tenant;
@@ -56,7 +56,6 @@ let batchId: string;
 let publicJwk: Json;
 
 beforeAll(async () => {
-  h = await createHarness();
   a = await tenantWithApprovedClaim(h);
   const finance = await h.token('finance', { sub: 'officer-bad-input' });
   const f = financeApi(h, finance);
@@ -101,7 +100,6 @@ beforeAll(async () => {
 afterAll(async () => {
   report();
   await new Promise<void>((r) => server?.close(() => r()) ?? r());
-  await h?.close();
 });
 
 const idFor = (op: Operation, name: string): string => {

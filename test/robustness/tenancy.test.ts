@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/lib/principal.js';
 import type { AnyRoute } from '../../src/http/route.js';
 import { allRoutes } from '../../src/modules/index.js';
 import { asCitizen } from '../support/catalogue.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { describeRoute } from '../http/routes.js';
 import { snapshotTables, tenantWithApprovedClaim, type Tenant } from './world.js';
 
@@ -22,7 +22,7 @@ const tenantParams = ['enrolmentId', 'claimId', 'courseId', 'runId', 'providerId
 /** Public catalogue reads: any role may read any provider's course and runs. */
 const publicReads = new Set(['getCourse', 'listCourseRuns']);
 
-let h: Harness;
+const h = useHarness();
 let a: Tenant;
 let b: Tenant;
 let routes: AnyRoute[];
@@ -30,7 +30,6 @@ let secretsOfB: string[];
 let secretsOfY: string[];
 
 beforeAll(async () => {
-  h = await createHarness();
   // Distinct amounts per tenant, so an amount in a response can be attributed.
   a = await tenantWithApprovedClaim(h, { fee: '31111', credit: '52222' });
   b = await tenantWithApprovedClaim(h, { fee: '37913', credit: '61717' });
@@ -41,9 +40,6 @@ beforeAll(async () => {
   const yGrants = (yAccount.body.grants ?? []).map((g: { grantId: string }) => g.grantId);
   secretsOfY = [b.enrolment.learner.id, b.enrolment.enrolmentId, b.claimId, b.enrolment.subjectId, ...yGrants, '61717', '37913'];
   secretsOfB = [b.world.providerId, bProvider.body.legalName, bCourse.body.code, b.enrolment.enrolmentId, b.claimId, b.enrolment.learner.id, '37913', ...secretsOfY];
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const idsOf = (t: Tenant): Record<string, string> => ({

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { inject } from 'vitest';
 import { connect, type Database } from '../../src/db/client.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { withDatabase } from './global-setup.js';
+import { perFile } from './per-file.js';
 
 export interface TestDatabase extends Database {
   url: string;
@@ -41,20 +42,7 @@ export async function createTestDatabase(options: { poolSize?: number } = {}): P
   };
 }
 
-/**
- * A database of the test file's own: created before its tests, dropped after.
- * Returns a getter, since the database exists only once beforeAll has run.
- */
-export function useTestDatabase(options: { poolSize?: number } = {}): () => TestDatabase {
-  let database: TestDatabase | undefined;
-  beforeAll(async () => {
-    database = await createTestDatabase(options);
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
-  return () => {
-    if (!database) throw new Error('the test database is created in beforeAll; use it inside a test');
-    return database;
-  };
+/** A database of the test file's own: created before its tests, dropped after them. */
+export function useTestDatabase(options: { poolSize?: number } = {}): TestDatabase {
+  return perFile(() => createTestDatabase(options), (database) => database.drop());
 }

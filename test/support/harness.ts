@@ -1,7 +1,5 @@
 import type { Express } from 'express';
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { createApp } from '../../src/app.js';
-import { createAuthenticator } from '../../src/http/auth.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -10,11 +8,8 @@ import { createNationalIdProtector } from '../../src/lib/national-id.js';
 import { noRateLimits } from '../../src/http/rate-limits.js';
 import type { Policy, ServiceDeps } from '../../src/modules/deps.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
-
-export const ISSUER = 'learning-credits-test';
-export const AUDIENCE = 'learning-credits-api';
-
-export type TestRole = 'citizen' | 'provider' | 'finance' | 'admin';
+import { perFile } from './per-file.js';
+import { createSigningKey, type SigningKey } from './signing-key.js';
 
 export interface Harness {
   app: Express;
@@ -22,21 +17,24 @@ export interface Harness {
   ledger: Ledger;
   clock: ManualClock;
   deps: ServiceDeps;
-  token(role: TestRole, ids?: { learnerId?: string; providerId?: string; sub?: string }): Promise<string>;
+  token: SigningKey['token'];
   /** Signs arbitrary claims with the trusted key (for forged/expired token tests). */
-  sign(claims: Record<string, unknown>, options?: { expiresAt?: number; key?: CryptoKey; alg?: string }): Promise<string>;
+  sign: SigningKey['sign'];
   close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  now?: Date;
+  poolSize?: number;
 }
 
 /**
  * The app in-process over its own real database, with a test signing key and
  * a clock the test moves.
  */
-export async function createHarness(options: { now?: Date; poolSize?: number } = {}): Promise<Harness> {
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const database = await createTestDatabase(options.poolSize ? { poolSize: options.poolSize } : {});
-  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'test', alg: 'EdDSA' };
-  const authenticator = createAuthenticator(createLocalJWKSet({ keys: [jwk] }), { issuer: ISSUER, audience: AUDIENCE });
+  const key = await createSigningKey({ kid: 'test' });
   const clock = new ManualClock(options.now ?? new Date('2027-01-05T02:00:00Z'));
   const metrics = createMetrics();
   const ledger = new Ledger({ clock, metrics });
@@ -44,31 +42,23 @@ export async function createHarness(options: { now?: Date; poolSize?: number } =
   const nationalIds = createNationalIdProtector('test-national-id-key-0123456789abcdef');
   // Nothing rate-limited (test/http/rate-limits.test.ts builds its own limited apps); apps built over h.deps inherit it.
   const policy: Partial<Policy> = { rateLimits: noRateLimits };
-  const app = createApp({ database, ledger, clock, logger, metrics, authenticator, nationalIds, policy, bodyLimit: '256kb' });
-
-  const sign: Harness['sign'] = async (claims, o = {}) =>
-    new SignJWT(claims)
-      .setProtectedHeader({ alg: o.alg ?? 'EdDSA', kid: 'test' })
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(o.expiresAt ?? Math.floor(Date.now() / 1000) + 3600)
-      .sign(o.key ?? privateKey);
-
+  const app = createApp({ database, ledger, clock, logger, metrics, authenticator: key.authenticator(), nationalIds, policy, bodyLimit: '256kb' });
   return {
     app,
     database,
     ledger,
     clock,
     deps: { database, ledger, clock, logger, nationalIds, policy },
-    token: (role, ids = {}) =>
-      sign({
-        role,
-        sub: ids.sub ?? `${role}-${ids.learnerId ?? ids.providerId ?? 'test'}`,
-        ...(ids.learnerId ? { learner_id: ids.learnerId } : {}),
-        ...(ids.providerId ? { provider_id: ids.providerId } : {}),
-      }),
-    sign,
+    token: key.token,
+    sign: key.sign,
     close: () => database.drop(),
   };
+}
+
+/**
+ * The harness of a test file: created before its tests, closed after them.
+ * `const h = useHarness()` at the top level; h's fields are there from beforeAll on.
+ */
+export function useHarness(options: HarnessOptions = {}): Harness {
+  return perFile(() => createHarness(options), (harness) => harness.close());
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { CAMT053_NAMESPACE } from '../../src/modules/reconciliation/statement-camt053.js';
 import { approvedClaimIn, HOUR, registerSigner, type Signer, type World } from '../claims/credential-fixtures.js';
@@ -8,7 +8,7 @@ import { expectProblem } from '../http/expect-problem.js';
 import { snapshotTables } from '../robustness/world.js';
 import { catalogue } from '../support/catalogue.js';
 import { releasedBatch, type ReleasedBatch } from '../support/finance.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { schemaErrors, schemasAvailable, schemasMissingReason } from '../support/iso20022.js';
 import { camt053, type CamtStatement } from './camt053-fixture.js';
 
@@ -19,19 +19,15 @@ import { camt053, type CamtStatement } from './camt053-fixture.js';
  * against camt.053.001.08.xsd (where the schemas are present).
  */
 
-let h: Harness;
+const h = useHarness({ poolSize: 20 });
 let world: World;
 let signer: Signer;
 let finance: string;
 
 beforeAll(async () => {
-  h = await createHarness({ poolSize: 20 });
   world = await catalogue(h);
   signer = await registerSigner(h, world);
   finance = await h.token('finance', { sub: 'officer-statements' });
-});
-afterAll(async () => {
-  await h.close();
 });
 
 if (!schemasAvailable) console.warn(`bank-statements.test.ts: ${schemasMissingReason}`);

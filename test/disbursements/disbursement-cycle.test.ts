@@ -1,27 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { runMaintenance } from '../../src/maintenance.js';
 import { catalogue } from '../support/catalogue.js';
 import { releasedBatch } from '../support/finance.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { approvedClaimIn, HOUR, registerSigner, type Signer, type World } from '../claims/credential-fixtures.js';
 
-let h: Harness;
+const h = useHarness({ poolSize: 20 });
 let world: World;
 let signer: Signer;
 let finance: string;
 
 beforeAll(async () => {
-  h = await createHarness({ poolSize: 20 });
   world = await catalogue(h);
   signer = await registerSigner(h, world);
   finance = await h.token('finance', { sub: 'officer-f' });
-});
-afterAll(async () => {
-  await h.close();
 });
 
 /** Enrol, finish the run, claim with a valid credential: an approved claim. */

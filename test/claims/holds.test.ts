@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { runMaintenance } from '../../src/maintenance.js';
 import { holdWords } from '../../src/modules/claims/hold-reasons.js';
 import {
   advanceTo, credentialPayload, DAY, enrolled, factsFor, HOUR, registerSigner, signCredential, submitClaim, type Enrolled, type Signer, type World,
-} from '../claims/credential-fixtures.js';
+} from './credential-fixtures.js';
 import { asCitizen, catalogue } from '../support/catalogue.js';
 import { releasedBatch } from '../support/finance.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 
 /**
  * Every hold on a claim tells the provider why (a code and words) and by
@@ -18,7 +18,7 @@ import { createHarness, type Harness } from '../support/harness.js';
  * longer be decided by whoever handled it before.
  */
 
-let h: Harness;
+const h = useHarness({ poolSize: 20 });
 /** Rules without holdDecisionDays: the default of 10 days. */
 let plain: World;
 let plainSigner: Signer;
@@ -27,14 +27,10 @@ let quick: World;
 let quickSigner: Signer;
 
 beforeAll(async () => {
-  h = await createHarness({ poolSize: 20 });
   plain = await catalogue(h);
   plainSigner = await registerSigner(h, plain);
   quick = await catalogue(h, { rules: { holdDecisionDays: 3 } });
   quickSigner = await registerSigner(h, quick);
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const at = (iso: string, plusDays: number) => new Date(new Date(iso).getTime() + plusDays * DAY).toISOString();

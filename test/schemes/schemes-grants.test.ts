@@ -1,19 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { adminApi } from '../support/fixtures.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 
-let h: Harness;
+const h = useHarness();
 let api: Awaited<ReturnType<typeof adminApi>>;
 
 beforeAll(async () => {
-  h = await createHarness();
   api = await adminApi(h);
-});
-afterAll(async () => {
-  await h.close();
 });
 
 const count = async (table: string) =>
