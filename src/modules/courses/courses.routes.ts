@@ -75,7 +75,7 @@ export function courseRoutes(deps: ServiceDeps): AnyRoute[] {
       roles: ['provider'],
       idempotent: true,
       body: newCourseSchema,
-      responses: { 201: { description: 'The course', schema: courseSchema } },
+      responses: { 201: { description: 'The course', schema: courseSchema, headers: ['Location'] } },
       handler: async ({ body }, ctx) => {
         const course = await service.createCourse(ctx, body);
         return { status: 201, body: toCourse(course), headers: { Location: `/v1/courses/${course.id}` } };

@@ -26,7 +26,7 @@ export function grantRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Grant credit to every learner matching criteria, in the background',
       description: 'Set-based and resumable: a re-run or a crash half-way never grants a learner twice. Poll GET /v1/grant-runs/{runId} for progress.',
       tags: ['grants'], roles: ['admin'], params: schemeIdParams, body: createGrantRunBody, idempotent: true,
-      responses: { 202: { description: 'Accepted; runs in the background', schema: grantRunSchema } },
+      responses: { 202: { description: 'Accepted; runs in the background', schema: grantRunSchema, headers: ['Location'] } },
       handler: async ({ params, body }, ctx) => {
         const run = await createGrantRun(deps, ctx.db, params.schemeId, body, { actor: actorOf(ctx), requestId: ctx.requestId });
         // Start once the response (and so the transaction) is done; the periodic worker is the fallback.

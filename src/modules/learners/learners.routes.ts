@@ -12,7 +12,7 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
       method: 'post', path: '/v1/learners', operationId: 'registerLearner', summary: 'Register a learner',
       tags: ['learners'], roles: ['admin'], body: createLearnerBody,
       idempotent: true,
-      responses: { 201: { description: 'Registered', schema: learnerSchema } },
+      responses: { 201: { description: 'Registered', schema: learnerSchema, headers: ['Location'] } },
       handler: async ({ body }, ctx) => {
         const learner = await registerLearner(deps, ctx.db, body, { actor: actorOf(ctx), requestId: ctx.requestId });
         return { status: 201, body: learnerView(learner), headers: { Location: `/v1/learners/${learner.id}` } };

@@ -63,7 +63,7 @@ export function providerRoutes(deps: ServiceDeps): AnyRoute[] {
       roles: ['admin'],
       idempotent: true,
       body: newProviderSchema,
-      responses: { 201: { description: 'The provider', schema: providerSchema } },
+      responses: { 201: { description: 'The provider', schema: providerSchema, headers: ['Location'] } },
       handler: async ({ body }, ctx) => {
         const provider = await service.create(ctx, body);
         return { status: 201, body: toProvider(provider), headers: { Location: `/v1/providers/${provider.id}` } };

@@ -59,6 +59,14 @@ const lineView = (l: StatementLineRow) => ({
 
 const lineCursor = z.object({ lineNo: z.string().regex(/^\d{1,9}$/) });
 
+const statementImportSchema = z.object({
+  statementId: z.uuid(), replayed: z.boolean(), outcome: z.enum(['reconciled', 'balance_mismatch']),
+  lines: z.number().int(), settled: z.number().int(), returned: z.number().int(),
+  refunded: z.number().int().describe("credits quoting a recovery's reference: what a provider paid back"),
+  pending: z.number().int().describe('PDNG lines: recorded, no money moved'), info: z.number().int().describe('INFO lines: recorded, no money moved'),
+  exceptions: z.number().int(),
+}).meta({ id: 'StatementImport' });
+
 const importDescription = [
   'The bank\'s word is what counts. Only a booked entry settles (a payment) or returns (a returned or reversed payment) a payment line;',
   'a pending (PDNG) or information-only (INFO) entry is recorded and shown but moves no money, and a later booked entry for the same reference still settles it.',
@@ -79,16 +87,15 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
       description: importDescription,
       tags: ['finance'], roles: ['finance'], bodyContentType: 'text/csv,application/xml', bodyLimit: '64mb', idempotent: true,
       body: z.string().min(1, 'the statement is empty'),
+      bodyExamples: {
+        'text/csv': '# statement: STMT-20270302\r\nbooking_date,end_to_end_id,amount,currency,direction,type,status\r\n2027-03-02,LC-20270301-0001-001,300.00,SGD,DBIT,payment,BOOK\r\n',
+        'application/xml': '<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>STMT-20270302</MsgId><CreDtTm>2027-03-02T18:00:00Z</CreDtTm></GrpHdr><Stmt><Id>STMT-20270302</Id><CreDtTm>2027-03-02T18:00:00Z</CreDtTm><Acct><Id><Othr><Id>0720123456</Id></Othr></Id><Ccy>SGD</Ccy></Acct><Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="SGD">1000000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2027-03-02</Dt></Dt></Bal><Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="SGD">999700.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2027-03-02</Dt></Dt></Bal><Ntry><Amt Ccy="SGD">300.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2027-03-02</Dt></BookgDt><BkTxCd/><NtryDtls><TxDtls><Refs><EndToEndId>LC-20270301-0001-001</EndToEndId></Refs></TxDtls></NtryDtls></Ntry></Stmt></BkToCstmrStmt></Document>',
+      },
       responses: {
+        200: { description: 'This statement was imported before: the first import\'s figures, with replayed true; nothing changed', schema: statementImportSchema },
         201: {
           description: 'Imported and reconciled',
-          schema: z.object({
-            statementId: z.uuid(), replayed: z.boolean(), outcome: z.enum(['reconciled', 'balance_mismatch']),
-            lines: z.number().int(), settled: z.number().int(), returned: z.number().int(),
-            refunded: z.number().int().describe("credits quoting a recovery's reference: what a provider paid back"),
-            pending: z.number().int().describe('PDNG lines: recorded, no money moved'), info: z.number().int().describe('INFO lines: recorded, no money moved'),
-            exceptions: z.number().int(),
-          }).meta({ id: 'StatementImport' }),
+          schema: statementImportSchema,
         },
       },
       handler: async ({ body }, ctx) => {

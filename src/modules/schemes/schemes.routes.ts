@@ -18,7 +18,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
       method: 'post', path: '/v1/schemes', operationId: 'createScheme', summary: 'Define a funding scheme and its rules',
       tags: ['schemes'], roles: ['admin'], body: createSchemeBody,
       idempotent: true,
-      responses: { 201: { description: 'Created', schema: schemeSchema } },
+      responses: { 201: { description: 'Created', schema: schemeSchema, headers: ['Location'] } },
       handler: async ({ body }, ctx) => {
         const id = await createScheme(deps, ctx.db, body, { actor: actorOf(ctx), requestId: ctx.requestId });
         const scheme = (await findScheme(ctx.db, id))!;
