@@ -53,6 +53,13 @@ const byName: Record<string, unknown> = {
   'TrialBalance.kind': 'learner_grant',
 };
 
+/** Example objects by member name, where the first branch of a union is not the one to show. */
+const objectsByName: Record<string, unknown> = {
+  // A Singapore bank has no IBAN: bank code and account number.
+  bankAccount: { accountName: 'Lion City Digital Academy Pte Ltd', bankCode: '7171', accountNumber: '0123456789' },
+  jwk: { kty: 'OKP', crv: 'Ed25519', x: 'ww4sll93YBoEZso1bYfuzGAJ4wF5Rjr2GxRBVZjjbLQ', kid: 'lioncity-2027-01', alg: 'EdDSA', use: 'sig' },
+};
+
 /** Example counts and other numbers by member name; a whole number without one is 1. */
 const numbersByName: Record<string, number> = {
   rulesVersion: 2, version: 2, hours: 24, capacity: 30, lineCount: 3, lines: 3, settled: 3, returned: 0, refunded: 0, pending: 0, info: 0, exceptions: 0,
@@ -98,6 +105,7 @@ const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
 function derive(schema: z.ZodType, name: string, owner: string | undefined, trail: string, missing: string[]): { value: unknown } | undefined {
   const own = ownExample(schema);
   if (own) return own;
+  if (name in objectsByName) return { value: objectsByName[name] };
   const def = defOf(schema);
   const componentId = (schema.meta() as { id?: string } | undefined)?.id;
   switch (def.type) {

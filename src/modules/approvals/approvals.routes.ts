@@ -20,6 +20,7 @@ export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/v1/approvals', operationId: 'listApprovals',
       summary: 'Proposals waiting for (or decided by) a second person, newest first',
+      description: 'Four-eyes proposals, newest first, by status or kind, for finance and admin: what is waiting for a second officer. Paged with `cursor` and `limit`.',
       tags: ['approvals'], roles: ['finance', 'admin'],
       query: z.strictObject({ status: z.enum(approvalStatuses).optional(), kind: z.string().max(100).optional(), ...pageQuery }),
       responses: { 200: { description: 'A page', schema: pageSchema(approvalSchema) } },
@@ -32,6 +33,7 @@ export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/approvals/{approvalId}', operationId: 'getApproval', summary: 'One proposal',
+      description: 'One proposal: what it would do (kind, subject, payload), who proposed it, and its decision.',
       tags: ['approvals'], roles: ['finance', 'admin'], params,
       responses: { 200: { description: 'The proposal', schema: approvalSchema } },
       handler: async ({ params: p }, ctx) => {

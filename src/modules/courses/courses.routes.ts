@@ -177,6 +177,7 @@ export function courseRoutes(deps: ServiceDeps): AnyRoute[] {
       path: '/v1/courses/{courseId}/approvals/{schemeId}',
       operationId: 'revokeCourseApproval',
       summary: 'Withdraw a course’s approval for a scheme',
+      description: 'Admins withdraw a course\'s approval for a scheme: no new enrolment can be funded from that scheme for it. Enrolments already reserved stand.',
       tags,
       roles: ['admin'],
       idempotent: true,

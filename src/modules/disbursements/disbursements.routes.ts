@@ -61,12 +61,14 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/disbursement-batches', operationId: 'listDisbursementBatches', summary: 'Batches, newest first',
+      description: 'Disbursement batches, newest first, with status and totals, for finance and admin.',
       tags: ['finance'], roles: ['finance', 'admin'], query: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
       responses: { 200: { description: 'Batches', schema: z.object({ items: z.array(batchSchema) }) } },
       handler: async ({ query }, ctx) => ({ status: 200, body: { items: (await listBatches(ctx.db, query.limit)).map((b) => view(b)) } }),
     }),
     defineRoute({
       method: 'get', path: '/v1/disbursement-batches/{batchId}', operationId: 'getDisbursementBatch', summary: 'One batch with its lines',
+      description: 'One batch with its lines (payee, end-to-end id, amount, status) and its release approval.',
       tags: ['finance'], roles: ['finance', 'admin'], params: batchIdParams,
       responses: { 200: { description: 'The batch', schema: batchSchema } },
       handler: async ({ params }, ctx) => {
@@ -78,6 +80,7 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/v1/disbursement-batches/{batchId}/payment-file', operationId: 'getPaymentFile',
       summary: 'The batch as a payment file: CSV for people, ISO 20022 pain.001.001.09 for banks',
+      description: 'A finance officer downloads a released batch\'s payment file: ISO 20022 pain.001.001.09 XML for the bank (the default), or CSV for people with `format=csv`. Amounts in the file are decimals. Refused with 409 `invalid_state` until a second officer has released the batch.',
       tags: ['finance'], roles: ['finance'], params: batchIdParams,
       query: z.strictObject({ format: z.enum(['csv', 'pain.001']).default('pain.001') }),
       responses: {

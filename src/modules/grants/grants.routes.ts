@@ -14,6 +14,7 @@ export function grantRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'post', path: '/v1/learners/{learnerId}/grants', operationId: 'grantCredit',
       summary: 'Grant one tranche of credit to a learner from a scheme budget',
+      description: 'Admins grant one learner credit from a scheme\'s budget, expiring at `expiresAt` (or the scheme\'s default). Refused with 409 `insufficient_budget` when the budget cannot cover it, 409 `invalid_state` when the scheme is closed or has no rules in force.',
       tags: ['grants'], roles: ['admin'], params: learnerIdParams, body: createGrantBody, idempotent: true,
       responses: { 201: { description: 'Granted', schema: grantSchema } },
       handler: async ({ params, body }, ctx) => {
@@ -38,6 +39,7 @@ export function grantRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/grant-runs/{runId}', operationId: 'getGrantRun', summary: 'Progress of a grant run',
+      description: 'The progress of a grant run started by startGrantRun: queued, running, completed or failed, with how many learners were granted so far.',
       tags: ['grants'], roles: ['admin', 'finance'], params: z.strictObject({ runId: z.uuid() }),
       responses: { 200: { description: 'The run', schema: grantRunSchema } },
       handler: async ({ params }, ctx) => {

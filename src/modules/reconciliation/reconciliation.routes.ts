@@ -107,6 +107,7 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/v1/bank-statements/{statementId}', operationId: 'getBankStatement',
       summary: 'A bank statement as recorded, with its lines in file order (pending and information-only lines included)',
+      description: 'One imported statement: its outcome and its lines with how each was matched, optionally only lines of one outcome. Paged with `cursor` and `limit`.',
       tags: ['finance'], roles: ['finance', 'admin'],
       params: z.strictObject({ statementId: z.uuid() }),
       query: z.strictObject({ outcome: z.enum(lineOutcomes).optional(), ...pageQuery }),
@@ -128,6 +129,7 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/reconciliation-exceptions', operationId: 'listReconciliationExceptions', summary: 'Exceptions, newest first',
+      description: 'What reconciliation could not match: amounts that differ, unknown references, duplicates, returned payments, payments not seen, balance mismatches. Filter by status and kind.',
       tags: ['finance'], roles: ['finance', 'admin'],
       query: z.strictObject({ status: z.enum(['open', 'resolved']).optional(), kind: z.enum(exceptionKinds).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
       responses: { 200: { description: 'Exceptions', schema: z.object({ items: z.array(exceptionSchema) }) } },
@@ -144,6 +146,7 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'post', path: '/v1/reconciliation-exceptions/{exceptionId}/resolve', operationId: 'resolveReconciliationException',
       summary: 'Resolve an exception with a recorded reason', tags: ['finance'], roles: ['finance'],
+      description: 'A finance officer records how an exception was resolved, with a note; the exception is closed. Refused with 409 `invalid_state` when it is already resolved.',
       params: z.strictObject({ exceptionId: z.uuid() }), body: z.strictObject({ resolution: z.string().trim().min(3).max(1000) }).meta({ id: 'ResolveException' }),
       idempotent: true,
       responses: { 200: { description: 'Resolved', schema: exceptionSchema } },

@@ -68,6 +68,7 @@ export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/v1/recoveries', operationId: 'listRecoveries',
       summary: 'Recoveries: what providers owe back and how it was settled (a provider sees its own)',
+      description: 'Money owed back by providers after a reversed claim, newest first: finance and admin see all, a provider its own. Paged with `cursor` and `limit`.',
       tags: ['finance'], roles: ['finance', 'admin', 'provider'], query: z.strictObject({ ...pageQuery }),
       responses: { 200: { description: 'A page', schema: pageSchema(recoverySchema) } },
       handler: async ({ query }, ctx) => {
@@ -83,6 +84,7 @@ export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/recoveries/{recoveryId}', operationId: 'getRecovery', summary: 'One recovery',
+      description: 'One recovery with its settlements (netted against later payments, refunded, or cancelled by a returned payment). A provider sees only its own.',
       tags: ['finance'], roles: ['finance', 'admin', 'provider'], params: z.strictObject({ recoveryId: z.uuid() }),
       responses: { 200: { description: 'The recovery', schema: recoverySchema } },
       handler: async ({ params }, ctx) => {
