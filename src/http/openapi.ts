@@ -61,6 +61,8 @@ const exampleDetail: Partial<Record<ErrorCode, string>> = {
   service_unavailable: 'the database is unavailable; retry shortly',
 };
 
+const exampleRequestId = '0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40';
+
 /** An OpenAPI path with each {param} replaced by its example id. */
 const examplePath = (path: string) => path.replace(/\{(\w+)\}/g, (_m, name: string) => exampleId(name));
 
@@ -71,7 +73,7 @@ function problemExample(status: number, description: string, path: string) {
   const code: ErrorCode = parsed.success ? parsed.data : (exampleCode[status] ?? 'internal_error');
   const detail = exampleDetail[code] ?? new RegExp(`\`${code}\`: ([^;]*)`).exec(description)?.[1] ?? description;
   const body = problemBody(code, detail, code === 'validation_failed' ? { errors: [{ path: 'body.amount', message: 'must be a whole number of minor units, as digits' }] } : {});
-  return { ...body, status, instance: examplePath(path), requestId: '0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40' };
+  return { ...body, status, instance: examplePath(path), requestId: exampleRequestId };
 }
 
 /** Names of the shared error responses (components/responses), by status. */
@@ -95,7 +97,7 @@ type HeaderName = 'X-Request-Id' | 'traceparent' | 'Idempotent-Replayed' | 'Retr
 const headerComponents: Record<HeaderName, { description: string; schema: { type: 'string' | 'integer'; example?: string | number; enum?: string[]; minimum?: number } }> = {
   'X-Request-Id': {
     description: 'The request\'s id: the X-Request-Id the caller sent, when it is 1 to 100 letters, digits, `_`, `.` or `-`; else one made here. Problem bodies repeat it as `requestId`: quote it when reporting a problem.',
-    schema: { type: 'string', example: '0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40' },
+    schema: { type: 'string', example: exampleRequestId },
   },
   traceparent: {
     description: 'W3C Trace Context: the trace of the caller\'s valid `traceparent`, or one started here, with this service\'s span as the parent.',
@@ -110,7 +112,7 @@ const headerComponents: Record<HeaderName, { description: string; schema: { type
     schema: { type: 'integer', minimum: 1, example: 1 },
   },
   'Content-Disposition': {
-    description: 'The file is an attachment, with the name to save it under.',
+    description: 'On a file (a payment file, or a report with format=csv): an attachment, with the name to save it under.',
     schema: { type: 'string', example: 'attachment; filename="schemes-2027-03-01T09-30-00-000Z.csv"' },
   },
   Location: {

@@ -1567,6 +1567,22 @@ export interface components {
             /** @enum {string} */
             status: "active" | "expired" | "revoked";
         };
+        /** @description RFC 9457 problem details */
+        Problem: {
+            type: string;
+            title: string;
+            status: number;
+            detail: string;
+            instance?: string;
+            /** @enum {string} */
+            code: "bad_request" | "malformed_json" | "unauthenticated" | "forbidden" | "four_eyes_required" | "not_found" | "method_not_allowed" | "conflict" | "idempotency_key_in_use" | "idempotency_key_reused" | "idempotency_key_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "insufficient_funds" | "insufficient_budget" | "rule_violation" | "not_eligible" | "insufficient_credit" | "invalid_state" | "rate_limited" | "internal_error" | "service_unavailable";
+            requestId?: string;
+            errors?: {
+                path: string;
+                message: string;
+            }[];
+            reasons?: string[];
+        };
         CreateGrant: {
             /** Format: uuid */
             schemeId: string;
@@ -2153,22 +2169,6 @@ export interface components {
             schemeId?: string;
             /** Format: date */
             requestedExecutionDate?: string;
-        };
-        /** @description RFC 9457 problem details */
-        Problem: {
-            type: string;
-            title: string;
-            status: number;
-            detail: string;
-            instance?: string;
-            /** @enum {string} */
-            code: "bad_request" | "malformed_json" | "unauthenticated" | "forbidden" | "four_eyes_required" | "not_found" | "method_not_allowed" | "conflict" | "idempotency_key_in_use" | "idempotency_key_reused" | "idempotency_key_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "insufficient_funds" | "insufficient_budget" | "rule_violation" | "not_eligible" | "insufficient_credit" | "invalid_state" | "rate_limited" | "internal_error" | "service_unavailable";
-            requestId?: string;
-            errors?: {
-                path: string;
-                message: string;
-            }[];
-            reasons?: string[];
         };
         Approval: {
             /** Format: uuid */
@@ -2951,7 +2951,7 @@ export interface components {
         "Idempotent-Replayed": "true";
         /** @description Seconds to wait before trying again. */
         "Retry-After": number;
-        /** @description The file is an attachment, with the name to save it under. */
+        /** @description On a file (a payment file, or a report with format=csv): an attachment, with the name to save it under. */
         "Content-Disposition": string;
         /** @description The path of the resource this request created. */
         Location: string;
@@ -3818,7 +3818,29 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["ForbiddenReplayable"];
             404: components["responses"]["NotFoundReplayable"];
-            409: components["responses"]["ConflictReplayable"];
+            /** @description `insufficient_budget`: the scheme budget cannot cover this grant; `invalid_state`: the scheme is closed or has no rules in force; `idempotency_key_in_use`: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/insufficient_budget",
+                     *       "title": "Insufficient scheme budget",
+                     *       "status": 409,
+                     *       "detail": "the scheme budget cannot cover this grant",
+                     *       "code": "insufficient_budget",
+                     *       "instance": "/v1/learners/0193ba13-7b96-767e-8da0-3bfe499db0ea/grants",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedReplayable"];
@@ -5599,7 +5621,29 @@ export interface operations {
             409: components["responses"]["ConflictReplayable"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailedReplayable"];
+            /** @description `not_eligible`: the learner may not use credit for this run, and `reasons` says why; `validation_failed`: invalid input, and `errors` names each field */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/not_eligible",
+                     *       "title": "The learner is not eligible for this course run",
+                     *       "status": 422,
+                     *       "detail": "the learner may not use credit for this run, and `reasons` says why",
+                     *       "code": "not_eligible",
+                     *       "instance": "/v1/enrolments",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5886,10 +5930,54 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["ForbiddenReplayable"];
-            409: components["responses"]["ConflictReplayable"];
+            /** @description `insufficient_credit`: the credit changed while reserving; check eligibility again; `idempotency_key_in_use`: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/insufficient_credit",
+                     *       "title": "Not enough credit to fund this enrolment",
+                     *       "status": 409,
+                     *       "detail": "the credit changed while reserving",
+                     *       "code": "insufficient_credit",
+                     *       "instance": "/v1/me/enrolments",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailedReplayable"];
+            /** @description `not_eligible`: you may not use credit for this run (or it is full or cancelled), and `reasons` says why; `validation_failed`: invalid input */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/not_eligible",
+                     *       "title": "The learner is not eligible for this course run",
+                     *       "status": 422,
+                     *       "detail": "you may not use credit for this run (or it is full or cancelled), and `reasons` says why",
+                     *       "code": "not_eligible",
+                     *       "instance": "/v1/me/enrolments",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5961,10 +6049,54 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["ForbiddenReplayable"];
             404: components["responses"]["NotFoundReplayable"];
-            409: components["responses"]["ConflictReplayable"];
+            /** @description `invalid_state`: the enrolment is no longer awaiting consent, or the request lapsed; `insufficient_credit`: the credit changed while reserving; `idempotency_key_in_use`: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the enrolment is no longer awaiting consent, or the request lapsed",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/me/enrolments/0193b92a-41c0-7e21-834d-6d13736cc495/consent",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailedReplayable"];
+            /** @description `not_eligible`: you may no longer use credit for this run (or it is full or cancelled), and `reasons` says why; `validation_failed`: invalid input */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/not_eligible",
+                     *       "title": "The learner is not eligible for this course run",
+                     *       "status": 422,
+                     *       "detail": "you may no longer use credit for this run (or it is full or cancelled), and `reasons` says why",
+                     *       "code": "not_eligible",
+                     *       "instance": "/v1/me/enrolments/0193b92a-41c0-7e21-834d-6d13736cc495/consent",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -7167,9 +7299,53 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
-            403: components["responses"]["ForbiddenReplayable"];
+            /** @description `four_eyes_required`: you proposed this action, and a second person must approve it; `forbidden`: your role may not decide this kind of proposal */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/four_eyes_required",
+                     *       "title": "A second person must approve this",
+                     *       "status": 403,
+                     *       "detail": "you proposed this action, and a second person must approve it",
+                     *       "code": "four_eyes_required",
+                     *       "instance": "/v1/approvals/0193b51b-ae8b-7100-8d2c-bd38e15f17fb/approve",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             404: components["responses"]["NotFoundReplayable"];
-            409: components["responses"]["ConflictReplayable"];
+            /** @description `invalid_state`: the proposal is already approved or rejected; `idempotency_key_in_use`: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the proposal is already approved or rejected",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/approvals/0193b51b-ae8b-7100-8d2c-bd38e15f17fb/approve",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedReplayable"];

@@ -47,7 +47,11 @@ export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Approve a proposal: the action is carried out now',
       description: 'The person who proposed the action cannot approve it (403 four_eyes_required). The audit trail names both.',
       tags: ['approvals'], roles: ['finance', 'admin'], params, body: approveBody, idempotent: true,
-      responses: { 200: { description: 'Approved and carried out', schema: decided } },
+      responses: {
+        200: { description: 'Approved and carried out', schema: decided },
+        403: { description: '`four_eyes_required`: you proposed this action, and a second person must approve it; `forbidden`: your role may not decide this kind of proposal' },
+        409: { description: '`invalid_state`: the proposal is already approved or rejected; `idempotency_key_in_use`: a request with this Idempotency-Key is still running' },
+      },
       handler: async ({ params: p, body }, ctx) => {
         const { approval, result } = await decideApproval(deps, ctx.db, approvalKinds, p.approvalId, { decision: 'approve', note: body.note }, acting(ctx));
         return { status: 200, body: { approval: approvalView(approval), ...(result !== undefined ? { result } : {}) } };

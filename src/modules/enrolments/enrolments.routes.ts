@@ -86,7 +86,10 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'A provider requests an enrolment for a learner; no money moves until the learner consents',
       description: 'A provider asks a learner to fund a place on one of its course runs. Nothing is reserved yet: the learner sees the request under /v1/me/enrolments and consents or declines within 14 days. Refused with 422 `not_eligible` (with `reasons`) when the learner may not use credit for the run.',
       tags: ['enrolments'], roles: ['provider'], body: requestEnrolmentBody, idempotent: true,
-      responses: { 201: { description: 'Requested', schema: enrolmentSchema } },
+      responses: {
+        201: { description: 'Requested', schema: enrolmentSchema },
+        422: { description: '`not_eligible`: the learner may not use credit for this run, and `reasons` says why; `validation_failed`: invalid input, and `errors` names each field' },
+      },
       handler: async ({ body }, ctx) => {
         if (ctx.principal.role !== 'provider') throw notFound('course run');
         return one(ctx.db, await requestEnrolment(deps, ctx.db, ctx.principal.providerId, body, acting(ctx)), 201);
@@ -130,7 +133,11 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
       method: 'post', path: '/v1/me/enrolments', operationId: 'selfEnrol', summary: 'Enrol myself on a run; credit is reserved at once',
       description: 'The signed-in citizen enrols themselves on a course run: eligibility is checked and the credit reserved in the same request. Refused with 422 `not_eligible` (with `reasons`) or 409 `insufficient_credit`.',
       tags: ['me', 'enrolments'], roles: ['citizen'], body: selfEnrolBody, idempotent: true,
-      responses: { 201: { description: 'Enrolled and reserved', schema: enrolmentSchema } },
+      responses: {
+        201: { description: 'Enrolled and reserved', schema: enrolmentSchema },
+        409: { description: '`insufficient_credit`: the credit changed while reserving; check eligibility again; `idempotency_key_in_use`: a request with this Idempotency-Key is still running' },
+        422: { description: '`not_eligible`: you may not use credit for this run (or it is full or cancelled), and `reasons` says why; `validation_failed`: invalid input' },
+      },
       handler: async ({ body }, ctx) => reserved(await selfEnrol(deps, ctx.db, citizen(ctx), body.courseRunId, acting(ctx)), 201),
     }),
     defineRoute({
@@ -146,7 +153,11 @@ export function enrolmentRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Approve a provider\'s request: eligibility is checked again and credit reserved',
       description: 'The signed-in citizen approves a provider\'s enrolment request: eligibility is checked again and the credit reserved. Refused with 409 `invalid_state` when the request is no longer awaiting consent or lapsed, 409 `insufficient_credit` when the credit changed, and 422 `not_eligible` when the learner no longer qualifies.',
       tags: ['me', 'enrolments'], roles: ['citizen'], params: enrolmentIdParams, body: emptyBody, idempotent: true,
-      responses: { 200: { description: 'Reserved', schema: enrolmentSchema } },
+      responses: {
+        200: { description: 'Reserved', schema: enrolmentSchema },
+        409: { description: '`invalid_state`: the enrolment is no longer awaiting consent, or the request lapsed; `insufficient_credit`: the credit changed while reserving; `idempotency_key_in_use`: a request with this Idempotency-Key is still running' },
+        422: { description: '`not_eligible`: you may no longer use credit for this run (or it is full or cancelled), and `reasons` says why; `validation_failed`: invalid input' },
+      },
       handler: async ({ params }, ctx) => reserved(await consentToEnrolment(deps, ctx.db, citizen(ctx), params.enrolmentId, acting(ctx)), 200),
     }),
     defineRoute({

@@ -16,7 +16,10 @@ export function grantRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Grant one tranche of credit to a learner from a scheme budget',
       description: 'Admins grant one learner credit from a scheme\'s budget, expiring at `expiresAt` (or the scheme\'s default). Refused with 409 `insufficient_budget` when the budget cannot cover it, 409 `invalid_state` when the scheme is closed or has no rules in force.',
       tags: ['grants'], roles: ['admin'], params: learnerIdParams, body: createGrantBody, idempotent: true,
-      responses: { 201: { description: 'Granted', schema: grantSchema } },
+      responses: {
+        201: { description: 'Granted', schema: grantSchema },
+        409: { description: '`insufficient_budget`: the scheme budget cannot cover this grant; `invalid_state`: the scheme is closed or has no rules in force; `idempotency_key_in_use`: a request with this Idempotency-Key is still running' },
+      },
       handler: async ({ params, body }, ctx) => {
         const grant = await grantCredit(deps, ctx.db, { learnerId: params.learnerId, ...body }, { actor: actorOf(ctx), requestId: ctx.requestId });
         return { status: 201, body: grantView(grant) };
