@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import type { Logger } from '../lib/logger.js';
 import type { Principal, Role } from '../lib/principal.js';
-import { problemSchema } from './problem.js';
 import type { CallerRateLimit } from './rate-limits.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -28,10 +27,20 @@ export interface Reply {
 export const STREAMED = Symbol('streamed');
 
 export interface ResponseSpec {
+  /** For an error status, the problem codes it answers with and when. */
   description: string;
+  /** An error status without one is a problem+json. */
   schema?: z.ZodType;
   /** Defaults to application/json. */
   contentType?: string;
+  /** An example body, when the one derived from the schema (see openapi-examples.ts) is not the one to show. */
+  example?: unknown;
+  /** The same answer in other forms (?format=csv): content type -> an example of the text. */
+  alternatives?: Record<string, { example: string }>;
+  /** A file to save: the response carries Content-Disposition: attachment with its filename. */
+  download?: boolean;
+  /** Response headers the handler sets beyond those every response carries: names from the document's header components (Location). */
+  headers?: readonly string[];
 }
 
 type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
@@ -51,6 +60,8 @@ export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType 
   body?: B;
   /** Content type of the body when it is not JSON (text/csv, application/xml). */
   bodyContentType?: string;
+  /** Examples of the body by content type, when the one derived from the body schema will not do (text bodies). */
+  bodyExamples?: Record<string, unknown>;
   /**
    * The largest body the route reads ("64mb"), when it takes more than
    * ordinary JSON: the default is BODY_LIMIT. The body is read only after the
@@ -65,6 +76,11 @@ export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType 
    * with Retry-After. Declared in the OpenAPI responses by defineRoute.
    */
   rateLimit?: CallerRateLimit;
+  /**
+   * Success responses, and the error statuses the route can answer beyond
+   * those errorStatusesOf derives (a 409 naming insufficient_credit), or a
+   * derived one described with the route's own problem codes.
+   */
   responses: Record<number, ResponseSpec>;
   handler: (
     input: { params: Infer<P>; query: Infer<Q>; body: Infer<B> },
@@ -79,17 +95,29 @@ export function defineRoute<
   Q extends z.ZodType | undefined = undefined,
   B extends z.ZodType | undefined = undefined,
 >(spec: RouteSpec<P, Q, B>): AnyRoute {
-  if (!spec.rateLimit || spec.responses[429]) return spec as unknown as AnyRoute;
-  const limited: ResponseSpec = {
-    description: 'Too many calls by this caller within the window; Retry-After gives the seconds until the next window',
-    schema: problemSchema,
-    contentType: 'application/problem+json',
-  };
-  return { ...spec, responses: { ...spec.responses, 429: limited } } as unknown as AnyRoute;
+  return spec as unknown as AnyRoute;
 }
 
 /** /v1/schemes/{schemeId} -> /v1/schemes/:schemeId */
 export const expressPath = (openapiPath: string): string => openapiPath.replace(/\{(\w+)\}/g, ':$1');
 
-/** Responses that every authenticated route may give, for the OpenAPI document. */
-export const commonErrorStatuses = [400, 401, 403, 404, 413, 415, 422, 500, 503] as const;
+/**
+ * The error statuses a route can answer, from what it takes (see mountRoutes
+ * for the order of the checks): every route authenticates (401, and 429 past
+ * the failed-authentication limit) and checks the role (403); input can be
+ * malformed (400) or invalid (422); an Idempotency-Key can be missing (400),
+ * invalid or reused (422) or in use (409); only a body can be too large (413)
+ * or of the wrong type (415); a path names something that may not exist
+ * (404). Any route can fail unexpectedly (500) or lose its database (503).
+ * Statuses the route declares in `responses` are added.
+ */
+export function errorStatusesOf(route: AnyRoute): number[] {
+  const input = !!(route.params || route.query || route.body || route.idempotent);
+  const statuses = new Set<number>([401, 403, 429, 500, 503]);
+  if (input) statuses.add(400).add(422);
+  if (route.idempotent) statuses.add(409);
+  if (route.body) statuses.add(413).add(415);
+  if (route.params) statuses.add(404);
+  for (const status of Object.keys(route.responses).map(Number)) if (status >= 400) statuses.add(status);
+  return [...statuses].sort((a, b) => a - b);
+}

@@ -18,7 +18,17 @@ interface Operation {
   security?: unknown[];
   responses?: Record<string, unknown>;
 }
-type Document = { openapi: string; paths: Record<string, Partial<Record<(typeof methods)[number], Operation>>> };
+type Document = {
+  openapi: string;
+  paths: Record<string, Partial<Record<(typeof methods)[number], Operation>>>;
+  components?: { responses?: Record<string, unknown> };
+};
+
+/** A response, or the shared one its $ref names. */
+const resolved = (doc: Document, response: unknown) => {
+  const ref = (response as { $ref?: string }).$ref;
+  return ref ? doc.components?.responses?.[ref.replace('#/components/responses/', '')] : response;
+};
 
 const operations = (doc: Document) =>
   Object.entries(doc.paths).flatMap(([p, item]) =>
@@ -62,8 +72,10 @@ describe('openapi/openapi.json', () => {
       expect(op['x-roles']!.length, key).toBeGreaterThan(0);
       for (const role of op['x-roles']!) expect(knownRoles, key).toContain(role);
       expect(op.security, key).toEqual([{ bearerAuth: [] }]);
-      for (const status of ['401', '403', '422']) {
-        expect(op.responses?.[status], `${key} ${status}`).toMatchObject({ content: { 'application/problem+json': expect.anything() } });
+      for (const status of ['401', '403', '429', '500', '503']) expect(op.responses?.[status], `${key} ${status}`).toBeDefined();
+      for (const [status, response] of Object.entries(op.responses ?? {})) {
+        if (Number(status) < 400) continue;
+        expect(resolved(committed, response), `${key} ${status}`).toMatchObject({ content: { 'application/problem+json': expect.anything() } });
       }
     }
     const ids = operations(committed).map((o) => o.op.operationId);

@@ -309,12 +309,23 @@ describe('configuration', () => {
 });
 
 describe('OpenAPI', () => {
-  it('when the document is built, then the limited operations, and only they, declare 429 as problem+json', () => {
-    const doc = openApiDocumentForRoutes() as unknown as { paths: Record<string, Record<string, { operationId: string; responses: Record<string, { content?: Record<string, unknown> }> }>> };
-    const limited = Object.values(doc.paths).flatMap((item) => Object.values(item)).filter((op) => op.responses['429']).map((op) => op.operationId).sort();
+  it('when the document is built, then every operation declares 429 (failed authentications), and the limited ones, and only they, name their own limit', () => {
+    const doc = openApiDocumentForRoutes() as unknown as {
+      paths: Record<string, Record<string, { operationId: string; responses: Record<string, { $ref?: string }> }>>;
+      components: { responses: Record<string, { description: string; headers: Record<string, unknown>; content?: Record<string, unknown> }> };
+    };
+    const ops = Object.values(doc.paths).flatMap((item) => Object.values(item));
+    for (const op of ops) expect(op.responses['429'], op.operationId).toBeDefined();
+    const limited = ops.filter((op) => op.responses['429']!.$ref !== '#/components/responses/RateLimited').map((op) => op.operationId).sort();
     expect(limited).toEqual(['checkEligibility', 'checkMyEligibility', 'lookupLearner']);
-    for (const p of ['/v1/eligibility', '/v1/me/eligibility']) {
-      expect(doc.paths[p]!.get!.responses['429']!.content).toHaveProperty(['application/problem+json']);
+    const shared = (ref: string | undefined) => doc.components.responses[ref!.replace('#/components/responses/', '')]!;
+    expect(shared(doc.paths['/v1/eligibility']!.get!.responses['429']!.$ref).description).toMatch(/eligibility checks by this caller/);
+    expect(shared(doc.paths['/v1/learners/lookup']!.post!.responses['429']!.$ref).description).toMatch(/learner look-ups by this caller/);
+    for (const p of ['/v1/eligibility', '/v1/me/eligibility', '/v1/schemes']) {
+      const response = shared(doc.paths[p]!.get!.responses['429']!.$ref);
+      expect(response.content).toHaveProperty(['application/problem+json']);
+      expect(response.headers).toHaveProperty(['Retry-After']);
+      expect(response.description).toMatch(/failed authentications from this address/);
     }
   });
 });

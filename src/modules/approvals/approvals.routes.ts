@@ -17,6 +17,7 @@ export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/v1/approvals', operationId: 'listApprovals',
       summary: 'Proposals waiting for (or decided by) a second person, newest first',
+      description: 'Four-eyes proposals, newest first, by status or kind, for finance and admin: what is waiting for a second officer. Paged with `cursor` and `limit`.',
       tags: ['approvals'], roles: ['finance', 'admin'],
       query: z.strictObject({ status: z.enum(approvalStatuses).optional(), kind: z.string().max(100).optional(), ...pageQuery }),
       responses: { 200: { description: 'A page', schema: pageSchema(approvalSchema) } },
@@ -29,6 +30,7 @@ export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/approvals/{approvalId}', operationId: 'getApproval', summary: 'One proposal',
+      description: 'One proposal: what it would do (kind, subject, payload), who proposed it, and its decision.',
       tags: ['approvals'], roles: ['finance', 'admin'], params,
       responses: { 200: { description: 'The proposal', schema: approvalSchema } },
       handler: async ({ params: p }, ctx) => {
@@ -40,7 +42,11 @@ export function approvalRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Approve a proposal: the action is carried out now',
       description: 'The person who proposed the action cannot approve it (403 four_eyes_required). The audit trail names both.',
       tags: ['approvals'], roles: ['finance', 'admin'], params, body: approveBody, idempotent: true,
-      responses: { 200: { description: 'Approved and carried out', schema: decided } },
+      responses: {
+        200: { description: 'Approved and carried out', schema: decided },
+        403: { description: '`four_eyes_required`: you proposed this action, and a second person must approve it; `forbidden`: your role may not decide this kind of proposal' },
+        409: { description: '`invalid_state`: the proposal is already approved or rejected; `idempotency_key_in_use`: a request with this Idempotency-Key is still running' },
+      },
       handler: async ({ params: p, body }, ctx) => {
         const { approval, result } = await decideApproval(deps, ctx.db, approvalKinds, p.approvalId, { decision: 'approve', note: body.note }, actingOf(ctx));
         return { status: 200, body: { approval: approvalView(approval), ...(result !== undefined ? { result } : {}) } };

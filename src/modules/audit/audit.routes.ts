@@ -33,6 +33,7 @@ export function auditRoutes(deps: ServiceDeps): AnyRoute[] {
       path: '/v1/audit/verification',
       operationId: 'verifyAuditTrail',
       summary: 'Verify every audit hash chain',
+      description: 'Recomputes the hash chains of the audit trail and reports each break (a changed, removed or reordered event). An empty `breaks` list means the trail is intact.',
       tags: ['audit'],
       roles: ['admin', 'finance'],
       responses: { 200: { description: 'Result of the verification', schema: verificationSchema } },
@@ -45,6 +46,7 @@ export function auditRoutes(deps: ServiceDeps): AnyRoute[] {
       path: '/v1/audit-events',
       operationId: 'listAuditEvents',
       summary: 'Audit events, newest first, optionally for one entity',
+      description: 'Audit events, newest first, optionally of one entity: who did what, when, under which request id. Admin and finance.',
       tags: ['audit'],
       roles: ['admin', 'finance'],
       query: z.strictObject({

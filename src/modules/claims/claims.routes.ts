@@ -52,6 +52,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/claims', operationId: 'listClaims', summary: 'Claims: a provider\'s own, or all for finance and admin',
+      description: 'Claims, newest first, optionally by status or only those on hold: a provider sees its own, finance and admin all. Paged with `cursor` and `limit`.',
       tags: ['claims'], roles: ['provider', 'finance', 'admin'], query: listClaimsQuery,
       responses: { 200: { description: 'A page', schema: pageSchema(claimSchema) } },
       handler: async ({ query }, ctx) =>
@@ -62,6 +63,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/claims/{claimId}', operationId: 'getClaim', summary: 'One claim',
+      description: 'One claim with its decision, hold and payment state. A provider sees only its own.',
       tags: ['claims'], roles: ['provider', 'finance', 'admin'], params: claimIdParams,
       responses: { 200: { description: 'The claim', schema: claimSchema } },
       handler: async ({ params }, ctx) => {
@@ -71,6 +73,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/me/claims', operationId: 'listMyClaims', summary: 'Claims providers made on my enrolments',
+      description: 'Claims made against the signed-in citizen\'s enrolments, newest first, so they can see what was paid from their credit. Paged with `cursor` and `limit`.',
       tags: ['me', 'claims'], roles: ['citizen'], query: listClaimsQuery,
       responses: { 200: { description: 'A page', schema: pageSchema(claimSchema) } },
       handler: async ({ query }, ctx) => {
@@ -96,6 +99,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'post', path: '/v1/claims/{claimId}/flag', operationId: 'flagClaim',
       summary: 'Flag a claim for review by another officer; an approved, unpaid claim is held from disbursement',
+      description: 'A finance officer or admin puts a claim on hold for review with a reason; it is kept out of disbursement until another officer decides it. Refused with 409 `invalid_state` unless the claim is in review or approved.',
       tags: ['claims'], roles: ['finance', 'admin'], params: claimIdParams, body: flagBody,
       idempotent: true,
       responses: { 200: { description: 'The flagged claim', schema: claimSchema } },
@@ -104,6 +108,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'post', path: '/v1/providers/me/revocations', operationId: 'revokeCredential',
       summary: 'Revoke a credential I issued; a claim already approved or paid on it is flagged for finance',
+      description: 'A provider revokes a completion credential it issued (issued in error, or fraud). A claim in review on it can then only be rejected; a claim already approved or paid on it is flagged for finance to decide.',
       tags: ['providers', 'claims'], roles: ['provider'], body: revocationBody, idempotent: true,
       responses: { 201: { description: 'Revoked', schema: revocationSchema } },
       handler: async ({ body }, ctx) => ({ status: 201, body: await revokeCredential(deps, ctx.db, providerOf(ctx), body, actingOf(ctx)) }),

@@ -74,7 +74,7 @@ export function courseRoutes(deps: ServiceDeps): AnyRoute[] {
       roles: ['provider'],
       idempotent: true,
       body: newCourseSchema,
-      responses: { 201: { description: 'The course', schema: courseSchema } },
+      responses: { 201: { description: 'The course', schema: courseSchema, headers: ['Location'] } },
       handler: async ({ body }, ctx) => {
         const course = await service.createCourse(ctx, body);
         return { status: 201, body: toCourse(course), headers: { Location: `/v1/courses/${course.id}` } };
@@ -176,6 +176,7 @@ export function courseRoutes(deps: ServiceDeps): AnyRoute[] {
       path: '/v1/courses/{courseId}/approvals/{schemeId}',
       operationId: 'revokeCourseApproval',
       summary: 'Withdraw a course’s approval for a scheme',
+      description: 'Admins withdraw a course\'s approval for a scheme: no new enrolment can be funded from that scheme for it. Enrolments already reserved stand.',
       tags,
       roles: ['admin'],
       idempotent: true,

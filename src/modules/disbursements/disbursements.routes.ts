@@ -59,12 +59,14 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/disbursement-batches', operationId: 'listDisbursementBatches', summary: 'Batches, newest first',
+      description: 'Disbursement batches, newest first, with status and totals, for finance and admin.',
       tags: ['finance'], roles: ['finance', 'admin'], query: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
       responses: { 200: { description: 'Batches', schema: z.object({ items: z.array(batchSchema) }) } },
       handler: async ({ query }, ctx) => ({ status: 200, body: { items: (await recentBatches(ctx.db, query.limit)).map((b) => view(b)) } }),
     }),
     defineRoute({
       method: 'get', path: '/v1/disbursement-batches/{batchId}', operationId: 'getDisbursementBatch', summary: 'One batch with its lines',
+      description: 'One batch with its lines (payee, end-to-end id, amount, status) and its release approval.',
       tags: ['finance'], roles: ['finance', 'admin'], params: batchIdParams,
       responses: { 200: { description: 'The batch', schema: batchSchema } },
       handler: async ({ params }, ctx) => {
@@ -75,11 +77,17 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/v1/disbursement-batches/{batchId}/payment-file', operationId: 'getPaymentFile',
       summary: 'The batch as a payment file: CSV for people, ISO 20022 pain.001.001.09 for banks',
+      description: 'A finance officer downloads a released batch\'s payment file: ISO 20022 pain.001.001.09 XML for the bank (the default), or CSV for people with `format=csv`. Amounts in the file are decimals. Refused with 409 `invalid_state` until a second officer has released the batch.',
       tags: ['finance'], roles: ['finance'], params: batchIdParams,
       query: z.strictObject({ format: z.enum(['csv', 'pain.001']).default('pain.001') }),
       responses: {
-        200: { description: 'The file', schema: z.string(), contentType: 'application/xml' },
-        409: { description: 'The batch has not been released by a second officer' },
+        200: {
+          description: 'The file: pain.001.001.09 XML by default, CSV with format=csv (decimal amounts, a CONTROL row with the count and sum)',
+          schema: z.string(), contentType: 'application/xml', download: true,
+          example: '<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"><CstmrCdtTrfInitn><GrpHdr><MsgId>LC-20270301-0001</MsgId><CreDtTm>2027-03-01T09:30:00Z</CreDtTm><NbOfTxs>1</NbOfTxs><CtrlSum>300.00</CtrlSum><InitgPty><Nm>Learning Credits Treasury</Nm></InitgPty></GrpHdr><PmtInf><PmtInfId>LC-20270301-0001</PmtInfId><PmtMtd>TRF</PmtMtd><NbOfTxs>1</NbOfTxs><CtrlSum>300.00</CtrlSum><ReqdExctnDt><Dt>2027-03-02</Dt></ReqdExctnDt><Dbtr><Nm>Learning Credits Treasury</Nm></Dbtr><DbtrAcct><Id><Othr><Id>0720123456</Id></Othr></Id></DbtrAcct><DbtrAgt><FinInstnId><BICFI>DBSSSGSG</BICFI></FinInstnId></DbtrAgt><CdtTrfTxInf><PmtId><EndToEndId>LC-20270301-0001-001</EndToEndId></PmtId><Amt><InstdAmt Ccy="SGD">300.00</InstdAmt></Amt><CdtrAgt><FinInstnId><ClrSysMmbId><MmbId>7171</MmbId></ClrSysMmbId></FinInstnId></CdtrAgt><Cdtr><Nm>Lion City Digital Academy Pte Ltd</Nm></Cdtr><CdtrAcct><Id><Othr><Id>0123456789</Id></Othr></Id><Nm>Lion City Digital Academy Pte Ltd</Nm></CdtrAcct><RmtInf><Ustrd>Learning credit claims, batch LC-20270301-0001</Ustrd></RmtInf></CdtTrfTxInf></PmtInf></CstmrCdtTrfInitn></Document>',
+          alternatives: { 'text/csv': { example: 'end_to_end_id,creditor_name,account_name,iban,bic,bank_code,account_number,amount,currency,requested_execution_date,remittance\r\nLC-20270301-0001-001,Lion City Digital Academy Pte Ltd,Lion City Digital Academy Pte Ltd,,,7171,0123456789,300.00,SGD,2027-03-02,"Learning credit claims, batch LC-20270301-0001"\r\nCONTROL,1,300.00\r\n' } },
+        },
+        409: { description: '`invalid_state`: the batch has not been released by a second officer' },
       },
       handler: async ({ params, query }, ctx) => {
         const { batch, file } = await releasedBatchFile(deps, ctx.db, params.batchId);

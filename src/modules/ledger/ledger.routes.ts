@@ -24,6 +24,7 @@ export function ledgerRoutes(deps: ServiceDeps): AnyRoute[] {
       path: '/v1/ledger/accounts/{accountId}',
       operationId: 'getLedgerAccount',
       summary: 'Balances of one ledger account',
+      description: 'One ledger account\'s balances: debits and credits, posted and pending, and what is available. For finance and admin investigating a figure.',
       tags: ['ledger'],
       roles: ['finance', 'admin'],
       params: z.strictObject({ accountId: z.uuid() }),

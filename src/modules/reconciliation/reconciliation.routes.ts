@@ -60,6 +60,14 @@ const lineView = (l: StatementLineRow) => ({
 
 const lineCursor = z.object({ lineNo: z.string().regex(/^\d{1,9}$/) });
 
+const statementImportSchema = z.object({
+  statementId: z.uuid(), replayed: z.boolean(), outcome: z.enum(['reconciled', 'balance_mismatch']),
+  lines: z.number().int(), settled: z.number().int(), returned: z.number().int(),
+  refunded: z.number().int().describe("credits quoting a recovery's reference: what a provider paid back"),
+  pending: z.number().int().describe('PDNG lines: recorded, no money moved'), info: z.number().int().describe('INFO lines: recorded, no money moved'),
+  exceptions: z.number().int(),
+}).meta({ id: 'StatementImport' });
+
 const importDescription = [
   'The bank\'s word is what counts. Only a booked entry settles (a payment) or returns (a returned or reversed payment) a payment line;',
   'a pending (PDNG) or information-only (INFO) entry is recorded and shown but moves no money, and a later booked entry for the same reference still settles it.',
@@ -80,16 +88,15 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
       description: importDescription,
       tags: ['finance'], roles: ['finance'], bodyContentType: 'text/csv,application/xml', bodyLimit: '64mb', idempotent: true,
       body: z.string().min(1, 'the statement is empty'),
+      bodyExamples: {
+        'text/csv': '# statement: STMT-20270302\r\nbooking_date,end_to_end_id,amount,currency,direction,type,status\r\n2027-03-02,LC-20270301-0001-001,300.00,SGD,DBIT,payment,BOOK\r\n',
+        'application/xml': '<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>STMT-20270302</MsgId><CreDtTm>2027-03-02T18:00:00Z</CreDtTm></GrpHdr><Stmt><Id>STMT-20270302</Id><CreDtTm>2027-03-02T18:00:00Z</CreDtTm><Acct><Id><Othr><Id>0720123456</Id></Othr></Id><Ccy>SGD</Ccy></Acct><Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="SGD">1000000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2027-03-02</Dt></Dt></Bal><Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="SGD">999700.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2027-03-02</Dt></Dt></Bal><Ntry><Amt Ccy="SGD">300.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2027-03-02</Dt></BookgDt><BkTxCd/><NtryDtls><TxDtls><Refs><EndToEndId>LC-20270301-0001-001</EndToEndId></Refs></TxDtls></NtryDtls></Ntry></Stmt></BkToCstmrStmt></Document>',
+      },
       responses: {
+        200: { description: 'This statement was imported before: the first import\'s figures, with replayed true; nothing changed', schema: statementImportSchema },
         201: {
           description: 'Imported and reconciled',
-          schema: z.object({
-            statementId: z.uuid(), replayed: z.boolean(), outcome: z.enum(['reconciled', 'balance_mismatch']),
-            lines: z.number().int(), settled: z.number().int(), returned: z.number().int(),
-            refunded: z.number().int().describe("credits quoting a recovery's reference: what a provider paid back"),
-            pending: z.number().int().describe('PDNG lines: recorded, no money moved'), info: z.number().int().describe('INFO lines: recorded, no money moved'),
-            exceptions: z.number().int(),
-          }).meta({ id: 'StatementImport' }),
+          schema: statementImportSchema,
         },
       },
       handler: async ({ body }, ctx) => {
@@ -101,6 +108,7 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/v1/bank-statements/{statementId}', operationId: 'getBankStatement',
       summary: 'A bank statement as recorded, with its lines in file order (pending and information-only lines included)',
+      description: 'One imported statement: its outcome and its lines with how each was matched, optionally only lines of one outcome. Paged with `cursor` and `limit`.',
       tags: ['finance'], roles: ['finance', 'admin'],
       params: z.strictObject({ statementId: z.uuid() }),
       query: z.strictObject({ outcome: z.enum(lineOutcomes).optional(), ...pageQuery }),
@@ -122,6 +130,7 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/reconciliation-exceptions', operationId: 'listReconciliationExceptions', summary: 'Exceptions, newest first',
+      description: 'What reconciliation could not match: amounts that differ, unknown references, duplicates, returned payments, payments not seen, balance mismatches. Filter by status and kind.',
       tags: ['finance'], roles: ['finance', 'admin'],
       query: z.strictObject({ status: z.enum(['open', 'resolved']).optional(), kind: z.enum(exceptionKinds).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
       responses: { 200: { description: 'Exceptions', schema: z.object({ items: z.array(exceptionSchema) }) } },
@@ -133,6 +142,7 @@ export function reconciliationRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'post', path: '/v1/reconciliation-exceptions/{exceptionId}/resolve', operationId: 'resolveReconciliationException',
       summary: 'Resolve an exception with a recorded reason', tags: ['finance'], roles: ['finance'],
+      description: 'A finance officer records how an exception was resolved, with a note; the exception is closed. Refused with 409 `invalid_state` when it is already resolved.',
       params: z.strictObject({ exceptionId: z.uuid() }), body: z.strictObject({ resolution: z.string().trim().min(3).max(1000) }).meta({ id: 'ResolveException' }),
       idempotent: true,
       responses: { 200: { description: 'Resolved', schema: exceptionSchema } },

@@ -28,7 +28,12 @@ export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Per provider and currency: recoveries opened, netted, netting in flight, refunded and outstanding',
       description: 'As of asOf. With format=csv the body is text/csv (RFC 4180, header row, streamed) instead of JSON.',
       tags: ['reports'], roles: ['finance', 'admin'], query: asOfFormatQuery,
-      responses: { 200: { description: 'The report', schema: recoveryReportSchema } },
+      responses: {
+        200: {
+          description: 'The report', schema: recoveryReportSchema, download: true,
+          alternatives: { 'text/csv': { example: 'provider_id,legal_name,currency,recoveries,opened,netted,netting_in_flight,refunded,cancelled_by_return,repaid,outstanding,as_of\r\n0193e2b1-ccff-7b06-8c7d-8e9fa0b1c2d3,Lion City Digital Academy Pte Ltd,SGD,1,30000,0,0,0,0,0,30000,2027-03-01T09:30:00.000Z\r\n' } },
+        },
+      },
       handler: async ({ query }, ctx) => {
         const asOf = asOfOf(deps, query.asOf);
         const rows = await recoveryFigures(ctx.db, asOf);
@@ -62,6 +67,7 @@ export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/v1/recoveries', operationId: 'listRecoveries',
       summary: 'Recoveries: what providers owe back and how it was settled (a provider sees its own)',
+      description: 'Money owed back by providers after a reversed claim, newest first: finance and admin see all, a provider its own. Paged with `cursor` and `limit`.',
       tags: ['finance'], roles: ['finance', 'admin', 'provider'], query: z.strictObject({ ...pageQuery }),
       responses: { 200: { description: 'A page', schema: pageSchema(recoverySchema) } },
       handler: async ({ query }, ctx) => {
@@ -77,6 +83,7 @@ export function recoveryRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/recoveries/{recoveryId}', operationId: 'getRecovery', summary: 'One recovery',
+      description: 'One recovery with its settlements (netted against later payments, refunded, or cancelled by a returned payment). A provider sees only its own.',
       tags: ['finance'], roles: ['finance', 'admin', 'provider'], params: z.strictObject({ recoveryId: z.uuid() }),
       responses: { 200: { description: 'The recovery', schema: recoverySchema } },
       handler: async ({ params }, ctx) => {

@@ -51,7 +51,12 @@ export function reportRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Per scheme: budget allocated, granted, returned, available, reserved, spent (disbursed or awaiting), credit with learners',
       description: `Figures as of asOf from the ledger's transfers alone, so a past date always gives the same answer.${csvNote}`,
       tags, roles, query: asOfFormatQuery,
-      responses: { 200: { description: 'The report', schema: schemeReportSchema } },
+      responses: {
+        200: {
+          description: 'The report', schema: schemeReportSchema, download: true,
+          alternatives: { 'text/csv': { example: 'scheme_id,code,name,currency,allocated,granted,expired,revoked,reversed,returned,available,reserved,spent,spent_disbursed,spent_awaiting_disbursement,credit_with_learners,ties_out,as_of\r\n0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f,SKILLS-2027,SkillsFuture Credit 2027,SGD,5000000000,1200000000,0,0,0,0,3800000000,30000,90000,60000,30000,1109880000,true,2027-03-01T09:30:00.000Z\r\n' } },
+        },
+      },
       handler: async ({ query }, ctx) => {
         const asOf = asOfOf(deps, query.asOf);
         if (query.format === 'csv') {
@@ -66,7 +71,12 @@ export function reportRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: "A provider's payable: movements with running balance, and what was earned, disbursed, in flight and owed",
       description: `Balance is what is owed and not yet in flight: credits posted - debits posted - debits pending.${csvNote}`,
       tags, roles, params: providerStatementParams, query: asOfFormatQuery,
-      responses: { 200: { description: 'The statement', schema: providerStatementSchema } },
+      responses: {
+        200: {
+          description: 'The statement', schema: providerStatementSchema, download: true,
+          alternatives: { 'text/csv': { example: 'currency,at,transfer_id,kind,code,reference_id,movement,debit,credit,balance\r\nSGD,2027-03-01T09:30:00.000Z,0193e2b1-77aa-7c01-8d2e-3f4a5b6c7d8e,posted,claim_payment,0193e2b1-6a1b-7c2d-8e3f-4a5b6c7d8e9f,earned,0,30000,30000\r\n' } },
+        },
+      },
       handler: async ({ params, query }, ctx) => {
         const asOf = asOfOf(deps, query.asOf);
         await requireProvider(db(ctx), params.providerId);
@@ -98,7 +108,12 @@ export function reportRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Per currency and account kind: debits and credits, posted and pending; balanced when debits equal credits',
       description: csvNote.trim(),
       tags, roles, query: asOfFormatQuery,
-      responses: { 200: { description: 'The trial balance', schema: trialBalanceSchema } },
+      responses: {
+        200: {
+          description: 'The trial balance', schema: trialBalanceSchema, download: true,
+          alternatives: { 'text/csv': { example: 'currency,account_kind,accounts,debits_posted,credits_posted,debits_pending,credits_pending,balanced\r\nSGD,learner_grant,1200,90000,1200000000,30000,0,\r\nSGD,TOTAL,,6200000000,6200000000,30000,30000,true\r\n' } },
+        },
+      },
       handler: async ({ query }, ctx) => {
         const asOf = asOfOf(deps, query.asOf);
         const currencies = await trialBalanceReport(db(ctx), asOf);
@@ -121,7 +136,12 @@ export function reportRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Reconciliation exceptions, oldest first, optionally only open or resolved ones',
       description: csvNote.trim(),
       tags, roles, query: exceptionsQuery,
-      responses: { 200: { description: 'The exceptions', schema: exceptionListSchema } },
+      responses: {
+        200: {
+          description: 'The exceptions', schema: exceptionListSchema, download: true,
+          alternatives: { 'text/csv': { example: 'id,kind,status,currency,expected,actual,detail,statement_line_id,payment_line_id,raised_at,resolved_by,resolution,resolved_at\r\n0193e2b1-88bb-7d02-8e3f-4a5b6c7d8e9f,amount_differs,open,SGD,30000,29000,the bank booked a different amount than the payment line,0193e2b1-99cc-7e03-8f4a-5b6c7d8e9fa0,0193e2b1-aadd-7f04-8a5b-6c7d8e9fa0b1,2027-03-02T01:00:00.000Z,,,\r\n' } },
+        },
+      },
       handler: async ({ query }, ctx) => {
         const batches = exceptionList(db(ctx), query.status);
         if (query.format === 'csv') {
@@ -140,7 +160,12 @@ export function reportRoutes(deps: ServiceDeps): AnyRoute[] {
       summary: 'Open holds on claims, soonest decision deadline first: reason, since, deadline, overdue, escalated; with counts of open, overdue and escalated holds',
       description: `Holds as they stand now: claims in review, held by an officer's flag or a revoked credential, or approved and unpaid while their provider is suspended. A hold past its deadline is escalated by the maintenance sweep; handledBy lists who may no longer decide it.${csvNote}`,
       tags, roles, query: holdsQuery,
-      responses: { 200: { description: 'The report', schema: holdReportSchema } },
+      responses: {
+        200: {
+          description: 'The report', schema: holdReportSchema, download: true,
+          alternatives: { 'text/csv': { example: 'claim_id,provider_id,provider_name,claim_status,amount,currency,reason_code,reason,since,decide_by,overdue,escalated,escalated_at,handled_by\r\n0193e2b1-bbee-7a05-8b6c-7d8e9fa0b1c2,0193e2b1-ccff-7b06-8c7d-8e9fa0b1c2d3,Lion City Digital Academy Pte Ltd,in_review,30000,SGD,completed_before_run_end,completed before the run ended,2027-03-01T09:30:00.000Z,2027-03-08T09:30:00.000Z,false,false,,\r\n' } },
+        },
+      },
       handler: async ({ query }, ctx) => {
         const now = deps.clock.now();
         const escalated = query.escalated === undefined ? undefined : query.escalated === 'true';

@@ -14,9 +14,10 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'post', path: '/v1/schemes', operationId: 'createScheme', summary: 'Define a funding scheme and its rules',
+      description: 'Admins define a scheme: its code, country, currency and first version of the rules (who is eligible, caps, co-payment). It starts with an empty budget: fund it with allocateSchemeBudget. A code already in use is refused with 409 `conflict`.',
       tags: ['schemes'], roles: ['admin'], body: createSchemeBody,
       idempotent: true,
-      responses: { 201: { description: 'Created', schema: schemeSchema } },
+      responses: { 201: { description: 'Created', schema: schemeSchema, headers: ['Location'] } },
       handler: async ({ body }, ctx) => {
         const id = await createScheme(deps, ctx.db, body, actingOf(ctx));
         const scheme = await getScheme(ctx.db, id);
@@ -25,6 +26,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/schemes', operationId: 'listSchemes', summary: 'All schemes with the rules in force',
+      description: 'Every scheme with the rules in force now, for any signed-in caller. Finance and admin also see each scheme\'s budget figures; citizens and providers do not.',
       tags: ['schemes'], roles: ['citizen', 'provider', 'finance', 'admin'],
       responses: { 200: { description: 'Schemes', schema: z.object({ items: z.array(schemeSchema) }) } },
       handler: async (_input, ctx) => {
@@ -35,6 +37,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/schemes/{schemeId}', operationId: 'getScheme', summary: 'One scheme; budget figures for finance and admin',
+      description: 'One scheme with the rules in force now. Budget figures (allocated, granted, returned, available) are shown to finance and admin only.',
       tags: ['schemes'], roles: ['citizen', 'provider', 'finance', 'admin'], params: schemeIdParams,
       responses: { 200: { description: 'The scheme', schema: schemeSchema } },
       handler: async ({ params }, ctx) => {
@@ -44,6 +47,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/schemes/{schemeId}/rules', operationId: 'listSchemeRuleVersions', summary: 'Every version of the rules',
+      description: 'Every version of a scheme\'s rules, oldest first, with when each took effect and who made it: the history an auditor needs to explain a past eligibility answer.',
       tags: ['schemes'], roles: ['finance', 'admin'], params: schemeIdParams,
       responses: { 200: { description: 'Versions, oldest first', schema: z.object({ items: z.array(ruleVersionSchema) }) } },
       handler: async ({ params }, ctx) => {
@@ -57,6 +61,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'put', path: '/v1/schemes/{schemeId}/rules', operationId: 'replaceSchemeRules',
       summary: 'New version of the rules, effective now or later; earlier versions are kept',
+      description: 'Admins publish a new version of the rules, effective now or from a later `effectiveFrom`; earlier versions are kept and still govern what they decided. Refused with 409 `invalid_state` when the scheme is closed, and 422 when `effectiveFrom` is in the past.',
       tags: ['schemes'], roles: ['admin'], params: schemeIdParams, body: replaceRulesBody,
       idempotent: true,
       responses: { 200: { description: 'The scheme with its rules', schema: schemeSchema } },
@@ -69,6 +74,7 @@ export function schemeRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'post', path: '/v1/schemes/{schemeId}/allocations', operationId: 'allocateSchemeBudget',
       summary: 'Move money from the treasury into the scheme budget',
+      description: 'Admins move money from the treasury into a scheme\'s budget, as one ledger transfer; grants then draw on it. The amount is in minor units of the scheme\'s currency.',
       tags: ['schemes'], roles: ['admin'], params: schemeIdParams, body: allocationBody, idempotent: true,
       responses: { 201: { description: 'Allocated', schema: allocationSchema } },
       handler: async ({ params, body }, ctx) => {
