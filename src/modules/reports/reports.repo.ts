@@ -5,8 +5,9 @@ type Executor = Db | Tx;
 
 /**
  * Report queries. Every figure is derived from rows that never change once
- * written: ledger transfers with created_at <= asOf (ledger_transfers_as_of), and for a pending
- * transfer the post/void/expire rows naming it (never its mutable `state`).
+ * written: ledger transfers with created_at <= asOf (ledger_transfers_as_of),
+ * and for a pending transfer the post/void/expire rows naming it (never its
+ * mutable `state`).
  * Amounts come back from PostgreSQL as text and stay strings or bigint.
  */
 
