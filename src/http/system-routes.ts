@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { migrationsCurrent } from '../db/migrate.js';
+import { quarantineSummary } from '../ledger/ledger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { sendProblem } from './error-handler.js';
 import { problemBody } from './problem.js';
@@ -12,8 +13,7 @@ export const publicPaths = ['/', '/healthz', '/readyz', '/metrics', '/openapi.js
 /** Ledger deltas the fold set aside; undefined when the database cannot say. */
 async function quarantinedDeltas(database: Database): Promise<number | undefined> {
   try {
-    const r = await database.db.execute<{ n: number }>(sql`select count(*)::int as n from ledger_quarantined_deltas`);
-    return r.rows[0]?.n ?? 0;
+    return (await quarantineSummary(database.db)).deltas;
   } catch {
     return undefined;
   }

@@ -1,7 +1,7 @@
 -- The ledger's SQL: the current definition of every ledger function and of
 -- the ledger_balances view. Only src/ledger/ calls them, except
--- ledger_reserve and ledger_available, the two a module's SQL may call (the
--- rule is in ledger.ts).
+-- ledger_reserve, ledger_available and the reads at the end of this file,
+-- the ones a module's SQL may call (the rule is in ledger.ts).
 --
 -- A repeatable file (see src/db/migrate.ts): applied after the versioned
 -- migrations in drizzle/, which hold the tables and indexes, when a
@@ -610,3 +610,52 @@ SELECT a.id, a.currency, a.kind, a.owner_id,
            sum(x.credits_pending) AS cpend, sum(x.credits_posted) AS cpost
       FROM ledger_quarantined_deltas x WHERE x.account_id = a.id
   ) q ON true;
+
+-- The ledger's reads for module SQL: the only names of the ledger a module's
+-- SQL may use besides ledger_reserve and ledger_available (the list is in
+-- ledger.ts). Each is LANGUAGE sql, STABLE, not STRICT and one plain SELECT,
+-- so the planner inlines it into the caller's query as if the caller had
+-- named the table: plans stay those of the join it replaces. PARALLEL SAFE
+-- because the planner decides on parallelism before it inlines: without it,
+-- a report over every transfer would lose its parallel scan. Called in an
+-- EXISTS, a function whose argument is the outer row's column keeps the
+-- EXISTS from becoming a semi-join: there, filter ledger_transfers_as_of
+-- (or another function of constants) on the outer column instead.
+
+-- One account's row. Its counters are the account's balance only for a
+-- limited account, which the ledger changes in place and never appends
+-- deltas for; ledger_balance counts an unlimited account's deltas too.
+CREATE OR REPLACE FUNCTION ledger_account(p_id uuid) RETURNS SETOF ledger_accounts LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT * FROM ledger_accounts WHERE id = p_id
+$$;
+
+-- One account's balance: its counters with its unfolded and quarantined deltas.
+CREATE OR REPLACE FUNCTION ledger_balance(p_id uuid) RETURNS SETOF ledger_balances LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT * FROM ledger_balances WHERE id = p_id
+$$;
+
+-- One transfer by id.
+CREATE OR REPLACE FUNCTION ledger_transfer(p_id uuid) RETURNS SETOF ledger_transfers LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT * FROM ledger_transfers WHERE id = p_id
+$$;
+
+-- Every transfer debiting one account.
+CREATE OR REPLACE FUNCTION ledger_debits_of(p_account uuid) RETURNS SETOF ledger_transfers LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT * FROM ledger_transfers WHERE debit_account_id = p_account
+$$;
+
+-- Every transfer crediting one account.
+CREATE OR REPLACE FUNCTION ledger_credits_of(p_account uuid) RETURNS SETOF ledger_transfers LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT * FROM ledger_transfers WHERE credit_account_id = p_account
+$$;
+
+-- The transfers that post, void or expire one pending transfer.
+CREATE OR REPLACE FUNCTION ledger_closings_of(p_pending uuid) RETURNS SETOF ledger_transfers LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT * FROM ledger_transfers WHERE pending_id = p_pending
+$$;
+
+-- Every transfer written by p_as_of: the rows as-of reports are built from,
+-- since a transfer never changes once written (a pending one's state aside).
+CREATE OR REPLACE FUNCTION ledger_transfers_as_of(p_as_of timestamptz) RETURNS SETOF ledger_transfers LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT * FROM ledger_transfers WHERE created_at <= p_as_of
+$$;

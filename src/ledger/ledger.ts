@@ -50,6 +50,22 @@ const toWire = (t: TransferInput) => ({
 /** A batch as ledger_create_transfers takes it: a jsonb array. */
 const batch = (transfers: TransferInput[]): SQL => sql`${JSON.stringify(transfers.map(toWire))}::jsonb`;
 
+/** The ledger's read functions (ledger.sql) that SQL outside src/ledger/ may call. */
+export const ledgerReads = [
+  'ledger_account', 'ledger_balance', 'ledger_transfer', 'ledger_debits_of', 'ledger_credits_of', 'ledger_closings_of', 'ledger_transfers_as_of',
+] as const;
+
+/** Every ledger name SQL outside src/ledger/ may use: the rule in Ledger's comment. */
+export const moduleSqlEntryPoints = ['ledger_reserve', 'ledger_available', ...ledgerReads] as const;
+
+/** How many deltas are quarantined, and on how many accounts. Needs no Ledger: /readyz reads it with the database alone. */
+export async function quarantineSummary(db: Executor): Promise<{ deltas: number; accounts: number }> {
+  const r = await db.execute<{ deltas: number; accounts: number }>(
+    sql`select count(*)::int as deltas, count(distinct account_id)::int as accounts from ledger_quarantined_deltas`,
+  );
+  return { deltas: r.rows[0]?.deltas ?? 0, accounts: r.rows[0]?.accounts ?? 0 };
+}
+
 export class LedgerRejected extends Error {
   constructor(readonly results: { index: number; result: TransferResult }[]) {
     super(`ledger refused transfers: ${results.map((r) => `#${r.index} ${r.result}`).join(', ')}`);
@@ -71,13 +87,28 @@ export class LedgerRejected extends Error {
  * createTransfers/commit (claims, releases, sweeps, disbursements,
  * recoveries), reserve (enrolments), fundNewAccounts (grant runs) and
  * postPendingInBulk (settlement). Each changes counters through the one
- * conditional update, ledger_change in ledger.sql. SQL outside src/ledger/
- * may call two ledger functions and no other: ledger_reserve, only from a
- * statement that reserve() runs (so a module can reserve and write its own
- * rows in one round trip), and ledger_available, the pure rule for what an
- * account can spend. Reads go through balances() and transfers(); the
- * reports, the citizen's account view, scheme budget figures and the grant
- * sweep still read ledger_transfers and ledger_balances in their own SQL.
+ * conditional update, ledger_change in ledger.sql. Reads go through
+ * balances(), transfers() and the quarantine methods, or, where a module
+ * reads the ledger inside its own query (a join with its own tables, one
+ * round trip, a plan cached in its SQL function), through the ledger's read
+ * functions below.
+ *
+ * SQL outside src/ledger/ names no ledger table or view and calls only
+ * these ledger functions (moduleSqlEntryPoints; test/ledger/one-door.test.ts
+ * fails on any other name):
+ * - ledger_reserve(batch, now): only from a statement that reserve() runs, so
+ *   a module can reserve and write its own rows in one round trip;
+ * - ledger_available(credits_posted, debits_posted, debits_pending): the pure
+ *   rule for what an account can spend;
+ * - the reads (ledgerReads), each a set of rows to join with:
+ *   ledger_account(id) an account's row (its counters are its balance only
+ *   for a limited account), ledger_balance(id) an account's balance with its
+ *   deltas, ledger_transfer(id), ledger_debits_of(account),
+ *   ledger_credits_of(account), ledger_closings_of(pending_id) what posted,
+ *   voided or expired a pending transfer, and ledger_transfers_as_of(at)
+ *   every transfer written by then, for as-of reports. The planner inlines
+ *   them (ledger.sql says how), so a module's plans are those of a join with
+ *   the table.
  */
 export class Ledger {
   constructor(private readonly deps: { clock: Clock; metrics?: Metrics }) {}
@@ -238,12 +269,8 @@ export class Ledger {
     }));
   }
 
-  /** How many deltas are quarantined, and on how many accounts. */
   async quarantineSummary(db: Executor): Promise<{ deltas: number; accounts: number }> {
-    const r = await db.execute<{ deltas: number; accounts: number }>(
-      sql`select count(*)::int as deltas, count(distinct account_id)::int as accounts from ledger_quarantined_deltas`,
-    );
-    return { deltas: r.rows[0]?.deltas ?? 0, accounts: r.rows[0]?.accounts ?? 0 };
+    return quarantineSummary(db);
   }
 
   /** Puts quarantined deltas (of one account, or all) back for the next fold to try again. Returns how many. */

@@ -80,11 +80,11 @@ export async function learnerMovements(
     with mine as (select g.id, s.name from grants g join schemes s on s.id = g.scheme_id where g.learner_id = ${learnerId}),
     moves as (
       (select t.*, 'debit' as direction, m.id as grant_id, m.name as scheme_name
-         from mine m join ledger_transfers t on t.debit_account_id = m.id where true ${before}
+         from mine m cross join lateral ledger_debits_of(m.id) t where true ${before}
         order by t.created_at desc, t.id desc limit ${page.limit})
       union all
       (select t.*, 'credit', m.id, m.name
-         from mine m join ledger_transfers t on t.credit_account_id = m.id where true ${before}
+         from mine m cross join lateral ledger_credits_of(m.id) t where true ${before}
         order by t.created_at desc, t.id desc limit ${page.limit})
     )
     select m.id, m.kind, m.code, m.amount::text, m.currency, m.direction, m.grant_id, m.scheme_name, m.reference_id,

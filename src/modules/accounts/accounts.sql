@@ -27,8 +27,8 @@ BEGIN
     FROM learner_grant_balances(p_learner) g
     JOIN schemes s ON s.id = g.scheme_id
     LEFT JOIN LATERAL (
-      SELECT sum(t.amount) AS total FROM ledger_transfers t
-       WHERE t.debit_account_id = g.id AND t.code IN ('grant_expiry', 'grant_revocation')
+      SELECT sum(t.amount) AS total FROM ledger_debits_of(g.id) t
+       WHERE t.code IN ('grant_expiry', 'grant_revocation')
     ) ret ON true;
   RETURN v_grants;
 END $$;

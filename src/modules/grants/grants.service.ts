@@ -219,14 +219,14 @@ export async function sweepGrants(deps: ServiceDeps, limit = 500): Promise<{ clo
          where (g.status = 'active' and g.expires_at <= ${now}::timestamptz)
             or (g.status = 'active' and g.first_used_at is null and g.first_use_deadline <= ${now}::timestamptz)
             or (g.status <> 'active' and not g.settled and exists (
-                  select 1 from ledger_balances b
-                   where b.id = g.id and (b.debits_pending = 0 or ledger_available(b.credits_posted, b.debits_posted, b.debits_pending) > 0)))
+                  select 1 from ledger_balance(g.id) b
+                   where (b.debits_pending = 0 or ledger_available(b.credits_posted, b.debits_posted, b.debits_pending) > 0)))
          limit ${limit}
          for update of g skip locked
       )
       select p.id, p.learner_id, p.status, p.closing, s.budget_account_id as budget,
              ledger_available(b.credits_posted, b.debits_posted, b.debits_pending)::text as available, b.debits_pending::text as pending
-        from picked p join schemes s on s.id = p.scheme_id join ledger_balances b on b.id = p.id`);
+        from picked p join schemes s on s.id = p.scheme_id cross join lateral ledger_balance(p.id) b`);
     let returned = 0n;
     const withCredit = due.rows.filter((g) => BigInt(g.available) > 0n);
     const transfers = withCredit

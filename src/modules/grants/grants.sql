@@ -11,16 +11,16 @@
 
 -- The learner's few grant rows are picked first (OFFSET 0 keeps the planner
 -- from reordering) and only their accounts are read: joining the
--- ledger_balances view instead let the planner, with stale statistics,
+-- ledger's balances view instead let the planner, with stale statistics,
 -- evaluate it for every account in the country (measured: about 1 s per
 -- call at 1,000,000 learners; drizzle/0010).
 --
 -- A grant account is always limited (its debits must not exceed its
 -- credits), so the ledger changes it in place and never appends deltas for
--- it: its counters are the row's, and probing ledger_account_deltas for each
--- grant on every eligibility decision and balance read was work for nothing
--- (drizzle/0013). ledgerViolations() checks that no limited account has a
--- delta.
+-- it: its counters are its account row's (ledger_account), and probing the
+-- deltas for each grant on every eligibility decision and balance read was
+-- work for nothing (drizzle/0013). ledgerViolations() checks that no limited
+-- account has a delta.
 CREATE OR REPLACE FUNCTION learner_grant_balances(p_learner uuid)
 RETURNS TABLE (
   id uuid, scheme_id uuid, currency char(3), amount bigint, status text, granted_at timestamptz, expires_at timestamptz,
@@ -29,7 +29,7 @@ RETURNS TABLE (
   SELECT gr.id, gr.scheme_id, gr.currency, gr.amount, gr.status, gr.granted_at, gr.expires_at, gr.first_use_deadline, gr.first_used_at,
          a.credits_posted, a.debits_posted, a.debits_pending
     FROM (SELECT * FROM grants g WHERE g.learner_id = p_learner OFFSET 0) gr
-    JOIN ledger_accounts a ON a.id = gr.id
+    CROSS JOIN LATERAL ledger_account(gr.id) a
 $$;
 
 -- First-expiry-first: the order in which a learner's grants are spent, as a

@@ -57,10 +57,10 @@ async function paidLegs(tx: Tx, enrolmentId: string, now: Date): Promise<PaidLeg
     select t.amount::text, er.grant_id, s.budget_account_id,
            (g.status = 'active' and not g.settled and (g.expires_at is null or g.expires_at > ${now.toISOString()}::timestamptz)) as open
       from enrolment_reservations er
-      join ledger_transfers t on t.pending_id = er.transfer_id and t.kind = 'post_pending' and t.code = 'claim_payment'
+      cross join lateral ledger_closings_of(er.transfer_id) t
       join grants g on g.id = er.grant_id
       join schemes s on s.id = er.scheme_id
-     where er.enrolment_id = ${enrolmentId}
+     where er.enrolment_id = ${enrolmentId} and t.kind = 'post_pending' and t.code = 'claim_payment'
      order by grant_spending_order(g.expires_at, g.granted_at, g.id)`);
   return r.rows.map((x) => ({ amount: BigInt(x.amount), grantId: x.grant_id, grantOpen: x.open, budgetAccountId: x.budget_account_id }));
 }

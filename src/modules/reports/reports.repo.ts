@@ -5,14 +5,15 @@ type Executor = Db | Tx;
 
 /**
  * Report queries. Every figure is derived from rows that never change once
- * written: ledger transfers with created_at <= asOf, and for a pending
- * transfer the post/void/expire rows naming it (never its mutable `state`).
+ * written: ledger transfers with created_at <= asOf (ledger_transfers_as_of),
+ * and for a pending transfer the post/void/expire rows naming it (never its
+ * mutable `state`).
  * Amounts come back from PostgreSQL as text and stay strings or bigint.
  */
 
 /** A pending transfer `p` is open at asOf when nothing closing it was written by then. */
-const openAt = (asOf: string) =>
-  sql`not exists (select 1 from ledger_transfers c where c.pending_id = p.id and c.created_at <= ${asOf}::timestamptz)`;
+export const openAt = (asOf: string) =>
+  sql`not exists (select 1 from ledger_transfers_as_of(${asOf}::timestamptz) c where c.pending_id = p.id)`;
 
 export interface SchemeFiguresRow {
   scheme_id: string;
@@ -51,19 +52,18 @@ export async function schemeFigures(db: Executor, asOf: string, afterId: string 
              coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'claim_reversal_to_scheme'), 0) reversed_to_scheme,
              coalesce(sum(t.amount) filter (where t.kind in ('posted', 'post_pending')), 0) credits_posted,
              0::numeric granted, 0::numeric debits_posted
-        from s join ledger_transfers t on t.credit_account_id = s.budget_account_id and t.created_at <= ${asOf}::timestamptz
+        from s join ledger_transfers_as_of(${asOf}::timestamptz) t on t.credit_account_id = s.budget_account_id
        group by s.id
       union all
       select s.id, 0, 0, 0, 0, 0,
              coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'grant'), 0),
              coalesce(sum(t.amount) filter (where t.kind in ('posted', 'post_pending')), 0)
-        from s join ledger_transfers t on t.debit_account_id = s.budget_account_id and t.created_at <= ${asOf}::timestamptz
+        from s join ledger_transfers_as_of(${asOf}::timestamptz) t on t.debit_account_id = s.budget_account_id
        group by s.id
     ),
     budget_pending as (
       select s.id scheme_id, sum(p.amount) debits_pending
-        from s join ledger_transfers p on p.debit_account_id = s.budget_account_id and p.kind = 'pending'
-                                       and p.created_at <= ${asOf}::timestamptz
+        from s join ledger_transfers_as_of(${asOf}::timestamptz) p on p.debit_account_id = s.budget_account_id and p.kind = 'pending'
        where ${openAt(asOf)}
        group by s.id
     ),
@@ -71,21 +71,18 @@ export async function schemeFigures(db: Executor, asOf: string, afterId: string 
     grant_in as (
       select g.scheme_id, sum(t.amount) credits_posted,
              coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'claim_reversal'), 0) reversed_to_grants
-        from g join ledger_transfers t on t.credit_account_id = g.id and t.kind in ('posted', 'post_pending')
-                                       and t.created_at <= ${asOf}::timestamptz
+        from g join ledger_transfers_as_of(${asOf}::timestamptz) t on t.credit_account_id = g.id and t.kind in ('posted', 'post_pending')
        group by g.scheme_id
     ),
     grant_out as (
       select g.scheme_id, sum(t.amount) debits_posted,
              coalesce(sum(t.amount) filter (where t.kind = 'post_pending' and t.code = 'claim_payment'), 0) spent
-        from g join ledger_transfers t on t.debit_account_id = g.id and t.kind in ('posted', 'post_pending')
-                                       and t.created_at <= ${asOf}::timestamptz
+        from g join ledger_transfers_as_of(${asOf}::timestamptz) t on t.debit_account_id = g.id and t.kind in ('posted', 'post_pending')
        group by g.scheme_id
     ),
     grant_pending as (
       select g.scheme_id, sum(p.amount) reserved
-        from g join ledger_transfers p on p.debit_account_id = g.id and p.kind = 'pending'
-                                       and p.created_at <= ${asOf}::timestamptz
+        from g join ledger_transfers_as_of(${asOf}::timestamptz) p on p.debit_account_id = g.id and p.kind = 'pending'
        where ${openAt(asOf)}
        group by g.scheme_id
     ),
@@ -93,8 +90,7 @@ export async function schemeFigures(db: Executor, asOf: string, afterId: string 
     -- returned) by asOf. The posts are per grant, so per scheme this is exact.
     disbursed as (
       select g.scheme_id, sum(t.amount) spent_disbursed
-        from g join ledger_transfers t on t.debit_account_id = g.id and t.kind = 'post_pending' and t.code = 'claim_payment'
-                                       and t.created_at <= ${asOf}::timestamptz
+        from g join ledger_transfers_as_of(${asOf}::timestamptz) t on t.debit_account_id = g.id and t.kind = 'post_pending' and t.code = 'claim_payment'
         join enrolment_reservations er on er.transfer_id = t.pending_id
        where exists (
          select 1 from claims c
@@ -144,7 +140,7 @@ export interface TrialBalanceRow {
 /** Per currency and account kind, as of asOf, from the transfers alone. */
 export async function trialBalance(db: Executor, asOf: string): Promise<TrialBalanceRow[]> {
   const r = await db.execute<TrialBalanceRow & Record<string, unknown>>(sql`
-    with t as (select * from ledger_transfers where created_at <= ${asOf}::timestamptz),
+    with t as (select * from ledger_transfers_as_of(${asOf}::timestamptz)),
     moves as (
       select debit_account_id account_id, amount dpo, 0::bigint cpo, 0::bigint dpe, 0::bigint cpe
         from t where kind in ('posted', 'post_pending')
@@ -161,7 +157,7 @@ export async function trialBalance(db: Executor, asOf: string): Promise<TrialBal
     select a.currency::text currency, a.kind, count(*)::text accounts,
            coalesce(sum(m.dpo), 0)::text debits_posted, coalesce(sum(m.cpo), 0)::text credits_posted,
            coalesce(sum(m.dpe), 0)::text debits_pending, coalesce(sum(m.cpe), 0)::text credits_pending
-      from per_account m join ledger_accounts a on a.id = m.account_id
+      from per_account m cross join lateral ledger_account(m.account_id) a
      group by a.currency, a.kind
      order by a.currency, a.kind`);
   return r.rows;
@@ -223,11 +219,10 @@ export async function payableMovements(
              t.kind, t.code, t.reference_id::text reference_id, t.pending_id::text pending_id,
              case when t.debit_account_id = ${accountId}::uuid then 'debit' else 'credit' end side,
              t.amount::text amount, p.amount::text pending_amount
-        from ledger_transfers t
-        left join ledger_transfers p on p.id = t.pending_id
+        from ledger_transfers_as_of(${asOf}::timestamptz) t
+        left join lateral ledger_transfer(t.pending_id) p on true
        where (t.debit_account_id = ${accountId}::uuid
               or (t.credit_account_id = ${accountId}::uuid and t.kind in ('posted', 'post_pending')))
-         and t.created_at <= ${asOf}::timestamptz
     )
     select id::text id, to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') at, seq, kind, code, reference_id, pending_id,
            side, amount, pending_amount

@@ -3,7 +3,7 @@ import type { Db, Tx } from '../../db/client.js';
 import type { z } from 'zod';
 import { notFound } from '../../lib/app-error.js';
 import {
-  payableAccounts, payableMovements, providerExists, reconciliationExceptions, schemeFigures, trialBalance,
+  openAt, payableAccounts, payableMovements, providerExists, reconciliationExceptions, schemeFigures, trialBalance,
   type MovementCursor, type MovementRow,
 } from './reports.repo.js';
 import type { exceptionSchema, holdItemSchema, schemeFiguresSchema, statementMovementSchema } from './reports.schemas.js';
@@ -140,9 +140,8 @@ export async function providerStatement(db: Executor, providerId: string, asOf: 
 
 async function openCreditsPending(db: Executor, accountId: string, asOf: string): Promise<bigint> {
   const r = await db.execute<{ s: string }>(sql`
-    select coalesce(sum(p.amount), 0)::text s from ledger_transfers p
-     where p.credit_account_id = ${accountId}::uuid and p.kind = 'pending' and p.created_at <= ${asOf}::timestamptz
-       and not exists (select 1 from ledger_transfers c where c.pending_id = p.id and c.created_at <= ${asOf}::timestamptz)`);
+    select coalesce(sum(p.amount), 0)::text s from ledger_credits_of(${accountId}::uuid) p
+     where p.kind = 'pending' and p.created_at <= ${asOf}::timestamptz and ${openAt(asOf)}`);
   return BigInt(r.rows[0]?.s ?? '0');
 }
 

@@ -54,10 +54,10 @@ export async function nextRuleVersion(db: Db | Tx, schemeId: string): Promise<nu
 export async function budgetFigures(db: Db | Tx, budgetAccountId: string) {
   const r = await db.execute<{ allocated: string; granted: string; returned: string; available: string }>(sql`
     select
-      coalesce((select sum(amount) from ledger_transfers where credit_account_id = ${budgetAccountId} and code = 'allocation'), 0)::text as allocated,
-      coalesce((select sum(amount) from ledger_transfers where debit_account_id = ${budgetAccountId} and code = 'grant'), 0)::text as granted,
-      coalesce((select sum(amount) from ledger_transfers where credit_account_id = ${budgetAccountId} and code in ('grant_expiry', 'grant_revocation')), 0)::text as returned,
-      (select ledger_available(credits_posted, debits_posted, debits_pending)::text from ledger_balances where id = ${budgetAccountId}) as available`);
+      coalesce((select sum(amount) from ledger_credits_of(${budgetAccountId}) where code = 'allocation'), 0)::text as allocated,
+      coalesce((select sum(amount) from ledger_debits_of(${budgetAccountId}) where code = 'grant'), 0)::text as granted,
+      coalesce((select sum(amount) from ledger_credits_of(${budgetAccountId}) where code in ('grant_expiry', 'grant_revocation')), 0)::text as returned,
+      (select ledger_available(credits_posted, debits_posted, debits_pending)::text from ledger_balance(${budgetAccountId})) as available`);
   const row = r.rows[0]!;
   return {
     allocated: toBigInt(row.allocated),
