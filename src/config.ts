@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ClaimNames } from './http/auth.js';
-import { defaultRateLimits } from './http/rate-limits.js';
+import { defaultRateLimits } from './lib/rate-limit-policy.js';
 import { currencies, isCurrency, type Currency } from './lib/money.js';
 import type { TreasuryAccount } from './modules/deps.js';
 import { debtorAccountProblem, paymentTextProblem, profileOf } from './modules/disbursements/payee-text.js';

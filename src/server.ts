@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createTaskLeases } from './db/task-leases.js';
-import { rateLimitsFromConfig } from './http/rate-limits.js';
+import { rateLimitsFromConfig } from './lib/rate-limit-policy.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { startPeriodic } from './lib/periodic.js';
 import { runMaintenance } from './maintenance.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import type { Logger } from '../lib/logger.js';
 import type { Principal, Role } from '../lib/principal.js';
-import type { CallerRateLimit } from './rate-limits.js';
+import type { CallerRateLimit } from '../lib/rate-limit-policy.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

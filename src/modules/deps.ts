@@ -1,5 +1,5 @@
 import type { Database } from '../db/client.js';
-import { defaultRateLimits, type RateLimits } from '../http/rate-limits.js';
+import { defaultRateLimits, type RateLimits } from '../lib/rate-limit-policy.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -32,7 +32,7 @@ export interface Policy {
    */
   fourEyesAbove: Partial<Record<string, bigint>>;
   /**
-   * Requests allowed per window (src/http/rate-limits.ts): eligibility checks
+   * Requests allowed per window (src/lib/rate-limit-policy.ts): eligibility checks
    * and learner look-ups per caller, failed authentications per client
    * address. 0 points: no limit.
    */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type TrustProxy } from '../../src/config.js';
 import { openApiDocumentForRoutes } from '../../src/http/openapi-document.js';
-import { defaultRateLimits, noRateLimits, rateLimitsFromConfig, type RateLimits } from '../../src/http/rate-limits.js';
+import { defaultRateLimits, noRateLimits, rateLimitsFromConfig, type RateLimits } from '../../src/lib/rate-limit-policy.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import { runMaintenance } from '../../src/maintenance.js';

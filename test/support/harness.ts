@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import { createNationalIdProtector } from '../../src/lib/national-id.js';
-import { noRateLimits } from '../../src/http/rate-limits.js';
+import { noRateLimits } from '../../src/lib/rate-limit-policy.js';
 import type { Policy, ServiceDeps } from '../../src/modules/deps.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { perFile } from './per-file.js';
