@@ -3,8 +3,9 @@ import { CompactSign, exportJWK, generateKeyPair, type CryptoKey, type JWK } fro
 import request from 'supertest';
 import { expect } from 'vitest';
 import { achievementIdOf, issuerIdOf } from '../../src/modules/credentials/credential-ids.js';
-import { asCitizen, type catalogue } from '../support/catalogue.js';
+import { asCitizen, catalogue } from '../support/catalogue.js';
 import type { Harness } from '../support/harness.js';
+import { perFile } from '../support/per-file.js';
 
 export const DAY = 86_400_000;
 export const HOUR = 3_600_000;
@@ -193,4 +194,16 @@ export async function approvedClaimIn(
   expect(res.status, res.text).toBe(201);
   expect(res.body.status).toBe('approved');
   return { enrolment, claim: res.body as { id: string; amountClaimed: string } };
+}
+
+/** What a payments test file shares, made once in beforeAll: the catalogue, a registered provider signing key, a finance officer's token. */
+export function usePaymentWorld(h: Harness, options: { financeSub?: string } = {}): { world: World; signer: Signer; finance: string } {
+  return perFile(
+    async () => {
+      const world = await catalogue(h);
+      const signer = await registerSigner(h, world);
+      return { world, signer, finance: await h.token('finance', options.financeSub ? { sub: options.financeSub } : undefined) };
+    },
+    async () => {},
+  );
 }

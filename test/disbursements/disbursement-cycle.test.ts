@@ -1,34 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import request from 'supertest';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { runMaintenance } from '../../src/maintenance.js';
-import { catalogue } from '../support/catalogue.js';
 import { releasedBatch } from '../support/finance.js';
 import { useHarness } from '../support/harness.js';
-import { approvedClaimIn, HOUR, registerSigner, type Signer, type World } from '../claims/credential-fixtures.js';
+import { approvedClaimIn, HOUR, usePaymentWorld } from '../claims/credential-fixtures.js';
 
 const h = useHarness({ poolSize: 20 });
-let world: World;
-let signer: Signer;
-let finance: string;
-
-beforeAll(async () => {
-  world = await catalogue(h);
-  signer = await registerSigner(h, world);
-  finance = await h.token('finance', { sub: 'officer-f' });
-});
+const pay = usePaymentWorld(h, { financeSub: 'officer-f' });
 
 /** Enrol, finish the run, claim with a valid credential: an approved claim. */
-const approvedClaim = async (amount?: string) => (await approvedClaimIn(h, world, signer, amount ? { amount } : {})).claim;
+const approvedClaim = async (amount?: string) => (await approvedClaimIn(h, pay.world, pay.signer, amount ? { amount } : {})).claim;
 
 const asFinance = () => ({
   post: (path: string, body: unknown) =>
-    request(h.app).post(path).set('authorization', `Bearer ${finance}`).set('idempotency-key', randomUUID()).send(body as object),
+    request(h.app).post(path).set('authorization', `Bearer ${pay.finance}`).set('idempotency-key', randomUUID()).send(body as object),
   statement: (csv: string) =>
-    request(h.app).post('/v1/bank-statements').set('authorization', `Bearer ${finance}`).set('idempotency-key', randomUUID()).type('text/csv').send(csv),
-  get: (path: string) => request(h.app).get(path).set('authorization', `Bearer ${finance}`),
+    request(h.app).post('/v1/bank-statements').set('authorization', `Bearer ${pay.finance}`).set('idempotency-key', randomUUID()).type('text/csv').send(csv),
+  get: (path: string) => request(h.app).get(path).set('authorization', `Bearer ${pay.finance}`),
 });
 
 /** A bank statement CSV; every line booked (status BOOK) unless it says otherwise. */
@@ -43,7 +34,7 @@ describe('the disbursement cycle', () => {
     const b = await approvedClaim('20000');
     const batch = await newBatch();
     expect(batch.lines).toHaveLength(1);
-    expect(batch.lines[0]).toMatchObject({ providerId: world.providerId, amount: '50000' });
+    expect(batch.lines[0]).toMatchObject({ providerId: pay.world.providerId, amount: '50000' });
     expect(batch.controlSum).toBe('50000');
 
     // A claim is in at most one live batch.
@@ -70,7 +61,7 @@ describe('the disbursement cycle', () => {
     for (const c of [a, b]) expect((await asFinance().get(`/v1/claims/${c.id}`)).body.status).toBe('paid');
     expect((await asFinance().get(`/v1/disbursement-batches/${batch.id}`)).body.status).toBe('settled');
     await h.ledger.foldDeltas(h.database.db);
-    const payable = (await h.database.pool.query(`select account_id from provider_payables where provider_id = $1`, [world.providerId])).rows[0].account_id;
+    const payable = (await h.database.pool.query(`select account_id from provider_payables where provider_id = $1`, [pay.world.providerId])).rows[0].account_id;
     const balance = (await h.ledger.balance(h.database.db, payable))!;
     expect(balance.creditsPosted - balance.debitsPosted - balance.debitsPending).toBe(0n);
     expect(await ledgerViolations(h.database.db)).toEqual([]);

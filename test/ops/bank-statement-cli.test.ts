@@ -8,10 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { ensureDevSigningKey } from '../../src/lib/dev-keys.js';
-import {
-  advanceTo, approvedClaimIn, credentialPayload, enrolled, factsFor, HOUR, registerSigner, signCredential, submitClaim, type Signer, type World,
-} from '../claims/credential-fixtures.js';
-import { catalogue } from '../support/catalogue.js';
+import { advanceTo, approvedClaimIn, credentialPayload, enrolled, factsFor, HOUR, signCredential, submitClaim, usePaymentWorld } from '../claims/credential-fixtures.js';
 import { proposedBatch, releasedBatch, type ReleasedBatch } from '../support/finance.js';
 import { useHarness } from '../support/harness.js';
 import { schemaErrors, schemasAvailable, schemasMissingReason } from '../support/iso20022.js';
@@ -26,16 +23,11 @@ import { runTs } from './cli-support.js';
  */
 
 const h = useHarness({ poolSize: 20 });
-let world: World;
-let signer: Signer;
-let finance: string;
+const pay = usePaymentWorld(h, { financeSub: 'officer-imports' });
 let server: Server;
 let url: string;
 
 beforeAll(async () => {
-  world = await catalogue(h);
-  signer = await registerSigner(h, world);
-  finance = await h.token('finance', { sub: 'officer-imports' });
   server = h.app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const address = server.address();
@@ -49,18 +41,18 @@ if (!schemasAvailable) console.warn(`bank-statement-cli.test.ts: ${schemasMissin
 
 /** An approved claim of 300.00 SGD in a batch released by a second officer. */
 async function releasedPayment(): Promise<{ claimId: string; batch: ReleasedBatch; ref: string }> {
-  const { claim } = await approvedClaimIn(h, world, signer);
+  const { claim } = await approvedClaimIn(h, pay.world, pay.signer);
   const batch = await releasedBatch(h, { currency: 'SGD' });
   expect(batch.lines).toHaveLength(1);
   return { claimId: claim.id, batch, ref: batch.lines[0]!.endToEndId };
 }
 
-const bank = (args: string[], env: Record<string, string> = {}) => runTs('src/cli/bank-statement.ts', args, { LC_URL: url, LC_TOKEN: finance, ...env });
+const bank = (args: string[], env: Record<string, string> = {}) => runTs('src/cli/bank-statement.ts', args, { LC_URL: url, LC_TOKEN: pay.finance, ...env });
 
 const importStatement = (contentType: string, body: string) =>
-  request(h.app).post('/v1/bank-statements').set('authorization', `Bearer ${finance}`).set('idempotency-key', randomUUID()).type(contentType).send(body);
+  request(h.app).post('/v1/bank-statements').set('authorization', `Bearer ${pay.finance}`).set('idempotency-key', randomUUID()).type(contentType).send(body);
 
-const get = (p: string) => request(h.app).get(p).set('authorization', `Bearer ${finance}`);
+const get = (p: string) => request(h.app).get(p).set('authorization', `Bearer ${pay.finance}`);
 
 async function expectValidCamt(xml: string) {
   if (schemasAvailable) expect(await schemaErrors('camt053', xml)).toEqual([]);
@@ -156,10 +148,10 @@ describe('npm run bank-statement', () => {
   });
 
   it('when the batch is only proposed, then exit 1 saying a second officer must approve it first', async () => {
-    const e = await enrolled(h, world, { fee: '30000', credit: '50000' });
+    const e = await enrolled(h, pay.world, { fee: '30000', credit: '50000' });
     advanceTo(h, new Date(e.endsAt.getTime() + 2 * HOUR));
-    const credential = await signCredential(credentialPayload(factsFor(world, e, h)), signer);
-    expect((await submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential })).body.status).toBe('approved');
+    const credential = await signCredential(credentialPayload(factsFor(pay.world, e, h)), pay.signer);
+    expect((await submitClaim(h, pay.world.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential })).body.status).toBe('approved');
     const batch = await proposedBatch(h, { currency: 'SGD' });
     const out = await bank(['--batch', batch.id]);
     expect(out.code).toBe(1);

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { CAMT053_NAMESPACE } from '../../src/modules/reconciliation/statement-camt053.js';
-import { approvedClaimIn, HOUR, registerSigner, type Signer, type World } from '../claims/credential-fixtures.js';
+import { approvedClaimIn, HOUR, usePaymentWorld } from '../claims/credential-fixtures.js';
 import { expectProblem } from '../http/expect-problem.js';
 import { snapshotTables } from '../robustness/world.js';
-import { catalogue } from '../support/catalogue.js';
 import { releasedBatch, type ReleasedBatch } from '../support/finance.js';
 import { useHarness } from '../support/harness.js';
 import { schemaErrors, schemasAvailable, schemasMissingReason } from '../support/iso20022.js';
@@ -20,20 +19,12 @@ import { camt053, type CamtStatement } from './camt053-fixture.js';
  */
 
 const h = useHarness({ poolSize: 20 });
-let world: World;
-let signer: Signer;
-let finance: string;
-
-beforeAll(async () => {
-  world = await catalogue(h);
-  signer = await registerSigner(h, world);
-  finance = await h.token('finance', { sub: 'officer-statements' });
-});
+const pay = usePaymentWorld(h, { financeSub: 'officer-statements' });
 
 if (!schemasAvailable) console.warn(`bank-statements.test.ts: ${schemasMissingReason}`);
 
 /** Enrol, finish the run, claim with a valid credential: an approved claim of 300.00 SGD. */
-const approvedClaim = async () => (await approvedClaimIn(h, world, signer)).claim;
+const approvedClaim = async () => (await approvedClaimIn(h, pay.world, pay.signer)).claim;
 
 /** One approved claim in a released batch: one payment line of 300.00 SGD, pending at the bank. */
 async function pendingPayment(): Promise<{ claimId: string; batch: ReleasedBatch; ref: string }> {
@@ -45,7 +36,7 @@ async function pendingPayment(): Promise<{ claimId: string; batch: ReleasedBatch
 }
 
 const post = (contentType: string, body: string) =>
-  request(h.app).post('/v1/bank-statements').set('authorization', `Bearer ${finance}`).set('idempotency-key', randomUUID()).type(contentType).send(body);
+  request(h.app).post('/v1/bank-statements').set('authorization', `Bearer ${pay.finance}`).set('idempotency-key', randomUUID()).type(contentType).send(body);
 
 /** A schema-valid camt.053 (checked here), imported. */
 async function importCamt(s: CamtStatement) {
@@ -54,7 +45,7 @@ async function importCamt(s: CamtStatement) {
   return post('application/xml', xml);
 }
 
-const get = (path: string) => request(h.app).get(path).set('authorization', `Bearer ${finance}`);
+const get = (path: string) => request(h.app).get(path).set('authorization', `Bearer ${pay.finance}`);
 const claimStatus = async (id: string) => (await get(`/v1/claims/${id}`)).body.status as string;
 const lineRow = async (ref: string) =>
   (await h.database.pool.query<{ status: string; transfer_state: string }>(

@@ -1,43 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { csvField, csvLine } from '../../src/modules/reports/csv.js';
-import { catalogue } from '../support/catalogue.js';
 import { releasedBatch } from '../support/finance.js';
 import { useHarness } from '../support/harness.js';
-import {
-  advanceTo, credentialPayload, enrolled, factsFor, HOUR, registerSigner, signCredential, submitClaim, type Enrolled, type Signer, type World,
-} from '../claims/credential-fixtures.js';
+import { advanceTo, credentialPayload, enrolled, factsFor, HOUR, signCredential, submitClaim, type Enrolled, usePaymentWorld } from '../claims/credential-fixtures.js';
 
 const h = useHarness({ poolSize: 20 });
-let world: World;
-let signer: Signer;
-let finance: string;
+const pay = usePaymentWorld(h);
 
-beforeAll(async () => {
-  world = await catalogue(h);
-  signer = await registerSigner(h, world);
-  finance = await h.token('finance');
-});
-
-const get = (path: string, token = finance) => request(h.app).get(path).set('authorization', `Bearer ${token}`);
+const get = (path: string, token = pay.finance) => request(h.app).get(path).set('authorization', `Bearer ${token}`);
 const finish = (e: Enrolled) => advanceTo(h, new Date(e.endsAt.getTime() + 2 * HOUR));
 async function approvedClaim(e: Enrolled, amount: string) {
   finish(e);
-  const jws = await signCredential(credentialPayload(factsFor(world, e, h)), signer);
-  const res = await submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, amount, credential: jws });
+  const jws = await signCredential(credentialPayload(factsFor(pay.world, e, h)), pay.signer);
+  const res = await submitClaim(h, pay.world.providerToken, { enrolmentId: e.enrolmentId, amount, credential: jws });
   expect(res.body.status).toBe('approved');
   return res.body.id as string;
 }
 const financePost = (path: string, body: unknown, contentType = 'application/json') =>
-  request(h.app).post(path).set('authorization', `Bearer ${finance}`).set('idempotency-key', randomUUID()).set('content-type', contentType)
+  request(h.app).post(path).set('authorization', `Bearer ${pay.finance}`).set('idempotency-key', randomUUID()).set('content-type', contentType)
     .send(typeof body === 'string' ? body : JSON.stringify(body));
 
 async function schemeRow(asOf?: string) {
   const res = await get(`/v1/reports/schemes${asOf ? `?asOf=${encodeURIComponent(asOf)}` : ''}`);
   expect(res.status).toBe(200);
-  return res.body.schemes.find((s: { schemeId: string }) => s.schemeId === world.scheme.id) as Record<string, string | boolean>;
+  return res.body.schemes.find((s: { schemeId: string }) => s.schemeId === pay.world.scheme.id) as Record<string, string | boolean>;
 }
 
 /** The same figures straight from ledger_balances (current state). */
@@ -45,17 +34,17 @@ async function ledgerFigures() {
   const q = async (text: string, params: unknown[]) => (await h.database.pool.query(text, params)).rows[0];
   const budget = await q(
     `select (credits_posted - debits_posted - debits_pending)::text available from ledger_balances b join schemes s on s.budget_account_id = b.id where s.id = $1`,
-    [world.scheme.id],
+    [pay.world.scheme.id],
   );
   const grants = await q(
     `select coalesce(sum(credits_posted - debits_posted - debits_pending), 0)::text credit, coalesce(sum(debits_pending), 0)::text reserved
        from ledger_balances b join grants g on g.id = b.id where g.scheme_id = $1`,
-    [world.scheme.id],
+    [pay.world.scheme.id],
   );
   const spent = await q(
     `select coalesce(sum(t.amount), 0)::text spent from ledger_transfers t join grants g on g.id = t.debit_account_id
       where g.scheme_id = $1 and t.kind = 'post_pending' and t.code = 'claim_payment'`,
-    [world.scheme.id],
+    [pay.world.scheme.id],
   );
   return { available: budget.available, creditWithLearners: grants.credit, reserved: grants.reserved, spent: spent.spent };
 }
@@ -66,9 +55,9 @@ const tiesOut = (r: Record<string, string | boolean>) =>
 
 describe('scheme report', () => {
   it('when credit is granted, reserved and claimed, then the figures tie out to the cent and equal the ledger', async () => {
-    const e1 = await enrolled(h, world, { fee: '30000', credit: '50000' });
-    await enrolled(h, world, { fee: '12345', credit: '20001' });
-    await world.learnerWithCredit('777');
+    const e1 = await enrolled(h, pay.world, { fee: '30000', credit: '50000' });
+    await enrolled(h, pay.world, { fee: '12345', credit: '20001' });
+    await pay.world.learnerWithCredit('777');
     await approvedClaim(e1, '25000');
 
     const row = await schemeRow();
@@ -91,7 +80,7 @@ describe('scheme report', () => {
     expect(lines[0]).toBe(
       'scheme_id,code,name,currency,allocated,granted,expired,revoked,reversed,returned,available,reserved,spent,spent_disbursed,spent_awaiting_disbursement,credit_with_learners,ties_out,as_of',
     );
-    const cells = lines.find((l) => l.startsWith(world.scheme.id))!.split(',');
+    const cells = lines.find((l) => l.startsWith(pay.world.scheme.id))!.split(',');
     const byName = Object.fromEntries(lines[0]!.split(',').map((k, i) => [k, cells[i]]));
     expect(byName).toMatchObject({
       allocated: json.allocated, granted: json.granted, returned: json.returned, available: json.available, reserved: json.reserved, spent: json.spent,
@@ -127,16 +116,16 @@ describe('trial balance', () => {
 
 describe('as-of reports and disbursement', () => {
   it('when a report is taken at T and more happens later (claims, a disbursement batch, a bank statement), then asking for T again gives the identical body', async () => {
-    const e = await enrolled(h, world, { fee: '40000', credit: '40000' });
+    const e = await enrolled(h, pay.world, { fee: '40000', credit: '40000' });
     const claimId = await approvedClaim(e, '40000');
     h.clock.advance(60_000);
     const T = h.clock.now().toISOString();
     const paths = [
       `/v1/reports/schemes?asOf=${encodeURIComponent(T)}`,
       `/v1/reports/trial-balance?asOf=${encodeURIComponent(T)}`,
-      `/v1/reports/providers/${world.providerId}/statement?asOf=${encodeURIComponent(T)}`,
+      `/v1/reports/providers/${pay.world.providerId}/statement?asOf=${encodeURIComponent(T)}`,
       `/v1/reports/schemes?format=csv&asOf=${encodeURIComponent(T)}`,
-      `/v1/reports/providers/${world.providerId}/statement?format=csv&asOf=${encodeURIComponent(T)}`,
+      `/v1/reports/providers/${pay.world.providerId}/statement?format=csv&asOf=${encodeURIComponent(T)}`,
     ];
     const before = await Promise.all(paths.map(async (p) => (await get(p)).text));
     const atT = await schemeRow(T);
@@ -144,15 +133,15 @@ describe('as-of reports and disbursement', () => {
 
     // Later: more grants, reservations, a claim, a batch, a statement that settles it.
     h.clock.advance(HOUR);
-    await world.learnerWithCredit('5000');
-    const e2 = await enrolled(h, world, { fee: '10000', credit: '10000' });
+    await pay.world.learnerWithCredit('5000');
+    const e2 = await enrolled(h, pay.world, { fee: '10000', credit: '10000' });
     await approvedClaim(e2, '9000');
     const batch = await releasedBatch(h, { currency: 'SGD' });
-    const line = batch.lines.find((l: { providerId: string }) => l.providerId === world.providerId)!;
+    const line = batch.lines.find((l: { providerId: string }) => l.providerId === pay.world.providerId)!;
     expect(line.amount).toBe('74000');
     h.clock.advance(HOUR);
     const tInFlight = h.clock.now().toISOString();
-    let statement = (await get(`/v1/reports/providers/${world.providerId}/statement`)).body.currencies[0];
+    let statement = (await get(`/v1/reports/providers/${pay.world.providerId}/statement`)).body.currencies[0];
     expect(statement.closing).toMatchObject({ earned: '74000', disbursed: '0', inFlight: '74000', owed: '0' });
 
     h.clock.advance(HOUR);
@@ -166,11 +155,11 @@ describe('as-of reports and disbursement', () => {
     const now = await schemeRow();
     expect(now).toMatchObject({ spent: '74000', spentDisbursed: '74000', spentAwaitingDisbursement: '0', tiesOut: true });
     expect(now).toMatchObject(await ledgerFigures());
-    statement = (await get(`/v1/reports/providers/${world.providerId}/statement`)).body.currencies[0];
+    statement = (await get(`/v1/reports/providers/${pay.world.providerId}/statement`)).body.currencies[0];
     expect(statement.closing).toMatchObject({ earned: '74000', disbursed: '74000', inFlight: '0', owed: '0', reservedIncoming: '12345' });
     expect(statement.movements.map((m: { movement: string }) => m.movement)).toEqual(['earned', 'earned', 'earned', 'disbursement_submitted', 'disbursement_settled']);
     expect(statement.movements.at(-1).balance).toBe('0');
-    const inFlight = (await get(`/v1/reports/providers/${world.providerId}/statement?asOf=${encodeURIComponent(tInFlight)}`)).body.currencies[0];
+    const inFlight = (await get(`/v1/reports/providers/${pay.world.providerId}/statement?asOf=${encodeURIComponent(tInFlight)}`)).body.currencies[0];
     expect(inFlight.closing).toMatchObject({ disbursed: '0', inFlight: '74000', owed: '0' });
     expect((await schemeRow(tInFlight)).spentDisbursed).toBe('0');
 
@@ -210,13 +199,13 @@ describe('reconciliation exceptions', () => {
 });
 
 describe('access and CSV safety', () => {
-  it('when a citizen or a provider asks for any report, then 403; finance and admin may', async () => {
+  it('when a citizen or a provider asks for any report, then 403; pay.finance and admin may', async () => {
     const citizen = await h.token('citizen', { learnerId: randomUUID() });
-    const paths = ['/v1/reports/schemes', '/v1/reports/trial-balance', `/v1/reports/providers/${world.providerId}/statement`, '/v1/reports/reconciliation-exceptions'];
+    const paths = ['/v1/reports/schemes', '/v1/reports/trial-balance', `/v1/reports/providers/${pay.world.providerId}/statement`, '/v1/reports/reconciliation-exceptions'];
     for (const p of paths) {
       expect((await get(p, citizen)).status).toBe(403);
-      expect((await get(p, world.providerToken)).status).toBe(403);
-      expect((await get(p, world.api.admin)).status).toBe(200);
+      expect((await get(p, pay.world.providerToken)).status).toBe(403);
+      expect((await get(p, pay.world.api.admin)).status).toBe(200);
       expect((await get(p)).status).toBe(200);
     }
   });
