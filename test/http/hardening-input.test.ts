@@ -44,6 +44,17 @@ afterAll(async () => {
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
 });
 
+/** POST /v1/courses as the file's provider with a raw JSON text, for inputs JSON.stringify cannot write. */
+async function postCourseText(text: string) {
+  const provider = await h.token('provider', { providerId });
+  return request(h.app)
+    .post('/v1/courses')
+    .set('Authorization', `Bearer ${provider}`)
+    .set('Idempotency-Key', randomUUID())
+    .set('Content-Type', 'application/json')
+    .send(text);
+}
+
 interface EarlyAnswer {
   status: number;
   body: Record<string, unknown>;
@@ -189,13 +200,7 @@ describe('NUL and lone surrogates: refused wherever they arrive, naming the fiel
   });
 
   it('when a NUL sits deep in an array and in a key, then each is named by its body path', async () => {
-    const provider = await h.token('provider', { providerId });
-    const res = await request(h.app)
-      .post('/v1/courses')
-      .set('Authorization', `Bearer ${provider}`)
-      .set('Idempotency-Key', randomUUID())
-      .set('Content-Type', 'application/json')
-      .send('{"code":"CNUL1","title":"Data","category":"data-analytics","skills":["sql","py\\u0000thon"],"hours":16,"x\\u0000":1}');
+    const res = await postCourseText('{"code":"CNUL1","title":"Data","category":"data-analytics","skills":["sql","py\\u0000thon"],"hours":16,"x\\u0000":1}');
     expectProblem(res, 422, 'validation_failed');
     expect(errorPaths(res)).toEqual(['body.skills.1', 'body.x\\u0000']);
   });
@@ -357,13 +362,7 @@ describe('money as a JSON number: a plain safe integer or refused', () => {
   });
 
   it('when another whole-number field is written with a fraction, then 422 says so in words', async () => {
-    const provider = await h.token('provider', { providerId });
-    const res = await request(h.app)
-      .post('/v1/courses')
-      .set('Authorization', `Bearer ${provider}`)
-      .set('Idempotency-Key', randomUUID())
-      .set('Content-Type', 'application/json')
-      .send('{"code":"CFRAC1","title":"Data","category":"data-analytics","skills":["sql"],"hours":16.0000000000000001}');
+    const res = await postCourseText('{"code":"CFRAC1","title":"Data","category":"data-analytics","skills":["sql"],"hours":16.0000000000000001}');
     const body = expectProblem(res, 422, 'validation_failed');
     expect(errorPaths(res)).toEqual(['body.hours']);
     expect((body.errors as { message: string }[])[0]!.message).toMatch(/without a fraction or an exponent/);

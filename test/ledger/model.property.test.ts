@@ -19,6 +19,7 @@ import { ManualClock } from '../../src/lib/clock.js';
 import type { Currency } from '../../src/lib/money.js';
 import { useTestDatabase } from '../support/db.js';
 import { counters, deltaRows, transferRows, type Counters } from './fixtures.js';
+import { modelRunOptions } from '../support/model-runs.js';
 
 const database = useTestDatabase();
 
@@ -431,13 +432,10 @@ async function setup(): Promise<{ model: Model; real: Real }> {
 }
 
 /** FC_TIME_LIMIT (seconds) for long bug hunts, e.g. FC_RUNS=500 FC_TIME_LIMIT=900. */
-const timeLimitMs = Number(process.env.FC_TIME_LIMIT ?? 100) * 1000;
+const { numRuns, seed, timeLimitMs, parameters } = modelRunOptions({ runs: 50, timeLimitSeconds: 100 });
 
 describe('ledger against an in-memory model', () => {
   it('when random sequences of transfers, posts, voids, retries, linked batches, expiries and folds run, then the ledger matches the model after every step', async () => {
-    const numRuns = Number(process.env.FC_RUNS ?? 50);
-    const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
-    const path = process.env.FC_PATH;
     let runs = 0;
     executed = 0;
     await fc.assert(
@@ -445,13 +443,7 @@ describe('ledger against an in-memory model', () => {
         await fc.asyncModelRun(setup, cmds);
         runs += 1;
       }),
-      {
-        numRuns,
-        ...(seed === undefined ? {} : { seed }),
-        ...(path === undefined ? {} : { path }),
-        // Shrinking a failure replays whole runs against the database; cap it so a failure reports within the test timeout.
-        plugins: [fc.interruptAfterTimeLimit(timeLimitMs, { failOnInterrupt: true })],
-      },
+      parameters,
     );
     expect(runs).toBeGreaterThanOrEqual(numRuns);
     expect(executed).toBeGreaterThan(numRuns * 5);

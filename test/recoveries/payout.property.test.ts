@@ -39,6 +39,7 @@ import { HOUR } from '../claims/credential-fixtures.js';
 import { proposedBatch, releaseBatch } from '../support/finance.js';
 import { useHarness } from '../support/harness.js';
 import { payoutWorld, statementCsv, statementLine, type PayoutWorld } from './payout-world.js';
+import { modelRunOptions } from '../support/model-runs.js';
 
 const PROVIDERS = 3;
 /** The SGD amount above which a reversal takes a second officer (the default policy). */
@@ -381,14 +382,11 @@ async function checkBooks(r: RunState, after: string) {
 // ---------------------------------------------------------------- the property
 
 /** FC_TIME_LIMIT (seconds) for long bug hunts, e.g. FC_RUNS=200 FC_STEPS=20 FC_TIME_LIMIT=900. */
-const timeLimitMs = Number(process.env.FC_TIME_LIMIT ?? 40) * 1000;
+const { numRuns, seed, timeLimitMs, parameters } = modelRunOptions({ runs: 15, timeLimitSeconds: 40 });
 
 describe('payouts, reversals, netting, refunds and returns in any order', () => {
   it('when any sequence of approve, reverse, recover, net, refund, return and time passing runs, then the books stay sound and no provider is paid more than its claims minus its recoveries', async () => {
-    const numRuns = Number(process.env.FC_RUNS ?? 15);
     const maxSteps = Number(process.env.FC_STEPS ?? 12);
-    const seed = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
-    const path = process.env.FC_PATH;
     let runs = 0;
     steps = 0;
     seen.clear();
@@ -410,13 +408,7 @@ describe('payouts, reversals, netting, refunds and returns in any order', () => 
         }
         runs += 1;
       }),
-      {
-        numRuns,
-        ...(seed === undefined ? {} : { seed }),
-        ...(path === undefined ? {} : { path }),
-        // Shrinking replays whole runs through HTTP; cap it so a failure reports within the test timeout.
-        plugins: [fc.interruptAfterTimeLimit(timeLimitMs, { failOnInterrupt: true })],
-      },
+      parameters,
     );
     expect(runs).toBeGreaterThanOrEqual(numRuns);
     console.info(`payout property: ${runs} runs, ${steps} steps`, Object.fromEntries([...seen].sort((a, b) => b[1] - a[1])));
