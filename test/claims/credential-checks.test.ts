@@ -28,7 +28,7 @@ async function ended(options: Parameters<typeof enrolled>[2] = {}) {
 }
 
 const claim = (e: Enrolled, credential: string, over: Record<string, unknown> = {}) =>
-  submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, attendanceBps: 9000, credential, ...over });
+  submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential, ...over });
 
 const validFor = (e: Enrolled, over: Partial<CredentialFacts> = {}, payloadOver: Record<string, unknown> = {}) =>
   signCredential(credentialPayload(factsFor(world, e, h, over), payloadOver), signer);
@@ -201,8 +201,8 @@ describe('what the credential says', () => {
   it('when several things are wrong at once, then every failed check is named', async () => {
     const { e, before } = await ended();
     const other = await enrolled(h, world);
-    const jws = await validFor(e, { subjectId: other.subjectId, courseId: randomUUID(), validUntil: new Date(h.clock.now().getTime() - HOUR) });
-    await expectRejected(e, before, await claim(e, jws, { attendanceBps: 5000 }), [
+    const jws = await validFor(e, { subjectId: other.subjectId, courseId: randomUUID(), validUntil: new Date(h.clock.now().getTime() - HOUR), attendanceBps: 5000 });
+    await expectRejected(e, before, await claim(e, jws), [
       'subject_mismatch', 'achievement_mismatch', 'expired', 'attendance_below_minimum',
     ]);
   });
@@ -244,18 +244,18 @@ describe('the credential\'s life: revoked, already used', () => {
 describe('the scheme\'s rules: attendance, the claim window, the amount', () => {
   it('when attendance is below the scheme minimum, then attendance_below_minimum', async () => {
     const { e, before } = await ended();
-    await expectRejected(e, before, await claim(e, await validFor(e), { attendanceBps: 7499 }), ['attendance_below_minimum']);
+    await expectRejected(e, before, await claim(e, await validFor(e, { attendanceBps: 7499 })), ['attendance_below_minimum']);
   });
 
   it('when the scheme asks for attendance and none is given, then attendance_missing', async () => {
     const { e, before } = await ended();
-    const jws = await validFor(e);
+    const jws = await validFor(e, { attendanceBps: null });
     await expectRejected(e, before, await submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential: jws }), ['attendance_missing']);
   });
 
   it('when attendance is exactly the minimum, then it passes', async () => {
     const { e } = await ended();
-    expect((await claim(e, await validFor(e), { attendanceBps: 7500 })).body).toMatchObject({ status: 'approved', attendanceBps: 7500 });
+    expect((await claim(e, await validFor(e, { attendanceBps: 7500 }))).body).toMatchObject({ status: 'approved', attendanceBps: 7500 });
   });
 
   it('when the claim window has closed, then claim_window_closed', async () => {
@@ -300,7 +300,7 @@ describe('the request itself', () => {
     const theirSigner = await registerSigner(h, other);
     const { e, before } = await ended();
     const jws = await signCredential(credentialPayload({ ...factsFor(world, e, h), providerId: other.providerId }), theirSigner);
-    const res = await submitClaim(h, other.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, attendanceBps: 9000, credential: jws });
+    const res = await submitClaim(h, other.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential: jws });
     expect(res.status).toBe(404);
     expect(await claimRows(h, e.enrolmentId)).toEqual([]);
     await expectNoMoneyMoved(h, world, e, before);
@@ -310,7 +310,7 @@ describe('the request itself', () => {
     const { e, before } = await ended();
     const jws = await validFor(e);
     for (const token of [e.learner.token, await h.token('finance')]) {
-      const res = await submitClaim(h, token, { enrolmentId: e.enrolmentId, amount: e.reserved, attendanceBps: 9000, credential: jws });
+      const res = await submitClaim(h, token, { enrolmentId: e.enrolmentId, amount: e.reserved, credential: jws });
       expect(res.status).toBe(403);
     }
     await expectNoMoneyMoved(h, world, e, before);
