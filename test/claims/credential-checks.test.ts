@@ -278,6 +278,77 @@ describe('the scheme\'s rules: attendance, the claim window, the amount', () => 
   });
 });
 
+describe('what the provider signed: attendance, the result, the achievement', () => {
+  const microCredential = {
+    level: { framework: 'EQF' as const, value: 6 },
+    skills: [],
+    assessmentType: 'Exam',
+    participationForm: 'online' as const,
+    qualityAssurance: 'Internal',
+    learningOutcomes: ['Writes SQL'],
+    awardingCountry: 'SG',
+  };
+  const withoutResult = (f: CredentialFacts) => {
+    const payload = credentialPayload(f);
+    const subject = payload.credentialSubject as Record<string, unknown>;
+    return { ...payload, credentialSubject: { ...subject, result: (subject.result as { resultDescription: string }[]).filter((r) => !r.resultDescription.endsWith(':outcome')) } };
+  };
+
+  it('when the attendance was edited after signing, then signature_invalid and nothing is paid', async () => {
+    const { e, before } = await ended();
+    const facts = factsFor(world, e, h, { id: `urn:uuid:${randomUUID()}`, attendanceBps: 5000 });
+    const [header, , signature] = (await signCredential(credentialPayload(facts), signer)).split('.');
+    const edited = `${header}.${b64url(credentialPayload({ ...facts, attendanceBps: 9500 }))}.${signature}`;
+    await expectRejected(e, before, await claim(e, edited), ['signature_invalid']);
+  });
+
+  it('when the signed attendance is below the scheme minimum, then attendance_below_minimum and the claim shows what was signed', async () => {
+    const { e, before } = await ended();
+    const res = await claim(e, await validFor(e, { attendanceBps: 6000 }));
+    await expectRejected(e, before, res, ['attendance_below_minimum']);
+    expect(res.body.attendanceBps).toBe(6000);
+  });
+
+  it('when the signed result is Failed, then result_failed', async () => {
+    const { e, before } = await ended();
+    await expectRejected(e, before, await claim(e, await validFor(e, { status: 'Failed' })), ['result_failed']);
+  });
+
+  it('when the credential carries no result, then result_missing', async () => {
+    const { e, before } = await ended();
+    await expectRejected(e, before, await claim(e, await signCredential(withoutResult(factsFor(world, e, h)), signer)), ['result_missing']);
+  });
+
+  it('when the attendance result is not a percentage, then credential_malformed', async () => {
+    const { e, before } = await ended();
+    const payload = credentialPayload(factsFor(world, e, h));
+    const subject = payload.credentialSubject as Record<string, unknown>;
+    const tampered = { ...payload, credentialSubject: { ...subject, result: [{ type: ['Result'], resultDescription: 'urn:learning-credits:result:attendance', value: '120' }, (subject.result as unknown[])[1]] } };
+    await expectRejected(e, before, await claim(e, await signCredential(tampered, signer)), ['credential_malformed']);
+  });
+
+  it('when the signed achievement states another level or workload than the course, then achievement_level_mismatch and achievement_workload_mismatch', async () => {
+    const { e, before } = await ended();
+    const course = { title: 'Data Analytics Fundamentals', hours: 16, microCredential };
+    await expectRejected(e, before, await claim(e, await validFor(e, { course: { ...course, hours: 40 } })), [
+      'achievement_level_mismatch', 'achievement_workload_mismatch',
+    ]);
+  });
+
+  it('when the claim body still carries attendanceBps or a result, then 422 naming the field and saying attendance is signed now; nothing is recorded', async () => {
+    const { e, before } = await ended();
+    const credential = await validFor(e);
+    for (const extra of [{ attendanceBps: 9000 }, { result: [{ status: 'Completed' }] }]) {
+      const res = await claim(e, credential, extra);
+      expect(res.status).toBe(422);
+      const [field] = Object.keys(extra);
+      expect(res.body.errors).toEqual([{ path: 'body', message: expect.stringMatching(new RegExp(`^${field}: .*inside the signed credential, as credentialSubject\\.result`)) }]);
+    }
+    expect(await claimRows(h, e.enrolmentId)).toEqual([]);
+    await expectNoMoneyMoved(h, world, e, before);
+  });
+});
+
 describe('the request itself', () => {
   it('when the credential is not a compact JWS at all, then 422 names body.credential and nothing is recorded', async () => {
     const { e, before } = await ended();

@@ -888,7 +888,7 @@ export interface paths {
          *           "euMicroCredential": {
          *             "learningHours": 50,
          *             "credits": {
-         *               "value": 2,
+         *               "value": "2",
          *               "system": "ECTS"
          *             },
          *             "level": {
@@ -1961,12 +1961,12 @@ export interface components {
             /**
              * @description Notional workload in credits, ECTS where possible
              * @example {
-             *       "value": 2,
+             *       "value": "2.5",
              *       "system": "ECTS"
              *     }
              */
             credits?: {
-                value: number;
+                value: string;
                 system: string;
             };
             /**
@@ -2027,12 +2027,12 @@ export interface components {
                 /**
                  * @description Notional workload in credits, ECTS where possible
                  * @example {
-                 *       "value": 2,
+                 *       "value": "2.5",
                  *       "system": "ECTS"
                  *     }
                  */
                 credits?: {
-                    value: number;
+                    value: string;
                     system: string;
                 };
                 /**
@@ -5138,7 +5138,7 @@ export interface operations {
                      *           "description": "Reservation for Data Analytics with Python, March 2027 run",
                      *           "microCredential": {
                      *             "credits": {
-                     *               "value": 2,
+                     *               "value": "2.5",
                      *               "system": "ECTS"
                      *             },
                      *             "level": {
@@ -5201,7 +5201,7 @@ export interface operations {
                  *       "description": "Reservation for Data Analytics with Python, March 2027 run",
                  *       "microCredential": {
                  *         "credits": {
-                 *           "value": 2,
+                 *           "value": "2.5",
                  *           "system": "ECTS"
                  *         },
                  *         "level": {
@@ -5249,7 +5249,7 @@ export interface operations {
                      *       "description": "Reservation for Data Analytics with Python, March 2027 run",
                      *       "microCredential": {
                      *         "credits": {
-                     *           "value": 2,
+                     *           "value": "2.5",
                      *           "system": "ECTS"
                      *         },
                      *         "level": {
@@ -5321,7 +5321,7 @@ export interface operations {
                      *       "description": "Reservation for Data Analytics with Python, March 2027 run",
                      *       "microCredential": {
                      *         "credits": {
-                     *           "value": 2,
+                     *           "value": "2.5",
                      *           "system": "ECTS"
                      *         },
                      *         "level": {

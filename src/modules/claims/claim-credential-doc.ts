@@ -16,7 +16,7 @@ const example = completionCredential({
     title: 'Data Analytics Fundamentals',
     hours: 50,
     microCredential: {
-      credits: { value: 2, system: 'ECTS' },
+      credits: { value: '2', system: 'ECTS' },
       level: { framework: 'EQF', value: 5 },
       skills: ['http://data.europa.eu/esco/skill/0a0b1e0c-3c3b-4f7e-9e7a-3c5f6b2d1e4a', 'sfw:DAT-ANA-3001-1.1'],
       assessmentType: 'Proctored online exam',

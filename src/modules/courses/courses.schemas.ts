@@ -29,14 +29,21 @@ export const microCredentialSchema = z
   .strictObject({
     credits: z
       .strictObject({
-        value: z.number().positive('must be greater than 0').max(1_000, 'must be at most 1000').multipleOf(0.01, 'must have at most 2 decimals'),
+        // A decimal string: JSON bodies here take whole numbers only, and ECTS credits are often halves.
+        value: z
+          .string()
+          .refine(
+            (v) => /^\d{1,4}(\.\d{1,2})?$/.test(v) && Number(v) > 0 && Number(v) <= 1_000,
+            'must be a decimal number of credits greater than 0 and at most 1000, with at most 2 decimals, such as "2.5"',
+          )
+          .transform((v) => String(Number(v))),
         system: z
           .string()
           .trim()
           .regex(/^(ECTS|MQF|[A-Za-z][A-Za-z0-9 ._-]{1,31})$/, 'must be ECTS, MQF or the name of another credit system, up to 32 characters'),
       })
       .optional()
-      .meta({ description: 'Notional workload in credits, ECTS where possible', example: { value: 2, system: 'ECTS' } }),
+      .meta({ description: 'Notional workload in credits, ECTS where possible', example: { value: '2.5', system: 'ECTS' } }),
     level: z
       .strictObject({
         framework: z.enum(['EQF', 'MQF']),

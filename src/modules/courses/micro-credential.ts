@@ -13,7 +13,7 @@ type MicroCredentialColumns = Pick<
 /** The course columns that hold a micro-credential; all null or empty for plain training. */
 export function microCredentialColumns(m: MicroCredential | undefined): MicroCredentialColumns {
   return {
-    creditValue: m?.credits?.value ?? null,
+    creditValue: m?.credits ? Number(m.credits.value) : null,
     creditSystem: m?.credits?.system ?? null,
     levelFramework: m?.level.framework ?? null,
     level: m?.level.value ?? null,
@@ -30,7 +30,7 @@ export function microCredentialColumns(m: MicroCredential | undefined): MicroCre
 export function microCredentialOf(c: MicroCredentialColumns): MicroCredential | null {
   if (c.level === null || c.levelFramework === null) return null;
   return {
-    ...(c.creditValue !== null && c.creditSystem !== null ? { credits: { value: c.creditValue, system: c.creditSystem } } : {}),
+    ...(c.creditValue !== null && c.creditSystem !== null ? { credits: { value: String(c.creditValue), system: c.creditSystem } } : {}),
     level: { framework: c.levelFramework, value: c.level },
     skills: c.skillAlignments,
     assessmentType: c.assessmentType ?? '',

@@ -59,7 +59,7 @@ export function achievementOf(course: CourseFacts): Record<string, unknown> {
     ...(m
       ? {
           alignment: m.skills.map(alignmentOf),
-          ...(m.credits?.system === 'ECTS' ? { creditsAvailable: m.credits.value } : {}),
+          ...(m.credits?.system === 'ECTS' ? { creditsAvailable: Number(m.credits.value) } : {}),
           euMicroCredential: {
             learningHours: course.hours,
             ...(m.credits ? { credits: m.credits } : {}),

@@ -33,7 +33,7 @@ const resultSchema = z.looseObject({
 /** The EU elements a signed achievement states (see credential-shape.ts); only those present are compared. */
 const signedElementsSchema = z.looseObject({
   learningHours: z.number().optional(),
-  credits: z.looseObject({ value: z.number(), system: z.string() }).optional(),
+  credits: z.looseObject({ value: z.string(), system: z.string() }).optional(),
   level: z.looseObject({ framework: z.string(), value: z.number() }).optional(),
 });
 
@@ -107,10 +107,10 @@ function contradictions(a: SignedAchievement, course: VerificationContext['cours
   if (signed?.level && (!m || signed.level.framework !== m.level.framework || signed.level.value !== m.level.value)) {
     failures.push('achievement_level_mismatch');
   }
-  const creditsDiffer = (value: number, system: string) => !m?.credits || m.credits.system !== system || m.credits.value !== value;
+  const creditsDiffer = (value: number, system: string) => !m?.credits || m.credits.system !== system || Number(m.credits.value) !== value;
   if (
     (signed?.learningHours !== undefined && signed.learningHours !== course.hours) ||
-    (signed?.credits && creditsDiffer(signed.credits.value, signed.credits.system)) ||
+    (signed?.credits && creditsDiffer(Number(signed.credits.value), signed.credits.system)) ||
     (a.creditsAvailable !== undefined && creditsDiffer(a.creditsAvailable, 'ECTS'))
   ) {
     failures.push('achievement_workload_mismatch');
