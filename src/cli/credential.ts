@@ -7,7 +7,7 @@ import { loadConfig } from '../config.js';
 import { readDevPrivateKey, signToken } from '../lib/dev-keys.js';
 import { DAY_MS } from '../lib/dates.js';
 import type { MicroCredential } from '../modules/courses/micro-credential.js';
-import { completionCredential } from '../modules/credentials/credential-shape.js';
+import { basisPointsOf, completionCredential } from '../modules/credentials/credential-shape.js';
 import { CliError, expectJson, request, serviceUrl } from './service-client.js';
 
 const USAGE = 'usage: npm run -s credential -- --enrolment <enrolment id> [--attendance <percent, such as 90>] [--status Completed|Failed] [--grade A]\n' +
@@ -32,8 +32,8 @@ async function main() {
       grade: { type: 'string' },
     },
   });
-  const attendance = values.attendance;
-  if (!/^\d{1,3}(\.\d{1,2})?$/.test(attendance) || Number(attendance) > 100) throw new CliError(`--attendance must be a percentage from 0 to 100, not ${JSON.stringify(attendance)}`);
+  const attendanceBps = basisPointsOf(values.attendance);
+  if (attendanceBps === null) throw new CliError(`--attendance must be a percentage from 0 to 100, not ${JSON.stringify(values.attendance)}`);
   if (values.status !== 'Completed' && values.status !== 'Failed') throw new CliError(`--status must be Completed or Failed, not ${JSON.stringify(values.status)}`);
   if (!/^[0-9a-f-]{36}$/i.test(values.enrolment ?? '')) throw new CliError(USAGE);
   if (!/^\d{1,5}$/.test(values['valid-days']) || Number(values['valid-days']) < 1) throw new CliError(`--valid-days must be a whole number of days, not ${JSON.stringify(values['valid-days'])}`);
@@ -82,7 +82,7 @@ async function main() {
     id: `urn:uuid:${randomUUID()}`,
     validFrom: now,
     validUntil: new Date(now.getTime() + Number(values['valid-days']) * DAY_MS),
-    attendanceBps: Math.round(Number(attendance) * 100),
+    attendanceBps,
     status: values.status,
     grade: values.grade,
   });

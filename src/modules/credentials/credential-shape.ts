@@ -35,6 +35,13 @@ export interface CompletionFacts {
 /** The percent string a Percent result carries for an attendance in basis points: 7550 is "75.5". */
 export const percentOf = (bps: number) => String(bps / 100);
 
+/** A Percent result value ("75", "75.5", "75.25") in basis points; null when it is not a percentage from 0 to 100. */
+export function basisPointsOf(percent: string): number | null {
+  if (!/^\d{1,3}(\.\d{1,2})?$/.test(percent)) return null;
+  const bps = Math.round(Number(percent) * 100);
+  return bps <= 10_000 ? bps : null;
+}
+
 const alignmentOf = (skill: string) =>
   skill.startsWith('http')
     ? { type: ['Alignment'], targetType: skill.includes('data.europa.eu/esco/') ? 'ext:ESCOSkill' : 'ext:Skill', targetName: skill, targetUrl: skill }

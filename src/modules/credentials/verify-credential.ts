@@ -2,7 +2,7 @@ import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose'
 import { z } from 'zod';
 import type { MicroCredential } from '../courses/micro-credential.js';
 import { achievementIdOf, issuerIdOf } from './credential-ids.js';
-import { resultDescriptionIds } from './credential-shape.js';
+import { basisPointsOf, resultDescriptionIds } from './credential-shape.js';
 
 /** Asymmetric algorithms only: `none` and HMAC are never accepted. */
 export const credentialAlgorithms = ['EdDSA', 'ES256'] as const;
@@ -89,13 +89,6 @@ export interface VerifiedCredential {
 }
 
 const unverified = (failure: CredentialFailure): VerifiedCredential => ({ id: null, issuedAt: null, attendanceBps: null, failures: [failure] });
-
-/** A Percent result value ("75", "75.5", "75.25") in basis points; null when it is not a percentage from 0 to 100. */
-function basisPointsOf(percent: string): number | null {
-  if (!/^\d{1,3}(\.\d{1,2})?$/.test(percent)) return null;
-  const bps = Math.round(Number(percent) * 100);
-  return bps <= 10_000 ? bps : null;
-}
 
 type SignedAchievement = z.output<typeof credentialSchema>['credentialSubject']['achievement'];
 
