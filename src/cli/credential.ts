@@ -6,10 +6,12 @@ import { CompactSign, importJWK, type JWK } from 'jose';
 import { loadConfig } from '../config.js';
 import { readDevPrivateKey, signToken } from '../lib/dev-keys.js';
 import { DAY_MS } from '../lib/dates.js';
-import { achievementIdOf, issuerIdOf } from '../modules/credentials/credential-ids.js';
+import type { MicroCredential } from '../modules/courses/micro-credential.js';
+import { basisPointsOf, completionCredential } from '../modules/credentials/credential-shape.js';
 import { CliError, expectJson, request, serviceUrl } from './service-client.js';
 
-const USAGE = 'usage: npm run -s credential -- --enrolment <enrolment id> [--url <service URL>] [--valid-days 365]\n' +
+const USAGE = 'usage: npm run -s credential -- --enrolment <enrolment id> [--attendance <percent, such as 90>] [--status Completed|Failed] [--grade A]\n' +
+  '  [--url <service URL>] [--valid-days 365]\n' +
   'The service URL comes from --url, then LC_URL, then http://127.0.0.1:3000.';
 
 /**
@@ -25,8 +27,14 @@ async function main() {
       /** The flag's earlier name. */
       api: { type: 'string' },
       'valid-days': { type: 'string', default: '365' },
+      attendance: { type: 'string', default: '100' },
+      status: { type: 'string', default: 'Completed' },
+      grade: { type: 'string' },
     },
   });
+  const attendanceBps = basisPointsOf(values.attendance);
+  if (attendanceBps === null) throw new CliError(`--attendance must be a percentage from 0 to 100, not ${JSON.stringify(values.attendance)}`);
+  if (values.status !== 'Completed' && values.status !== 'Failed') throw new CliError(`--status must be Completed or Failed, not ${JSON.stringify(values.status)}`);
   if (!/^[0-9a-f-]{36}$/i.test(values.enrolment ?? '')) throw new CliError(USAGE);
   if (!/^\d{1,5}$/.test(values['valid-days']) || Number(values['valid-days']) < 1) throw new CliError(`--valid-days must be a whole number of days, not ${JSON.stringify(values['valid-days'])}`);
   const base = serviceUrl(values.url ?? values.api);
@@ -56,24 +64,32 @@ async function main() {
   const key = keys.providers.find((p) => p.providerId === enrolment.providerId);
   if (!key) throw new Error(`no demo signing key for provider ${enrolment.providerId} in ${keysFile}`);
 
+  const course = expectJson<{ title: string; hours: number; microCredential: MicroCredential | null }>(
+    await request(base, `/v1/courses/${enrolment.courseId}`, { token: admin }),
+    `GET ${base}/v1/courses/${enrolment.courseId}`,
+  );
+  const provider = expectJson<{ legalName: string }>(
+    await request(base, `/v1/providers/${enrolment.providerId}`, { token: admin }),
+    `GET ${base}/v1/providers/${enrolment.providerId}`,
+  );
+
   const now = new Date();
-  const credential = {
-    '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
-    type: ['VerifiableCredential', 'OpenBadgeCredential'],
+  const credential = completionCredential({
+    providerId: enrolment.providerId,
+    issuerName: provider.legalName,
+    subjectId: enrolment.learnerSubjectId,
+    course: { courseId: enrolment.courseId, title: course.title, hours: course.hours, microCredential: course.microCredential },
     id: `urn:uuid:${randomUUID()}`,
-    issuer: { id: issuerIdOf(enrolment.providerId), type: ['Profile'] },
-    validFrom: now.toISOString(),
-    validUntil: new Date(now.getTime() + Number(values['valid-days']) * DAY_MS).toISOString(),
-    credentialSubject: {
-      id: enrolment.learnerSubjectId,
-      type: ['AchievementSubject'],
-      achievement: { id: achievementIdOf(enrolment.courseId), type: ['Achievement'], criteria: { narrative: 'Completed the course run' } },
-    },
-  };
+    validFrom: now,
+    validUntil: new Date(now.getTime() + Number(values['valid-days']) * DAY_MS),
+    attendanceBps,
+    status: values.status,
+    grade: values.grade,
+  });
   const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(credential)))
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'vc+jwt' })
     .sign(await importJWK(key.privateJwk, key.alg));
-  process.stderr.write(`credential ${credential.id} for enrolment ${values.enrolment} (status ${enrolment.status}), signed with ${key.kid}\n`);
+  process.stderr.write(`credential ${String(credential.id)} for enrolment ${values.enrolment} (status ${enrolment.status}), signed with ${key.kid}\n`);
   process.stdout.write(`${jws}\n`);
 }
 

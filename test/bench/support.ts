@@ -25,7 +25,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import { createNationalIdProtector } from '../../src/lib/national-id.js';
 import { defaultPolicy } from '../../src/modules/deps.js';
-import { achievementIdOf, issuerIdOf } from '../../src/modules/credentials/credential-ids.js';
+import { completionCredential } from '../../src/modules/credentials/credential-shape.js';
 import type { ServiceDeps } from '../../src/modules/deps.js';
 import { createGrantRun, workGrantRun } from '../../src/modules/grants/grants.service.js';
 import { ensureProviderPayable } from '../../src/modules/providers/providers.service.js';
@@ -270,18 +270,10 @@ export async function providerCredentialKey(b: BenchDb, providerId: string) {
 }
 
 async function signCredential(key: CryptoKey, kid: string, providerId: string, e: { learnerSubject: string; courseId: string }, issuedAt: Date) {
-  const credential = {
-    '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
-    type: ['VerifiableCredential', 'OpenBadgeCredential'],
-    id: `urn:uuid:${randomUUID()}`,
-    issuer: { id: issuerIdOf(providerId), type: ['Profile'] },
-    validFrom: issuedAt.toISOString(),
-    credentialSubject: {
-      id: e.learnerSubject,
-      type: ['AchievementSubject'],
-      achievement: { id: achievementIdOf(e.courseId), type: ['Achievement'], criteria: { narrative: 'Completed the course run' } },
-    },
-  };
+  const credential = completionCredential({
+    providerId, subjectId: e.learnerSubject, id: `urn:uuid:${randomUUID()}`, validFrom: issuedAt, attendanceBps: 10_000, status: 'Completed',
+    course: { courseId: e.courseId, title: 'Bench course', hours: 16, microCredential: null },
+  });
   return new CompactSign(new TextEncoder().encode(JSON.stringify(credential))).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'vc+jwt' }).sign(key);
 }
 

@@ -28,7 +28,7 @@ async function ended(options: Parameters<typeof enrolled>[2] = {}) {
 }
 
 const claim = (e: Enrolled, credential: string, over: Record<string, unknown> = {}) =>
-  submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, attendanceBps: 9000, credential, ...over });
+  submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential, ...over });
 
 const validFor = (e: Enrolled, over: Partial<CredentialFacts> = {}, payloadOver: Record<string, unknown> = {}) =>
   signCredential(credentialPayload(factsFor(world, e, h, over), payloadOver), signer);
@@ -201,8 +201,8 @@ describe('what the credential says', () => {
   it('when several things are wrong at once, then every failed check is named', async () => {
     const { e, before } = await ended();
     const other = await enrolled(h, world);
-    const jws = await validFor(e, { subjectId: other.subjectId, courseId: randomUUID(), validUntil: new Date(h.clock.now().getTime() - HOUR) });
-    await expectRejected(e, before, await claim(e, jws, { attendanceBps: 5000 }), [
+    const jws = await validFor(e, { subjectId: other.subjectId, courseId: randomUUID(), validUntil: new Date(h.clock.now().getTime() - HOUR), attendanceBps: 5000 });
+    await expectRejected(e, before, await claim(e, jws), [
       'subject_mismatch', 'achievement_mismatch', 'expired', 'attendance_below_minimum',
     ]);
   });
@@ -244,18 +244,18 @@ describe('the credential\'s life: revoked, already used', () => {
 describe('the scheme\'s rules: attendance, the claim window, the amount', () => {
   it('when attendance is below the scheme minimum, then attendance_below_minimum', async () => {
     const { e, before } = await ended();
-    await expectRejected(e, before, await claim(e, await validFor(e), { attendanceBps: 7499 }), ['attendance_below_minimum']);
+    await expectRejected(e, before, await claim(e, await validFor(e, { attendanceBps: 7499 })), ['attendance_below_minimum']);
   });
 
   it('when the scheme asks for attendance and none is given, then attendance_missing', async () => {
     const { e, before } = await ended();
-    const jws = await validFor(e);
+    const jws = await validFor(e, { attendanceBps: null });
     await expectRejected(e, before, await submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential: jws }), ['attendance_missing']);
   });
 
   it('when attendance is exactly the minimum, then it passes', async () => {
     const { e } = await ended();
-    expect((await claim(e, await validFor(e), { attendanceBps: 7500 })).body).toMatchObject({ status: 'approved', attendanceBps: 7500 });
+    expect((await claim(e, await validFor(e, { attendanceBps: 7500 }))).body).toMatchObject({ status: 'approved', attendanceBps: 7500 });
   });
 
   it('when the claim window has closed, then claim_window_closed', async () => {
@@ -273,6 +273,77 @@ describe('the scheme\'s rules: attendance, the claim window, the amount', () => 
     expect(res.status).toBe(422);
     expect(res.body.code).toBe('validation_failed');
     expect(res.body.errors.map((x: { path: string }) => x.path)).toEqual(['body.amount']);
+    expect(await claimRows(h, e.enrolmentId)).toEqual([]);
+    await expectNoMoneyMoved(h, world, e, before);
+  });
+});
+
+describe('what the provider signed: attendance, the result, the achievement', () => {
+  const microCredential = {
+    level: { framework: 'EQF' as const, value: 6 },
+    skills: [],
+    assessmentType: 'Exam',
+    participationForm: 'online' as const,
+    qualityAssurance: 'Internal',
+    learningOutcomes: ['Writes SQL'],
+    awardingCountry: 'SG',
+  };
+  const withoutResult = (f: CredentialFacts) => {
+    const payload = credentialPayload(f);
+    const subject = payload.credentialSubject as Record<string, unknown>;
+    return { ...payload, credentialSubject: { ...subject, result: (subject.result as { resultDescription: string }[]).filter((r) => !r.resultDescription.endsWith(':outcome')) } };
+  };
+
+  it('when the attendance was edited after signing, then signature_invalid and nothing is paid', async () => {
+    const { e, before } = await ended();
+    const facts = factsFor(world, e, h, { id: `urn:uuid:${randomUUID()}`, attendanceBps: 5000 });
+    const [header, , signature] = (await signCredential(credentialPayload(facts), signer)).split('.');
+    const edited = `${header}.${b64url(credentialPayload({ ...facts, attendanceBps: 9500 }))}.${signature}`;
+    await expectRejected(e, before, await claim(e, edited), ['signature_invalid']);
+  });
+
+  it('when the signed attendance is below the scheme minimum, then attendance_below_minimum and the claim shows what was signed', async () => {
+    const { e, before } = await ended();
+    const res = await claim(e, await validFor(e, { attendanceBps: 6000 }));
+    await expectRejected(e, before, res, ['attendance_below_minimum']);
+    expect(res.body.attendanceBps).toBe(6000);
+  });
+
+  it('when the signed result is Failed, then result_failed', async () => {
+    const { e, before } = await ended();
+    await expectRejected(e, before, await claim(e, await validFor(e, { status: 'Failed' })), ['result_failed']);
+  });
+
+  it('when the credential carries no result, then result_missing', async () => {
+    const { e, before } = await ended();
+    await expectRejected(e, before, await claim(e, await signCredential(withoutResult(factsFor(world, e, h)), signer)), ['result_missing']);
+  });
+
+  it('when the attendance result is not a percentage, then credential_malformed', async () => {
+    const { e, before } = await ended();
+    const payload = credentialPayload(factsFor(world, e, h));
+    const subject = payload.credentialSubject as Record<string, unknown>;
+    const tampered = { ...payload, credentialSubject: { ...subject, result: [{ type: ['Result'], resultDescription: 'urn:learning-credits:result:attendance', value: '120' }, (subject.result as unknown[])[1]] } };
+    await expectRejected(e, before, await claim(e, await signCredential(tampered, signer)), ['credential_malformed']);
+  });
+
+  it('when the signed achievement states another level or workload than the course, then achievement_level_mismatch and achievement_workload_mismatch', async () => {
+    const { e, before } = await ended();
+    const course = { title: 'Data Analytics Fundamentals', hours: 16, microCredential };
+    await expectRejected(e, before, await claim(e, await validFor(e, { course: { ...course, hours: 40 } })), [
+      'achievement_level_mismatch', 'achievement_workload_mismatch',
+    ]);
+  });
+
+  it('when the claim body still carries attendanceBps or a result, then 422 naming the field and saying attendance is signed now; nothing is recorded', async () => {
+    const { e, before } = await ended();
+    const credential = await validFor(e);
+    for (const extra of [{ attendanceBps: 9000 }, { result: [{ status: 'Completed' }] }]) {
+      const res = await claim(e, credential, extra);
+      expect(res.status).toBe(422);
+      const [field] = Object.keys(extra);
+      expect(res.body.errors).toEqual([{ path: 'body', message: expect.stringMatching(new RegExp(`^${field}: .*inside the signed credential, as credentialSubject\\.result`)) }]);
+    }
     expect(await claimRows(h, e.enrolmentId)).toEqual([]);
     await expectNoMoneyMoved(h, world, e, before);
   });
@@ -300,7 +371,7 @@ describe('the request itself', () => {
     const theirSigner = await registerSigner(h, other);
     const { e, before } = await ended();
     const jws = await signCredential(credentialPayload({ ...factsFor(world, e, h), providerId: other.providerId }), theirSigner);
-    const res = await submitClaim(h, other.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, attendanceBps: 9000, credential: jws });
+    const res = await submitClaim(h, other.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential: jws });
     expect(res.status).toBe(404);
     expect(await claimRows(h, e.enrolmentId)).toEqual([]);
     await expectNoMoneyMoved(h, world, e, before);
@@ -310,7 +381,7 @@ describe('the request itself', () => {
     const { e, before } = await ended();
     const jws = await validFor(e);
     for (const token of [e.learner.token, await h.token('finance')]) {
-      const res = await submitClaim(h, token, { enrolmentId: e.enrolmentId, amount: e.reserved, attendanceBps: 9000, credential: jws });
+      const res = await submitClaim(h, token, { enrolmentId: e.enrolmentId, amount: e.reserved, credential: jws });
       expect(res.status).toBe(403);
     }
     await expectNoMoneyMoved(h, world, e, before);

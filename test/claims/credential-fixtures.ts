@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CompactSign, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import request from 'supertest';
 import { expect } from 'vitest';
-import { achievementIdOf, issuerIdOf } from '../../src/modules/credentials/credential-ids.js';
+import { completionCredential, type CourseFacts, type ResultStatus } from '../../src/modules/credentials/credential-shape.js';
 import { asCitizen, catalogue } from '../support/catalogue.js';
 import type { Harness } from '../support/harness.js';
 import { perFile } from '../support/per-file.js';
@@ -63,22 +63,27 @@ export interface CredentialFacts {
   validUntil?: Date | undefined;
   id?: string;
   iat?: number;
+  /** Signed as the attendance result; null signs none. */
+  attendanceBps?: number | null;
+  status?: ResultStatus;
+  /** The course as the achievement describes it: the world's plain 16-hour course unless said. */
+  course?: Omit<CourseFacts, 'courseId'>;
 }
 
-/** An OpenBadgeCredential (VC 2.0) as the payload of a VC-JWT. */
+/** An OpenBadgeCredential (VC 2.0) as the payload of a VC-JWT, built as the credential CLI builds it. */
 export function credentialPayload(f: CredentialFacts, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
-    type: ['VerifiableCredential', 'OpenBadgeCredential'],
-    id: f.id ?? `urn:uuid:${randomUUID()}`,
-    issuer: { id: issuerIdOf(f.providerId), type: ['Profile'], name: 'Academy' },
-    validFrom: f.validFrom.toISOString(),
-    ...(f.validUntil ? { validUntil: f.validUntil.toISOString() } : {}),
-    credentialSubject: {
-      id: f.subjectId,
-      type: ['AchievementSubject'],
-      achievement: { id: achievementIdOf(f.courseId), type: ['Achievement'], name: 'Data Analytics Fundamentals' },
-    },
+    ...completionCredential({
+      providerId: f.providerId,
+      issuerName: 'Academy',
+      subjectId: f.subjectId,
+      course: { courseId: f.courseId, ...(f.course ?? { title: 'Data Analytics Fundamentals', hours: 16, microCredential: null }) },
+      id: f.id ?? `urn:uuid:${randomUUID()}`,
+      validFrom: f.validFrom,
+      validUntil: f.validUntil,
+      attendanceBps: f.attendanceBps === null ? undefined : (f.attendanceBps ?? 9000),
+      status: f.status ?? 'Completed',
+    }),
     ...(f.iat !== undefined ? { iat: f.iat } : {}),
     ...overrides,
   };

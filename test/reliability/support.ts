@@ -9,7 +9,7 @@ import { ensureDatabase, freePort, startEmbeddedPostgres, type EmbeddedServer } 
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { verifyAuditChain } from '../../src/modules/audit/audit.repo.js';
-import { achievementIdOf, issuerIdOf } from '../../src/modules/credentials/credential-ids.js';
+import { completionCredential } from '../../src/modules/credentials/credential-shape.js';
 import { CompactSign } from 'jose';
 import { singaporeNric } from '../support/ids.js';
 import { createSigningKey, type SigningKey } from '../support/signing-key.js';
@@ -295,14 +295,10 @@ export async function seedWorld(base: string, keys: Keys, options: { learners: n
 
   /** A signed completion credential for this learner, issued now. */
   const credential = (subjectId: string) => {
-    const payload = {
-      '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
-      type: ['VerifiableCredential', 'OpenBadgeCredential'],
-      id: `urn:uuid:${randomUUID()}`,
-      issuer: { id: issuerIdOf(providerId), type: ['Profile'], name: 'Academy' },
-      validFrom: new Date(Date.now() - 1000).toISOString(),
-      credentialSubject: { id: subjectId, type: ['AchievementSubject'], achievement: { id: achievementIdOf(courseId), type: ['Achievement'], name: 'Data Analytics Fundamentals' } },
-    };
+    const payload = completionCredential({
+      providerId, issuerName: 'Academy', subjectId, id: `urn:uuid:${randomUUID()}`, validFrom: new Date(Date.now() - 1000), attendanceBps: 10_000, status: 'Completed',
+      course: { courseId, title: 'Data Analytics Fundamentals', hours: 16, microCredential: null },
+    });
     return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
       .setProtectedHeader({ alg: 'EdDSA', kid: signer.kid, typ: 'vc+jwt' })
       .sign(signer.privateKey);

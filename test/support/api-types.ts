@@ -804,6 +804,126 @@ export interface paths {
         /**
          * Claim payment for an enrolment with its completion credential
          * @description Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides). An enrolment of another provider answers 404 `enrolment not found`, the same as an id that does not exist: a provider cannot learn from this operation which enrolments other providers hold.
+         *
+         *     **The credential.** A VC-JWT: a compact JWS (protected header `{"alg": "EdDSA" | "ES256", "kid": <the kid the service gave the registered key>, "typ": "vc+jwt"}`) whose payload is an Open Badges 3.0 `OpenBadgeCredential`:
+         *
+         *     - `issuer.id` is `urn:learning-credits:provider:<providerId>`; `credentialSubject.id` is the learner's pseudonymous `subjectId` (GET /v1/enrolments/{id} shows it as `learnerSubjectId`), never a national id; `credentialSubject.achievement.id` is `urn:learning-credits:course:<courseId>`.
+         *     - `credentialSubject.result` holds the outcome, `{"resultDescription": "urn:learning-credits:result:outcome", "status": "Completed" | "Failed", "value": <grade, optional>}` (missing: `result_missing`; not Completed: `result_failed`), and, where the scheme sets a minimum attendance, `{"resultDescription": "urn:learning-credits:result:attendance", "value": <percent, such as "90" or "75.5">}` (missing: `attendance_missing`; lower: `attendance_below_minimum`). They are signed: a claim body with `attendanceBps` or `result` is a 422.
+         *     - The achievement carries the course's micro-credential (`achievementType` MicroCredential, `alignment` for its skills, `criteria.narrative` its learning outcomes, the EU elements in `euMicroCredential`). A signed level other than the course's is `achievement_level_mismatch`; other learning hours or credits are `achievement_workload_mismatch`.
+         *     - Issue time is `iat` when present, else `validFrom`; it must fall after the run started.
+         *
+         *     ```json
+         *     {
+         *       "@context": [
+         *         "https://www.w3.org/ns/credentials/v2",
+         *         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+         *       ],
+         *       "type": [
+         *         "VerifiableCredential",
+         *         "OpenBadgeCredential"
+         *       ],
+         *       "id": "urn:uuid:<a fresh UUID per credential>",
+         *       "issuer": {
+         *         "id": "urn:learning-credits:provider:<providerId>",
+         *         "type": [
+         *           "Profile"
+         *         ],
+         *         "name": "Academy Sdn Bhd"
+         *       },
+         *       "validFrom": "2027-03-29T09:00:00.000Z",
+         *       "validUntil": "2028-03-29T09:00:00.000Z",
+         *       "credentialSubject": {
+         *         "id": "<learnerSubjectId>",
+         *         "type": [
+         *           "AchievementSubject"
+         *         ],
+         *         "achievement": {
+         *           "id": "urn:learning-credits:course:<courseId>",
+         *           "type": [
+         *             "Achievement"
+         *           ],
+         *           "achievementType": "MicroCredential",
+         *           "name": "Data Analytics Fundamentals",
+         *           "criteria": {
+         *             "narrative": "Cleans and joins tabular data with SQL"
+         *           },
+         *           "resultDescription": [
+         *             {
+         *               "id": "urn:learning-credits:result:attendance",
+         *               "type": [
+         *                 "ResultDescription"
+         *               ],
+         *               "name": "Attendance",
+         *               "resultType": "Percent"
+         *             },
+         *             {
+         *               "id": "urn:learning-credits:result:outcome",
+         *               "type": [
+         *                 "ResultDescription"
+         *               ],
+         *               "name": "Assessment result",
+         *               "resultType": "Status"
+         *             }
+         *           ],
+         *           "alignment": [
+         *             {
+         *               "type": [
+         *                 "Alignment"
+         *               ],
+         *               "targetType": "ext:ESCOSkill",
+         *               "targetName": "http://data.europa.eu/esco/skill/0a0b1e0c-3c3b-4f7e-9e7a-3c5f6b2d1e4a",
+         *               "targetUrl": "http://data.europa.eu/esco/skill/0a0b1e0c-3c3b-4f7e-9e7a-3c5f6b2d1e4a"
+         *             },
+         *             {
+         *               "type": [
+         *                 "Alignment"
+         *               ],
+         *               "targetType": "ext:SkillsFrameworkCode",
+         *               "targetName": "sfw:DAT-ANA-3001-1.1",
+         *               "targetCode": "DAT-ANA-3001-1.1",
+         *               "targetFramework": "sfw"
+         *             }
+         *           ],
+         *           "creditsAvailable": 2,
+         *           "euMicroCredential": {
+         *             "learningHours": 50,
+         *             "credits": {
+         *               "value": "2",
+         *               "system": "ECTS"
+         *             },
+         *             "level": {
+         *               "framework": "EQF",
+         *               "value": 5
+         *             },
+         *             "learningOutcomes": [
+         *               "Cleans and joins tabular data with SQL"
+         *             ],
+         *             "assessmentType": "Proctored online exam",
+         *             "participationForm": "online",
+         *             "qualityAssurance": "MQA accredited programme",
+         *             "awardingCountry": "MY"
+         *           }
+         *         },
+         *         "result": [
+         *           {
+         *             "type": [
+         *               "Result"
+         *             ],
+         *             "resultDescription": "urn:learning-credits:result:attendance",
+         *             "value": "90"
+         *           },
+         *           {
+         *             "type": [
+         *               "Result"
+         *             ],
+         *             "resultDescription": "urn:learning-credits:result:outcome",
+         *             "status": "Completed",
+         *             "value": "A"
+         *           }
+         *         ]
+         *       }
+         *     }
+         *     ```
          */
         post: operations["submitClaim"];
         delete?: never;
@@ -1827,12 +1947,67 @@ export interface components {
             title: string;
             category: string;
             skills: string[];
+            /** @description Learning hours (notional workload) */
             hours: number;
             description: string | null;
+            microCredential: components["schemas"]["MicroCredential"] | null;
             /** @description Schemes that fund this course */
             approvedSchemeIds: string[];
             /** Format: date-time */
             createdAt: string;
+        };
+        /** @description What the course’s micro-credential is, as the provider signs it in the Open Badges 3.0 Achievement */
+        MicroCredential: {
+            /**
+             * @description Notional workload in credits, ECTS where possible
+             * @example {
+             *       "value": "2.5",
+             *       "system": "ECTS"
+             *     }
+             */
+            credits?: {
+                value: string;
+                system: string;
+            };
+            /**
+             * @description Level in the European or Malaysian Qualifications Framework
+             * @example {
+             *       "framework": "EQF",
+             *       "value": 5
+             *     }
+             */
+            level: {
+                /** @enum {string} */
+                framework: "EQF" | "MQF";
+                value: number;
+            };
+            /**
+             * @description ESCO URIs or skills-framework codes (framework:code); signed as the achievement’s alignment
+             * @default []
+             * @example [
+             *       "http://data.europa.eu/esco/skill/0a0b1e0c-3c3b-4f7e-9e7a-3c5f6b2d1e4a",
+             *       "sfw:DAT-ANA-3001-1.1"
+             *     ]
+             */
+            skills: string[];
+            /** @example Proctored online exam */
+            assessmentType: string;
+            /** @enum {string} */
+            participationForm: "online" | "onsite" | "blended";
+            /** @example MQA accredited programme */
+            qualityAssurance: string;
+            /**
+             * @example [
+             *       "Cleans and joins tabular data with SQL",
+             *       "Presents findings in a dashboard"
+             *     ]
+             */
+            learningOutcomes: string[];
+            /**
+             * @description Where the credential is awarded: ISO 3166-1 country or ISO 3166-2 region
+             * @example MY
+             */
+            awardingCountry: string;
         };
         NewCourse: {
             /**
@@ -1847,6 +2022,59 @@ export interface components {
             skills: string[];
             hours: number;
             description?: string;
+            /** @description Omit for plain training; give it to describe the micro-credential the course awards (all EU-mandatory elements at once) */
+            microCredential?: {
+                /**
+                 * @description Notional workload in credits, ECTS where possible
+                 * @example {
+                 *       "value": "2.5",
+                 *       "system": "ECTS"
+                 *     }
+                 */
+                credits?: {
+                    value: string;
+                    system: string;
+                };
+                /**
+                 * @description Level in the European or Malaysian Qualifications Framework
+                 * @example {
+                 *       "framework": "EQF",
+                 *       "value": 5
+                 *     }
+                 */
+                level: {
+                    /** @enum {string} */
+                    framework: "EQF" | "MQF";
+                    value: number;
+                };
+                /**
+                 * @description ESCO URIs or skills-framework codes (framework:code); signed as the achievement’s alignment
+                 * @default []
+                 * @example [
+                 *       "http://data.europa.eu/esco/skill/0a0b1e0c-3c3b-4f7e-9e7a-3c5f6b2d1e4a",
+                 *       "sfw:DAT-ANA-3001-1.1"
+                 *     ]
+                 */
+                skills: string[];
+                /** @example Proctored online exam */
+                assessmentType: string;
+                /** @enum {string} */
+                participationForm: "online" | "onsite" | "blended";
+                /** @example MQA accredited programme */
+                qualityAssurance: string;
+                /**
+                 * @example [
+                 *       "Cleans and joins tabular data with SQL",
+                 *       "Presents findings in a dashboard"
+                 *     ]
+                 */
+                learningOutcomes: string[];
+                /**
+                 * @description Where the credential is awarded: ISO 3166-1 country or ISO 3166-2 region
+                 * @example MY
+                 */
+                awardingCountry: string;
+            };
         };
         CoursePage: {
             items: components["schemas"]["Course"][];
@@ -2020,6 +2248,7 @@ export interface components {
             /** @description minor units */
             amountClaimed: string;
             currency: string;
+            /** @description The attendance the provider signed in the credential, in basis points (7500 = 75%) */
             attendanceBps: number | null;
             credentialId: string | null;
             /** @description Every check that failed, when rejected */
@@ -2064,9 +2293,7 @@ export interface components {
              * @example 50000
              */
             amount: string;
-            /** @description Attendance in basis points (7500 = 75%) */
-            attendanceBps?: number;
-            /** @description OpenBadgeCredential signed as a VC-JWT (EdDSA or ES256) with a key the provider registered */
+            /** @description OpenBadgeCredential signed as a VC-JWT (EdDSA or ES256) with a key the provider registered; its shape is in the operation description */
             credential: string;
         };
         ProposedClaimDecision: {
@@ -2083,6 +2310,7 @@ export interface components {
             /** @description minor units */
             amountClaimed: string;
             currency: string;
+            /** @description The attendance the provider signed in the credential, in basis points (7500 = 75%) */
             attendanceBps: number | null;
             credentialId: string | null;
             /** @description Every check that failed, when rejected */
@@ -4908,6 +5136,28 @@ export interface operations {
                      *           "skills": [],
                      *           "hours": 24,
                      *           "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *           "microCredential": {
+                     *             "credits": {
+                     *               "value": "2.5",
+                     *               "system": "ECTS"
+                     *             },
+                     *             "level": {
+                     *               "framework": "EQF",
+                     *               "value": 5
+                     *             },
+                     *             "skills": [
+                     *               "http://data.europa.eu/esco/skill/0a0b1e0c-3c3b-4f7e-9e7a-3c5f6b2d1e4a",
+                     *               "sfw:DAT-ANA-3001-1.1"
+                     *             ],
+                     *             "assessmentType": "Proctored online exam",
+                     *             "participationForm": "online",
+                     *             "qualityAssurance": "MQA accredited programme",
+                     *             "learningOutcomes": [
+                     *               "Cleans and joins tabular data with SQL",
+                     *               "Presents findings in a dashboard"
+                     *             ],
+                     *             "awardingCountry": "MY"
+                     *           },
                      *           "approvedSchemeIds": [
                      *             "019382b6-1b9f-7915-8c47-93b2bc941ebb"
                      *           ],
@@ -4948,7 +5198,29 @@ export interface operations {
                  *       "category": "data-analytics",
                  *       "skills": [],
                  *       "hours": 24,
-                 *       "description": "Reservation for Data Analytics with Python, March 2027 run"
+                 *       "description": "Reservation for Data Analytics with Python, March 2027 run",
+                 *       "microCredential": {
+                 *         "credits": {
+                 *           "value": "2.5",
+                 *           "system": "ECTS"
+                 *         },
+                 *         "level": {
+                 *           "framework": "EQF",
+                 *           "value": 5
+                 *         },
+                 *         "skills": [
+                 *           "http://data.europa.eu/esco/skill/0a0b1e0c-3c3b-4f7e-9e7a-3c5f6b2d1e4a",
+                 *           "sfw:DAT-ANA-3001-1.1"
+                 *         ],
+                 *         "assessmentType": "Proctored online exam",
+                 *         "participationForm": "online",
+                 *         "qualityAssurance": "MQA accredited programme",
+                 *         "learningOutcomes": [
+                 *           "Cleans and joins tabular data with SQL",
+                 *           "Presents findings in a dashboard"
+                 *         ],
+                 *         "awardingCountry": "MY"
+                 *       }
                  *     }
                  */
                 "application/json": components["schemas"]["NewCourse"];
@@ -4975,6 +5247,28 @@ export interface operations {
                      *       "skills": [],
                      *       "hours": 24,
                      *       "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *       "microCredential": {
+                     *         "credits": {
+                     *           "value": "2.5",
+                     *           "system": "ECTS"
+                     *         },
+                     *         "level": {
+                     *           "framework": "EQF",
+                     *           "value": 5
+                     *         },
+                     *         "skills": [
+                     *           "http://data.europa.eu/esco/skill/0a0b1e0c-3c3b-4f7e-9e7a-3c5f6b2d1e4a",
+                     *           "sfw:DAT-ANA-3001-1.1"
+                     *         ],
+                     *         "assessmentType": "Proctored online exam",
+                     *         "participationForm": "online",
+                     *         "qualityAssurance": "MQA accredited programme",
+                     *         "learningOutcomes": [
+                     *           "Cleans and joins tabular data with SQL",
+                     *           "Presents findings in a dashboard"
+                     *         ],
+                     *         "awardingCountry": "MY"
+                     *       },
                      *       "approvedSchemeIds": [
                      *         "019382b6-1b9f-7915-8c47-93b2bc941ebb"
                      *       ],
@@ -5025,6 +5319,28 @@ export interface operations {
                      *       "skills": [],
                      *       "hours": 24,
                      *       "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *       "microCredential": {
+                     *         "credits": {
+                     *           "value": "2.5",
+                     *           "system": "ECTS"
+                     *         },
+                     *         "level": {
+                     *           "framework": "EQF",
+                     *           "value": 5
+                     *         },
+                     *         "skills": [
+                     *           "http://data.europa.eu/esco/skill/0a0b1e0c-3c3b-4f7e-9e7a-3c5f6b2d1e4a",
+                     *           "sfw:DAT-ANA-3001-1.1"
+                     *         ],
+                     *         "assessmentType": "Proctored online exam",
+                     *         "participationForm": "online",
+                     *         "qualityAssurance": "MQA accredited programme",
+                     *         "learningOutcomes": [
+                     *           "Cleans and joins tabular data with SQL",
+                     *           "Presents findings in a dashboard"
+                     *         ],
+                     *         "awardingCountry": "MY"
+                     *       },
                      *       "approvedSchemeIds": [
                      *         "019382b6-1b9f-7915-8c47-93b2bc941ebb"
                      *       ],
@@ -6344,7 +6660,6 @@ export interface operations {
                  * @example {
                  *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
                  *       "amount": "50000",
-                 *       "attendanceBps": 10000,
                  *       "credential": "eyJhbGciOiJFZERTQSIsImtpZCI6Imxpb25jaXR5LTIwMjctMDEifQ.eyJlbnJvbG1lbnRJZCI6IjAxOTMifQ.c2lnbmF0dXJl"
                  *     }
                  */

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, boolean, char, check, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+  bigint, boolean, char, check, date, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 import { customType } from 'drizzle-orm/pg-core';
 
@@ -178,10 +178,24 @@ export const courses = pgTable(
     hours: integer('hours').notNull(),
     description: text('description'),
     createdAt: ts('created_at').notNull(),
+    // The micro-credential elements (drizzle/0021_micro_credentials.sql); null or empty on plain training.
+    creditValue: numeric('credit_value', { precision: 6, scale: 2, mode: 'number' }),
+    creditSystem: text('credit_system'),
+    levelFramework: text('level_framework', { enum: ['EQF', 'MQF'] }),
+    level: integer('level'),
+    skillAlignments: text('skill_alignments').array().notNull().default(sql`'{}'::text[]`),
+    assessmentType: text('assessment_type'),
+    participationForm: text('participation_form', { enum: ['online', 'onsite', 'blended'] }),
+    qualityAssurance: text('quality_assurance'),
+    learningOutcomes: text('learning_outcomes').array().notNull().default(sql`'{}'::text[]`),
+    awardingCountry: text('awarding_country'),
   },
   (t) => [
     uniqueIndex('courses_provider_code_uq').on(t.providerId, t.code),
     index('courses_category_idx').on(t.category),
+    check('courses_credits_whole', sql`(${t.creditValue} is null) = (${t.creditSystem} is null) and (${t.creditValue} is null or ${t.creditValue} > 0)`),
+    check('courses_level_in_framework', sql`(${t.level} is null) = (${t.levelFramework} is null) and (${t.level} is null or (${t.level} between 1 and 8 and ${t.levelFramework} in ('EQF', 'MQF')))`),
+    check('courses_participation_form', sql`${t.participationForm} in ('online', 'onsite', 'blended')`),
   ],
 );
 

@@ -7,6 +7,7 @@ import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.j
 import type { ServiceDeps } from '../deps.js';
 import { claimIdParams, claimSchema, decisionBody, flagBody, listClaimsQuery, revocationBody, revocationSchema, submitClaimBody } from './claims.schemas.js';
 import { decideClaim, flagClaim, getClaim, revokeCredential, searchClaims, submitClaim, type ClaimFilter, type ClaimRow } from './claims.service.js';
+import { claimCredentialDescription } from './claim-credential-doc.js';
 import { holdOf, holdsOf, type ClaimHold, type HoldAudience } from './holds.js';
 
 const cursorSchema = z.object({ at: cursorInstant, id: z.uuid() });
@@ -45,7 +46,8 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
       method: 'post', path: '/v1/claims', operationId: 'submitClaim',
       summary: 'Claim payment for an enrolment with its completion credential',
       description:
-        'Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides). An enrolment of another provider answers 404 `enrolment not found`, the same as an id that does not exist: a provider cannot learn from this operation which enrolments other providers hold.',
+        'Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides). An enrolment of another provider answers 404 `enrolment not found`, the same as an id that does not exist: a provider cannot learn from this operation which enrolments other providers hold.' +
+        claimCredentialDescription,
       tags: ['claims'], roles: ['provider'], body: submitClaimBody, idempotent: true,
       responses: { 201: { description: 'The claim and its outcome', schema: claimSchema } },
       handler: async ({ body }, ctx) => ({ status: 201, body: await shown(ctx, await submitClaim(deps, ctx.db, providerOf(ctx), body, actingOf(ctx))) }),

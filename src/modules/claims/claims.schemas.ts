@@ -6,17 +6,27 @@ import { holdReasonCodes } from './hold-reasons.js';
 
 export const claimIdParams = z.strictObject({ claimId: z.uuid() });
 
+/** Attendance and the result are signed by the provider now: a body that still carries them is refused, saying where they go. */
+const signedInsideCredential = ['attendanceBps', 'result'];
+
 export const submitClaimBody = z
-  .strictObject({
-    enrolmentId: z.uuid(),
-    amount: positiveAmountSchema.meta({ description: 'Greater than zero and at most what was reserved; the rest goes back to the learner' }),
-    attendanceBps: z.number().int().min(0).max(10_000).optional().meta({ description: 'Attendance in basis points (7500 = 75%)' }),
-    credential: z
-      .string()
-      .max(65_536)
-      .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/, 'must be a compact JWS (VC-JWT)')
-      .meta({ description: 'OpenBadgeCredential signed as a VC-JWT (EdDSA or ES256) with a key the provider registered' }),
-  })
+  .strictObject(
+    {
+      enrolmentId: z.uuid(),
+      amount: positiveAmountSchema.meta({ description: 'Greater than zero and at most what was reserved; the rest goes back to the learner' }),
+      credential: z
+        .string()
+        .max(65_536)
+        .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/, 'must be a compact JWS (VC-JWT)')
+        .meta({ description: 'OpenBadgeCredential signed as a VC-JWT (EdDSA or ES256) with a key the provider registered; its shape is in the operation description' }),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys' && issue.keys.some((k) => signedInsideCredential.includes(k))
+          ? `${issue.keys.join(', ')}: attendance and the result travel inside the signed credential, as credentialSubject.result (OB 3.0 Result objects), not in the claim body`
+          : undefined,
+    },
+  )
   .meta({ id: 'SubmitClaim' });
 
 export const decisionBody = z
@@ -54,7 +64,7 @@ export const claimSchema = z
     status: z.enum(claimStatuses),
     amountClaimed: money,
     currency: z.string(),
-    attendanceBps: z.number().int().nullable(),
+    attendanceBps: z.number().int().nullable().meta({ description: 'The attendance the provider signed in the credential, in basis points (7500 = 75%)' }),
     credentialId: z.string().nullable(),
     failedChecks: z.array(z.string()).meta({ description: 'Every check that failed, when rejected' }),
     reviewReasons: z.array(z.string()),

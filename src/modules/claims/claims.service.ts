@@ -10,6 +10,8 @@ import { propose, type ApprovalKind } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
 import { verifyCredential, type CredentialFailure } from '../credentials/verify-credential.js';
+import { findCourse } from '../courses/courses.repo.js';
+import { microCredentialOf } from '../courses/micro-credential.js';
 import { findEnrolment, reservationsOf } from '../enrolments/enrolments.repo.js';
 import type { Acting } from '../acting.js';
 import { activeProviderKeys } from '../providers/providers.repo.js';
@@ -61,7 +63,7 @@ export async function submitClaim(
   deps: ServiceDeps,
   db: Db | Tx,
   providerId: string,
-  input: { enrolmentId: string; amount: bigint; attendanceBps?: number | undefined; credential: string },
+  input: { enrolmentId: string; amount: bigint; credential: string },
   acting: Acting,
 ): Promise<ClaimRow> {
   return inTransaction(db, async (tx) => {
@@ -75,8 +77,10 @@ export async function submitClaim(
     const reserved = (await reservationsOf(tx, [enrolment.id])).reduce((s, l) => s + l.amount, 0n);
     if (input.amount > reserved) throw claimAboveReservation(reserved);
 
+    const course = (await findCourse(tx, ctx.courseId))!;
     const verified = await verifyCredential(input.credential, {
-      providerId, keys: await activeProviderKeys(tx, providerId), learnerSubjectId: ctx.learnerSubjectId, courseId: ctx.courseId, runStartsAt: ctx.runStartsAt, now,
+      providerId, keys: await activeProviderKeys(tx, providerId), learnerSubjectId: ctx.learnerSubjectId, courseId: ctx.courseId,
+      course: { hours: course.hours, microCredential: microCredentialOf(course) }, runStartsAt: ctx.runStartsAt, now,
     });
     const failures: ClaimFailure[] = [...verified.failures];
     if (verified.id) {
@@ -87,9 +91,10 @@ export async function submitClaim(
       // first sent on the wrong enrolment and rejected there has paid nothing and may still back the right one.
       if (uses.some((u) => u.status !== 'rejected')) failures.push('credential_already_used');
     }
-    if (ctx.minAttendanceBps !== null) {
-      if (input.attendanceBps === undefined) failures.push('attendance_missing');
-      else if (input.attendanceBps < ctx.minAttendanceBps) failures.push('attendance_below_minimum');
+    // Attendance counts only as the provider signed it, inside the credential.
+    if (ctx.minAttendanceBps !== null && verified.id) {
+      if (verified.attendanceBps === null) failures.push('attendance_missing');
+      else if (verified.attendanceBps < ctx.minAttendanceBps) failures.push('attendance_below_minimum');
     }
     if (enrolment.reservationExpiresAt && now >= enrolment.reservationExpiresAt) failures.push('claim_window_closed');
 
@@ -107,7 +112,7 @@ export async function submitClaim(
       .insert(claims)
       .values({
         id, enrolmentId: enrolment.id, learnerId: enrolment.learnerId, providerId, currency: enrolment.currency, amountClaimed: input.amount,
-        attendanceBps: input.attendanceBps ?? null, status, credentialId: verified.id,
+        attendanceBps: verified.attendanceBps, status, credentialId: verified.id,
         credentialSha256: createHash('sha256').update(input.credential).digest('hex'), credentialIssuedAt: verified.issuedAt,
         failedChecks: failures, reviewReasons: review, submittedAt: now, decidedAt: status === 'in_review' ? null : now,
         decidedBy: status === 'in_review' ? null : 'system:automatic-checks',

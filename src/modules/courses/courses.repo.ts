@@ -22,6 +22,16 @@ const courseColumns = {
   hours: courses.hours,
   description: courses.description,
   createdAt: courses.createdAt,
+  creditValue: courses.creditValue,
+  creditSystem: courses.creditSystem,
+  levelFramework: courses.levelFramework,
+  level: courses.level,
+  skillAlignments: courses.skillAlignments,
+  assessmentType: courses.assessmentType,
+  participationForm: courses.participationForm,
+  qualityAssurance: courses.qualityAssurance,
+  learningOutcomes: courses.learningOutcomes,
+  awardingCountry: courses.awardingCountry,
   approvedSchemeIds,
 };
 

@@ -16,6 +16,7 @@ import {
   newCourseSchema,
   runIdParams,
 } from './courses.schemas.js';
+import { microCredentialOf } from './micro-credential.js';
 import { coursesService, type CourseApprovalRow, type CourseRow, type CourseRunRow } from './courses.service.js';
 
 const toCourse = (c: CourseRow) => ({
@@ -27,6 +28,7 @@ const toCourse = (c: CourseRow) => ({
   skills: c.skills,
   hours: c.hours,
   description: c.description,
+  microCredential: microCredentialOf(c),
   approvedSchemeIds: c.approvedSchemeIds,
   createdAt: c.createdAt.toISOString(),
 });

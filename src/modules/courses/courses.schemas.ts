@@ -6,6 +6,74 @@ const slug = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lower-case letters, digits and hyphens, up to 64 characters, such as data-analytics');
 
+const escoConcept = /^https?:\/\/data\.europa\.eu\/esco\/(skill|occupation)\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const frameworkCode = /^[a-z][a-z0-9-]{1,31}:[A-Za-z0-9][A-Za-z0-9._\/-]{0,99}$/;
+const isUrl = (s: string) => URL.canParse(s) && /^https?:\/\/[^\s]+$/.test(s);
+
+/** An ESCO concept URI, another framework's skill URI, or a `framework:code` such as `sfw:DAT-ANA-3001-1.1`. */
+const skillAlignment = z
+  .string()
+  .trim()
+  .max(300, 'must be at most 300 characters')
+  .refine(
+    (s) => (/^https?:\/\/data\.europa\.eu\/esco\//.test(s) ? escoConcept.test(s) : isUrl(s) || frameworkCode.test(s)),
+    'must be an ESCO URI such as http://data.europa.eu/esco/skill/<uuid>, another skill URI, or framework:code such as sfw:DAT-ANA-3001-1.1',
+  );
+
+/**
+ * The elements of the EU Council Recommendation on micro-credentials (2022) a course holds; the provider is the
+ * awarding body, the title and hours are the course's own. Everything EU-mandatory is required here; credits
+ * ("in ECTS where possible") and skills are optional.
+ */
+export const microCredentialSchema = z
+  .strictObject({
+    credits: z
+      .strictObject({
+        // A decimal string: JSON bodies here take whole numbers only, and ECTS credits are often halves.
+        value: z
+          .string()
+          .refine(
+            (v) => /^\d{1,4}(\.\d{1,2})?$/.test(v) && Number(v) > 0 && Number(v) <= 1_000,
+            'must be a decimal number of credits greater than 0 and at most 1000, with at most 2 decimals, such as "2.5"',
+          )
+          .transform((v) => String(Number(v))),
+        system: z
+          .string()
+          .trim()
+          .regex(/^(ECTS|MQF|[A-Za-z][A-Za-z0-9 ._-]{1,31})$/, 'must be ECTS, MQF or the name of another credit system, up to 32 characters'),
+      })
+      .optional()
+      .meta({ description: 'Notional workload in credits, ECTS where possible', example: { value: '2.5', system: 'ECTS' } }),
+    level: z
+      .strictObject({
+        framework: z.enum(['EQF', 'MQF']),
+        value: z.number().int('must be a whole number').min(1, 'must be at least 1').max(8, 'must be at most 8'),
+      })
+      .meta({ description: 'Level in the European or Malaysian Qualifications Framework', example: { framework: 'EQF', value: 5 } }),
+    skills: z
+      .array(skillAlignment)
+      .max(50, 'must list at most 50 skills')
+      .refine((skills) => new Set(skills).size === skills.length, 'must not repeat a skill')
+      .default([])
+      .meta({
+        description: 'ESCO URIs or skills-framework codes (framework:code); signed as the achievement’s alignment',
+        example: ['http://data.europa.eu/esco/skill/0a0b1e0c-3c3b-4f7e-9e7a-3c5f6b2d1e4a', 'sfw:DAT-ANA-3001-1.1'],
+      }),
+    assessmentType: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').meta({ example: 'Proctored online exam' }),
+    participationForm: z.enum(['online', 'onsite', 'blended']),
+    qualityAssurance: z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters').meta({ example: 'MQA accredited programme' }),
+    learningOutcomes: z
+      .array(z.string().trim().min(1, 'must not be empty').max(1_000, 'must be at most 1000 characters'))
+      .min(1, 'must list at least one learning outcome')
+      .max(50, 'must list at most 50 learning outcomes')
+      .meta({ example: ['Cleans and joins tabular data with SQL', 'Presents findings in a dashboard'] }),
+    awardingCountry: z
+      .string()
+      .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, 'must be an ISO 3166-1 alpha-2 country code or an ISO 3166-2 region code, such as MY or MY-10')
+      .meta({ description: 'Where the credential is awarded: ISO 3166-1 country or ISO 3166-2 region', example: 'MY' }),
+  })
+  .meta({ id: 'MicroCredential', description: 'What the course’s micro-credential is, as the provider signs it in the Open Badges 3.0 Achievement' });
+
 export const newCourseSchema = z
   .strictObject({
     code: z
@@ -22,6 +90,9 @@ export const newCourseSchema = z
       .default([]),
     hours: z.number().int('must be a whole number of hours').min(1, 'must be at least 1').max(10_000, 'must be at most 10000'),
     description: z.string().trim().max(5_000, 'must be at most 5000 characters').optional(),
+    microCredential: microCredentialSchema.optional().meta({
+      description: 'Omit for plain training; give it to describe the micro-credential the course awards (all EU-mandatory elements at once)',
+    }),
   })
   .meta({ id: 'NewCourse' });
 
@@ -33,8 +104,9 @@ export const courseSchema = z
     title: z.string(),
     category: z.string(),
     skills: z.array(z.string()),
-    hours: z.number().int(),
+    hours: z.number().int().meta({ description: 'Learning hours (notional workload)' }),
     description: z.string().nullable(),
+    microCredential: z.union([microCredentialSchema, z.null()]),
     approvedSchemeIds: z.array(z.uuid()).meta({ description: 'Schemes that fund this course' }),
     createdAt: z.iso.datetime(),
   })

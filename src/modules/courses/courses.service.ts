@@ -11,6 +11,7 @@ import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import { ownProviderId, requireActiveProvider, type Caller } from '../providers/providers.service.js';
 import type { courseListQuerySchema, courseRunListQuerySchema, newCourseRunSchema, newCourseSchema } from './courses.schemas.js';
+import { microCredentialColumns } from './micro-credential.js';
 import {
   cancelCourseRun,
   deleteCourseApproval,
@@ -69,7 +70,8 @@ export function coursesService(deps: ServiceDeps) {
       const providerId = ownProviderId(caller);
       return inTransaction(caller.db, async (tx) => {
         await requireActiveProvider(tx, providerId);
-        const course = await insertCourse(tx, { id: newId(), providerId, ...input, createdAt: deps.clock.now() });
+        const { microCredential, ...plain } = input;
+        const course = await insertCourse(tx, { id: newId(), providerId, ...plain, ...microCredentialColumns(microCredential), createdAt: deps.clock.now() });
         await audit(tx, caller, 'course.created', 'course', course.id, { providerId, code: course.code, title: course.title });
         return course;
       });
