@@ -30,7 +30,7 @@ export function normalisedName(name: string): string {
 const invalid = (errors: { path: string; message: string }[]) => new AppError('validation_failed', 'the request is not valid', { errors });
 
 /** The account as stored, refused unless it is in the learner's own name and fits their country. */
-function accountOf(learner: { fullName: string; country: string }, input: PayeeAccountInput): StoredPayeeAccount {
+export function payeeAccountOf(learner: { fullName: string; country: string }, input: PayeeAccountInput): StoredPayeeAccount {
   if (normalisedName(input.accountName) !== normalisedName(learner.fullName)) {
     throw invalid([{ path: 'body.accountName', message: 'must be the learner\'s own registered name: incentives are paid only to an account in their name' }]);
   }
@@ -71,7 +71,7 @@ export async function registerPayeeAccount(
   return inTransaction(db, async (tx) => {
     const learner = await lockLearnerRow(tx, learnerId);
     if (!learner) throw notFound('learner');
-    const account = accountOf(learner, input);
+    const account = payeeAccountOf(learner, input);
     const now = deps.clock.now();
     const current = await payeeAccountsOf(tx, learnerId);
     const row = { id: newId(), learnerId, kind: input.kind, account, masked: masked(account), createdAt: now, createdBy: acting.actor.subject };
