@@ -1,6 +1,6 @@
 import type { Currency } from '../lib/money.js';
 
-export type AccountKind = 'treasury' | 'scheme_budget' | 'learner_grant' | 'provider_payable' | 'provider_receivable' | 'bank_clearing';
+export type AccountKind = 'treasury' | 'scheme_budget' | 'learner_grant' | 'provider_payable' | 'provider_receivable' | 'bank_clearing' | 'incentive_budget' | 'learner_payable';
 
 /**
  * `debits_must_not_exceed_credits`: an account that holds money (a grant, a

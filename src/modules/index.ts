@@ -15,11 +15,15 @@ import { learnerRoutes } from './learners/learners.routes.js';
 import { ledgerRoutes } from './ledger/ledger.routes.js';
 import { schemeRoutes } from './schemes/schemes.routes.js';
 import { providerRoutes } from './providers/providers.routes.js';
+import { incentiveRoutes } from './incentives/incentives.routes.js';
+import { payeeAccountRoutes } from './learners/payee-account/payee-account.routes.js';
+import { ratingRoutes } from './ratings/ratings.routes.js';
 
 /** Every API route of the service. The access test walks this list. */
 export function allRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
     ...schemeRoutes(deps),
+    ...payeeAccountRoutes(deps),
     ...learnerRoutes(deps),
     ...grantRoutes(deps),
     ...accountRoutes(deps),
@@ -34,5 +38,7 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...reportRoutes(deps),
     ...ledgerRoutes(deps),
     ...auditRoutes(deps),
+    ...incentiveRoutes(deps),
+    ...ratingRoutes(deps),
   ];
 }

@@ -13,6 +13,9 @@ import { newCourseRunSchema, newCourseSchema } from '../modules/courses/courses.
 import { coursesService } from '../modules/courses/courses.service.js';
 import { selfEnrol } from '../modules/enrolments/enrolments.service.js';
 import { grantCredit } from '../modules/grants/grants.service.js';
+import { allocateIncentiveBudget } from '../modules/incentives/incentives.service.js';
+import type { PayeeAccountInput } from '../modules/learners/payee-account/payee-account.schemas.js';
+import { registerPayeeAccount } from '../modules/learners/payee-account/payee-account.service.js';
 import { registerLearner } from '../modules/learners/learners.service.js';
 import { newProviderSchema } from '../modules/providers/providers.schemas.js';
 import { providersService } from '../modules/providers/providers.service.js';
@@ -34,6 +37,8 @@ interface SchemeSpec {
   currency: Currency;
   rules: Record<string, unknown>;
   budget: bigint;
+  /** Funds the completion incentives the rules' `incentive` pays learners. */
+  incentiveBudget?: bigint;
   /**
    * The end of the scheme's credit, a real date. Seeded before it, the grants
    * expire then; seeded after it, the scheme is closed and grants nothing.
@@ -82,8 +87,11 @@ const schemeSpecs: SchemeSpec[] = [
       employmentStatuses: ['employed', 'self_employed', 'unemployed'],
       subsidyRateBps: 10_000,
       firstUseDeadlineDays: 15,
+      // Rp600,000 after completion, once the learner has rated the course (IDR has 2 minor digits here: src/lib/money.ts).
+      incentive: { amount: '60000000', requiresRating: true },
     },
     budget: 3_500_000_000_000n, // IDR 35,000,000,000 (10,000 cards)
+    incentiveBudget: 600_000_000_000n, // IDR 6,000,000,000 (10,000 incentives)
   },
   {
     code: 'FR-CPF',
@@ -109,6 +117,8 @@ interface LearnerSpec {
   incomeGroup: string;
   /** scheme code -> amount; a scheme's grants expire at its creditUntil, else by its rules. */
   grants: { scheme: string; amount: bigint }[];
+  /** Where their completion incentives are paid. */
+  payee?: PayeeAccountInput;
 }
 
 const learnerSpecs: LearnerSpec[] = [
@@ -140,6 +150,7 @@ const learnerSpecs: LearnerSpec[] = [
   },
   {
     key: 'id-25', fullName: 'Siti Rahmawati', country: 'ID', age: 25, female: true, employmentStatus: 'unemployed', incomeGroup: 'low',
+    payee: { kind: 'ewallet', accountName: 'Siti Rahmawati', ewallet: { provider: 'gopay', accountId: '081234567890' } },
     grants: [{ scheme: 'ID-PRAKERJA', amount: 350_000_000n }], // IDR 3,500,000
   },
   {
@@ -256,6 +267,7 @@ async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keys
         deps, tx, { code: s.code, name: s.name, country: s.country, currency: s.currency, rules: schemeRulesSchema.parse(s.rules) }, acting,
       );
       if (!ended.has(s.code)) await allocateBudget(deps, tx, id, s.budget, 'demo seed: initial allocation', acting);
+      if (!ended.has(s.code) && s.incentiveBudget) await allocateIncentiveBudget(deps, tx, id, s.incentiveBudget, 'demo seed: incentive budget', acting);
       schemeIds.set(s.code, id);
     }
 
@@ -285,6 +297,7 @@ async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keys
         );
         grantCount++;
       }
+      if (spec.payee) await registerPayeeAccount(deps, tx, learner.id, spec.payee, acting);
       learnersSeeded.push({ id: learner.id });
     }
 

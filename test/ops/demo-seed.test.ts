@@ -70,6 +70,18 @@ describe('demo seed, in December 2026', () => {
     expect(await ledgerViolations(s.h.database.db)).toEqual([]);
   });
 
+  it('when seeded, then Kartu Prakerja pays a Rp600,000 incentive after the rating from a funded incentive budget, and the Indonesian learner has an e-wallet to receive it', async () => {
+    const prakerja = await admin(s.h, `/v1/schemes/${(await schemeNamed(s.h, 'ID-PRAKERJA')).id}`);
+    expect(prakerja.body.rules.incentive).toEqual({ amount: '60000000', requiresRating: true });
+    const budget = await s.h.database.pool.query(
+      `select ledger_available(b.credits_posted, b.debits_posted, b.debits_pending)::text available
+         from scheme_incentive_budgets ib join schemes s on s.id = ib.scheme_id, ledger_balance(ib.account_id) b where s.code = 'ID-PRAKERJA'`);
+    expect(budget.rows).toEqual([{ available: '600000000000' }]);
+    const payee = await s.h.database.pool.query(
+      `select a.kind, a.masked, a.status from learner_payee_accounts a join learners l on l.id = a.learner_id where l.country = 'ID'`);
+    expect(payee.rows).toEqual([{ kind: 'ewallet', masked: 'GoPay ending 7890', status: 'active' }]);
+  });
+
   it('when seeded, then the log names every learner, provider and the express run with its enrolment and end time', async () => {
     const learners = (await s.h.database.pool.query<{ id: string }>('select id from learners order by id')).rows.map((r) => r.id);
     const providers = (await s.h.database.pool.query<{ id: string }>('select id from providers order by id')).rows.map((r) => r.id);

@@ -92,6 +92,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/learners/me/payee-account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account my incentives are paid to, masked
+         * @description The signed-in citizen's payee account in force and any change waiting for approval, account numbers masked.
+         */
+        get: operations["getMyPayeeAccount"];
+        /**
+         * Register or change the bank account or e-wallet my incentives are paid to
+         * @description A citizen registers where their completion incentives are paid: a bank account (IBAN and BIC, or a domestic bank code and account number) or an e-wallet (provider and phone or account id). The account must be in the learner's own registered name (compared without accents, case or punctuation), else 422 names `body.accountName`. The first account is in force at once. A change is proposed: the current account stays in force until a finance officer or administrator other than the proposer approves it (POST /v1/approvals/{approvalId}/approve); a second change while one waits is 409 `conflict`. Account numbers are shown masked.
+         */
+        put: operations["registerMyPayeeAccount"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/learners/{learnerId}/payee-account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Record a learner's payee account for them (a change takes a second officer)
+         * @description An administrator records the account a learner gives in person or in writing. The account must be in the learner's own registered name (compared without accents, case or punctuation), else 422 names `body.accountName`. The first account is in force at once. A change is proposed: the current account stays in force until a finance officer or administrator other than the proposer approves it (POST /v1/approvals/{approvalId}/approve); a second change while one waits is 409 `conflict`. Account numbers are shown masked.
+         */
+        put: operations["registerLearnerPayeeAccount"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/learners": {
         parameters: {
             query?: never;
@@ -1046,8 +1090,8 @@ export interface paths {
         get: operations["listDisbursementBatches"];
         put?: never;
         /**
-         * Propose a batch of every approved, unpaid claim up to a cut-off, one payment line per provider
-         * @description Four eyes: the batch is proposed, its claims set aside, and nothing is paid until a second finance officer approves the returned approval (POST /v1/approvals/{approvalId}/approve). Only then do the pending transfers and the payment file exist. Claims of suspended providers, and lines whose payment file could not be written (listed in excluded), stay out.
+         * Propose a batch of every approved, unpaid claim and accrued learner incentive up to a cut-off, one payment line per provider and per learner
+         * @description Four eyes: the batch is proposed, its claims set aside, and nothing is paid until a second finance officer approves the returned approval (POST /v1/approvals/{approvalId}/approve). Only then do the pending transfers and the payment file exist. Claims of suspended providers, incentives of learners with no payee account in force, and lines whose payment file could not be written (listed in excluded), stay out. Learner incentive lines (end-to-end id prefix LI) go in the same payment file as provider lines (LC).
          */
         post: operations["createDisbursementBatch"];
         delete?: never;
@@ -1496,6 +1540,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/schemes/{schemeId}/incentive-allocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move money from the treasury into the scheme's incentive budget
+         * @description Finance or admin fund the completion incentives a scheme pays learners (its rules' `incentive`), as one ledger transfer from the treasury into the scheme's own incentive budget, apart from its training budget. Incentives held because that budget ran short are then paid from it, oldest first, as far as it goes (`released`).
+         */
+        post: operations["allocateIncentiveBudget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/learners/me/incentives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My completion incentives and whether they are paid
+         * @description The signed-in citizen's completion incentives, newest first: the amount, the course it rewards and where it is (accrued, held and why, in a batch, paid, returned).
+         */
+        get: operations["listMyIncentives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/enrolments/{enrolmentId}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate the course of my completed enrolment, once
+         * @description A citizen rates the course of their own enrolment (1 to 5 stars, an optional comment of at most 1,000 characters) once its completion claim is approved. A rating is given once and not replaced: a second one is refused with 409 `conflict`. Before approval: 409 `invalid_state` (`completion_not_approved`). Where the scheme pays a completion incentive after the rating, the incentive is accrued with it (see listMyIncentives). The comment is shown to the provider without the learner's identity.
+         */
+        post: operations["rateCourse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/course-ratings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Course ratings per provider and per course: count, average, distribution
+         * @description The quality signal behind provider recognition: for each provider and each of its rated courses, how many learners rated it, the average (to 2 decimals) and how many gave each number of stars. No learner identity and no comments.
+         */
+        get: operations["courseRatingsReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/providers/me/course-ratings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How learners rated the calling provider's courses
+         * @description The signed-in provider's ratings: figures for all its courses and per course, and the newest 100 comments, without who wrote them.
+         */
+        get: operations["ownCourseRatings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1584,6 +1728,20 @@ export interface components {
                 kind: "category";
                 categories: string[];
             };
+            incentive?: components["schemas"]["IncentiveTerms"];
+        };
+        /** @description A completion incentive paid to the learner from the scheme's incentive budget */
+        IncentiveTerms: {
+            /**
+             * @description Paid to the learner, in minor units of the scheme's currency
+             * @example 50000
+             */
+            amount: string;
+            /**
+             * @description Paid only once the learner has rated the course
+             * @default false
+             */
+            requiresRating: boolean;
         };
         SchemeBudget: {
             /** @description minor units */
@@ -1631,6 +1789,81 @@ export interface components {
              */
             amount: string;
             note?: string;
+        };
+        PayeeAccountState: {
+            active: components["schemas"]["PayeeAccountView"];
+            /** @description A change waiting for a second person; the active account stays in force until then */
+            proposed: {
+                /** Format: uuid */
+                id: string;
+                /** @enum {string} */
+                kind: "bank" | "ewallet";
+                accountName: string;
+                /** @description Enough to recognise the account, never the whole number */
+                masked: string;
+                /** @enum {string} */
+                status: "active" | "proposed" | "superseded" | "rejected";
+                createdAt: string;
+                activatedAt: string | null;
+            } | null;
+            approval?: components["schemas"]["ApprovalRef"];
+        };
+        PayeeAccountView: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "bank" | "ewallet";
+            accountName: string;
+            /** @description Enough to recognise the account, never the whole number */
+            masked: string;
+            /** @enum {string} */
+            status: "active" | "proposed" | "superseded" | "rejected";
+            createdAt: string;
+            activatedAt: string | null;
+        } | null;
+        /** @description Four eyes: the proposal a second person must approve */
+        ApprovalRef: {
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            /** @enum {string} */
+            status: "pending" | "approved" | "rejected";
+            proposedBy: string;
+            decidedBy: string | null;
+        };
+        /**
+         * @description Where a learner's incentives are paid: a bank account or an e-wallet in their own name.
+         * @example {
+         *       "kind": "ewallet",
+         *       "accountName": "Siti Rahayu",
+         *       "ewallet": {
+         *         "provider": "gopay",
+         *         "accountId": "081234567890"
+         *       }
+         *     }
+         */
+        PayeeAccount: {
+            /** @enum {string} */
+            kind: "bank";
+            /** @description The name on the account: must be the learner's registered name */
+            accountName: string;
+            bank: {
+                iban: string;
+                bic: string;
+            } | {
+                bankCode: string;
+                accountNumber: string;
+            };
+        } | {
+            /** @enum {string} */
+            kind: "ewallet";
+            /** @description The name on the account: must be the learner's registered name */
+            accountName: string;
+            ewallet: {
+                /** @enum {string} */
+                provider: "gopay" | "ovo" | "dana" | "shopeepay" | "linkaja";
+                accountId: string;
+            };
         };
         Learner: {
             /** Format: uuid */
@@ -1903,16 +2136,6 @@ export interface components {
             status?: "active" | "suspended";
             /** @description Why the status changes; required when suspending. Kept in the audit trail. */
             reason?: string;
-        };
-        /** @description Four eyes: the proposal a second person must approve */
-        ApprovalRef: {
-            /** Format: uuid */
-            id: string;
-            kind: string;
-            /** @enum {string} */
-            status: "pending" | "approved" | "rejected";
-            proposedBy: string;
-            decidedBy: string | null;
         };
         PayeeChange: {
             /** @description Legal name, as the payee name in payment files: at most 140 characters, no control characters; for a SEPA IBAN at most 70 characters of the SEPA set */
@@ -2366,9 +2589,18 @@ export interface components {
             releasedBy: string | null;
             /** @description Providers left out of this batch and why; their claims stay payable */
             excluded: {
-                /** Format: uuid */
-                providerId: string;
+                /**
+                 * Format: uuid
+                 * @description A provider line left out
+                 */
+                providerId?: string;
+                /**
+                 * Format: uuid
+                 * @description A learner incentive line left out
+                 */
+                learnerId?: string;
                 claims: number;
+                incentives?: number;
                 /** @description minor units */
                 amount: string;
                 /** @enum {string} */
@@ -2379,8 +2611,15 @@ export interface components {
             lines?: {
                 /** Format: uuid */
                 id: string;
+                /**
+                 * @description provider: pays its claims (end-to-end id LC…); learner: pays their completion incentives (LI…)
+                 * @enum {string}
+                 */
+                payeeKind: "provider" | "learner";
                 /** Format: uuid */
-                providerId: string;
+                providerId: string | null;
+                /** Format: uuid */
+                learnerId: string | null;
                 endToEndId: string;
                 /** @description minor units */
                 amount: string;
@@ -2792,6 +3031,124 @@ export interface components {
                 [key: string]: unknown;
             };
             hash: string;
+        };
+        IncentiveAllocation: {
+            /** Format: uuid */
+            transferId: string;
+            /** Format: uuid */
+            schemeId: string;
+            /** @description minor units */
+            amount: string;
+            currency: string;
+            released: number;
+            budget: components["schemas"]["IncentiveBudget"];
+        };
+        IncentiveBudget: {
+            /** @description minor units */
+            allocated: string;
+            /** @description minor units */
+            accrued: string;
+            /** @description minor units */
+            available: string;
+        };
+        LearnerIncentive: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            enrolmentId: string;
+            /** Format: uuid */
+            schemeId: string;
+            schemeName: string;
+            course: string | null;
+            /** @description minor units */
+            amount: string;
+            currency: string;
+            /**
+             * @description `accrued` (owed, waiting for the next disbursement), `held:<reason>` (`held:incentive_budget_short`: the scheme's incentive budget is spent, it is paid once topped up; `held:no_payee_account`: register one at PUT /v1/learners/me/payee-account), `in_batch` (on its way), `paid`, or `returned` (the bank sent it back: it goes into the next batch)
+             * @example paid
+             */
+            status: string;
+            accruedAt: string | null;
+            paidAt: string | null;
+            createdAt: string;
+        };
+        CourseRating: {
+            /** Format: uuid */
+            enrolmentId: string;
+            /** Format: uuid */
+            courseId: string;
+            stars: number;
+            comment: string | null;
+            ratedAt: string;
+        };
+        /**
+         * @example {
+         *       "stars": 5,
+         *       "comment": "Clear and practical; the SQL exercises helped."
+         *     }
+         */
+        RateCourse: {
+            /** @description 1 (poor) to 5 (excellent) */
+            stars: number;
+            comment?: string;
+        };
+        CourseRatingsReport: {
+            providers: {
+                /** Format: uuid */
+                providerId: string;
+                providerName: string;
+                count: number;
+                /** @description Mean stars, rounded to 2 decimals; null with no rating */
+                average: number | null;
+                /** @description How many ratings gave each number of stars */
+                distribution: {
+                    1: number;
+                    2: number;
+                    3: number;
+                    4: number;
+                    5: number;
+                };
+                courses: components["schemas"]["CourseRatingFigures"][];
+            }[];
+        };
+        CourseRatingFigures: {
+            /** Format: uuid */
+            courseId: string;
+            title: string;
+            count: number;
+            /** @description Mean stars, rounded to 2 decimals; null with no rating */
+            average: number | null;
+            /** @description How many ratings gave each number of stars */
+            distribution: {
+                1: number;
+                2: number;
+                3: number;
+                4: number;
+                5: number;
+            };
+        };
+        ProviderCourseRatings: {
+            /** Format: uuid */
+            providerId: string;
+            count: number;
+            /** @description Mean stars, rounded to 2 decimals; null with no rating */
+            average: number | null;
+            /** @description How many ratings gave each number of stars */
+            distribution: {
+                1: number;
+                2: number;
+                3: number;
+                4: number;
+                5: number;
+            };
+            courses: components["schemas"]["CourseRatingFigures"][];
+            comments: {
+                /** Format: uuid */
+                courseId: string;
+                stars: number;
+                comment: string;
+                ratedAt: string;
+            }[];
         };
     };
     responses: {
@@ -3241,6 +3598,10 @@ export interface operations {
                      *             "holdDecisionDays": 1,
                      *             "courseQualification": {
                      *               "kind": "approved"
+                     *             },
+                     *             "incentive": {
+                     *               "amount": "50000",
+                     *               "requiresRating": false
                      *             }
                      *           },
                      *           "budget": {
@@ -3309,6 +3670,10 @@ export interface operations {
                  *         "holdDecisionDays": 1,
                  *         "courseQualification": {
                  *           "kind": "approved"
+                 *         },
+                 *         "incentive": {
+                 *           "amount": "50000",
+                 *           "requiresRating": false
                  *         }
                  *       }
                  *     }
@@ -3361,6 +3726,10 @@ export interface operations {
                      *         "holdDecisionDays": 1,
                      *         "courseQualification": {
                      *           "kind": "approved"
+                     *         },
+                     *         "incentive": {
+                     *           "amount": "50000",
+                     *           "requiresRating": false
                      *         }
                      *       },
                      *       "budget": {
@@ -3440,6 +3809,10 @@ export interface operations {
                      *         "holdDecisionDays": 1,
                      *         "courseQualification": {
                      *           "kind": "approved"
+                     *         },
+                     *         "incentive": {
+                     *           "amount": "50000",
+                     *           "requiresRating": false
                      *         }
                      *       },
                      *       "budget": {
@@ -3513,6 +3886,10 @@ export interface operations {
                      *             "holdDecisionDays": 1,
                      *             "courseQualification": {
                      *               "kind": "approved"
+                     *             },
+                     *             "incentive": {
+                     *               "amount": "50000",
+                     *               "requiresRating": false
                      *             }
                      *           },
                      *           "effectiveFrom": "2027-03-01T09:30:00.000Z",
@@ -3577,6 +3954,10 @@ export interface operations {
                  *         "holdDecisionDays": 1,
                  *         "courseQualification": {
                  *           "kind": "approved"
+                 *         },
+                 *         "incentive": {
+                 *           "amount": "50000",
+                 *           "requiresRating": false
                  *         }
                  *       },
                  *       "effectiveFrom": "2027-03-01T09:30:00.000Z"
@@ -3629,6 +4010,10 @@ export interface operations {
                      *         "holdDecisionDays": 1,
                      *         "courseQualification": {
                      *           "kind": "approved"
+                     *         },
+                     *         "incentive": {
+                     *           "amount": "50000",
+                     *           "requiresRating": false
                      *         }
                      *       },
                      *       "budget": {
@@ -3704,6 +4089,175 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Allocation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMyPayeeAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payee account */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "active": null,
+                     *       "proposed": null,
+                     *       "approval": {
+                     *         "id": "01930cbe-3c5e-793d-82dd-c44c04a195e9",
+                     *         "kind": "disbursement_batch.release",
+                     *         "status": "pending",
+                     *         "proposedBy": "officer-1",
+                     *         "decidedBy": "officer-2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayeeAccountState"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    registerMyPayeeAccount: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "ewallet",
+                 *       "accountName": "Siti Rahayu",
+                 *       "ewallet": {
+                 *         "provider": "gopay",
+                 *         "accountId": "081234567890"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PayeeAccount"];
+            };
+        };
+        responses: {
+            /** @description The account in force, and the change waiting for approval if any */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "active": null,
+                     *       "proposed": null,
+                     *       "approval": {
+                     *         "id": "01930cbe-3c5e-793d-82dd-c44c04a195e9",
+                     *         "kind": "disbursement_batch.release",
+                     *         "status": "pending",
+                     *         "proposedBy": "officer-1",
+                     *         "decidedBy": "officer-2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayeeAccountState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    registerLearnerPayeeAccount: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                learnerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "ewallet",
+                 *       "accountName": "Siti Rahayu",
+                 *       "ewallet": {
+                 *         "provider": "gopay",
+                 *         "accountId": "081234567890"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PayeeAccount"];
+            };
+        };
+        responses: {
+            /** @description The account in force, and the change waiting for approval if any */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "active": null,
+                     *       "proposed": null,
+                     *       "approval": {
+                     *         "id": "01930cbe-3c5e-793d-82dd-c44c04a195e9",
+                     *         "kind": "disbursement_batch.release",
+                     *         "status": "pending",
+                     *         "proposedBy": "officer-1",
+                     *         "decidedBy": "officer-2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayeeAccountState"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -7179,7 +7733,9 @@ export interface operations {
                      *           "excluded": [
                      *             {
                      *               "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *               "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *               "claims": 3,
+                     *               "incentives": 1,
                      *               "amount": "30000",
                      *               "reason": "payment_file_invalid",
                      *               "problems": []
@@ -7195,7 +7751,9 @@ export interface operations {
                      *           "lines": [
                      *             {
                      *               "id": "019304a3-66aa-79ea-83a2-b7494d133f36",
+                     *               "payeeKind": "provider",
                      *               "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *               "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *               "endToEndId": "LC-20270301-0001-001",
                      *               "amount": "30000",
                      *               "status": "active",
@@ -7271,7 +7829,9 @@ export interface operations {
                      *       "excluded": [
                      *         {
                      *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *           "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *           "claims": 3,
+                     *           "incentives": 1,
                      *           "amount": "30000",
                      *           "reason": "payment_file_invalid",
                      *           "problems": []
@@ -7287,7 +7847,9 @@ export interface operations {
                      *       "lines": [
                      *         {
                      *           "id": "019304a3-66aa-79ea-83a2-b7494d133f36",
+                     *           "payeeKind": "provider",
                      *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *           "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *           "endToEndId": "LC-20270301-0001-001",
                      *           "amount": "30000",
                      *           "status": "active",
@@ -7348,7 +7910,9 @@ export interface operations {
                      *       "excluded": [
                      *         {
                      *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *           "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *           "claims": 3,
+                     *           "incentives": 1,
                      *           "amount": "30000",
                      *           "reason": "payment_file_invalid",
                      *           "problems": []
@@ -7364,7 +7928,9 @@ export interface operations {
                      *       "lines": [
                      *         {
                      *           "id": "019304a3-66aa-79ea-83a2-b7494d133f36",
+                     *           "payeeKind": "provider",
                      *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *           "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *           "endToEndId": "LC-20270301-0001-001",
                      *           "amount": "30000",
                      *           "status": "active",
@@ -8855,6 +9421,348 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    allocateIncentiveBudget: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                schemeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": "50000",
+                 *       "note": "FY2027 allocation"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateAllocation"];
+            };
+        };
+        responses: {
+            /** @description Allocated */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "transferId": "01938ca0-5a31-737e-8104-f7b8d9d9beaa",
+                     *       "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *       "amount": "30000",
+                     *       "currency": "SGD",
+                     *       "released": 1,
+                     *       "budget": {
+                     *         "allocated": "5000000000",
+                     *         "accrued": "30000",
+                     *         "available": "3800000000"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncentiveAllocation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `invalid_state`: the scheme is closed */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the scheme is closed",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/schemes/01930e1d-4d15-7261-8854-aac4de363c92/incentive-allocations",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyIncentives: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Incentives, newest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01936b30-4f08-7a1e-88ad-e2decdf23006",
+                     *           "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "schemeName": "SkillsFuture Credit 2027",
+                     *           "course": null,
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "status": "paid",
+                     *           "accruedAt": "2027-03-01T09:30:00.000Z",
+                     *           "paidAt": "2027-03-01T09:30:00.000Z",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["LearnerIncentive"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rateCourse: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                enrolmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "stars": 5,
+                 *       "comment": "Clear and practical; the SQL exercises helped."
+                 *     }
+                 */
+                "application/json": components["schemas"]["RateCourse"];
+            };
+        };
+        responses: {
+            /** @description Rated */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "courseId": "01931d6e-5704-724e-8624-6ab1af3b36b1",
+                     *       "stars": 1,
+                     *       "comment": "checked against the attendance record",
+                     *       "ratedAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CourseRating"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `conflict`: the enrolment is already rated; `invalid_state`: its claim is not approved yet */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the enrolment is already rated",
+                     *       "code": "conflict",
+                     *       "instance": "/v1/enrolments/0193b92a-41c0-7e21-834d-6d13736cc495/rating",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    courseRatingsReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "providers": [
+                     *         {
+                     *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *           "providerName": "Lion City Digital Academy Pte Ltd",
+                     *           "count": 1,
+                     *           "average": 1,
+                     *           "distribution": {
+                     *             "1": 1,
+                     *             "2": 1,
+                     *             "3": 1,
+                     *             "4": 1,
+                     *             "5": 1
+                     *           },
+                     *           "courses": [
+                     *             {
+                     *               "courseId": "01931d6e-5704-724e-8624-6ab1af3b36b1",
+                     *               "title": "Data Analytics with Python",
+                     *               "count": 1,
+                     *               "average": 1,
+                     *               "distribution": {
+                     *                 "1": 1,
+                     *                 "2": 1,
+                     *                 "3": 1,
+                     *                 "4": 1,
+                     *                 "5": 1
+                     *               }
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CourseRatingsReport"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ownCourseRatings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ratings */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *       "count": 1,
+                     *       "average": 1,
+                     *       "distribution": {
+                     *         "1": 1,
+                     *         "2": 1,
+                     *         "3": 1,
+                     *         "4": 1,
+                     *         "5": 1
+                     *       },
+                     *       "courses": [
+                     *         {
+                     *           "courseId": "01931d6e-5704-724e-8624-6ab1af3b36b1",
+                     *           "title": "Data Analytics with Python",
+                     *           "count": 1,
+                     *           "average": 1,
+                     *           "distribution": {
+                     *             "1": 1,
+                     *             "2": 1,
+                     *             "3": 1,
+                     *             "4": 1,
+                     *             "5": 1
+                     *           }
+                     *         }
+                     *       ],
+                     *       "comments": [
+                     *         {
+                     *           "courseId": "01931d6e-5704-724e-8624-6ab1af3b36b1",
+                     *           "stars": 1,
+                     *           "comment": "checked against the attendance record",
+                     *           "ratedAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderCourseRatings"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

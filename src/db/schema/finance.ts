@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, char, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, char, check, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
 const amount = (name: string) => bigint(name, { mode: 'bigint' });
@@ -33,7 +33,10 @@ export const paymentLines = pgTable(
   {
     id: uuid('id').primaryKey(),
     batchId: uuid('batch_id').notNull().references(() => disbursementBatches.id),
-    providerId: uuid('provider_id').notNull(),
+    /** A line pays a provider (its claims) or a learner (their incentives, payment_line_incentives): exactly one of the two. */
+    payeeKind: text('payee_kind', { enum: ['provider', 'learner'] }).notNull().default('provider'),
+    providerId: uuid('provider_id'),
+    learnerId: uuid('learner_id'),
     /** Unique end-to-end reference the bank echoes back on the statement. */
     endToEndId: text('end_to_end_id').notNull().unique(),
     /** What the bank pays: the claims, less what the provider owes back (deducted). */
@@ -50,7 +53,12 @@ export const paymentLines = pgTable(
     settledAt: ts('settled_at'),
     returnedAt: ts('returned_at'),
   },
-  (t) => [index('payment_lines_batch_idx').on(t.batchId), index('payment_lines_pending_idx').on(t.status).where(sql`${t.status} = 'pending'`)],
+  (t) => [
+    index('payment_lines_batch_idx').on(t.batchId),
+    index('payment_lines_pending_idx').on(t.status).where(sql`${t.status} = 'pending'`),
+    check('payment_lines_one_payee', sql`(${t.payeeKind} = 'provider' and ${t.providerId} is not null and ${t.learnerId} is null)
+      or (${t.payeeKind} = 'learner' and ${t.learnerId} is not null and ${t.providerId} is null)`),
+  ],
 );
 
 /** Which claims a line pays. A claim is in at most one live line. */

@@ -12,6 +12,7 @@ import { policyOf, type ServiceDeps } from '../deps.js';
 import { verifyCredential, type CredentialFailure } from '../credentials/verify-credential.js';
 import { findCourse } from '../courses/courses.repo.js';
 import { microCredentialOf } from '../courses/micro-credential.js';
+import { accrueIncentive } from '../incentives/incentives.service.js';
 import { findEnrolment, reservationsOf } from '../enrolments/enrolments.repo.js';
 import type { Acting } from '../acting.js';
 import { activeProviderKeys } from '../providers/providers.repo.js';
@@ -121,6 +122,7 @@ export async function submitClaim(
     if (status === 'approved') {
       await payFromReservation(deps, tx, enrolment.id, input.amount);
       await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, enrolment.id));
+      await accrueIncentive(deps, tx, enrolment.id, acting);
     } else if (status === 'in_review') {
       await tx.update(enrolments).set({ status: 'claimed' }).where(eq(enrolments.id, enrolment.id));
     }
@@ -205,6 +207,7 @@ async function applyDecision(deps: ServiceDeps, tx: Tx, claim: ClaimRow, decisio
       await payFromReservation(deps, tx, claim.enrolmentId, claim.amountClaimed);
       await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, claim.enrolmentId));
       [row] = await tx.update(claims).set({ status: 'approved', onHold: false, ...decided }).where(eq(claims.id, claim.id)).returning();
+      await accrueIncentive(deps, tx, claim.enrolmentId, acting);
     } else {
       // The reservation stays: the provider may correct and resubmit until the window closes.
       await tx.update(enrolments).set({ status: 'reserved' }).where(eq(enrolments.id, claim.enrolmentId));

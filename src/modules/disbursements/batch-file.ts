@@ -3,10 +3,11 @@ import { policyOf, type ServiceDeps } from '../deps.js';
 import type { BatchRow, PaymentLineRow } from './disbursements.repo.js';
 import { batchProblems, PaymentFileError, type PaymentFileBatch } from './payment-file.js';
 
-type LineContent = Pick<PaymentLineRow, 'endToEndId' | 'amount' | 'claimsTotal' | 'deducted' | 'creditorName' | 'creditorAccount'>;
+type LineContent = Pick<PaymentLineRow, 'endToEndId' | 'amount' | 'claimsTotal' | 'deducted' | 'creditorName' | 'creditorAccount'> & { payeeKind?: PaymentLineRow['payeeKind'] };
 
 /** What the payee reads on its bank statement; a deduction for money it owes back, or a repayment of money it over-paid, is spelled out. */
 function remittanceOf(l: LineContent, currency: Currency, messageId: string): string {
+  if (l.payeeKind === 'learner') return `Learning Credits completion incentive, batch ${messageId}`;
   if (l.deducted === 0n) return `Learning Credits claims, batch ${messageId}`;
   const d = (v: bigint) => `${currency} ${toDecimalString(v, currency)}`;
   if (l.deducted < 0n) return `Learning Credits claims ${d(l.claimsTotal)} plus repayment ${d(-l.deducted)}, batch ${messageId}`;

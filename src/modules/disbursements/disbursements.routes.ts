@@ -12,7 +12,9 @@ import {
 import { pain001, paymentFileCsv } from './payment-file.js';
 
 const excludedSchema = z.object({
-  providerId: z.uuid(), claims: z.number().int(), amount: money, reason: z.enum(['payment_file_invalid']), problems: z.array(z.string()),
+  providerId: z.uuid().optional().meta({ description: 'A provider line left out' }),
+  learnerId: z.uuid().optional().meta({ description: 'A learner incentive line left out' }),
+  claims: z.number().int(), incentives: z.number().int().optional(), amount: money, reason: z.enum(['payment_file_invalid']), problems: z.array(z.string()),
 });
 
 const batchSchema = z
@@ -23,7 +25,11 @@ const batchSchema = z
     releasedAt: z.string().nullable(), releasedBy: z.string().nullable(),
     excluded: z.array(excludedSchema).meta({ description: 'Providers left out of this batch and why; their claims stay payable' }),
     approval: approvalRefSchema.optional(),
-    lines: z.array(z.object({ id: z.uuid(), providerId: z.uuid(), endToEndId: z.string(), amount: money, status: z.string(), creditorName: z.string() })).optional(),
+    lines: z.array(z.object({
+      id: z.uuid(),
+      payeeKind: z.enum(['provider', 'learner']).meta({ description: 'provider: pays its claims (end-to-end id LC…); learner: pays their completion incentives (LI…)' }),
+      providerId: z.uuid().nullable(), learnerId: z.uuid().nullable(), endToEndId: z.string(), amount: money, status: z.string(), creditorName: z.string(),
+    })).optional(),
   })
   .meta({ id: 'DisbursementBatch' });
 
@@ -32,7 +38,7 @@ const view = (b: BatchRow, lines?: PaymentLineRow[], approval?: ApprovalRow) => 
   lineCount: b.lineCount, controlSum: b.controlSum, requestedExecutionDate: b.requestedExecutionDate, createdAt: b.createdAt.toISOString(),
   createdBy: b.createdBy, releasedAt: b.releasedAt?.toISOString() ?? null, releasedBy: b.releasedBy, excluded: b.excluded as ExcludedLine[],
   ...(approval ? { approval: approvalRef(approval) } : {}),
-  ...(lines ? { lines: lines.map((l) => ({ id: l.id, providerId: l.providerId, endToEndId: l.endToEndId, amount: l.amount, status: l.status, creditorName: l.creditorName })) } : {}),
+  ...(lines ? { lines: lines.map((l) => ({ id: l.id, payeeKind: l.payeeKind, providerId: l.providerId, learnerId: l.learnerId, endToEndId: l.endToEndId, amount: l.amount, status: l.status, creditorName: l.creditorName })) } : {}),
 });
 
 const batchIdParams = z.strictObject({ batchId: z.uuid() });
@@ -41,9 +47,9 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'post', path: '/v1/disbursement-batches', operationId: 'createDisbursementBatch',
-      summary: 'Propose a batch of every approved, unpaid claim up to a cut-off, one payment line per provider',
+      summary: 'Propose a batch of every approved, unpaid claim and accrued learner incentive up to a cut-off, one payment line per provider and per learner',
       description:
-        'Four eyes: the batch is proposed, its claims set aside, and nothing is paid until a second finance officer approves the returned approval (POST /v1/approvals/{approvalId}/approve). Only then do the pending transfers and the payment file exist. Claims of suspended providers, and lines whose payment file could not be written (listed in excluded), stay out.',
+        'Four eyes: the batch is proposed, its claims set aside, and nothing is paid until a second finance officer approves the returned approval (POST /v1/approvals/{approvalId}/approve). Only then do the pending transfers and the payment file exist. Claims of suspended providers, incentives of learners with no payee account in force, and lines whose payment file could not be written (listed in excluded), stay out. Learner incentive lines (end-to-end id prefix LI) go in the same payment file as provider lines (LC).',
       tags: ['finance'], roles: ['finance'], idempotent: true,
       body: z
         .strictObject({

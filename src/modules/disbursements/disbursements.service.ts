@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { disbursementBatches, paymentLineClaims, paymentLines, recoverySettlements } from '../../db/schema/index.js';
+import { disbursementBatches, paymentLineClaims, paymentLineIncentives, paymentLines, recoverySettlements } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
 import { AppError, notFound } from '../../lib/app-error.js';
 import { ensureSystemAccount } from '../../ledger/system-accounts.js';
@@ -16,6 +16,8 @@ import { findProvider } from '../providers/providers.repo.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
 import { deductionOf, planNetting } from '../recoveries/netting.js';
 import { ensureProviderReceivable, nettingsOfLines, outstandingRecoveries, providersOwedRepayment } from '../recoveries/recoveries.repo.js';
+import { ensureLearnerPayable } from '../incentives/incentives.service.js';
+import { freeIncentivesOfBatch, incentiveLinesFor, type LearnerLine } from '../incentives/incentive-lines.js';
 import { paymentFileOf, paymentFileProblems } from './batch-file.js';
 import { findBatch, linesOf, listBatches, payableClaims, type BatchRow, type PaymentLineRow } from './disbursements.repo.js';
 
@@ -24,11 +26,16 @@ export type { BatchRow, PaymentLineRow };
 /** A reference of at most 35 characters that the bank echoes back: the line's id without dashes. */
 export const endToEndIdOf = (lineId: string) => `LC${lineId.replace(/-/g, '')}`;
 
+/** A learner incentive line's reference: its own prefix, so bank and finance tell it from a provider's. */
+export const incentiveEndToEndIdOf = (lineId: string) => `LI${lineId.replace(/-/g, '')}`;
+
 export const BATCH_RELEASE = 'disbursement_batch.release';
 
 export interface ExcludedLine {
-  providerId: string;
+  providerId?: string;
+  learnerId?: string;
   claims: number;
+  incentives?: number;
   amount: string;
   reason: string;
   problems: string[];
@@ -57,7 +64,8 @@ export async function proposeDisbursementBatch(
     for (const c of claimsToPay) byProvider.set(c.providerId, [...(byProvider.get(c.providerId) ?? []), c]);
     // A provider the service owes a repayment gets its line even with no claim to pay.
     for (const p of await providersOwedRepayment(tx, input.currency, input.schemeId)) if (!byProvider.has(p)) byProvider.set(p, []);
-    if (byProvider.size === 0) throw new AppError('rule_violation', 'no approved, unpaid claims up to the cut-off');
+    const learnerLines = await incentiveLinesFor(tx, input);
+    if (byProvider.size === 0 && learnerLines.length === 0) throw new AppError('rule_violation', 'no approved, unpaid claims or accrued incentives up to the cut-off');
 
     const batchId = newId();
     const header = { messageId: `LCB${batchId.replace(/-/g, '')}`, createdAt: now, requestedExecutionDate: input.requestedExecutionDate ?? now.toISOString().slice(0, 10), currency: input.currency };
@@ -70,13 +78,28 @@ export async function proposeDisbursementBatch(
       const nettings = planNetting(await outstandingRecoveries(tx, providerId, input.currency), claimsTotal);
       const deducted = deductionOf(nettings);
       const line = {
-        id, batchId, providerId, endToEndId: endToEndIdOf(id), amount: claimsTotal - deducted, claimsTotal, deducted, currency: input.currency,
-        creditorName: provider.legalName, creditorAccount: provider.bankAccount, transferId: newId(), status: 'proposed' as const, claims: list, nettings,
+        id, batchId, payeeKind: 'provider' as const, providerId, learnerId: null, endToEndId: endToEndIdOf(id), amount: claimsTotal - deducted, claimsTotal, deducted,
+        currency: input.currency, creditorName: provider.legalName, creditorAccount: provider.bankAccount, transferId: newId(), status: 'proposed' as const,
+        claims: list, nettings, incentives: [] as LearnerLine['incentives'],
       };
       // A line netted to nothing pays nothing: it never reaches the bank, so no file rule applies to it.
       const problems = line.amount === 0n ? [] : paymentFileProblems(paymentFileOf(deps, header, [line]));
       if (problems.length > 0) {
         excluded.push({ providerId, claims: list.length, amount: line.amount.toString(), reason: 'payment_file_invalid', problems });
+      } else {
+        lines.push(line);
+      }
+    }
+    for (const l of learnerLines) {
+      const id = newId();
+      const line = {
+        id, batchId, payeeKind: 'learner' as const, providerId: null, learnerId: l.learnerId, endToEndId: incentiveEndToEndIdOf(id), amount: l.amount, claimsTotal: l.amount,
+        deducted: 0n, currency: input.currency, creditorName: l.account.accountName, creditorAccount: l.account, transferId: newId(), status: 'proposed' as const,
+        claims: [] as typeof claimsToPay, nettings: [] as ReturnType<typeof planNetting>, incentives: l.incentives,
+      };
+      const problems = paymentFileProblems(paymentFileOf(deps, header, [line]));
+      if (problems.length > 0) {
+        excluded.push({ learnerId: l.learnerId, claims: 0, incentives: l.incentives.length, amount: l.amount.toString(), reason: 'payment_file_invalid', problems });
       } else {
         lines.push(line);
       }
@@ -97,15 +120,17 @@ export async function proposeDisbursementBatch(
         createdAt: now, createdBy: acting.actor.subject, excluded,
       })
       .returning();
-    await tx.insert(paymentLines).values(lines.map(({ claims: _claims, nettings: _nettings, ...l }) => l));
+    await tx.insert(paymentLines).values(lines.map(({ claims: _claims, nettings: _nettings, incentives: _incentives, ...l }) => l));
     const lineClaims = lines.flatMap((l) => l.claims.map((c) => ({ lineId: l.id, claimId: c.id, amount: c.amount })));
     if (lineClaims.length > 0) await tx.insert(paymentLineClaims).values(lineClaims);
+    const lineIncentives = lines.flatMap((l) => l.incentives.map((i) => ({ lineId: l.id, incentiveId: i.id, amount: i.amount })));
+    if (lineIncentives.length > 0) await tx.insert(paymentLineIncentives).values(lineIncentives);
     const nettings = lines.flatMap((l) => l.nettings.map((n) => ({
       id: newId(), recoveryId: n.recoveryId, kind: n.kind, amount: n.amount, paymentLineId: l.id, transferId: newId(), createdAt: now,
     })));
     if (nettings.length > 0) await tx.insert(recoverySettlements).values(nettings);
     const deducted = lines.reduce((s, l) => s + l.deducted, 0n);
-    const details = { lines: lines.length, claims: lines.reduce((n, l) => n + l.claims.length, 0), controlSum: controlSum.toString(), deducted: deducted.toString(), currency: input.currency, excluded };
+    const details = { lines: lines.length, claims: lines.reduce((n, l) => n + l.claims.length, 0), incentives: lineIncentives.length, controlSum: controlSum.toString(), deducted: deducted.toString(), currency: input.currency, excluded };
     await recordAudit(tx, { ...acting, action: 'disbursement_batch.proposed', entityType: 'disbursement_batch', entityId: batchId, at: now, details });
     const approval = await propose(deps, tx, {
       kind: BATCH_RELEASE, subjectType: 'disbursement_batch', subjectId: batchId, payload: { batchId, controlSum: controlSum.toString(), currency: input.currency, lines: lines.length },
@@ -131,7 +156,7 @@ async function releaseBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, ac
   const batch = await lockProposedBatch(tx, approval.subjectId);
   const lines = await linesOf(tx, batch.id);
   const suspended = (await tx.execute<{ id: string; legal_name: string }>(sql`
-    select p.id, p.legal_name from providers p where p.status <> 'active' and p.id = any(${sql.param(lines.map((l) => l.providerId))}::uuid[])`)).rows;
+    select p.id, p.legal_name from providers p where p.status <> 'active' and p.id = any(${sql.param(lines.flatMap((l) => (l.providerId ? [l.providerId] : [])))}::uuid[])`)).rows;
   if (suspended.length > 0) {
     throw new AppError('invalid_state', `provider(s) suspended since the batch was proposed: ${suspended.map((p) => p.legal_name).join(', ')}; reject this batch and propose a new one`, {
       reasons: ['provider_suspended'],
@@ -146,13 +171,19 @@ async function releaseBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, ac
   const nettings = await nettingsOfLines(tx, lines.map((l) => l.id));
   const transfers = [];
   for (const l of lines) {
-    const payable = await ensureProviderPayable(tx, deps.ledger, l.providerId, currency);
+    if (l.payeeKind === 'learner') {
+      const payable = await ensureLearnerPayable(tx, deps.ledger, l.learnerId!, currency);
+      transfers.push({ id: l.transferId, kind: 'pending' as const, debitAccountId: payable, creditAccountId: clearing, amount: l.amount, code: 'incentive_disbursement', referenceId: l.id });
+      continue;
+    }
+    const providerId = l.providerId!;
+    const payable = await ensureProviderPayable(tx, deps.ledger, providerId, currency);
     // What the bank pays and what the provider's debt absorbs move together: settled or returned as one.
     const kind = l.amount > 0n ? ('pending' as const) : ('posted' as const);
     if (l.amount > 0n) transfers.push({ id: l.transferId, kind, debitAccountId: payable, creditAccountId: clearing, amount: l.amount, code: 'disbursement', referenceId: l.id });
     const lineNettings = nettings.filter((n) => n.paymentLineId === l.id);
     if (lineNettings.length > 0) {
-      const receivable = await ensureProviderReceivable(tx, deps.ledger, l.providerId, currency);
+      const receivable = await ensureProviderReceivable(tx, deps.ledger, providerId, currency);
       for (const n of lineNettings) {
         // A netting moves what the provider owes out of its payable; a repayment moves what it is owed into it.
         // A repayment is posted at once: the payable then holds exactly what the line pays out; a bank return reverses it.
@@ -193,6 +224,7 @@ async function releaseBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, ac
 async function rejectBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, acting: Acting) {
   const batch = await lockProposedBatch(tx, approval.subjectId);
   await tx.execute(sql`update payment_line_claims set live = 0 where line_id in (select id from payment_lines where batch_id = ${batch.id})`);
+  await freeIncentivesOfBatch(tx, batch.id);
   await tx.execute(sql`update recovery_settlements set live = 0 where payment_line_id in (select id from payment_lines where batch_id = ${batch.id})`);
   await tx.update(paymentLines).set({ status: 'cancelled' }).where(eq(paymentLines.batchId, batch.id));
   await tx.update(disbursementBatches).set({ status: 'rejected' }).where(eq(disbursementBatches.id, batch.id));

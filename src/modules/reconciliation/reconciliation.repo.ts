@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { bankStatements, reconciliationExceptions, statementLines, type exceptionKinds } from '../../db/schema/index.js';
 import { newId } from '../../lib/ids.js';
+import { freeIncentivesOfLine } from '../incentives/incentive-lines.js';
 import type { KnownLine, LineOutcome } from './classify-statement.js';
 import type { StatementLine } from './statement-format.js';
 
@@ -92,13 +93,14 @@ export async function markSettled(tx: Tx, paymentLineIds: string[], now: Date): 
       from payment_line_claims plc where plc.claim_id = c.id and plc.live = 1 and plc.line_id = any(${ids}::uuid[]) and c.status = 'approved'`);
 }
 
-/** A returned payment line: its claims are approved again and free for the next batch. */
+/** A returned payment line: its claims are approved again, and its incentives owed again, free for the next batch. */
 export async function markReturned(tx: Tx, paymentLineId: string, now: Date): Promise<void> {
   await tx.execute(sql`update payment_lines set status = 'returned', returned_at = ${now.toISOString()}::timestamptz where id = ${paymentLineId}`);
   await tx.execute(sql`
     update claims c set status = 'approved', paid_at = null from payment_line_claims plc
      where plc.claim_id = c.id and plc.line_id = ${paymentLineId} and plc.live = 1 and c.status = 'paid'`);
   await tx.execute(sql`update payment_line_claims set live = 0 where line_id = ${paymentLineId}`);
+  await freeIncentivesOfLine(tx, paymentLineId);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { amountSchema } from '../../lib/money.js';
+import { incentiveTermsSchema } from '../incentives/incentive-terms.js';
 
 export const employmentStatuses = ['employed', 'self_employed', 'unemployed', 'student', 'retired'] as const;
 export const incomeGroups = ['low', 'middle', 'high'] as const;
@@ -45,6 +46,7 @@ export const schemeRulesSchema = z
         z.strictObject({ kind: z.literal('category'), categories: z.array(z.string().min(1).max(64)).min(1) }),
       ])
       .default({ kind: 'approved' }),
+    incentive: incentiveTermsSchema.optional(),
   })
   .meta({ id: 'SchemeRules' });
 
