@@ -75,6 +75,10 @@ describe('a completion incentive, end to end', () => {
     expect(await ledgerViolations(h.database.db)).toEqual([]);
     const trial = await w.fin.get('/v1/reports/trial-balance');
     expect(trial.status).toBe(200);
+    const sgd = trial.body.currencies.find((c: { currency: string }) => c.currency === 'SGD');
+    expect(sgd.balanced).toBe(true);
+    // The incentive's own accounts are in the trial balance beside the providers'.
+    expect(sgd.accountKinds.map((k: { kind: string }) => k.kind)).toEqual(expect.arrayContaining(['incentive_budget', 'learner_payable', 'provider_payable']));
   });
 
   it('when the bank returns a learner line, then the money is owed to the learner again, they see it returned, and the next batch pays it', async () => {

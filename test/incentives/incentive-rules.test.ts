@@ -44,6 +44,9 @@ describe('incentive accrual', () => {
     expect(topUp.body).toMatchObject({ released: 1, budget: { allocated: '17000', accrued: '14000', available: '3000' } });
     expect((await atApproval.incentivesOf(second.learner.token))[0]!.status).toBe('held:no_payee_account');
     expect(await incentiveTransfers(row!.id)).toBe(1);
+    const scheme = await atApproval.fin.get(`/v1/schemes/${atApproval.world.scheme.id}`);
+    expect(scheme.body.incentiveBudget).toEqual({ allocated: '17000', accrued: '14000', available: '3000' });
+    expect((await first.me.get(`/v1/schemes/${atApproval.world.scheme.id}`)).body.incentiveBudget).toBeUndefined();
     expect(await ledgerViolations(h.database.db)).toEqual([]);
   });
 

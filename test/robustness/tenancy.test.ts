@@ -53,6 +53,7 @@ const idsOf = (t: Tenant): Record<string, string> => ({
 
 const validBodies: Record<string, () => unknown> = {
   withdrawEnrolment: () => ({ reason: 'tenancy test' }),
+  rateCourse: () => ({ stars: 4 }),
   cancelCourseRun: () => ({ reason: 'tenancy test' }),
   createCourseRun: () => {
     const startsAt = new Date(h.clock.now().getTime() + 40 * 86_400_000);

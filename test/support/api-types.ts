@@ -1655,6 +1655,7 @@ export interface components {
             rulesVersion: number;
             rules: components["schemas"]["SchemeRules"];
             budget?: components["schemas"]["SchemeBudget"];
+            incentiveBudget?: components["schemas"]["IncentiveBudget"];
             createdAt: string;
         };
         SchemeRules: {
@@ -1750,6 +1751,15 @@ export interface components {
             granted: string;
             /** @description minor units */
             returned: string;
+            /** @description minor units */
+            available: string;
+        };
+        /** @description The scheme's completion-incentive budget: allocated from the treasury, accrued to learners, available */
+        IncentiveBudget: {
+            /** @description minor units */
+            allocated: string;
+            /** @description minor units */
+            accrued: string;
             /** @description minor units */
             available: string;
         };
@@ -3043,14 +3053,6 @@ export interface components {
             released: number;
             budget: components["schemas"]["IncentiveBudget"];
         };
-        IncentiveBudget: {
-            /** @description minor units */
-            allocated: string;
-            /** @description minor units */
-            accrued: string;
-            /** @description minor units */
-            available: string;
-        };
         LearnerIncentive: {
             /** Format: uuid */
             id: string;
@@ -3610,6 +3612,11 @@ export interface operations {
                      *             "returned": "0",
                      *             "available": "3800000000"
                      *           },
+                     *           "incentiveBudget": {
+                     *             "allocated": "5000000000",
+                     *             "accrued": "30000",
+                     *             "available": "3800000000"
+                     *           },
                      *           "createdAt": "2027-03-01T09:30:00.000Z"
                      *         }
                      *       ]
@@ -3738,6 +3745,11 @@ export interface operations {
                      *         "returned": "0",
                      *         "available": "3800000000"
                      *       },
+                     *       "incentiveBudget": {
+                     *         "allocated": "5000000000",
+                     *         "accrued": "30000",
+                     *         "available": "3800000000"
+                     *       },
                      *       "createdAt": "2027-03-01T09:30:00.000Z"
                      *     }
                      */
@@ -3819,6 +3831,11 @@ export interface operations {
                      *         "allocated": "5000000000",
                      *         "granted": "1200000000",
                      *         "returned": "0",
+                     *         "available": "3800000000"
+                     *       },
+                     *       "incentiveBudget": {
+                     *         "allocated": "5000000000",
+                     *         "accrued": "30000",
                      *         "available": "3800000000"
                      *       },
                      *       "createdAt": "2027-03-01T09:30:00.000Z"
@@ -4020,6 +4037,11 @@ export interface operations {
                      *         "allocated": "5000000000",
                      *         "granted": "1200000000",
                      *         "returned": "0",
+                     *         "available": "3800000000"
+                     *       },
+                     *       "incentiveBudget": {
+                     *         "allocated": "5000000000",
+                     *         "accrued": "30000",
                      *         "available": "3800000000"
                      *       },
                      *       "createdAt": "2027-03-01T09:30:00.000Z"

@@ -4,10 +4,11 @@ import { notFound } from '../../lib/app-error.js';
 import { minorUnitsSchema as money } from '../../lib/money.js';
 import { actingOf } from '../acting.js';
 import type { ServiceDeps } from '../deps.js';
-import { allocationBody, schemeIdParams } from '../schemes/schemes.schemas.js';
+import { allocationBody, schemeIdParams, schemeSchema } from '../schemes/schemes.schemas.js';
+
+const incentiveBudgetSchema = schemeSchema.shape.incentiveBudget.unwrap();
 import { allocateIncentiveBudget, learnerIncentives } from './incentives.service.js';
 
-const incentiveBudgetSchema = z.object({ allocated: money, accrued: money, available: money }).meta({ id: 'IncentiveBudget' });
 
 const incentiveSchema = z
   .object({

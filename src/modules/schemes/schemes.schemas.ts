@@ -37,6 +37,10 @@ export const schemeSchema = z
     rulesVersion: z.number().int(),
     rules: schemeRulesSchema,
     budget: budgetSchema.optional(),
+    incentiveBudget: z
+      .object({ allocated: money, accrued: money, available: money })
+      .meta({ id: 'IncentiveBudget', description: 'The scheme\'s completion-incentive budget: allocated from the treasury, accrued to learners, available' })
+      .optional(),
     createdAt: z.string(),
   })
   .meta({ id: 'Scheme' });

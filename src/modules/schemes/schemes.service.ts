@@ -7,6 +7,7 @@ import { ensureSystemAccount } from '../../ledger/system-accounts.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
 import { recordAudit } from '../audit/audit.repo.js';
+import { incentiveBudgetFigures } from '../incentives/incentives.service.js';
 import type { ServiceDeps } from '../deps.js';
 import { rulesFromJson, rulesToJson, type SchemeRules } from './scheme-rules.js';
 import { budgetFigures, findScheme, latestRuleVersion, listSchemes, lockScheme, nextRuleVersion, ruleVersions, rulesAt, type SchemeRow } from './schemes.repo.js';
@@ -96,7 +97,7 @@ export async function schemeView(deps: ServiceDeps, db: Db | Tx, scheme: SchemeR
     status: scheme.status,
     rulesVersion: current.version,
     rules: current.rules,
-    ...(withBudget ? { budget: await budgetFigures(db, scheme.budgetAccountId) } : {}),
+    ...(withBudget ? { budget: await budgetFigures(db, scheme.budgetAccountId), incentiveBudget: await incentiveBudgetFigures(db, scheme.id) } : {}),
     createdAt: scheme.createdAt.toISOString(),
   };
 }
