@@ -236,7 +236,7 @@ export function buildOpenApiDocument(routes: AnyRoute[]) {
         '',
         '## Getting a token',
         '',
-        'Every `/v1` operation takes a bearer JWT (`Authorization: Bearer <token>`) whose `role` claim is `citizen`, `provider`, `finance` or `admin`; each operation lists the roles it accepts under `x-roles`.',
+        'Every `/v1` operation takes a bearer JWT (`Authorization: Bearer <token>`) whose `role` claim is `citizen`, `provider`, `finance` or `admin`; each operation lists the roles it accepts under `x-roles`. The exceptions are under `/v1/public/` (tag `public`, `security: []`, `x-public: true`): anyone may call them without a token, counted per client address.',
         '',
         'On a development start (`npm start`), tokens are signed with the key the service generated in `DATA_DIR`. From the project folder:',
         '',

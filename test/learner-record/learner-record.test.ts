@@ -13,6 +13,7 @@ import {
 } from '../claims/credential-fixtures.js';
 import { expectProblem } from '../http/expect-problem.js';
 import { createSigningKey } from '../support/signing-key.js';
+import { captureLogs } from '../support/log-capture.js';
 
 /**
  * Issue 13, item 2: the learner's verified record. A credential that backed an
@@ -115,6 +116,29 @@ describe('the learner\'s record', () => {
   });
 });
 
+describe('the learner\'s record while a claim is in review', () => {
+  it('when the claim goes to review, then the credential is kept but not shown; once two officers approve it, it is shown', async () => {
+    const e = await enrolled(h, shared.world);
+    // Issued after the run started and before it ended: valid, but suspicious (completed_before_run_end).
+    advanceTo(h, new Date(e.startsAt.getTime() + HOUR));
+    const jws = await signCredential(credentialPayload(factsFor(shared.world, e, h, { validFrom: new Date(e.startsAt.getTime() + 30 * 60_000) })), shared.signer);
+    const res = await submitClaim(h, shared.world.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential: jws });
+    expect(res.body).toMatchObject({ status: 'in_review', reviewReasons: ['completed_before_run_end'] });
+    expect((await h.database.pool.query(`select jws from learner_credentials where claim_id = $1`, [res.body.id])).rows).toEqual([{ jws }]);
+    const me = asCitizen(h, e.learner.token);
+    expect((await me.get('/v1/me/credentials')).body.items).toEqual([]);
+
+    const proposed = await request(h.app).post(`/v1/claims/${res.body.id}/decision`).set('authorization', `Bearer ${shared.finance}`)
+      .set('idempotency-key', randomUUID()).send({ decision: 'approve', reason: 'the run was self-paced' });
+    expect(proposed.status, proposed.text).toBe(202);
+    const second = await h.token('finance', { sub: `officer-${randomUUID()}` });
+    const approved = await request(h.app).post(`/v1/approvals/${proposed.body.approval.id}/approve`).set('authorization', `Bearer ${second}`)
+      .set('idempotency-key', randomUUID()).send({});
+    expect(approved.status, approved.text).toBe(200);
+    expect((await me.get('/v1/me/credentials')).body.items).toEqual([expect.objectContaining({ claimId: res.body.id, status: 'valid' })]);
+  });
+});
+
 describe('share links', () => {
   it('when a share is created and opened, then the employer gets the verified credential and the original, and the use is logged without the token', async () => {
     const { item, me, jws } = await keptCredential();
@@ -142,6 +166,21 @@ describe('share links', () => {
     const audit = await h.database.pool.query(`select details::text from audit_events where entity_id = $1`, [shareId]);
     expect(audit.rows.length).toBe(1);
     for (const r of audit.rows) expect(r.details).not.toContain(token);
+  });
+
+  it('when a link is created and opened, then no log line holds its token', async () => {
+    const { sink, raw } = captureLogs();
+    const app = createApp({
+      ...h.deps, logger: createLogger('info', sink), metrics: createMetrics(), authenticator: (await createSigningKey({ kid: 'logged' })).authenticator(), bodyLimit: '256kb',
+    });
+    const { item, me } = await keptCredential();
+    const { token } = (await share(me, item.id)).body;
+    expect((await request(app).get(`/v1/public/credential-shares/${token}`)).status).toBe(200);
+    expect((await request(app).get(`/v1/public/credential-shares/${token}x`)).status).toBe(404);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(raw.length).toBeGreaterThan(0);
+    expect(raw.join('\n')).toContain('lcs_***');
+    for (const line of raw) expect(line).not.toContain(token.slice(4));
   });
 
   it('when the share has expired, then 410 gone share_expired, and the attempt is logged', async () => {
