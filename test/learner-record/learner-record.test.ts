@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
@@ -266,6 +267,30 @@ describe('the public verification endpoint', () => {
     expect(res.body.verified).toBe(false);
     expect(checksOf(res.body)).toEqual({ signature: 'signature_invalid', issuer: 'passed', achievement: 'not_checked', revocation: 'not_checked', expiry: 'not_checked' });
     expect(res.body.credential).toBeUndefined();
+  });
+
+  it('when any signed field is edited after signing (attendance, outcome, grade, achievement name, dates), then signature_invalid, never verified (fast-check)', async () => {
+    const payload = await fresh({}, { attendanceBps: 7000, status: 'Failed', validUntil: new Date(h.clock.now().getTime() + DAY) });
+    const [header, , signature] = (await signCredential(payload, shared.signer)).split('.');
+    type Vc = { validUntil: string; credentialSubject: { achievement: { name: string }; result: { value?: string; status?: string }[] } };
+    const edits: ((vc: Vc, text: string) => void)[] = [
+      (vc, t) => (vc.credentialSubject.result[0]!.value = String(70 + (t.length % 31))),
+      (vc) => (vc.credentialSubject.result[1]!.status = 'Completed'),
+      (vc, t) => (vc.credentialSubject.result[1]!.value = `grade ${t}`),
+      (vc, t) => (vc.credentialSubject.achievement.name = `Advanced ${t}`),
+      (vc) => (vc.validUntil = new Date(h.clock.now().getTime() + 3650 * DAY).toISOString()),
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: edits.length - 1 }), fc.string({ minLength: 1, maxLength: 8 }), async (which, text) => {
+        const vc = structuredClone(payload) as unknown as Vc;
+        edits[which]!(vc, text);
+        const res = await verify({ credential: `${header}.${b64url(vc)}.${signature}` });
+        expect(res.status).toBe(200);
+        expect(res.body.verified).toBe(false);
+        expect(checksOf(res.body).signature).toBe('signature_invalid');
+      }),
+      { numRuns: 15 },
+    );
   });
 
   it('when attendance or a result is sent beside the credential, then 422 naming it: only what the provider signed counts', async () => {
