@@ -183,6 +183,8 @@ const configSchema = z.object({
   RATE_LIMIT_ELIGIBILITY_PER_MINUTE: wholeNumber(0, 1_000_000).default(defaultRateLimits.eligibility.points),
   RATE_LIMIT_LEARNER_LOOKUP_PER_MINUTE: wholeNumber(0, 1_000_000).default(defaultRateLimits.learnerLookup.points),
   RATE_LIMIT_FAILED_AUTH_PER_MINUTE: wholeNumber(0, 1_000_000).default(defaultRateLimits.failedAuth.points),
+  /** Calls of the public credential verification routes per client address (req.ip, see TRUST_PROXY). */
+  RATE_LIMIT_PUBLIC_VERIFY_PER_MINUTE: wholeNumber(0, 1_000_000).default(defaultRateLimits.publicVerify.points),
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
   /** The treasury's disbursement account per currency (JSON). Required in production; elsewhere demo accounts apply. */
   TREASURY_ACCOUNTS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), treasuryAccountsSchema.optional()),

@@ -143,13 +143,16 @@ const serialize = (reply: Reply) => ({
  * 429 instead of 401. Only failures count, and only failures are refused: a
  * valid token from the same address (a proxy, a NAT) still gets through.
  */
+/** The client's address, as Express's trust proxy setting (TRUST_PROXY) reads it. */
+const clientAddress = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+
 async function authenticate(req: Request, deps: MountDeps): Promise<Principal> {
   try {
     return await deps.authenticator.authenticate(req.get('authorization'));
   } catch (err) {
     if (deps.rateLimiter && err instanceof AppError && err.code === 'unauthenticated') {
       try {
-        await deps.rateLimiter.failedAuthentication(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+        await deps.rateLimiter.failedAuthentication(clientAddress(req));
       } catch (limited) {
         if (limited instanceof RateLimited) throw limited;
         // The counter's store failed: the caller still hears why it is not authenticated.
@@ -161,7 +164,9 @@ async function authenticate(req: Request, deps: MountDeps): Promise<Principal> {
 }
 
 /**
- * Mounts declared routes. Order of checks: who you are (401; 429 past the
+ * Mounts declared routes. A public route (PublicRouteSpec) skips the first
+ * two checks and counts against its per-address limit instead (429); the
+ * rest is the same. Order of checks: who you are (401; 429 past the
  * failed-authentication limit), whether your role may call this (403), the
  * route's rate limit per caller (429), the body's type and charset (415), only then the
  * body is read (413 over the route's limit, 400 when it is not JSON), then the
@@ -178,6 +183,15 @@ export function mountRoutes(app: Express, routes: AnyRoute[], deps: MountDeps): 
     const handlers = [
       async (req: Request, res: Response) => {
         try {
+          if (route.public) {
+            // Nobody signs in: no token is read, no role is checked, and the handler gets no principal.
+            await deps.rateLimiter?.consumeByAddress(route.rateLimit, clientAddress(req));
+            checkContentType(route, req);
+            if (readsBody(route, req)) await readBody(route, req, res, limit, parser);
+            const reply = await route.handler(parseInput(route, req), { requestId: String(req.id), log: req.log, db: deps.db, req, res });
+            if (reply !== STREAMED) sendReply(res, serialize(reply));
+            return;
+          }
           const principal = await authenticate(req, deps);
           if (!route.roles.includes(principal.role)) {
             throw new AppError('forbidden', `the ${principal.role} role may not call ${route.operationId}`);

@@ -21,6 +21,8 @@ export const apiTags = {
   reports: 'Figures as of a date, from the ledger\'s transfers: as JSON, or as CSV with `format=csv`.',
   ledger: 'The double-entry ledger underneath: balances and transfers of one account.',
   audit: 'The append-only, hash-chained audit trail of every change, and its verification.',
+  credentials: 'A learner\'s verified record: every credential that backed an approved claim, kept as the provider signed it, with its live status, and share links for employers.',
+  public: 'Operations anyone may call without signing in (`security: []`, `x-public: true`), rate-limited per client address: an employer verifies a credential or opens a share link.',
 } as const;
 
 /** What each derived error status means when the route says nothing more; the codes are the problem `code`s. */
@@ -41,6 +43,7 @@ const errorDescriptions: Record<number, string> = {
 const rateLimitDescriptions: Record<string, string> = {
   eligibility: '`rate_limited`: too many eligibility checks by this caller in a minute, or too many failed authentications from this address; Retry-After gives the seconds to wait',
   learnerLookup: '`rate_limited`: too many learner look-ups by this caller in a minute, or too many failed authentications from this address; Retry-After gives the seconds to wait',
+  publicVerify: '`rate_limited`: too many credential verifications from this client address in a minute (nobody signs in, so the address is what is counted); Retry-After gives the seconds to wait',
 };
 
 /** The problem code shown in a derived error's example, and its detail. */
@@ -199,8 +202,10 @@ export function buildOpenApiDocument(routes: AnyRoute[]) {
       summary: route.summary,
       ...(route.description ? { description: route.description } : {}),
       tags: route.tags,
-      security: [{ bearerAuth: [] }],
+      // A public route takes no token at all: an empty security list, and it says so (see PublicRouteSpec).
+      security: route.public ? [] : [{ bearerAuth: [] }],
       'x-roles': [...route.roles],
+      ...(route.public ? { 'x-public': true } : {}),
       request: {
         ...(route.params ? { params: route.params as z.ZodObject } : {}),
         ...(route.query ? { query: route.query as z.ZodObject } : {}),
@@ -231,7 +236,7 @@ export function buildOpenApiDocument(routes: AnyRoute[]) {
         '',
         '## Getting a token',
         '',
-        'Every `/v1` operation takes a bearer JWT (`Authorization: Bearer <token>`) whose `role` claim is `citizen`, `provider`, `finance` or `admin`; each operation lists the roles it accepts under `x-roles`.',
+        'Every `/v1` operation takes a bearer JWT (`Authorization: Bearer <token>`) whose `role` claim is `citizen`, `provider`, `finance` or `admin`; each operation lists the roles it accepts under `x-roles`. The exceptions are under `/v1/public/` (tag `public`, `security: []`, `x-public: true`): anyone may call them without a token, counted per client address.',
         '',
         'On a development start (`npm start`), tokens are signed with the key the service generated in `DATA_DIR`. From the project folder:',
         '',

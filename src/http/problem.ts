@@ -10,6 +10,7 @@ const titles: Record<ErrorCode, string> = {
   forbidden: 'Forbidden',
   four_eyes_required: 'A second person must approve this',
   not_found: 'Not found',
+  gone: 'Gone',
   method_not_allowed: 'Method not allowed',
   conflict: 'Conflict',
   idempotency_key_in_use: 'A request with this Idempotency-Key is still in progress',

@@ -6,7 +6,7 @@ import type { Db } from '../db/client.js';
 import { rateLimits } from '../db/schema/index.js';
 import type { Principal } from '../lib/principal.js';
 import { AppError } from '../lib/app-error.js';
-import { defaultRateLimits, type CallerRateLimit, type RateLimitName, type RateLimits } from '../lib/rate-limit-policy.js';
+import { defaultRateLimits, type AddressRateLimit, type CallerRateLimit, type RateLimitName, type RateLimits } from '../lib/rate-limit-policy.js';
 
 /**
  * Rate limits against trawling (the ILA lesson: providers harvested accounts
@@ -22,6 +22,7 @@ const what: Record<RateLimitName, string> = {
   eligibility: 'eligibility checks',
   learnerLookup: 'learner look-ups',
   failedAuth: 'failed authentications from this address',
+  publicVerify: 'credential verifications from this address',
 };
 
 /** Over a limit: 429 rate_limited; mountRoutes sends `retryAfterSeconds` as Retry-After. */
@@ -40,6 +41,8 @@ export interface RateLimiter {
   consume(limit: CallerRateLimit, principal: Principal): Promise<void>;
   /** Counts one failed authentication from the address; over the limit, throws RateLimited. */
   failedAuthentication(address: string): Promise<void>;
+  /** Counts one call of a public route from the address (nobody signed in); over the limit, throws RateLimited. */
+  consumeByAddress(limit: AddressRateLimit, address: string): Promise<void>;
 }
 
 /**
@@ -103,6 +106,7 @@ export function createRateLimiter(pool: pg.Pool, limits: RateLimits = defaultRat
   return {
     consume: (limit, principal) => count(limit, callerKey(principal)),
     failedAuthentication: (address) => count('failedAuth', bounded(address)),
+    consumeByAddress: (limit, address) => count(limit, bounded(address)),
   };
 }
 

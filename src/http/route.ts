@@ -3,12 +3,16 @@ import { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import type { Logger } from '../lib/logger.js';
 import type { Principal, Role } from '../lib/principal.js';
-import type { CallerRateLimit } from '../lib/rate-limit-policy.js';
+import type { AddressRateLimit, CallerRateLimit } from '../lib/rate-limit-policy.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-export interface RouteContext {
+export interface RouteContext extends PublicRouteContext {
   principal: Principal;
+}
+
+/** What a public route's handler gets: no principal, since nobody signed in. */
+export interface PublicRouteContext {
   requestId: string;
   log: Logger;
   /** The request's database handle: a transaction when the route is idempotent. */
@@ -45,7 +49,7 @@ export interface ResponseSpec {
 
 type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
 
-export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> {
+interface RouteBase<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> {
   method: HttpMethod;
   /** OpenAPI form: /v1/schemes/{schemeId}. */
   path: string;
@@ -53,8 +57,6 @@ export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType 
   summary: string;
   description?: string;
   tags: string[];
-  /** Who may call it. Every route must say; there is no default. */
-  roles: readonly Role[];
   params?: P;
   query?: Q;
   body?: B;
@@ -68,6 +70,20 @@ export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType 
    * caller is authenticated and authorised; a larger one is a 413 naming it.
    */
   bodyLimit?: string;
+  /**
+   * Success responses, and the error statuses the route can answer beyond
+   * those errorStatusesOf derives (a 409 naming insufficient_credit), or a
+   * derived one described with the route's own problem codes.
+   */
+  responses: Record<number, ResponseSpec>;
+}
+
+type Input<P, Q, B> = { params: Infer<P>; query: Infer<Q>; body: Infer<B> };
+
+export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> extends RouteBase<P, Q, B> {
+  public?: false;
+  /** Who may call it. Every route must say; there is no default. */
+  roles: readonly Role[];
   /** Moves money or creates state: requires an Idempotency-Key header. */
   idempotent?: boolean;
   /**
@@ -76,19 +92,29 @@ export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType 
    * with Retry-After. Declared in the OpenAPI responses by defineRoute.
    */
   rateLimit?: CallerRateLimit;
-  /**
-   * Success responses, and the error statuses the route can answer beyond
-   * those errorStatusesOf derives (a 409 naming insufficient_credit), or a
-   * derived one described with the route's own problem codes.
-   */
-  responses: Record<number, ResponseSpec>;
-  handler: (
-    input: { params: Infer<P>; query: Infer<Q>; body: Infer<B> },
-    ctx: RouteContext,
-  ) => Promise<Reply | typeof STREAMED>;
+  handler: (input: Input<P, Q, B>, ctx: RouteContext) => Promise<Reply | typeof STREAMED>;
 }
 
-export type AnyRoute = RouteSpec<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined>;
+/**
+ * A route anyone may call without signing in (an employer verifying a
+ * credential): mountRoutes neither authenticates nor checks a role, and the
+ * handler gets no principal. It says so twice, `public: true` and no roles,
+ * so that neither is ever assumed; every such route is rate-limited per
+ * client address, and none takes an Idempotency-Key (it has no caller to
+ * scope one to).
+ */
+export interface PublicRouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> extends RouteBase<P, Q, B> {
+  public: true;
+  /** None: the role list of a public route is empty, never a list someone forgot. */
+  roles: readonly Role[] & { readonly length: 0 };
+  idempotent?: false;
+  /** Counted per client address (req.ip, as TRUST_PROXY says), before the body is read. */
+  rateLimit: AddressRateLimit;
+  handler: (input: Input<P, Q, B>, ctx: PublicRouteContext) => Promise<Reply | typeof STREAMED>;
+}
+
+type AnyZod = z.ZodType | undefined;
+export type AnyRoute = RouteSpec<AnyZod, AnyZod, AnyZod> | PublicRouteSpec<AnyZod, AnyZod, AnyZod>;
 
 export function defineRoute<
   P extends z.ZodType | undefined = undefined,
@@ -98,13 +124,22 @@ export function defineRoute<
   return spec as unknown as AnyRoute;
 }
 
+export function definePublicRoute<
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(spec: PublicRouteSpec<P, Q, B>): AnyRoute {
+  return spec as unknown as AnyRoute;
+}
+
 /** /v1/schemes/{schemeId} -> /v1/schemes/:schemeId */
 export const expressPath = (openapiPath: string): string => openapiPath.replace(/\{(\w+)\}/g, ':$1');
 
 /**
  * The error statuses a route can answer, from what it takes (see mountRoutes
  * for the order of the checks): every route authenticates (401, and 429 past
- * the failed-authentication limit) and checks the role (403); input can be
+ * the failed-authentication limit) and checks the role (403), except a
+ * public route, which does neither (its 429 is its own limit); input can be
  * malformed (400) or invalid (422); an Idempotency-Key can be missing (400),
  * invalid or reused (422) or in use (409); only a body can be too large (413)
  * or of the wrong type (415); a path names something that may not exist
@@ -113,7 +148,7 @@ export const expressPath = (openapiPath: string): string => openapiPath.replace(
  */
 export function errorStatusesOf(route: AnyRoute): number[] {
   const input = !!(route.params || route.query || route.body || route.idempotent);
-  const statuses = new Set<number>([401, 403, 429, 500, 503]);
+  const statuses = new Set<number>(route.public ? [429, 500, 503] : [401, 403, 429, 500, 503]);
   if (input) statuses.add(400).add(422);
   if (route.idempotent) statuses.add(409);
   if (route.body) statuses.add(413).add(415);

@@ -9,6 +9,8 @@ export const errorStatus = {
   forbidden: 403,
   four_eyes_required: 403,
   not_found: 404,
+  /** It existed and is no longer available (an expired or revoked share link); `reasons` says which. */
+  gone: 410,
   method_not_allowed: 405,
   conflict: 409,
   idempotency_key_in_use: 409,

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { pino, symbols, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { maskNationalIds } from './national-id.js';
+import { maskShareTokens } from './share-token.js';
 
 export type { Logger };
 /** Owned by national-id.ts; re-exported for code that masks text it is about to log or expose. */
@@ -35,15 +36,15 @@ export const redactPaths = [
 ];
 
 /**
- * Masks national ids inside every JSON string (keys and values) of one
+ * Masks national ids (and credential share tokens) inside every JSON string (keys and values) of one
  * serialized log line. Numbers (time, durations) are left alone. A string
  * holding escapes is decoded first, so an id right after `\n` is still seen.
  */
 export function maskLogLine(line: string): string {
   return line.replace(/"(?:[^"\\]|\\.)*"/g, (literal) => {
-    if (!literal.includes('\\')) return maskNationalIds(literal);
+    if (!literal.includes('\\')) return maskShareTokens(maskNationalIds(literal));
     const value = JSON.parse(literal) as string;
-    const masked = maskNationalIds(value);
+    const masked = maskShareTokens(maskNationalIds(value));
     return masked === value ? literal : JSON.stringify(masked);
   });
 }

@@ -11,6 +11,7 @@ import { recoveryRoutes } from './recoveries/recoveries.routes.js';
 import { reportRoutes } from './reports/reports.routes.js';
 import { enrolmentRoutes } from './enrolments/enrolments.routes.js';
 import { grantRoutes } from './grants/grants.routes.js';
+import { learnerCredentialRoutes } from './learner-credentials/learner-credentials.routes.js';
 import { learnerRoutes } from './learners/learners.routes.js';
 import { ledgerRoutes } from './ledger/ledger.routes.js';
 import { schemeRoutes } from './schemes/schemes.routes.js';
@@ -31,6 +32,7 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...courseRoutes(deps),
     ...enrolmentRoutes(deps),
     ...claimRoutes(deps),
+    ...learnerCredentialRoutes(deps),
     ...disbursementRoutes(deps),
     ...approvalRoutes(deps),
     ...recoveryRoutes(deps),

@@ -17,6 +17,9 @@ import { concretePath, describeRoute, mountedRoutes, tokenFor } from './routes.j
  */
 const h: Harness = await createHarness();
 const declared: AnyRoute[] = allRoutes(h.deps);
+/** Routes anyone may call without signing in (PublicRouteSpec); every other route authenticates and checks roles. */
+const publicRoutes = declared.filter((r) => r.public);
+const signedIn = declared.filter((r) => !r.public);
 afterAll(async () => {
   await h.close();
 });
@@ -39,8 +42,19 @@ describe('declared routes', () => {
     expect(declared.length).toBeGreaterThan(0);
   });
 
-  it('when routes are declared, then each has a non-empty roles list of known roles', () => {
-    for (const route of declared) {
+  it('when routes are declared, then exactly these are public, each with no roles, a per-address rate limit, no Idempotency-Key, under /v1/public/', () => {
+    expect(publicRoutes.map(describeRoute).sort()).toEqual(['GET /v1/public/credential-shares/{token}', 'POST /v1/public/credential-verifications']);
+    for (const route of publicRoutes) {
+      expect(route.roles, describeRoute(route)).toEqual([]);
+      expect(route.rateLimit, describeRoute(route)).toBe('publicVerify');
+      expect(route.idempotent, describeRoute(route)).toBeFalsy();
+      expect(route.path, describeRoute(route)).toMatch(/^\/v1\/public\//);
+    }
+    for (const route of signedIn) expect(route.path, `${describeRoute(route)} is under /v1/public/ but not public`).not.toMatch(/^\/v1\/public\//);
+  });
+
+  it('when routes are declared, then each route that is not public has a non-empty roles list of known roles', () => {
+    for (const route of signedIn) {
       expect(Array.isArray(route.roles), describeRoute(route)).toBe(true);
       expect(route.roles.length, `${describeRoute(route)} declares no roles`).toBeGreaterThan(0);
       for (const role of route.roles) expect(knownRoles, `${describeRoute(route)} declares unknown role ${role}`).toContain(role);
@@ -106,7 +120,21 @@ describe('routes mounted in Express', () => {
   });
 });
 
-describe.each(declared.map((route) => [describeRoute(route), route] as const))('%s', (_name, route) => {
+describe.each(publicRoutes.map((route) => [describeRoute(route), route] as const))('%s (public)', (_name, route) => {
+  it('when no token is sent, then it answers, never 401 or 403, never 5xx', async () => {
+    const res = await call(route);
+    expect([401, 403], res.text).not.toContain(res.status);
+    expect(res.status, res.text).toBeLessThan(500);
+  });
+
+  it.each([...knownRoles, 'forged'] as const)('when a %s token is sent, then it is not read: never 401 or 403, never 5xx', async (role) => {
+    const res = await call(route, role === 'forged' ? 'not-a-token' : await tokenFor(h, role));
+    expect([401, 403], res.text).not.toContain(res.status);
+    expect(res.status, res.text).toBeLessThan(500);
+  });
+});
+
+describe.each(signedIn.map((route) => [describeRoute(route), route] as const))('%s', (_name, route) => {
   it('when no token is sent, then 401 unauthenticated', async () => {
     expectProblem(await call(route), 401, 'unauthenticated');
   });

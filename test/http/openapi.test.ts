@@ -15,6 +15,7 @@ const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 interface Operation {
   operationId?: string;
   'x-roles'?: string[];
+  'x-public'?: boolean;
   security?: unknown[];
   responses?: Record<string, unknown>;
 }
@@ -69,10 +70,18 @@ describe('openapi/openapi.json', () => {
     for (const { key, op } of operations(committed)) {
       expect(op.operationId, key).toMatch(/^[a-z][A-Za-z0-9]+$/);
       expect(op['x-roles'], key).toBeInstanceOf(Array);
-      expect(op['x-roles']!.length, key).toBeGreaterThan(0);
-      for (const role of op['x-roles']!) expect(knownRoles, key).toContain(role);
-      expect(op.security, key).toEqual([{ bearerAuth: [] }]);
-      for (const status of ['401', '403', '429', '500', '503']) expect(op.responses?.[status], `${key} ${status}`).toBeDefined();
+      if (op['x-public'] === true) {
+        // A public operation (PublicRouteSpec): no token, no roles, so no 401 or 403; its per-address limit is the 429.
+        expect(op['x-roles'], key).toEqual([]);
+        expect(op.security, key).toEqual([]);
+        for (const status of ['401', '403']) expect(op.responses?.[status], `${key} ${status}`).toBeUndefined();
+        for (const status of ['429', '500', '503']) expect(op.responses?.[status], `${key} ${status}`).toBeDefined();
+      } else {
+        expect(op['x-roles']!.length, key).toBeGreaterThan(0);
+        for (const role of op['x-roles']!) expect(knownRoles, key).toContain(role);
+        expect(op.security, key).toEqual([{ bearerAuth: [] }]);
+        for (const status of ['401', '403', '429', '500', '503']) expect(op.responses?.[status], `${key} ${status}`).toBeDefined();
+      }
       for (const [status, response] of Object.entries(op.responses ?? {})) {
         if (Number(status) < 400) continue;
         expect(resolved(committed, response), `${key} ${status}`).toMatchObject({ content: { 'application/problem+json': expect.anything() } });

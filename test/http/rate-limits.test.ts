@@ -297,10 +297,14 @@ describe('configuration', () => {
     expect(rateLimitsFromConfig(loadConfig({}))).toEqual(defaultRateLimits);
     expect(defaultRateLimits).toEqual({
       eligibility: { points: 60, windowSeconds: 60 }, learnerLookup: { points: 30, windowSeconds: 60 }, failedAuth: { points: 20, windowSeconds: 60 },
+      publicVerify: { points: 30, windowSeconds: 60 },
     });
-    const set = loadConfig({ RATE_LIMIT_ELIGIBILITY_PER_MINUTE: '5', RATE_LIMIT_LEARNER_LOOKUP_PER_MINUTE: '0', RATE_LIMIT_FAILED_AUTH_PER_MINUTE: '7' });
+    const set = loadConfig({
+      RATE_LIMIT_ELIGIBILITY_PER_MINUTE: '5', RATE_LIMIT_LEARNER_LOOKUP_PER_MINUTE: '0', RATE_LIMIT_FAILED_AUTH_PER_MINUTE: '7', RATE_LIMIT_PUBLIC_VERIFY_PER_MINUTE: '3',
+    });
     expect(rateLimitsFromConfig(set)).toEqual({
       eligibility: { points: 5, windowSeconds: 60 }, learnerLookup: { points: 0, windowSeconds: 60 }, failedAuth: { points: 7, windowSeconds: 60 },
+      publicVerify: { points: 3, windowSeconds: 60 },
     });
     for (const bad of ['', 'ten', '-1', '1e3', '5.5']) {
       expect(() => loadConfig({ RATE_LIMIT_ELIGIBILITY_PER_MINUTE: bad }), bad).toThrow(/RATE_LIMIT_ELIGIBILITY_PER_MINUTE/);
@@ -317,10 +321,11 @@ describe('OpenAPI', () => {
     const ops = Object.values(doc.paths).flatMap((item) => Object.values(item));
     for (const op of ops) expect(op.responses['429'], op.operationId).toBeDefined();
     const limited = ops.filter((op) => op.responses['429']!.$ref !== '#/components/responses/RateLimited').map((op) => op.operationId).sort();
-    expect(limited).toEqual(['checkEligibility', 'checkMyEligibility', 'lookupLearner']);
+    expect(limited).toEqual(['checkEligibility', 'checkMyEligibility', 'lookupLearner', 'openCredentialShare', 'verifyCredential']);
     const shared = (ref: string | undefined) => doc.components.responses[ref!.replace('#/components/responses/', '')]!;
     expect(shared(doc.paths['/v1/eligibility']!.get!.responses['429']!.$ref).description).toMatch(/eligibility checks by this caller/);
     expect(shared(doc.paths['/v1/learners/lookup']!.post!.responses['429']!.$ref).description).toMatch(/learner look-ups by this caller/);
+    expect(shared(doc.paths['/v1/public/credential-verifications']!.post!.responses['429']!.$ref).description).toMatch(/credential verifications from this client address/);
     for (const p of ['/v1/eligibility', '/v1/me/eligibility', '/v1/schemes']) {
       const response = shared(doc.paths[p]!.get!.responses['429']!.$ref);
       expect(response.content).toHaveProperty(['application/problem+json']);

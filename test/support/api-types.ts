@@ -1076,6 +1076,170 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My verified credentials, newest first
+         * @description Every credential that backed one of my claims once the claim is approved or paid, as the provider signed it, with its live status (valid, revoked by the provider, expired). A claim in review is not shown until it is approved; a rejected one never. Paged with `cursor` and `limit`.
+         */
+        get: operations["listMyCredentials"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/credentials/{credentialId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of my credentials, with its live status
+         * @description One kept credential. Another learner's is a 404, the same as one that does not exist.
+         */
+        get: operations["getMyCredential"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/credentials/{credentialId}/original": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the original VC-JWT
+         * @description The credential exactly as the provider signed it (a compact JWS), byte for byte, as `application/vc+jwt` (W3C VC-JOSE-COSE): any verifier can check it against the provider's key.
+         */
+        get: operations["downloadMyCredential"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/credentials/{credentialId}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My share links of a credential, with use counts
+         * @description The share links of one credential, newest first (the latest 200), with their state and how many times each was opened. Tokens are never shown again.
+         */
+        get: operations["listMyCredentialShares"];
+        put?: never;
+        /**
+         * Create a share link for an employer
+         * @description A link that lets whoever holds it verify this credential without signing in, for 1 to 90 days (30 unless said), until I revoke it. The token is shown once, in this answer (and to a retry under the same Idempotency-Key); the service keeps only its hash. Each use is logged: when, and whether it verified, never who. A revoked or expired credential can still be shared: the link then says so.
+         */
+        post: operations["shareMyCredential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/credential-shares/{shareId}/revocation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a share link
+         * @description The link stops working at once (410 `gone`, share_revoked, to whoever opens it). Revoking it again changes nothing.
+         */
+        post: operations["revokeMyCredentialShare"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/credential-shares/{shareId}/uses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * When a share link was used, and what it answered
+         * @description Each opening of the link, newest first (the latest 200): when, whether the credential verified, and why not. Nothing about who opened it is kept.
+         */
+        get: operations["listMyCredentialShareUses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/credential-verifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify any VC-JWT from a registered provider (no sign-in)
+         * @description Anyone (an employer) may send a provider's completion credential, without a token; calls are counted per client address (429 past RATE_LIMIT_PUBLIC_VERIFY_PER_MINUTE). The answer says whether it verifies now. Each answer lists five checks, passed or not, and a failed one names its reason: `signature` (signing_key_unknown, signature_invalid, algorithm_not_allowed, credential_malformed), `issuer` (issuer_unknown, provider_suspended), `achievement` (course_unknown, course_of_another_provider, course_not_approved, result_failed, result_missing, achievement_level_mismatch, achievement_workload_mismatch), `revocation` (revoked), `expiry` (expired, not_yet_valid, issued_in_future). A check that could not be made because the signature did not verify says `not_checked`. `verified` is true only when all five passed. Nothing is stored. A body that is not a compact JWS carrying a credential is a 422 naming `body.credential`; attendance or a result sent beside it is a 422 too: only what the provider signed counts.
+         */
+        post: operations["verifyCredential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/credential-shares/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open a share link: the credential, verified now (no sign-in)
+         * @description What a learner's share link shows: the verification answer as of now, what the credential says, and the original VC-JWT to check independently. The use is logged for the learner (when, and the answer; nothing about who asked). Each answer lists five checks, passed or not, and a failed one names its reason: `signature` (signing_key_unknown, signature_invalid, algorithm_not_allowed, credential_malformed), `issuer` (issuer_unknown, provider_suspended), `achievement` (course_unknown, course_of_another_provider, course_not_approved, result_failed, result_missing, achievement_level_mismatch, achievement_workload_mismatch), `revocation` (revoked), `expiry` (expired, not_yet_valid, issued_in_future). A check that could not be made because the signature did not verify says `not_checked`. `verified` is true only when all five passed. A credential the provider revoked after it was shared answers with `revocation` failed, reason `revoked`. Counted per client address like POST /v1/public/credential-verifications.
+         */
+        get: operations["openCredentialShare"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/disbursement-batches": {
         parameters: {
             query?: never;
@@ -1938,7 +2102,7 @@ export interface components {
             detail: string;
             instance?: string;
             /** @enum {string} */
-            code: "bad_request" | "malformed_json" | "unauthenticated" | "forbidden" | "four_eyes_required" | "not_found" | "method_not_allowed" | "conflict" | "idempotency_key_in_use" | "idempotency_key_reused" | "idempotency_key_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "insufficient_funds" | "insufficient_budget" | "rule_violation" | "not_eligible" | "insufficient_credit" | "invalid_state" | "rate_limited" | "internal_error" | "service_unavailable";
+            code: "bad_request" | "malformed_json" | "unauthenticated" | "forbidden" | "four_eyes_required" | "not_found" | "gone" | "method_not_allowed" | "conflict" | "idempotency_key_in_use" | "idempotency_key_reused" | "idempotency_key_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "insufficient_funds" | "insufficient_budget" | "rule_violation" | "not_eligible" | "insufficient_credit" | "invalid_state" | "rate_limited" | "internal_error" | "service_unavailable";
             requestId?: string;
             errors?: {
                 path: string;
@@ -2578,6 +2742,176 @@ export interface components {
         RevokeCredential: {
             credentialId: string;
             reason: string;
+        };
+        LearnerCredential: {
+            /**
+             * Format: uuid
+             * @description This kept credential (the {credentialId} of the operations below)
+             */
+            id: string;
+            /** Format: uuid */
+            claimId: string;
+            /**
+             * @description The credential's own `id`, as signed (the one a provider revokes)
+             * @example urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10
+             */
+            vcId: string;
+            /** @example urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b */
+            issuer: string;
+            /** @example Lion City Digital Academy Pte Ltd */
+            issuerName: string | null;
+            /** @example urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c */
+            achievementId: string;
+            /** @example Data Analytics Fundamentals */
+            achievementName: string | null;
+            /** Format: date-time */
+            validFrom: string;
+            /** Format: date-time */
+            validUntil: string | null;
+            result: {
+                /**
+                 * @description The outcome the provider signed (OB 3.0 ResultStatusType): Completed
+                 * @example Completed
+                 */
+                status: string;
+                /** @example A */
+                grade: string | null;
+                /** @description The attendance the provider signed, in basis points (7500 = 75%) */
+                attendanceBps: number | null;
+            };
+            /**
+             * @description Read now, never cached: revoked by the provider, past validUntil, or else valid
+             * @enum {string}
+             */
+            status: "valid" | "revoked" | "expired";
+            /** Format: date-time */
+            revokedAt: string | null;
+            /**
+             * @description SHA-256 (hex) of the original VC-JWT, as the claim recorded it
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            sha256: string;
+            /** Format: date-time */
+            keptAt: string;
+        };
+        CreatedCredentialShare: {
+            /** Format: uuid */
+            shareId: string;
+            /**
+             * @description The link to give: it verifies the credential for whoever opens it, without signing in
+             * @example https://credits.example/v1/public/credential-shares/lcs_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+             */
+            url: string;
+            /**
+             * @description The link's secret, shown this once: the service keeps only its hash
+             * @example lcs_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+             */
+            token: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        CreateCredentialShare: {
+            /**
+             * @description How long the link works: 1 to 90 days, 30 unless said
+             * @default 30
+             */
+            expiresInDays: number;
+            /**
+             * @description A note for yourself (who you gave it to); never shown to whoever opens the link
+             * @example Application at Acme Analytics
+             */
+            label?: string;
+        };
+        CredentialShare: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            credentialId: string;
+            /** @example Application at Acme Analytics */
+            label: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /** @enum {string} */
+            state: "active" | "expired" | "revoked";
+            /** @description How many times the link was opened */
+            uses: number;
+        };
+        CredentialShareUse: {
+            /** Format: date-time */
+            at: string;
+            verified: boolean;
+            /**
+             * @description Why it did not verify (revoked, expired, share_expired, share_revoked, ...); null when it did
+             * @example revoked
+             */
+            reason: string | null;
+        };
+        VerificationAnswer: {
+            verified: boolean;
+            /** @enum {string} */
+            kind?: "completion_credential" | "pathway_credential";
+            checks: components["schemas"]["VerificationCheck"][];
+            credential?: {
+                id: string;
+                issuer: string;
+                issuerName?: string;
+                achievementId: string;
+                achievementName?: string;
+                validFrom: string;
+                validUntil?: string;
+            };
+        };
+        VerificationCheck: {
+            /** @enum {string} */
+            check: "signature" | "issuer" | "achievement" | "revocation" | "expiry";
+            passed: boolean;
+            reason?: string;
+            detail?: string;
+        };
+        VerifyCredential: {
+            /** @description A VC-JWT: an OpenBadgeCredential signed by a registered provider (the shape is in POST /v1/claims) */
+            credential: string;
+        };
+        SharedCredential: {
+            verification: components["schemas"]["VerificationAnswer"];
+            credential: {
+                /** @example urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10 */
+                vcId: string;
+                /** @example urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b */
+                issuer: string;
+                /** @example Lion City Digital Academy Pte Ltd */
+                issuerName: string | null;
+                /** @example urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c */
+                achievementId: string;
+                /** @example Data Analytics Fundamentals */
+                achievementName: string | null;
+                /** Format: date-time */
+                validFrom: string;
+                /** Format: date-time */
+                validUntil: string | null;
+                result: {
+                    /**
+                     * @description The outcome the provider signed (OB 3.0 ResultStatusType): Completed
+                     * @example Completed
+                     */
+                    status: string;
+                    /** @example A */
+                    grade: string | null;
+                    /** @description The attendance the provider signed, in basis points (7500 = 75%) */
+                    attendanceBps: number | null;
+                };
+            };
+            /**
+             * @description The VC-JWT exactly as the provider signed it, to verify independently
+             * @example eyJhbGciOiJFZERTQSIsImtpZCI6ImFjYWRlbXktMjAyNyIsInR5cCI6InZjK2p3dCJ9.eyJ0eXBlIjpbIlZlcmlmaWFibGVDcmVkZW50aWFsIl19.c2lnbmF0dXJl
+             */
+            original: string;
+            /** Format: date-time */
+            shareExpiresAt: string;
         };
         DisbursementBatch: {
             /** Format: uuid */
@@ -3381,6 +3715,29 @@ export interface components {
         };
         /** @description `rate_limited`: too many learner look-ups by this caller in a minute, or too many failed authentications from this address; Retry-After gives the seconds to wait */
         RateLimitedLearnerLookup: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                traceparent: components["headers"]["traceparent"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://learning-credits.example/problems/rate_limited",
+                 *       "title": "Too many requests",
+                 *       "status": 429,
+                 *       "detail": "too many failed authentications from this address in 60 s: try again in 42 s",
+                 *       "code": "rate_limited",
+                 *       "instance": "/v1/eligibility",
+                 *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate_limited`: too many credential verifications from this client address in a minute (nobody signs in, so the address is what is counted); Retry-After gives the seconds to wait */
+        RateLimitedPublicVerify: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 traceparent: components["headers"]["traceparent"];
@@ -7712,6 +8069,576 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedReplayable"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyCredentials: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193d685-5b23-7311-8047-3e6dda192916",
+                     *           "claimId": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
+                     *           "vcId": "urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10",
+                     *           "issuer": "urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b",
+                     *           "issuerName": "Lion City Digital Academy Pte Ltd",
+                     *           "achievementId": "urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c",
+                     *           "achievementName": "Data Analytics Fundamentals",
+                     *           "validFrom": "2027-03-01T09:30:00.000Z",
+                     *           "validUntil": "2027-03-01T09:30:00.000Z",
+                     *           "result": {
+                     *             "status": "Completed",
+                     *             "grade": "A",
+                     *             "attendanceBps": 10000
+                     *           },
+                     *           "status": "valid",
+                     *           "revokedAt": "2027-03-01T09:30:00.000Z",
+                     *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *           "keptAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["LearnerCredential"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMyCredential: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credentialId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The credential */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193d685-5b23-7311-8047-3e6dda192916",
+                     *       "claimId": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
+                     *       "vcId": "urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10",
+                     *       "issuer": "urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b",
+                     *       "issuerName": "Lion City Digital Academy Pte Ltd",
+                     *       "achievementId": "urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c",
+                     *       "achievementName": "Data Analytics Fundamentals",
+                     *       "validFrom": "2027-03-01T09:30:00.000Z",
+                     *       "validUntil": "2027-03-01T09:30:00.000Z",
+                     *       "result": {
+                     *         "status": "Completed",
+                     *         "grade": "A",
+                     *         "attendanceBps": 10000
+                     *       },
+                     *       "status": "valid",
+                     *       "revokedAt": "2027-03-01T09:30:00.000Z",
+                     *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *       "keptAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LearnerCredential"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    downloadMyCredential: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credentialId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The VC-JWT */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example eyJhbGciOiJFZERTQSIsImtpZCI6ImFjYWRlbXktMjAyNyIsInR5cCI6InZjK2p3dCJ9.eyJ0eXBlIjpbIlZlcmlmaWFibGVDcmVkZW50aWFsIiwiT3BlbkJhZGdlQ3JlZGVudGlhbCJdfQ.c2lnbmF0dXJl */
+                    "application/vc+jwt": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyCredentialShares: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credentialId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The links */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a459-6cc1-7d12-8236-c5ce49ca074f",
+                     *           "credentialId": "019380a0-fa11-72e2-8a2c-ff63b173015b",
+                     *           "label": "Application at Acme Analytics",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z",
+                     *           "expiresAt": "2028-12-31T15:59:59.999Z",
+                     *           "revokedAt": "2027-03-01T09:30:00.000Z",
+                     *           "state": "active",
+                     *           "uses": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["CredentialShare"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    shareMyCredential: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                credentialId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "expiresInDays": 1,
+                 *       "label": "Application at Acme Analytics"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateCredentialShare"];
+            };
+        };
+        responses: {
+            /** @description The link */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "shareId": "0193ba0c-3d28-77a1-8575-85e7741dba20",
+                     *       "url": "https://credits.example/v1/public/credential-shares/lcs_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                     *       "token": "lcs_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                     *       "expiresAt": "2028-12-31T15:59:59.999Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedCredentialShare"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeMyCredentialShare: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                shareId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revoked link */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a459-6cc1-7d12-8236-c5ce49ca074f",
+                     *       "credentialId": "019380a0-fa11-72e2-8a2c-ff63b173015b",
+                     *       "label": "Application at Acme Analytics",
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "expiresAt": "2028-12-31T15:59:59.999Z",
+                     *       "revokedAt": "2027-03-01T09:30:00.000Z",
+                     *       "state": "active",
+                     *       "uses": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CredentialShare"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyCredentialShareUses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shareId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The uses */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "share": {
+                     *         "id": "0193a459-6cc1-7d12-8236-c5ce49ca074f",
+                     *         "credentialId": "019380a0-fa11-72e2-8a2c-ff63b173015b",
+                     *         "label": "Application at Acme Analytics",
+                     *         "createdAt": "2027-03-01T09:30:00.000Z",
+                     *         "expiresAt": "2028-12-31T15:59:59.999Z",
+                     *         "revokedAt": "2027-03-01T09:30:00.000Z",
+                     *         "state": "active",
+                     *         "uses": 1
+                     *       },
+                     *       "items": [
+                     *         {
+                     *           "at": "2027-03-01T09:30:00.000Z",
+                     *           "verified": false,
+                     *           "reason": "revoked"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        share: components["schemas"]["CredentialShare"];
+                        items: components["schemas"]["CredentialShareUse"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyCredential: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "credential": "eyJhbGciOiJFZERTQSIsImtpZCI6Imxpb25jaXR5LTIwMjctMDEifQ.eyJlbnJvbG1lbnRJZCI6IjAxOTMifQ.c2lnbmF0dXJl"
+                 *     }
+                 */
+                "application/json": components["schemas"]["VerifyCredential"];
+            };
+        };
+        responses: {
+            /** @description The answer (200 whether or not it verified: read `verified` and `checks`) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "verified": false,
+                     *       "kind": "completion_credential",
+                     *       "checks": [
+                     *         {
+                     *           "check": "signature",
+                     *           "passed": true
+                     *         },
+                     *         {
+                     *           "check": "issuer",
+                     *           "passed": true
+                     *         },
+                     *         {
+                     *           "check": "achievement",
+                     *           "passed": true
+                     *         },
+                     *         {
+                     *           "check": "revocation",
+                     *           "passed": false,
+                     *           "reason": "revoked",
+                     *           "detail": "the provider revoked this credential"
+                     *         },
+                     *         {
+                     *           "check": "expiry",
+                     *           "passed": true
+                     *         }
+                     *       ],
+                     *       "credential": {
+                     *         "id": "urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10",
+                     *         "issuer": "urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b",
+                     *         "issuerName": "Lion City Digital Academy Pte Ltd",
+                     *         "achievementId": "urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c",
+                     *         "achievementName": "Data Analytics Fundamentals",
+                     *         "validFrom": "2027-03-29T09:00:00.000Z",
+                     *         "validUntil": "2028-03-29T09:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VerificationAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimitedPublicVerify"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    openCredentialShare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret of a share link (`lcs_` and 43 characters) */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shared credential and its answer */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "verification": {
+                     *         "verified": false,
+                     *         "kind": "completion_credential",
+                     *         "checks": [
+                     *           {
+                     *             "check": "signature",
+                     *             "passed": true
+                     *           },
+                     *           {
+                     *             "check": "issuer",
+                     *             "passed": true
+                     *           },
+                     *           {
+                     *             "check": "achievement",
+                     *             "passed": true
+                     *           },
+                     *           {
+                     *             "check": "revocation",
+                     *             "passed": false,
+                     *             "reason": "revoked",
+                     *             "detail": "the provider revoked this credential"
+                     *           },
+                     *           {
+                     *             "check": "expiry",
+                     *             "passed": true
+                     *           }
+                     *         ],
+                     *         "credential": {
+                     *           "id": "urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10",
+                     *           "issuer": "urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b",
+                     *           "issuerName": "Lion City Digital Academy Pte Ltd",
+                     *           "achievementId": "urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c",
+                     *           "achievementName": "Data Analytics Fundamentals",
+                     *           "validFrom": "2027-03-29T09:00:00.000Z",
+                     *           "validUntil": "2028-03-29T09:00:00.000Z"
+                     *         }
+                     *       },
+                     *       "credential": {
+                     *         "vcId": "urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10",
+                     *         "issuer": "urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b",
+                     *         "issuerName": "Lion City Digital Academy Pte Ltd",
+                     *         "achievementId": "urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c",
+                     *         "achievementName": "Data Analytics Fundamentals",
+                     *         "validFrom": "2027-03-29T09:00:00.000Z",
+                     *         "validUntil": "2028-03-29T09:00:00.000Z",
+                     *         "result": {
+                     *           "status": "Completed",
+                     *           "grade": "A",
+                     *           "attendanceBps": 9000
+                     *         }
+                     *       },
+                     *       "original": "eyJhbGciOiJFZERTQSIsImtpZCI6ImFjYWRlbXktMjAyNyIsInR5cCI6InZjK2p3dCJ9.eyJ0eXBlIjpbIlZlcmlmaWFibGVDcmVkZW50aWFsIl19.c2lnbmF0dXJl",
+                     *       "shareExpiresAt": "2027-04-28T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SharedCredential"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description `not_found`: no share link has this token */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "enrolment not found",
+                     *       "code": "not_found",
+                     *       "instance": "/v1/public/credential-shares/01933c46-9e9d-76c5-8875-d37a43f353d4",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `gone`: the link has expired (reasons: share_expired) or the learner revoked it (reasons: share_revoked) */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "the link has expired (reasons: share_expired) or the learner revoked it (reasons: share_revoked)",
+                     *       "code": "gone",
+                     *       "instance": "/v1/public/credential-shares/01933c46-9e9d-76c5-8875-d37a43f353d4",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimitedPublicVerify"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

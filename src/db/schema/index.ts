@@ -8,3 +8,4 @@ export * from './approvals.js';
 export * from './recoveries.js';
 export * from './operations.js';
 export * from './incentives.js';
+export * from './learner-credentials.js';

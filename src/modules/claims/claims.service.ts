@@ -14,6 +14,7 @@ import { findCourse } from '../courses/courses.repo.js';
 import { microCredentialOf } from '../courses/micro-credential.js';
 import { accrueIncentive } from '../incentives/incentives.service.js';
 import { findEnrolment, reservationsOf } from '../enrolments/enrolments.repo.js';
+import { keepClaimCredential } from '../learner-credentials/learner-credentials.service.js';
 import type { Acting } from '../acting.js';
 import { activeProviderKeys } from '../providers/providers.repo.js';
 import {
@@ -119,6 +120,8 @@ export async function submitClaim(
         decidedBy: status === 'in_review' ? null : 'system:automatic-checks',
       })
       .returning();
+    // The learner's record keeps the credential as sent; they see it once the claim is approved (see learner-credentials).
+    if (status !== 'rejected') await keepClaimCredential(tx, claim!, ctx.courseId, input.credential, now);
     if (status === 'approved') {
       await payFromReservation(deps, tx, enrolment.id, input.amount);
       await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, enrolment.id));

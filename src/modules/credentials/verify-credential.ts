@@ -70,11 +70,13 @@ export interface VerificationContext {
   providerId: string;
   /** The provider's active keys. */
   keys: { kid: string; alg: string; publicJwk: JWK }[];
-  learnerSubjectId: string;
+  /** The learner a claim is about; omitted when whoever the credential names will do (the public verifier). */
+  learnerSubjectId?: string;
   courseId: string;
   /** What the course says its micro-credential is: a signed achievement must not contradict it. */
   course: { hours: number; microCredential: MicroCredential | null };
-  runStartsAt: Date;
+  /** The run a claim pays for; omitted when no run is in question (the public verifier). */
+  runStartsAt?: Date;
   now: Date;
   /** Clock skew allowed on time checks. */
   skewMs?: number;
@@ -158,14 +160,14 @@ export async function verifyCredential(jwt: string, ctx: VerificationContext): P
   if (attendance && attendanceBps === null) return unverified('credential_malformed');
   const outcome = results.find((r) => r.resultDescription === resultDescriptionIds.outcome);
   if (issuerIdFrom(vc.issuer) !== issuerIdOf(ctx.providerId)) failures.push('issuer_mismatch');
-  if (vc.credentialSubject.id !== ctx.learnerSubjectId) failures.push('subject_mismatch');
+  if (ctx.learnerSubjectId !== undefined && vc.credentialSubject.id !== ctx.learnerSubjectId) failures.push('subject_mismatch');
   if (vc.credentialSubject.achievement.id !== achievementIdOf(ctx.courseId)) failures.push('achievement_mismatch');
   else failures.push(...contradictions(vc.credentialSubject.achievement, ctx.course));
   if (!outcome) failures.push('result_missing');
   else if (outcome.status !== 'Completed') failures.push('result_failed');
   // Issue time is the JWT's iat when present, else validFrom (VC 2.0 has no separate issuance date).
   const issuedAt = iat ?? validFrom;
-  if (issuedAt < ctx.runStartsAt) failures.push('issued_before_run_start');
+  if (ctx.runStartsAt && issuedAt < ctx.runStartsAt) failures.push('issued_before_run_start');
   if (issuedAt.getTime() > ctx.now.getTime() + skew) failures.push('issued_in_future');
   // The JWT's nbf/exp, when present, bound validity as well as validFrom/validUntil.
   if (validFrom.getTime() > ctx.now.getTime() + skew || (nbf && nbf.getTime() > ctx.now.getTime() + skew)) failures.push('not_yet_valid');
