@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { amountSchema } from '../../lib/money.js';
+import { targetingRulesSchema } from './targeting.js';
 
 export const employmentStatuses = ['employed', 'self_employed', 'unemployed', 'student', 'retired'] as const;
 export const incomeGroups = ['low', 'middle', 'high'] as const;
@@ -45,6 +46,8 @@ export const schemeRulesSchema = z
         z.strictObject({ kind: z.literal('category'), categories: z.array(z.string().min(1).max(64)).min(1) }),
       ])
       .default({ kind: 'approved' }),
+    // ---- Equity targeting (src/modules/schemes/targeting.ts).
+    targeting: targetingRulesSchema,
   })
   .meta({ id: 'SchemeRules' });
 
