@@ -18,6 +18,7 @@ export const apiTags = {
   claims: 'Providers claim the reserved credit with a signed completion credential; finance decides claims that are held.',
   finance: 'Disbursement to providers (batches, released by a second officer, as payment files), recoveries, and bank statement reconciliation.',
   approvals: 'Four-eyes proposals: one officer proposes (a batch release, a payee change), another approves or rejects.',
+  equity: 'Equity targeting: household income group tables per country and year, learners\' equity profiles (personal data, admin only), and the equity report of aggregates for analysts.',
   reports: 'Figures as of a date, from the ledger\'s transfers: as JSON, or as CSV with `format=csv`.',
   ledger: 'The double-entry ledger underneath: balances and transfers of one account.',
   audit: 'The append-only, hash-chained audit trail of every change, and its verification.',

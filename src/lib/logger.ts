@@ -25,6 +25,11 @@ export const redactPaths = [
   '*.full_name',
   '*.dateOfBirth',
   '*.date_of_birth',
+  // Equity profile attributes (personal data, like the national id).
+  '*.gender',
+  '*.disability',
+  '*.urbanRural',
+  '*.urban_rural',
   '*.token',
   '*.password',
   '*.privateKey',

@@ -9,6 +9,7 @@ import { disbursementRoutes } from './disbursements/disbursements.routes.js';
 import { reconciliationRoutes } from './reconciliation/reconciliation.routes.js';
 import { recoveryRoutes } from './recoveries/recoveries.routes.js';
 import { reportRoutes } from './reports/reports.routes.js';
+import { equityRoutes } from './equity/equity.routes.js';
 import { enrolmentRoutes } from './enrolments/enrolments.routes.js';
 import { grantRoutes } from './grants/grants.routes.js';
 import { learnerCredentialRoutes } from './learner-credentials/learner-credentials.routes.js';
@@ -38,6 +39,7 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...recoveryRoutes(deps),
     ...reconciliationRoutes(deps),
     ...reportRoutes(deps),
+    ...equityRoutes(deps),
     ...ledgerRoutes(deps),
     ...auditRoutes(deps),
     ...incentiveRoutes(deps),

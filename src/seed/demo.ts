@@ -26,6 +26,7 @@ import type { Runtime } from '../runtime.js';
 import { DEMO_ACTOR, DEMO_ANCHOR_SCHEME, logDemoGuide, readDemoGuide } from './demo-guide.js';
 import { frenchNir, indonesianNik, singaporeNric } from './national-ids.js';
 import { DAY_MS } from '../lib/dates.js';
+import { EQUITY_SCHEME, seedEquityCohort } from './demo-equity.js';
 
 const actor: AuditEntry['actor'] = { role: 'system', subject: DEMO_ACTOR };
 const acting = { actor };
@@ -105,6 +106,7 @@ const schemeSpecs: SchemeSpec[] = [
     },
     budget: 1_000_000_000n, // EUR 10,000,000
   },
+  EQUITY_SCHEME,
 ];
 
 interface LearnerSpec {
@@ -246,6 +248,9 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
   const now = runtime.clock.now();
   const guide = await readDemoGuide(db, now);
   if (guide) logDemoGuide(logger, guide, now, keysFile);
+  logger.info(
+    `demo equity report: GET /v1/reports/equity?groupBy=incomeGroup (or region, urbanRural, ageBand, gender, disability; format=csv) with the token of npm run token -- --role analyst`,
+  );
 }
 
 async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keysFile: string): Promise<void> {
@@ -300,6 +305,9 @@ async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keys
       if (spec.payee) await registerPayeeAccount(deps, tx, learner.id, spec.payee, acting);
       learnersSeeded.push({ id: learner.id });
     }
+    // Its own actor, so the demo guide (which lists the seed's learners by their audit events) names only the six above.
+    const cohort = await seedEquityCohort(deps, tx, schemeIds.get(EQUITY_SCHEME.code)!, { actor: { role: 'system', subject: `${DEMO_ACTOR}:equity-cohort` } });
+    grantCount += cohort;
 
     const providers = providersService(deps);
     // The seed acts as the system; actorOf() only reads role and subject.

@@ -83,12 +83,16 @@ describe('demo seed, in December 2026', () => {
   });
 
   it('when seeded, then the log names every learner, provider and the express run with its enrolment and end time', async () => {
-    const learners = (await s.h.database.pool.query<{ id: string }>('select id from learners order by id')).rows.map((r) => r.id);
+    // The six named learners; the equity cohort (MY) is not listed one by one.
+    const learners = (await s.h.database.pool.query<{ id: string }>(`select id from learners where country <> 'MY' order by id`)).rows.map((r) => r.id);
+    const cohort = (await s.h.database.pool.query<{ id: string }>(`select id from learners where country = 'MY'`)).rows.map((r) => r.id);
+    expect(cohort).toHaveLength(36);
     const providers = (await s.h.database.pool.query<{ id: string }>('select id from providers order by id')).rows.map((r) => r.id);
     expect(learners).toHaveLength(6);
     expect(providers).toHaveLength(3);
     const text = s.lines.map((l) => l.msg).join('\n');
     for (const id of learners) expect(text).toContain(`--role citizen --learner ${id}`);
+    for (const id of cohort) expect(text).not.toContain(id);
     for (const id of providers) expect(text).toContain(`--role provider --provider ${id}`);
     const express = s.lines.find((l) => l.msg.startsWith('demo express run'))!;
     expect(express).toMatchObject({ enrolmentStatus: 'reserved', learnerId: learners[0], endsAt: '2026-12-02T09:03:00.000Z' });
@@ -104,6 +108,20 @@ describe('demo seed, in December 2026', () => {
     expect(text).not.toContain('Tan Wei Ling');
   });
 
+  it('when seeded, then the analyst sees the equity report of the MY cohort: 14 B40, 12 M40, 10 T20, and the three learners with a disability withheld', async () => {
+    const analyst = await s.h.token('analyst');
+    const scheme = await schemeNamed(s.h, 'MY-UPSKILL');
+    const get = (q: string) => request(s.h.app).get(`/v1/reports/equity?schemeId=${scheme.id}&${q}`).set('authorization', `Bearer ${analyst}`);
+    const byIncome = await get('groupBy=incomeGroup');
+    expect(byIncome.status, byIncome.text).toBe(200);
+    const cells = byIncome.body.schemes[0].groups as { group: string; learnersGranted: number | null; suppressed: boolean }[];
+    expect(cells.map((c) => [c.group, c.learnersGranted])).toEqual([['B40', 14], ['M40', 12], ['T20', 10]]);
+    expect(byIncome.body.schemes[0].total).toMatchObject({ learnersGranted: 36, creditUsed: '0', suppressed: false });
+    const byDisability = (await get('groupBy=disability')).body.schemes[0].groups as { group: string; suppressed: boolean }[];
+    expect(byDisability.filter((c) => c.suppressed).map((c) => c.group).sort()).toEqual(['not_stated', 'yes']);
+    expect(s.lines.some((l) => l.msg.startsWith('demo equity report'))).toBe(true);
+  });
+
   it('when it starts again after the express run has ended, then it logs the same ids and says the run ended', async () => {
     const before = s.lines.length;
     s.h.clock.advance(10 * 60_000);
@@ -113,7 +131,7 @@ describe('demo seed, in December 2026', () => {
     expect(again.filter((l) => l.msg.startsWith('demo citizen'))).toHaveLength(6);
     expect(again.filter((l) => l.msg.startsWith('demo provider'))).toHaveLength(3);
     expect(again.find((l) => l.msg.startsWith('demo express run'))!.msg).toContain('ended at 09:03:00 UTC');
-    expect((await s.h.database.pool.query('select count(*)::int n from learners')).rows[0].n).toBe(6);
+    expect((await s.h.database.pool.query('select count(*)::int n from learners')).rows[0].n).toBe(6 + 36); // and the equity cohort
   });
 });
 

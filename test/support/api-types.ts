@@ -1644,6 +1644,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/income-group-thresholds/{country}/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Publish a country's household income groups for a year (B40/M40/T20 style)
+         * @description Admins publish the income groups equity profiles are assessed against, lowest first, each with its eligibility band and the household monthly income (minor units) below which it applies. A published table is fixed: the same table again is a 200 that changes nothing, a different one a 409 `conflict`.
+         */
+        put: operations["publishIncomeGroupThresholds"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/income-group-thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published household income group tables, by country and year
+         * @description Configuration, not personal data: analysts read it to interpret the income groups of the equity report.
+         */
+        get: operations["listIncomeGroupThresholds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/learners/{learnerId}/equity-profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A learner's equity profile
+         * @description Admin only. All null when none was recorded.
+         */
+        get: operations["getEquityProfile"];
+        /**
+         * Record a learner's equity profile (income group, region, urban/rural, gender, disability)
+         * @description Admins record what equity schemes target; every attribute is optional and the body replaces the whole profile. The income group must be one of the learner's country's published table for that year, and the learner's income band follows it. Personal data: never logged, and the audit trail records only that it changed.
+         */
+        put: operations["setEquityProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/equity-profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My equity profile
+         * @description The signed-in citizen's own equity profile, as admins recorded it. All null when none was.
+         */
+        get: operations["getMyEquityProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/equity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per scheme and group: learners granted, shares enrolled, completed and stacking a pathway, credit used, average co-payment
+         * @description For policy makers: aggregates only, never a person. Groups by income group, region, urban/rural, age band (on the asOf date), gender or disability, as things stood at asOf. Cells under 10 learners are withheld with the cells needed so that none can be worked out from the rest and the total. With format=csv the body is text/csv (one row per group, then a TOTAL row per scheme).
+         */
+        get: operations["equityReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ledger/accounts/{accountId}": {
         parameters: {
             query?: never;
@@ -1894,6 +1998,11 @@ export interface components {
                 categories: string[];
             };
             incentive?: components["schemas"]["IncentiveTerms"];
+            /**
+             * @description Equity targeting: groups who get better terms. Best match for the learner wins; see README "Equity targeting"
+             * @default []
+             */
+            targeting: components["schemas"]["TargetingRule"][];
         };
         /** @description A completion incentive paid to the learner from the scheme's incentive budget */
         IncentiveTerms: {
@@ -1907,6 +2016,40 @@ export interface components {
              * @default false
              */
             requiresRating: boolean;
+        };
+        /**
+         * @example {
+         *       "id": "b40-full",
+         *       "when": {
+         *         "incomeGroups": [
+         *           "B40"
+         *         ]
+         *       },
+         *       "subsidyRateBps": 10000,
+         *       "noCoPayment": true
+         *     }
+         */
+        TargetingRule: {
+            id: string;
+            when: {
+                incomeGroups?: string[];
+                regions?: string[];
+                urbanRural?: ("urban" | "rural")[];
+                genders?: ("female" | "male" | "not_applicable" | "not_stated")[];
+                disability?: boolean;
+            };
+            /** @description Used when higher than the scheme's own rate */
+            subsidyRateBps?: number;
+            /**
+             * @description Used when higher than the scheme's own cap; null lifts the cap
+             * @example 50000
+             */
+            capPerCourse?: string;
+            /**
+             * @description The scheme's minimum co-payment does not apply
+             * @enum {boolean}
+             */
+            noCoPayment?: true;
         };
         SchemeBudget: {
             /** @description minor units */
@@ -2574,6 +2717,16 @@ export interface components {
             ruleVersions: {
                 [key: string]: number;
             };
+            /** @description Per scheme, the equity targeting rule that gave the learner better terms (empty for a provider caller: it would reveal the learner's group) */
+            appliedTargeting: {
+                /** Format: uuid */
+                schemeId: string;
+                ruleId: string;
+                subsidyRateBps: number;
+                /** @description minor units */
+                capPerCourse: string | null;
+                noCoPayment: boolean;
+            }[];
         };
         Enrolment: {
             /** Format: uuid */
@@ -3342,6 +3495,155 @@ export interface components {
                 handledBy: string[];
             }[];
         };
+        IncomeThresholdTable: {
+            country: string;
+            year: number;
+            currency: string;
+            groups: {
+                code: string;
+                /** @enum {string} */
+                band: "low" | "middle" | "high";
+                /** @description minor units */
+                upperBound: string | null;
+            }[];
+        };
+        /**
+         * @example {
+         *       "currency": "MYR",
+         *       "groups": [
+         *         {
+         *           "code": "B40",
+         *           "band": "low",
+         *           "upperBound": "525000"
+         *         },
+         *         {
+         *           "code": "M40",
+         *           "band": "middle",
+         *           "upperBound": "1182000"
+         *         },
+         *         {
+         *           "code": "T20",
+         *           "band": "high"
+         *         }
+         *       ]
+         *     }
+         */
+        IncomeThresholdTableInput: {
+            currency: string;
+            /** @description Lowest income group first */
+            groups: {
+                code: string;
+                /**
+                 * @description The eligibility band (a learner's incomeGroup, read by a scheme's incomeGroups rule) this group belongs to
+                 * @enum {string}
+                 */
+                band: "low" | "middle" | "high";
+                /**
+                 * @description Household monthly income in minor units below which the group applies; left out for the top group
+                 * @example 50000
+                 */
+                upperBound?: string;
+            }[];
+        };
+        IncomeThresholdTableList: {
+            items: components["schemas"]["IncomeThresholdTable"][];
+        };
+        EquityProfile: {
+            /** Format: uuid */
+            learnerId: string;
+            incomeGroup: {
+                country: string;
+                year: number;
+                code: string;
+                /** @enum {string} */
+                band: "low" | "middle" | "high";
+            } | null;
+            region: string | null;
+            /** @enum {string|null} */
+            urbanRural: "urban" | "rural" | null;
+            /** @enum {string|null} */
+            gender: "female" | "male" | "not_applicable" | "not_stated" | null;
+            disability: boolean | null;
+            /** @description When this profile was recorded; null when none ever was */
+            recordedAt: string | null;
+        };
+        /**
+         * @description Replaces the whole profile: a field left out or null is not stated
+         * @example {
+         *       "incomeGroup": {
+         *         "year": 2024,
+         *         "code": "B40"
+         *       },
+         *       "region": "MY-12",
+         *       "urbanRural": "rural",
+         *       "gender": "female",
+         *       "disability": false
+         *     }
+         */
+        EquityProfileInput: {
+            /** @description The household income group the learner declared, and the year of the learner's country's threshold table it was assessed against. Income itself is never sent or stored. */
+            incomeGroup?: {
+                year: number;
+                code: string;
+            } | null;
+            region?: string | null;
+            /** @enum {string|null} */
+            urbanRural?: "urban" | "rural" | null;
+            /**
+             * @description ISO/IEC 5218 in words (female 2, male 1, not_applicable 9, not_stated 0)
+             * @enum {string|null}
+             */
+            gender?: "female" | "male" | "not_applicable" | "not_stated" | null;
+            disability?: boolean | null;
+        };
+        EquityReport: {
+            asOf: string;
+            /** @enum {string} */
+            groupBy: "incomeGroup" | "region" | "urbanRural" | "ageBand" | "gender" | "disability";
+            minimumCellLearners: number;
+            schemes: {
+                /** Format: uuid */
+                schemeId: string;
+                code: string;
+                name: string;
+                currency: string;
+                groups: {
+                    /**
+                     * @description The group; not_stated when the learner did not say
+                     * @example B40
+                     */
+                    group: string;
+                    /** @description Withheld: fewer than 10 learners, or withheld with it so that it cannot be worked out (see README "Equity report") */
+                    suppressed: boolean;
+                    learnersGranted: number | null;
+                    /** @description Of the learners granted, the share with an enrolment funded by the scheme, in basis points */
+                    enrolledShareBps: number | null;
+                    /** @description The share with an approved (not reversed) claim on such an enrolment, in basis points */
+                    completedShareBps: number | null;
+                    /** @description The share who completed a pathway: null, not yet available */
+                    stackedPathwayShareBps: number | null;
+                    /** @description Credit spent on claims, less reversals, in minor units of the scheme's currency */
+                    creditUsed: string | null;
+                    /** @description Average co-payment per funded enrolment, minor units, rounded half up; null when none */
+                    averageCoPayment: string | null;
+                }[];
+                total: {
+                    /** @description Withheld: fewer than 10 learners, or withheld with it so that it cannot be worked out (see README "Equity report") */
+                    suppressed: boolean;
+                    learnersGranted: number | null;
+                    /** @description Of the learners granted, the share with an enrolment funded by the scheme, in basis points */
+                    enrolledShareBps: number | null;
+                    /** @description The share with an approved (not reversed) claim on such an enrolment, in basis points */
+                    completedShareBps: number | null;
+                    /** @description The share who completed a pathway: null, not yet available */
+                    stackedPathwayShareBps: number | null;
+                    /** @description Credit spent on claims, less reversals, in minor units of the scheme's currency */
+                    creditUsed: string | null;
+                    /** @description Average co-payment per funded enrolment, minor units, rounded half up; null when none */
+                    averageCoPayment: string | null;
+                };
+            }[];
+        };
         LedgerAccount: {
             /** Format: uuid */
             id: string;
@@ -3961,7 +4263,19 @@ export interface operations {
                      *             "incentive": {
                      *               "amount": "50000",
                      *               "requiresRating": false
-                     *             }
+                     *             },
+                     *             "targeting": [
+                     *               {
+                     *                 "id": "b40-full",
+                     *                 "when": {
+                     *                   "incomeGroups": [
+                     *                     "B40"
+                     *                   ]
+                     *                 },
+                     *                 "subsidyRateBps": 10000,
+                     *                 "noCoPayment": true
+                     *               }
+                     *             ]
                      *           },
                      *           "budget": {
                      *             "allocated": "5000000000",
@@ -4038,7 +4352,19 @@ export interface operations {
                  *         "incentive": {
                  *           "amount": "50000",
                  *           "requiresRating": false
-                 *         }
+                 *         },
+                 *         "targeting": [
+                 *           {
+                 *             "id": "b40-full",
+                 *             "when": {
+                 *               "incomeGroups": [
+                 *                 "B40"
+                 *               ]
+                 *             },
+                 *             "subsidyRateBps": 10000,
+                 *             "noCoPayment": true
+                 *           }
+                 *         ]
                  *       }
                  *     }
                  */
@@ -4094,7 +4420,19 @@ export interface operations {
                      *         "incentive": {
                      *           "amount": "50000",
                      *           "requiresRating": false
-                     *         }
+                     *         },
+                     *         "targeting": [
+                     *           {
+                     *             "id": "b40-full",
+                     *             "when": {
+                     *               "incomeGroups": [
+                     *                 "B40"
+                     *               ]
+                     *             },
+                     *             "subsidyRateBps": 10000,
+                     *             "noCoPayment": true
+                     *           }
+                     *         ]
                      *       },
                      *       "budget": {
                      *         "allocated": "5000000000",
@@ -4182,7 +4520,19 @@ export interface operations {
                      *         "incentive": {
                      *           "amount": "50000",
                      *           "requiresRating": false
-                     *         }
+                     *         },
+                     *         "targeting": [
+                     *           {
+                     *             "id": "b40-full",
+                     *             "when": {
+                     *               "incomeGroups": [
+                     *                 "B40"
+                     *               ]
+                     *             },
+                     *             "subsidyRateBps": 10000,
+                     *             "noCoPayment": true
+                     *           }
+                     *         ]
                      *       },
                      *       "budget": {
                      *         "allocated": "5000000000",
@@ -4264,7 +4614,19 @@ export interface operations {
                      *             "incentive": {
                      *               "amount": "50000",
                      *               "requiresRating": false
-                     *             }
+                     *             },
+                     *             "targeting": [
+                     *               {
+                     *                 "id": "b40-full",
+                     *                 "when": {
+                     *                   "incomeGroups": [
+                     *                     "B40"
+                     *                   ]
+                     *                 },
+                     *                 "subsidyRateBps": 10000,
+                     *                 "noCoPayment": true
+                     *               }
+                     *             ]
                      *           },
                      *           "effectiveFrom": "2027-03-01T09:30:00.000Z",
                      *           "createdBy": "officer-1"
@@ -4332,7 +4694,19 @@ export interface operations {
                  *         "incentive": {
                  *           "amount": "50000",
                  *           "requiresRating": false
-                 *         }
+                 *         },
+                 *         "targeting": [
+                 *           {
+                 *             "id": "b40-full",
+                 *             "when": {
+                 *               "incomeGroups": [
+                 *                 "B40"
+                 *               ]
+                 *             },
+                 *             "subsidyRateBps": 10000,
+                 *             "noCoPayment": true
+                 *           }
+                 *         ]
                  *       },
                  *       "effectiveFrom": "2027-03-01T09:30:00.000Z"
                  *     }
@@ -4388,7 +4762,19 @@ export interface operations {
                      *         "incentive": {
                      *           "amount": "50000",
                      *           "requiresRating": false
-                     *         }
+                     *         },
+                     *         "targeting": [
+                     *           {
+                     *             "id": "b40-full",
+                     *             "when": {
+                     *               "incomeGroups": [
+                     *                 "B40"
+                     *               ]
+                     *             },
+                     *             "subsidyRateBps": 10000,
+                     *             "noCoPayment": true
+                     *           }
+                     *         ]
                      *       },
                      *       "budget": {
                      *         "allocated": "5000000000",
@@ -6644,7 +7030,16 @@ export interface operations {
                      *           }
                      *         ]
                      *       },
-                     *       "ruleVersions": {}
+                     *       "ruleVersions": {},
+                     *       "appliedTargeting": [
+                     *         {
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "ruleId": "01935ea8-7a32-7ef7-8523-fcac0d0aa3f6",
+                     *           "subsidyRateBps": 1,
+                     *           "capPerCourse": "30000",
+                     *           "noCoPayment": false
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Eligibility"];
@@ -6710,7 +7105,16 @@ export interface operations {
                      *           }
                      *         ]
                      *       },
-                     *       "ruleVersions": {}
+                     *       "ruleVersions": {},
+                     *       "appliedTargeting": [
+                     *         {
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "ruleId": "01935ea8-7a32-7ef7-8523-fcac0d0aa3f6",
+                     *           "subsidyRateBps": 1,
+                     *           "capPerCourse": "30000",
+                     *           "noCoPayment": false
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Eligibility"];
@@ -10225,6 +10629,401 @@ export interface operations {
                     /**
                      * @example claim_id,provider_id,provider_name,claim_status,amount,currency,reason_code,reason,since,decide_by,overdue,escalated,escalated_at,handled_by
                      *     0193e2b1-bbee-7a05-8b6c-7d8e9fa0b1c2,0193e2b1-ccff-7b06-8c7d-8e9fa0b1c2d3,Lion City Digital Academy Pte Ltd,in_review,30000,SGD,completed_before_run_end,completed before the run ended,2027-03-01T09:30:00.000Z,2027-03-08T09:30:00.000Z,false,false,,
+                     */
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    publishIncomeGroupThresholds: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                country: string;
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "currency": "MYR",
+                 *       "groups": [
+                 *         {
+                 *           "code": "B40",
+                 *           "band": "low",
+                 *           "upperBound": "525000"
+                 *         },
+                 *         {
+                 *           "code": "M40",
+                 *           "band": "middle",
+                 *           "upperBound": "1182000"
+                 *         },
+                 *         {
+                 *           "code": "T20",
+                 *           "band": "high"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["IncomeThresholdTableInput"];
+            };
+        };
+        responses: {
+            /** @description Already published, identical */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "country": "SG",
+                     *       "year": 1,
+                     *       "currency": "SGD",
+                     *       "groups": [
+                     *         {
+                     *           "code": "SKILLS-2027",
+                     *           "band": "low",
+                     *           "upperBound": "30000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncomeThresholdTable"];
+                };
+            };
+            /** @description Published */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "country": "SG",
+                     *       "year": 1,
+                     *       "currency": "SGD",
+                     *       "groups": [
+                     *         {
+                     *           "code": "SKILLS-2027",
+                     *           "band": "low",
+                     *           "upperBound": "30000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncomeThresholdTable"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listIncomeGroupThresholds: {
+        parameters: {
+            query?: {
+                country?: string;
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tables, newest year first per country */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "country": "SG",
+                     *           "year": 1,
+                     *           "currency": "SGD",
+                     *           "groups": [
+                     *             {
+                     *               "code": "SKILLS-2027",
+                     *               "band": "low",
+                     *               "upperBound": "30000"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncomeThresholdTableList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getEquityProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                learnerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *       "incomeGroup": {
+                     *         "country": "SG",
+                     *         "year": 1,
+                     *         "code": "SKILLS-2027",
+                     *         "band": "low"
+                     *       },
+                     *       "region": null,
+                     *       "urbanRural": "urban",
+                     *       "gender": "female",
+                     *       "disability": false,
+                     *       "recordedAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EquityProfile"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    setEquityProfile: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                learnerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "incomeGroup": {
+                 *         "year": 2024,
+                 *         "code": "B40"
+                 *       },
+                 *       "region": "MY-12",
+                 *       "urbanRural": "rural",
+                 *       "gender": "female",
+                 *       "disability": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["EquityProfileInput"];
+            };
+        };
+        responses: {
+            /** @description The profile now in force */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *       "incomeGroup": {
+                     *         "country": "SG",
+                     *         "year": 1,
+                     *         "code": "SKILLS-2027",
+                     *         "band": "low"
+                     *       },
+                     *       "region": null,
+                     *       "urbanRural": "urban",
+                     *       "gender": "female",
+                     *       "disability": false,
+                     *       "recordedAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EquityProfile"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMyEquityProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *       "incomeGroup": {
+                     *         "country": "SG",
+                     *         "year": 1,
+                     *         "code": "SKILLS-2027",
+                     *         "band": "low"
+                     *       },
+                     *       "region": null,
+                     *       "urbanRural": "urban",
+                     *       "gender": "female",
+                     *       "disability": false,
+                     *       "recordedAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EquityProfile"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    equityReport: {
+        parameters: {
+            query?: {
+                schemeId?: string;
+                groupBy?: "incomeGroup" | "region" | "urbanRural" | "ageBand" | "gender" | "disability";
+                /** @description Report as things stood at this instant (default: now). Not in the future. */
+                asOf?: string;
+                /** @description json (default) or csv (text/csv, with a header row) */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "asOf": "2027-03-01T09:30:00.000Z",
+                     *       "groupBy": "incomeGroup",
+                     *       "minimumCellLearners": 1,
+                     *       "schemes": [
+                     *         {
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "code": "SKILLS-2027",
+                     *           "name": "SkillsFuture Credit 2027",
+                     *           "currency": "SGD",
+                     *           "groups": [
+                     *             {
+                     *               "group": "B40",
+                     *               "suppressed": false,
+                     *               "learnersGranted": 1,
+                     *               "enrolledShareBps": 1,
+                     *               "completedShareBps": 1,
+                     *               "stackedPathwayShareBps": 1,
+                     *               "creditUsed": "30000",
+                     *               "averageCoPayment": "30000"
+                     *             }
+                     *           ],
+                     *           "total": {
+                     *             "suppressed": false,
+                     *             "learnersGranted": 1,
+                     *             "enrolledShareBps": 1,
+                     *             "completedShareBps": 1,
+                     *             "stackedPathwayShareBps": 1,
+                     *             "creditUsed": "30000",
+                     *             "averageCoPayment": "30000"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EquityReport"];
+                    /**
+                     * @example scheme_id,scheme_code,currency,group_by,group,suppressed,learners_granted,enrolled_share_bps,completed_share_bps,stacked_pathway_share_bps,credit_used,average_co_payment,as_of
+                     *     0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f,MY-UPSKILL,MYR,incomeGroup,B40,false,12,5000,2500,,300000,1000,2027-03-01T09:30:00.000Z
                      */
                     "text/csv": string;
                 };

@@ -9,3 +9,4 @@ export * from './recoveries.js';
 export * from './operations.js';
 export * from './incentives.js';
 export * from './learner-credentials.js';
+export * from './equity.js';

@@ -43,6 +43,7 @@ function visibilityFor(principal: Principal): CourseVisibility {
     case 'provider':
       return { kind: 'approved', alsoOwnedBy: principal.providerId };
     case 'citizen':
+    case 'analyst':
       return { kind: 'approved' };
   }
 }

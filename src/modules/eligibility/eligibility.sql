@@ -26,7 +26,12 @@ BEGIN
     PERFORM 1 FROM learners WHERE id = p_learner FOR NO KEY UPDATE;
   END IF;
   SELECT jsonb_build_object('id', l.id, 'subjectId', l.subject_id, 'dateOfBirth', l.date_of_birth::text, 'citizenship', l.citizenship,
-                            'employmentStatus', l.employment_status, 'incomeGroup', l.income_group)
+                            'employmentStatus', l.employment_status, 'incomeGroup', l.income_group,
+                            'equity', (SELECT jsonb_build_object('incomeGroup', ep.income_group, 'region', ep.region, 'urbanRural', ep.urban_rural,
+                                                                 'gender', ep.gender, 'disability', ep.disability)
+                                         FROM learner_equity_profiles ep
+                                        WHERE ep.learner_id = l.id AND ep.recorded_at <= p_at
+                                        ORDER BY ep.recorded_at DESC, ep.id DESC LIMIT 1))
     INTO v_learner FROM learners l WHERE l.id = p_learner;
   SELECT jsonb_build_object(
            'id', r.id, 'courseId', r.course_id, 'providerId', r.provider_id, 'startsAt', r.starts_at, 'endsAt', r.ends_at,

@@ -1,4 +1,5 @@
 import type { SchemeRules } from '../schemes/scheme-rules.js';
+import type { EquityFacts } from '../schemes/targeting.js';
 
 /**
  * Everything the eligibility decision reads, gathered by the caller. The
@@ -12,6 +13,8 @@ export interface EligibilityInput {
     citizenship: string;
     employmentStatus: string;
     incomeGroup: string;
+    /** The equity profile in force at `at` (what targeting rules read); absent or null fields: not stated. */
+    equity?: EquityFacts;
   };
   run: {
     id: string;
@@ -104,4 +107,14 @@ export interface EligibilityResult {
   plan: FundingPlan;
   /** Rule versions the decision used, per scheme, recorded on the enrolment. */
   ruleVersions: Record<string, number>;
+  /** Per funding scheme whose targeting rule applied: the rule and the terms it gave. */
+  appliedTargeting: AppliedTargeting[];
+}
+
+export interface AppliedTargeting {
+  schemeId: string;
+  ruleId: string;
+  subsidyRateBps: number;
+  capPerCourse: bigint | null;
+  noCoPayment: boolean;
 }

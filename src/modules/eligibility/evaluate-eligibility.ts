@@ -1,5 +1,6 @@
 import type { SchemeRules } from '../schemes/scheme-rules.js';
-import type { Check, EligibilityInput, EligibilityResult, FundingLeg, ReasonCode } from './eligibility.types.js';
+import { noEquityFacts, targetingMatches, type EquityFacts, type TargetingRule } from '../schemes/targeting.js';
+import type { AppliedTargeting, Check, EligibilityInput, EligibilityResult, FundingLeg, ReasonCode } from './eligibility.types.js';
 import { DAY_MS } from '../../lib/dates.js';
 
 /**
@@ -27,6 +28,12 @@ import { DAY_MS } from '../../lib/dates.js';
  *   co-pay room, and that scheme's legs add up to the cap.
  * - Fee 0: nothing to reserve; eligible when the run checks pass and at least
  *   one scheme funds the run, even with no usable grant.
+ * - Equity targeting (src/modules/schemes/targeting.ts): for each funding
+ *   scheme, of the targeting rules the learner's equity profile matches, the
+ *   one giving the largest fundable_s is applied (ties: first listed); its
+ *   rate and cap count only where higher than the scheme's, and noCoPayment
+ *   drops that scheme's floor. Targeted terms are never worse than the
+ *   scheme's own, so a targeted learner never gets less.
  * - `reasons` is empty when eligible. Otherwise: run-level reasons, then
  *   no_grant_for_scheme, then — if a scheme funds the run — the grant reasons
  *   and insufficient_credit (grant reasons first when no grant was usable,
@@ -105,7 +112,24 @@ export function evaluateEligibility(input: EligibilityInput): EligibilityResult 
   }
 
   // ---- Plan.
-  const terms = fundingSchemes.map((s) => schemeTerms(fee, s.rules));
+  const equity = learner.equity ?? noEquityFacts;
+  const targeted = fundingSchemes.map((s) => targetedTerms(fee, s.rules, equity));
+  const terms = targeted.map((t) => t.terms);
+  const appliedTargeting: AppliedTargeting[] = [];
+  const targetingChecks: Check[] = [];
+  fundingSchemes.forEach((s, i) => {
+    const { rule, rules } = targeted[i]!;
+    if (!rule) return;
+    appliedTargeting.push({
+      schemeId: s.id, ruleId: rule.id, subsidyRateBps: rules.subsidyRateBps, capPerCourse: rules.capPerCourse, noCoPayment: rules.minCoPayment.kind === 'none',
+    });
+    const cap = rules.capPerCourse === null ? 'no cap' : `a cap of ${rules.capPerCourse} ${run.currency}`;
+    const coPay = rule.noCoPayment ? ', no minimum co-payment' : '';
+    targetingChecks.push({
+      ...check('scheme.targeting', true, 'insufficient_credit', `${s.name}'s targeting rule ${rule.id} applies: a subsidy of ${rules.subsidyRateBps} bps, ${cap}${coPay}.`),
+      schemeId: s.id,
+    });
+  });
   const coPayFloor = terms.reduce((m, t) => max(m, t.floor), 0n);
   const sumSchemes = terms.reduce((acc, t) => acc + t.fundable, 0n);
   const fundable = min(fee - coPayFloor, sumSchemes);
@@ -200,9 +224,10 @@ export function evaluateEligibility(input: EligibilityInput): EligibilityResult 
   return {
     eligible,
     reasons,
-    checks: [...runChecks, holdsCheck, ...schemeChecks, ...grantChecks, ...creditChecks],
+    checks: [...runChecks, holdsCheck, ...schemeChecks, ...targetingChecks, ...grantChecks, ...creditChecks],
     plan: { fee, currency: run.currency, legs, funded, coPay, fundable, coPayFloor, capApplied },
     ruleVersions,
+    appliedTargeting,
   };
 
   function checkScheme(scheme: EligibilityInput['schemes'][number], inp: EligibilityInput, ageYears: number | null): Check[] {
@@ -347,6 +372,33 @@ export function schemeTerms(fee: bigint, rules: SchemeRules): { rateShare: bigin
   const capBinds = cap !== null && cap < uncapped;
   const fundable = max(0n, capBinds ? cap : uncapped);
   return { rateShare, floor, fundable, capBinds };
+}
+
+/**
+ * A scheme's terms for this learner: its own, or those of the matching
+ * targeting rule that funds the most (ties: first listed). A rule's rate and
+ * cap replace the scheme's only where they are more generous.
+ */
+export function targetedTerms(
+  fee: bigint, rules: SchemeRules, equity: EquityFacts,
+): { terms: ReturnType<typeof schemeTerms>; rules: SchemeRules; rule: TargetingRule | null } {
+  let best: { terms: ReturnType<typeof schemeTerms>; rules: SchemeRules; rule: TargetingRule | null } = { terms: schemeTerms(fee, rules), rules, rule: null };
+  for (const rule of rules.targeting) {
+    if (!targetingMatches(rule, equity)) continue;
+    const improved = improvedBy(rules, rule);
+    const terms = schemeTerms(fee, improved);
+    if (best.rule === null || terms.fundable > best.terms.fundable) best = { terms, rules: improved, rule };
+  }
+  return best;
+}
+
+function improvedBy(rules: SchemeRules, rule: TargetingRule): SchemeRules {
+  const rate = Math.max(rules.subsidyRateBps, rule.subsidyRateBps ?? 0);
+  const cap =
+    rule.capPerCourse === undefined ? rules.capPerCourse
+      : rule.capPerCourse === null || rules.capPerCourse === null ? null
+        : max(rules.capPerCourse, rule.capPerCourse);
+  return { ...rules, subsidyRateBps: rate, capPerCourse: cap, minCoPayment: rule.noCoPayment ? { kind: 'none' } : rules.minCoPayment };
 }
 
 /** Whole years between a YYYY-MM-DD birth date and the UTC date of `on`; null when the date is malformed. */

@@ -4,9 +4,12 @@ import { notFound } from '../../lib/app-error.js';
 import { toBigInt } from '../../lib/money.js';
 import { rulesFromJson, type SchemeRules } from '../schemes/scheme-rules.js';
 import type { EligibilityInput } from './eligibility.types.js';
+import { noEquityFacts, type EquityFacts } from '../schemes/targeting.js';
 
 interface Facts {
-  learner: { id: string; subjectId: string; dateOfBirth: string; citizenship: string; employmentStatus: string; incomeGroup: string } | null;
+  learner: {
+    id: string; subjectId: string; dateOfBirth: string; citizenship: string; employmentStatus: string; incomeGroup: string; equity: EquityFacts | null;
+  } | null;
   run: {
     id: string; courseId: string; providerId: string; startsAt: string; endsAt: string; fee: string; currency: string;
     capacity: number; seatsTaken: number; status: 'scheduled' | 'cancelled'; category: string; providerStatus: 'active' | 'suspended';
@@ -72,6 +75,7 @@ export async function loadDecisionContext(
         citizenship: learner.citizenship,
         employmentStatus: learner.employmentStatus,
         incomeGroup: learner.incomeGroup,
+        equity: learner.equity ?? noEquityFacts,
       },
       run: {
         id: run.id,

@@ -60,5 +60,8 @@ export const eligibilitySchema = z
       legs: z.array(z.object({ grantId: z.uuid(), schemeId: z.uuid(), amount: money, holdUntil: z.string() })),
     }),
     ruleVersions: z.record(z.string(), z.number().int()),
+    appliedTargeting: z
+      .array(z.object({ schemeId: z.uuid(), ruleId: z.string(), subsidyRateBps: z.number().int(), capPerCourse: money.nullable(), noCoPayment: z.boolean() }))
+      .meta({ description: 'Per scheme, the equity targeting rule that gave the learner better terms (empty for a provider caller: it would reveal the learner\'s group)' }),
   })
   .meta({ id: 'Eligibility' });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { amountSchema } from '../../lib/money.js';
 import { incentiveTermsSchema } from '../incentives/incentive-terms.js';
+import { targetingRulesSchema } from './targeting.js';
 
 export const employmentStatuses = ['employed', 'self_employed', 'unemployed', 'student', 'retired'] as const;
 export const incomeGroups = ['low', 'middle', 'high'] as const;
@@ -47,6 +48,8 @@ export const schemeRulesSchema = z
       ])
       .default({ kind: 'approved' }),
     incentive: incentiveTermsSchema.optional(),
+    // ---- Equity targeting (src/modules/schemes/targeting.ts).
+    targeting: targetingRulesSchema,
   })
   .meta({ id: 'SchemeRules' });
 
