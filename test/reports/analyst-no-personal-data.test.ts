@@ -48,7 +48,8 @@ describe('the analyst role', () => {
 
   it('when the analyst calls any other route, with seeded or random ids, then 403 forbidden and no body of data', async () => {
     const token = await h.token('analyst');
-    const refused = allRoutes(h.deps).filter((r) => !AGGREGATE_ROUTES.includes(r.operationId));
+    // Public routes (no sign-in at all) are walked in the test below.
+    const refused = allRoutes(h.deps).filter((r) => !r.public && !AGGREGATE_ROUTES.includes(r.operationId));
     expect(refused.length).toBeGreaterThan(50);
     const personal = await personalValues();
     for (const route of refused) {
@@ -61,6 +62,21 @@ describe('the analyst role', () => {
         // The problem's `instance` echoes the path the caller sent; nothing else of a person may come back.
         for (const v of personal) if (!path.includes(v)) expect(res.text.includes(v), `${route.operationId} leaks ${v}`).toBe(false);
       }
+    }
+  });
+
+  it('when the analyst calls a public route (no sign-in needed) with random ids, then nothing of a person comes back', async () => {
+    const token = await h.token('analyst');
+    const publicRoutes = allRoutes(h.deps).filter((r) => r.public);
+    expect(publicRoutes.length).toBeGreaterThan(0);
+    const personal = await personalValues();
+    for (const route of publicRoutes) {
+      const path = route.path.replace(/\{(\w+)\}/g, () => randomUUID());
+      const req = request(h.app)[route.method](path).set('authorization', `Bearer ${token}`);
+      const res = await (route.body ? req.send({}) : req);
+      expect(res.status, `${route.method.toUpperCase()} ${path}`).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      for (const v of personal) expect(res.text.includes(v), `${route.operationId} leaks ${v}`).toBe(false);
     }
   });
 
