@@ -86,6 +86,7 @@ beforeAll(async () => {
     provider: a.world.providerToken,
     finance,
     admin: a.world.api.admin,
+    analyst: await h.token('analyst'),
   };
   routes = allRoutes(h.deps);
   const served = await request(h.app).get('/openapi.json');

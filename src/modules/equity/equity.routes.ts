@@ -11,17 +11,16 @@ import {
 } from './equity.schemas.js';
 import { getEquityProfile, listThresholdTables, publishThresholdTable, setEquityProfile } from './equity.service.js';
 
-/**
- * Aggregate-only routes: the analyst role may call these and nothing else
- * (test/reports/analyst-no-personal-data.test.ts holds the list).
- */
-export const analystRoutes = ['equityReport', 'listIncomeGroupThresholds'] as const;
-
 const reportColumns = [
   'scheme_id', 'scheme_code', 'currency', 'group_by', 'group', 'suppressed', 'learners_granted', 'enrolled_share_bps', 'completed_share_bps',
   'stacked_pathway_share_bps', 'credit_used', 'average_co_payment', 'as_of',
 ] as const;
 
+/**
+ * Equity routes. Of all the service's routes, the analyst role may call only
+ * the aggregate ones here (equityReport, listIncomeGroupThresholds); the
+ * allow-list in test/reports/analyst-no-personal-data.test.ts holds them to it.
+ */
 export function equityRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
     defineRoute({
