@@ -14,7 +14,7 @@ export function authPages(deps: WebDeps): PageSpec[] {
       method: 'get', path: '/sign-in', roles: 'public',
       async handler({ t, principal, req, res }) {
         if (principal) return { redirect: safeReturnTo(req.query.returnTo), status: 302 };
-        if (!deps.signIn) return { status: 503, title: t('signIn.button'), body: html`<h1>${t('signIn.button')}</h1><p>${t('signIn.unavailable')}</p>` };
+        if (!deps.signIn) return { title: t('signIn.button'), body: html`<h1>${t('signIn.button')}</h1><p>${t('signIn.unavailable')}</p>` };
         const { url, state } = await deps.signIn.begin(safeReturnTo(req.query.returnTo));
         await deps.sessions.writeSignIn(res, state);
         return { redirect: url, status: 302 };

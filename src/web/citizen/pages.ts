@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { enrolmentStatuses } from '../../db/schema/enrolments.js';
 import { z } from 'zod';
 import { actingOf } from '../../modules/acting.js';
 import { accountView, learnerMovementsPage } from '../../modules/accounts/accounts.service.js';
@@ -24,7 +25,7 @@ const reasonKey = (code: string): MessageKey => {
   const key = `reason.${code}`;
   return (key in reasonKeys ? key : 'reason.other') as MessageKey;
 };
-const reasonKeys: Record<`reason.${ReasonCode}`, true> = {
+export const reasonKeys: Record<`reason.${ReasonCode}`, true> = {
   'reason.run_cancelled': true, 'reason.run_already_started': true, 'reason.run_full': true, 'reason.provider_suspended': true,
   'reason.already_enrolled': true, 'reason.no_grant_for_scheme': true, 'reason.scheme_closed': true, 'reason.currency_mismatch': true,
   'reason.citizenship_not_eligible': true, 'reason.age_out_of_band': true, 'reason.employment_status_not_eligible': true,
@@ -32,8 +33,9 @@ const reasonKeys: Record<`reason.${ReasonCode}`, true> = {
   'reason.grant_expired': true, 'reason.first_use_deadline_passed': true, 'reason.insufficient_credit': true,
 };
 
+export { enrolmentStatuses };
 const statusKey = (status: string): MessageKey =>
-  (['requested', 'reserved', 'claimed', 'completed', 'declined', 'withdrawn', 'expired'].includes(status) ? `status.${status}` : 'reason.other') as MessageKey;
+  ((enrolmentStatuses as readonly string[]).includes(status) ? `status.${status}` : 'reason.other') as MessageKey;
 
 /** Why a consent or decline was refused, in the person's words: the eligibility reason when there is one. */
 function refusalWords(ctx: PageContext, problem: { code: string; detail?: string | undefined; reasons?: unknown }): string {

@@ -11,7 +11,6 @@ export default {
   'lang.label': 'Language',
   'lang.submit': 'Change',
   'signOut': 'Sign out',
-  'signedInAs': 'Signed in',
   'footer.text': 'A national training-credit service. Demonstration data only.',
   'footer.api': 'API documentation',
 

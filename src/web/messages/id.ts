@@ -13,7 +13,6 @@ export default {
   'lang.label': 'Bahasa',
   'lang.submit': 'Ganti',
   'signOut': 'Keluar',
-  'signedInAs': 'Sudah masuk',
   'footer.text': 'Layanan kredit pelatihan nasional. Hanya data demonstrasi.',
   'footer.api': 'Dokumentasi API',
 

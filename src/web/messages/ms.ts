@@ -13,7 +13,6 @@ export default {
   'lang.label': 'Bahasa',
   'lang.submit': 'Tukar',
   'signOut': 'Log keluar',
-  'signedInAs': 'Telah log masuk',
   'footer.text': 'Perkhidmatan kredit latihan kebangsaan. Data demonstrasi sahaja.',
   'footer.api': 'Dokumentasi API',
 

@@ -13,7 +13,6 @@ export default {
   'lang.label': 'மொழி',
   'lang.submit': 'மாற்று',
   'signOut': 'வெளியேறு',
-  'signedInAs': 'உள்நுழைந்துள்ளீர்கள்',
   'footer.text': 'தேசியப் பயிற்சி வரவுச் சேவை. செயல்விளக்கத் தரவு மட்டுமே.',
   'footer.api': 'API ஆவணங்கள்',
 

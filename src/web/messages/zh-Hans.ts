@@ -13,7 +13,6 @@ export default {
   'lang.label': '语言',
   'lang.submit': '切换',
   'signOut': '退出登录',
-  'signedInAs': '已登录',
   'footer.text': '国家培训积分服务。仅为演示数据。',
   'footer.api': 'API 文档',
 
