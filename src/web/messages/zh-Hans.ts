@@ -101,7 +101,7 @@ export default {
   'courses.noRuns': '暂无即将开班的课程。',
   'courses.run': '{{date}} 开课，费用 {{amount}}',
   'courses.check': '查看我的资助',
-  'courses.checkLabel': '查看我对{{course}}（{{date}} 开课）的资助',
+  'courses.checkLabel': '查看我的资助：{{course}}（{{date}} 开课）',
 
   'elig.title': '我的积分能支付这门课程吗？',
   'elig.yes': '可以。您的积分可以支付这门课程。',
