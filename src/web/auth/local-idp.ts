@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import express from 'express';
+import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import type { Logger } from '../../lib/logger.js';
 import { html } from '../html.js';
@@ -41,12 +42,16 @@ export async function startLocalIdentityProvider(options: {
   const port = typeof address === 'object' && address ? address.port : options.port;
   const issuer = `http://127.0.0.1:${port}`;
   const claimNames = [...new Set(options.users.flatMap((u) => Object.keys(u.claims)))];
+  // A signing key of its own per start (RS256, the ID tokens' default): nothing outlives the process.
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwks = { keys: [{ ...(await exportJWK(privateKey)), kid: `demo-${randomBytes(4).toString('hex')}`, alg: 'RS256', use: 'sig' }] };
 
   const provider = new Provider(issuer, {
     clients: [{
       client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri],
       grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic',
     }],
+    jwks,
     pkce: { required: () => true },
     claims: { openid: ['sub', ...claimNames] },
     // The service reads its claims from the ID token, as from Keycloak with a mapper.
