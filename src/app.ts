@@ -20,6 +20,10 @@ import { problemBody } from './http/problem.js';
 import { createRateLimiter } from './http/rate-limits.js';
 import { systemRoutes } from './http/system-routes.js';
 import { allRoutes } from './modules/index.js';
+import { defaultSignInClaimNames, type SignInClaimNames } from './web/auth/claims.js';
+import type { SignInClient } from './web/auth/oidc-client.js';
+import { createSessionCodec } from './web/auth/session.js';
+import { createWebRouter } from './web/router.js';
 
 export interface AppDeps {
   database: Database;
@@ -33,7 +37,12 @@ export interface AppDeps {
   bodyLimit?: string;
   /** TRUST_PROXY: the proxies whose X-Forwarded-For names the client (req.ip, the key of per-address rate limits); default none. */
   trustProxy?: TrustProxy;
+  /** The pages' sign-in: the OIDC client (unset: sign-in not configured), claim names, and whether cookies are Secure. */
+  web?: { signIn?: SignInClient | undefined; claimNames?: Partial<SignInClaimNames> | undefined; secureCookies?: boolean; signInOrigin?: string | undefined };
 }
+
+/** The key that seals the pages' session cookies, derived from the national-id key as the idempotency fingerprints' is. */
+export const sessionKeyOf = (nationalIds: NationalIdProtector): Uint8Array => new Uint8Array(nationalIds.hash('web-session', 'cookie-encryption-key'));
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -90,6 +99,15 @@ export function createApp(deps: AppDeps): Express {
   // Counted in the database, so that every replica on it shares the counters.
   const rateLimiter = createRateLimiter(deps.database.pool, deps.policy?.rateLimits);
   mountRoutes(app, routes, { db: deps.database.db, clock: deps.clock, authenticator: deps.authenticator, bodyLimit: deps.bodyLimit ?? '256kb', fingerprintSecret, rateLimiter });
+
+  // The pages (src/web/): the same services and role checks as the API, signed in through OpenID Connect.
+  app.use(createWebRouter({
+    services: { ledger: deps.ledger, clock: deps.clock, logger: deps.logger, database: deps.database, nationalIds: deps.nationalIds, ...(deps.policy ? { policy: deps.policy } : {}) },
+    clock: deps.clock, logger: deps.logger, fingerprintSecret, rateLimiter,
+    sessions: createSessionCodec(sessionKeyOf(deps.nationalIds), { secure: deps.web?.secureCookies ?? false }),
+    signIn: deps.web?.signIn, signInOrigin: deps.web?.signInOrigin,
+    claimNames: { ...defaultSignInClaimNames, ...deps.web?.claimNames },
+  }));
 
   app.use((req, res) => {
     sendProblem(req, res, problemBody('not_found', `no route for ${req.method} ${req.path}`));

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ClaimNames } from './http/auth.js';
+import type { SignInClaimNames } from './web/auth/claims.js';
 import { defaultRateLimits } from './lib/rate-limit-policy.js';
 import { currencies, isCurrency, type Currency } from './lib/money.js';
 import type { TreasuryAccount } from './modules/deps.js';
@@ -102,6 +103,10 @@ const jwksSource = z
     if (!URL.canParse(source)) ctx.addIssue({ code: 'custom', message: 'is not a valid URL' });
   });
 
+function blankIsUnsetEarly(v: unknown) {
+  return typeof v === 'string' && v.trim() === '' ? undefined : v;
+}
+
 /** A claim's name, or a path into nested claims as a list of names: "roles" or ["realm_access", "roles"]. */
 const claimPath = z.union([z.string().min(1), z.array(z.string().min(1)).min(1).readonly()]);
 
@@ -114,6 +119,24 @@ const claimPath = z.union([z.string().min(1), z.array(z.string().min(1)).min(1).
 const authClaimsSchema = jsonText('{"role": "<claim>", "learnerId": "<claim>", "providerId": "<claim>"} (a claim is a name, or a list of names for a nested claim)')
   .pipe(z.strictObject({ role: claimPath.optional(), learnerId: claimPath.optional(), providerId: claimPath.optional() }))
   .transform((names) => Object.fromEntries(Object.entries(names).filter(([, v]) => v !== undefined)) as Partial<ClaimNames>);
+
+/**
+ * {"role": …, "nationalId": …, "country": …, "providerRegistration": …}: the
+ * claims of the sign-in identity provider's ID token that carry the role, the
+ * learner's national id and its country (matched through the keyed hash), and
+ * a provider's registration number. Each is a name or a path into nested
+ * claims (Keycloak: ["realm_access", "roles"]); names not given keep their
+ * defaults (role, national_id, country, provider_registration).
+ */
+const oidcClaimsSchema = jsonText('{"role": "<claim>", "nationalId": "<claim>", "country": "<claim>", "providerRegistration": "<claim>"} (a claim is a name, or a list of names for a nested claim)')
+  .pipe(z.strictObject({ role: claimPath.optional(), nationalId: claimPath.optional(), country: claimPath.optional(), providerRegistration: claimPath.optional() }))
+  .transform((names) => Object.fromEntries(Object.entries(names).filter(([, v]) => v !== undefined)) as Partial<SignInClaimNames>);
+
+/** An http(s) URL without a trailing slash; http:// only outside production (checked in the schema's superRefine). */
+const webUrl = z.preprocess(
+  blankIsUnsetEarly,
+  z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).transform((u) => u.replace(/\/+$/, '')).optional(),
+);
 
 /** Express's 'trust proxy': false (the TCP peer is the client), a number of proxy hops, or the proxies' addresses. */
 export type TrustProxy = false | number | string[];
@@ -152,7 +175,7 @@ const trustProxySchema = z
     return entries;
   });
 
-const blankIsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const blankIsUnset = blankIsUnsetEarly;
 
 const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -186,6 +209,17 @@ const configSchema = z.object({
   /** Calls of the public credential verification routes per client address (req.ip, see TRUST_PROXY). */
   RATE_LIMIT_PUBLIC_VERIFY_PER_MINUTE: wholeNumber(0, 1_000_000).default(defaultRateLimits.publicVerify.points),
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
+  /** Where people's browsers reach the service (the pages' redirect URI is built from it); unset: http://HOST:PORT. */
+  PUBLIC_URL: webUrl,
+  /** The pages' OpenID Connect issuer (Singpass, Keycloak, …); unset outside production: a local demo provider is started. */
+  OIDC_ISSUER: webUrl,
+  OIDC_CLIENT_ID: z.string().trim().min(1).default('learning-credits-web'),
+  /** The client's secret at the issuer (client_secret_basic); unset: a public client (PKCE alone). */
+  OIDC_CLIENT_SECRET: z.preprocess(blankIsUnset, z.string().min(1).optional()),
+  /** Which ID-token claims carry the role, the national id and its country, and a provider's registration number (JSON). */
+  OIDC_CLAIMS: z.preprocess(blankIsUnset, oidcClaimsSchema.optional()),
+  /** The port of the local demo identity provider on 127.0.0.1 (only without OIDC_ISSUER); unset: PORT + 1. */
+  OIDC_LOCAL_PORT: z.preprocess(blankIsUnset, wholeNumber(0, 65535).optional()),
   /** The treasury's disbursement account per currency (JSON). Required in production; elsewhere demo accounts apply. */
   TREASURY_ACCOUNTS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), treasuryAccountsSchema.optional()),
   /** Clawbacks and recoveries above this (per currency, minor units) take a second officer; a currency not named always takes two. */
@@ -205,6 +239,11 @@ const configSchema = z.object({
       code: 'custom', path: ['AUTH_JWKS'],
       message: 'must be an https:// URL (or a file) in production: a key set fetched over plain http:// can be swapped on the way, and with it every token the service accepts',
     });
+  }
+  for (const name of ['OIDC_ISSUER', 'PUBLIC_URL'] as const) {
+    if (c[name]?.startsWith('http://')) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'must be an https:// URL in production: sign-in and its session cookie are not sent in the clear' });
+    }
   }
   if (c.NATIONAL_ID_KEY === undefined) {
     ctx.addIssue({

@@ -9,6 +9,9 @@ import { runMaintenance } from './maintenance.js';
 import type { Policy } from './modules/deps.js';
 import { startRuntime } from './runtime.js';
 import { seedDemoData } from './seed/demo.js';
+import { demoSignInUsers } from './seed/demo-sign-in.js';
+import { startLocalIdentityProvider, type LocalIdentityProvider } from './web/auth/local-idp.js';
+import { createSignInClient, deferredSignInClient } from './web/auth/oidc-client.js';
 
 /** Why the service could not listen, in words that name the port and what to do. */
 function listenProblem(err: NodeJS.ErrnoException, host: string, port: number): string {
@@ -75,12 +78,19 @@ async function main() {
     ...(config.TREASURY_ACCOUNTS ? { treasuryAccounts: config.TREASURY_ACCOUNTS } : {}),
     ...(config.FOUR_EYES_ABOVE ? { fourEyesAbove: config.FOUR_EYES_ABOVE } : {}),
   };
+  // Sign-in for the pages: the configured issuer, or on the embedded default a demo identity provider on 127.0.0.1.
+  const localIdp = !config.OIDC_ISSUER && config.NODE_ENV !== 'production';
+  const signIn = config.OIDC_ISSUER || localIdp ? deferredSignInClient() : undefined;
+  let idp: LocalIdentityProvider | undefined;
   let app;
   try {
     // Never demo people and money in production unless asked for by name.
     const seed = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && !config.DATABASE_URL && config.NODE_ENV !== 'production');
     if (seed) await seedDemoData({ ...runtime, logger, dataDir: config.dataDir });
-    app = createApp({ ...runtime, logger, bodyLimit: config.BODY_LIMIT, policy, trustProxy: config.TRUST_PROXY });
+    app = createApp({
+      ...runtime, logger, bodyLimit: config.BODY_LIMIT, policy, trustProxy: config.TRUST_PROXY,
+      web: { signIn, claimNames: config.OIDC_CLAIMS, secureCookies: (config.PUBLIC_URL ?? '').startsWith('https://') },
+    });
   } catch (err) {
     await runtime.close();
     throw err;
@@ -121,9 +131,28 @@ async function main() {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${port}`;
+  const redirectUri = `${publicUrl}/sign-in/callback`;
+  try {
+    if (config.OIDC_ISSUER) {
+      signIn?.set(createSignInClient({ issuer: config.OIDC_ISSUER, clientId: config.OIDC_CLIENT_ID, clientSecret: config.OIDC_CLIENT_SECRET, redirectUri }));
+    } else if (localIdp) {
+      idp = await startLocalIdentityProvider({
+        port: config.OIDC_LOCAL_PORT ?? (config.PORT === 0 ? 0 : port + 1), redirectUri, logger,
+        users: await demoSignInUsers(runtime.database.db, runtime.clock.now()),
+      });
+      signIn?.set(createSignInClient({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, redirectUri }));
+    }
+  } catch (err) {
+    server.close();
+    await maintenance?.stop();
+    await runtime.close();
+    const e = err as NodeJS.ErrnoException;
+    throw new Error(e.code === 'EADDRINUSE' ? `the demo identity provider's port is in use: set OIDC_LOCAL_PORT to a free port` : `sign-in could not be set up: ${e.message}`);
+  }
   logger.info(
     { url: `http://${config.HOST}:${port}`, docs: `http://${config.HOST}:${port}/docs`, database: runtime.databaseUrl },
-    `Learning Credits listening on http://${config.HOST}:${port} (API docs at /docs)`,
+    `Learning Credits listening on http://${config.HOST}:${port} (the portal at /, API docs at /docs)`,
   );
 
   const shutdown = async (signal: string) => {
@@ -132,6 +161,7 @@ async function main() {
     logger.info({ signal }, 'shutting down');
     server.close();
     server.closeIdleConnections();
+    await idp?.close();
     await maintenance?.stop();
     await runtime.close();
     logger.info('stopped');

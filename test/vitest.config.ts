@@ -8,7 +8,7 @@ export default defineConfig({
   root,
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/reliability/**', 'node_modules/**'],
+    exclude: ['test/reliability/**', 'test/browser/**', 'node_modules/**'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -24,7 +24,7 @@ export interface ClaimNames {
 
 export const defaultClaimNames: ClaimNames = { role: 'role', learnerId: 'learner_id', providerId: 'provider_id' };
 
-function claimAt(payload: Record<string, unknown>, path: ClaimPath): unknown {
+export function claimAt(payload: Record<string, unknown>, path: ClaimPath): unknown {
   if (typeof path === 'string') return Object.hasOwn(payload, path) ? payload[path] : undefined;
   let value: unknown = payload;
   for (const key of path) {
@@ -40,7 +40,7 @@ function claimAt(payload: Record<string, unknown>, path: ClaimPath): unknown {
  * exactly one of them beside roles of other applications. Anything else
  * (two of the service's roles, none) is no role.
  */
-function roleOf(value: unknown): unknown {
+export function roleOf(value: unknown): unknown {
   if (!Array.isArray(value)) return value;
   const ours = [...new Set(value.filter((v): v is Role => typeof v === 'string' && (roles as readonly string[]).includes(v)))];
   return ours.length === 1 ? ours[0] : undefined;

@@ -7,7 +7,7 @@ import type { Metrics } from '../lib/metrics.js';
 import { sendProblem } from './error-handler.js';
 import { problemBody } from './problem.js';
 
-/** Unauthenticated operational endpoints. The access test lists them as the only public ones. */
+/** Unauthenticated endpoints: operations, the API docs, and the portal's front page (src/web/). The access test lists them as the only public ones. */
 export const publicPaths = ['/', '/healthz', '/readyz', '/metrics', '/openapi.json', '/docs'] as const;
 
 /** Ledger deltas the fold set aside; undefined when the database cannot say. */
@@ -20,11 +20,6 @@ async function quarantinedDeltas(database: Database): Promise<number | undefined
 }
 
 export function systemRoutes(app: Express, deps: { database: Database; metrics: Metrics }): void {
-  // The portal will live at / once the pages land (src/web/); until then a newcomer lands on the API docs.
-  app.get('/', (_req, res) => {
-    res.redirect(302, '/docs');
-  });
-
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -123,7 +123,7 @@ interface LearnerSpec {
   payee?: PayeeAccountInput;
 }
 
-const learnerSpecs: LearnerSpec[] = [
+export const learnerSpecs: LearnerSpec[] = [
   {
     key: 'sg-30', fullName: 'Tan Wei Ling', country: 'SG', age: 30, female: true, employmentStatus: 'employed', incomeGroup: 'middle',
     grants: [
@@ -171,7 +171,7 @@ interface ProviderSpec {
   courses: { code: string; title: string; category: string; skills: string[]; hours: number; fee: bigint; currency: Currency; schemes: string[] }[];
 }
 
-const providerSpecs: ProviderSpec[] = [
+export const providerSpecs: ProviderSpec[] = [
   {
     key: 'sg', legalName: 'Lion City Digital Academy Pte Ltd', registrationNumber: '201912345K', country: 'SG', contactEmail: 'claims@lioncity-academy.example',
     bankAccount: { accountName: 'Lion City Digital Academy Pte Ltd', bankCode: '7171', accountNumber: '0721234567' },
@@ -219,7 +219,7 @@ function dateOfBirthForAge(now: Date, age: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-function nationalIdFor(spec: LearnerSpec, serial: number, dateOfBirth: string): string {
+export function nationalIdFor(spec: LearnerSpec, serial: number, dateOfBirth: string): string {
   switch (spec.country) {
     case 'SG':
       return singaporeNric(1234 + serial * 7919, Number(dateOfBirth.slice(0, 4)));

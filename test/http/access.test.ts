@@ -6,6 +6,7 @@ import type { Role } from '../../src/lib/principal.js';
 import { expressPath, type AnyRoute } from '../../src/http/route.js';
 import { publicPaths } from '../../src/http/system-routes.js';
 import { allRoutes } from '../../src/modules/index.js';
+import { pageSpecsOf } from '../web/web-support.js';
 import { createHarness, type Harness } from '../support/harness.js';
 import { expectProblem } from './expect-problem.js';
 import { concretePath, describeRoute, mountedRoutes, tokenFor } from './routes.js';
@@ -20,6 +21,8 @@ const declared: AnyRoute[] = allRoutes(h.deps);
 /** Routes anyone may call without signing in (PublicRouteSpec); every other route authenticates and checks roles. */
 const publicRoutes = declared.filter((r) => r.public);
 const signedIn = declared.filter((r) => !r.public);
+/** The pages (src/web/), each declaring its roles; test/web/pages-access.test.ts walks them with every role. */
+const pages = pageSpecsOf(h);
 afterAll(async () => {
   await h.close();
 });
@@ -87,11 +90,13 @@ describe('declared routes', () => {
 describe('routes mounted in Express', () => {
   it('when the app is built, then every mounted route is a declared route or a public path', () => {
     const { routes } = mountedRoutes((h.app as unknown as { router: { stack: unknown[] } }).router.stack);
-    const declaredKeys = new Set(declared.map((r) => `${r.method} ${expressPath(r.path)}`));
+    const declaredKeys = new Set([...declared.map((r) => `${r.method} ${expressPath(r.path)}`), ...pages.map((p) => `${p.method} ${p.path}`)]);
     const undeclared = routes.filter(
-      (m) => !declaredKeys.has(`${m.method} ${m.path}`) && !(m.method === 'get' && (publicPaths as readonly string[]).includes(m.path)),
+      (m) => !declaredKeys.has(`${m.method} ${m.path}`) && !(m.method === 'get' && (publicPaths as readonly string[]).includes(m.path))
+        // The pages' stylesheet and script, public like any page's assets, under content-hashed names.
+        && !(m.method === 'get' && /^\/assets\/[a-z]+\.[0-9a-f]{12}\.(css|js)$/.test(m.path)),
     );
-    expect(undeclared, 'mounted without a declaration in allRoutes() (and so without roles)').toEqual([]);
+    expect(undeclared, 'mounted without a declaration in allRoutes() or allPages() (and so without roles)').toEqual([]);
     // The walk itself must see the API: otherwise an empty result would pass.
     expect(routes.length).toBeGreaterThanOrEqual(declared.length);
   });
@@ -113,10 +118,23 @@ describe('routes mounted in Express', () => {
     expect(res.status).toBe(200);
   });
 
-  it('when / is requested without a token, then it redirects to the docs', async () => {
+  it('when / is requested without a token or session, then it answers 200 with the portal\'s sign-in page, and /docs still serves the API docs', async () => {
     const res = await request(h.app).get('/');
-    expect(res.status).toBe(302);
-    expect(res.headers.location).toBe('/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.text).toContain('href="/sign-in"');
+    const docs = await request(h.app).get('/docs/');
+    expect(docs.status).toBe(200);
+    expect(docs.text).toContain('swagger');
+  });
+
+  it('when pages are declared, then each declares public or a non-empty list of known roles', () => {
+    expect(pages.length).toBeGreaterThan(0);
+    for (const page of pages) {
+      if (page.roles === 'public') continue;
+      expect(page.roles.length, `${page.method} ${page.path}`).toBeGreaterThan(0);
+      for (const role of page.roles) expect(knownRoles).toContain(role);
+    }
   });
 });
 

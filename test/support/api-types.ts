@@ -2356,6 +2356,8 @@ export interface components {
             expired: string;
             grantedAt: string;
             expiresAt: string | null;
+            /** @description When the grant has a first-use deadline and is not used yet: the first enrolment must come by then, or the balance lapses back to the scheme */
+            firstUseDeadline: string | null;
             status: string;
         };
         AccountMovement: {
@@ -2372,6 +2374,15 @@ export interface components {
             amount: string;
             currency: string;
             description: string;
+            /**
+             * @description What the movement did to the credit, in the words a person expects: granted, reserved, released (back to the credit), paid (to the provider), expired, lapsed (first-use deadline missed), reinstated (after a clawback), other
+             * @enum {string}
+             */
+            sign: "granted" | "reserved" | "released" | "paid" | "expired" | "lapsed" | "reinstated" | "other";
+            /** @description The scheme of the grant the movement is on */
+            schemeName: string;
+            /** @description For a movement of an enrolment: the course it is for */
+            courseTitle: string | null;
             referenceId: string | null;
         };
         Provider: {
@@ -5584,6 +5595,7 @@ export interface operations {
                      *           "expired": "0",
                      *           "grantedAt": "2027-03-01T09:30:00.000Z",
                      *           "expiresAt": "2028-12-31T15:59:59.999Z",
+                     *           "firstUseDeadline": "2028-03-01T09:30:00.000Z",
                      *           "status": "active"
                      *         }
                      *       ],
@@ -5649,6 +5661,9 @@ export interface operations {
                      *           "amount": "30000",
                      *           "currency": "SGD",
                      *           "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *           "sign": "granted",
+                     *           "schemeName": "SkillsFuture Credit 2027",
+                     *           "courseTitle": null,
                      *           "referenceId": "01939f22-853f-7abc-8a3f-ba2ba28d2dc4"
                      *         }
                      *       ],
@@ -5706,6 +5721,7 @@ export interface operations {
                      *           "expired": "0",
                      *           "grantedAt": "2027-03-01T09:30:00.000Z",
                      *           "expiresAt": "2028-12-31T15:59:59.999Z",
+                     *           "firstUseDeadline": "2028-03-01T09:30:00.000Z",
                      *           "status": "active"
                      *         }
                      *       ],
@@ -5776,6 +5792,9 @@ export interface operations {
                      *           "amount": "30000",
                      *           "currency": "SGD",
                      *           "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *           "sign": "granted",
+                     *           "schemeName": "SkillsFuture Credit 2027",
+                     *           "courseTitle": null,
                      *           "referenceId": "01939f22-853f-7abc-8a3f-ba2ba28d2dc4"
                      *         }
                      *       ],

@@ -14,12 +14,15 @@ export interface GrantBalanceRow {
   expired: bigint;
   grantedAt: Date;
   expiresAt: Date | null;
+  /** The first enrolment must come by then or the balance lapses (Prakerja); null once used, or when the scheme sets none. */
+  firstUseDeadline: Date | null;
   status: string;
 }
 
 interface GrantFigures {
   id: string; schemeId: string; schemeName: string; currency: string; amount: string; grantedAt: string; expiresAt: string | null;
   status: string; available: string; reserved: string; debitsPosted: string; returned: string;
+  firstUseDeadline: string | null; firstUsedAt: string | null;
 }
 
 /**
@@ -44,6 +47,7 @@ export async function grantBalances(db: Db | Tx, learnerId: string): Promise<Gra
       expired: returned,
       grantedAt: new Date(x.grantedAt),
       expiresAt: x.expiresAt ? new Date(x.expiresAt) : null,
+      firstUseDeadline: x.firstUseDeadline && !x.firstUsedAt && x.status === 'active' ? new Date(x.firstUseDeadline) : null,
       status: x.status,
     };
   });

@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import { minorUnitsSchema as money } from '../../lib/money.js';
+import { movementSigns } from './describe-movement.js';
+
+const movementSignSchema = z.enum(movementSigns).meta({
+  description: 'What the movement did to the credit, in the words a person expects: granted, reserved, released (back to the credit), paid (to the provider), expired, lapsed (first-use deadline missed), reinstated (after a clawback), other',
+});
 
 export const grantBalanceSchema = z
   .object({
@@ -14,6 +19,9 @@ export const grantBalanceSchema = z
     expired: money,
     grantedAt: z.string(),
     expiresAt: z.string().nullable(),
+    firstUseDeadline: z.string().nullable().meta({
+      description: 'When the grant has a first-use deadline and is not used yet: the first enrolment must come by then, or the balance lapses back to the scheme',
+    }),
     status: z.string(),
   })
   .meta({ id: 'GrantBalance' });
@@ -41,6 +49,9 @@ export const movementSchema = z
     amount: money,
     currency: z.string(),
     description: z.string(),
+    sign: movementSignSchema,
+    schemeName: z.string().meta({ description: 'The scheme of the grant the movement is on' }),
+    courseTitle: z.string().nullable().meta({ description: 'For a movement of an enrolment: the course it is for' }),
     referenceId: z.string().nullable(),
   })
   .meta({ id: 'AccountMovement' });

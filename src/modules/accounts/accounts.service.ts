@@ -5,7 +5,7 @@ import { DAY_MS } from '../../lib/dates.js';
 import { z } from 'zod';
 import { findLearner } from '../learners/learners.repo.js';
 import { grantBalances, learnerMovements } from './accounts.repo.js';
-import { describeMovement } from './describe-movement.js';
+import { describeMovement, movementSign } from './describe-movement.js';
 
 const EXPIRING_WINDOW_MS = 90 * DAY_MS;
 
@@ -26,7 +26,9 @@ export async function accountView(db: Db | Tx, clock: Clock, learnerId: string) 
   return {
     learnerId,
     asOf: now.toISOString(),
-    grants: grants.map((g) => ({ ...g, grantedAt: g.grantedAt.toISOString(), expiresAt: g.expiresAt?.toISOString() ?? null })),
+    grants: grants.map((g) => ({
+      ...g, grantedAt: g.grantedAt.toISOString(), expiresAt: g.expiresAt?.toISOString() ?? null, firstUseDeadline: g.firstUseDeadline?.toISOString() ?? null,
+    })),
     totals: [...totals.values()],
     expiringSoon: grants
       .filter((g) => g.status === 'active' && g.available > 0n && g.expiresAt && g.expiresAt.getTime() - now.getTime() <= EXPIRING_WINDOW_MS)
@@ -49,6 +51,9 @@ export async function movementsPage(db: Db | Tx, learnerId: string, page: { curs
     amount: m.amount,
     currency: m.currency,
     description: describeMovement(m),
+    sign: movementSign(m),
+    schemeName: m.schemeName,
+    courseTitle: m.course?.title ?? null,
     referenceId: m.referenceId,
   }));
   const last = rows.length > page.limit ? rows[page.limit - 1] : undefined;

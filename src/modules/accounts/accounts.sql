@@ -20,6 +20,7 @@ BEGIN
   SELECT coalesce(jsonb_agg(jsonb_build_object(
            'id', g.id, 'schemeId', g.scheme_id, 'schemeName', s.name, 'currency', g.currency, 'amount', g.amount::text,
            'grantedAt', g.granted_at, 'expiresAt', g.expires_at, 'status', g.status,
+           'firstUseDeadline', g.first_use_deadline, 'firstUsedAt', g.first_used_at,
            'available', ledger_available(g.credits_posted, g.debits_posted, g.debits_pending)::text,
            'reserved', g.debits_pending::text, 'debitsPosted', g.debits_posted::text, 'returned', coalesce(ret.total, 0)::text)
            ORDER BY grant_spending_order(g.expires_at, g.granted_at, g.id)), '[]')

@@ -35,3 +35,39 @@ function describeEnrolmentMovement(m: MovementRow, money: string): string {
       return `${m.direction === 'credit' ? 'Received' : 'Used'} ${money} (${m.code})`;
   }
 }
+
+/**
+ * What a movement did to a person's credit, in the signs a statement shows:
+ * the one classification of movements that the API (`sign`) and the pages
+ * (translated words per sign) share. A release is money coming back, though
+ * the ledger books it as a void of the debit.
+ */
+export const movementSigns = ['granted', 'reserved', 'released', 'paid', 'expired', 'lapsed', 'reinstated', 'other'] as const;
+export type MovementSign = (typeof movementSigns)[number];
+
+export function movementSign(m: Pick<MovementRow, 'code' | 'kind'>): MovementSign {
+  switch (m.code) {
+    case 'grant':
+      return 'granted';
+    case 'grant_expiry':
+      return 'expired';
+    case 'grant_revocation':
+      return 'lapsed';
+    case 'claim_reversal':
+      return 'reinstated';
+  }
+  switch (m.kind) {
+    case 'pending':
+      return 'reserved';
+    case 'post_pending':
+      return 'paid';
+    case 'void_pending':
+    case 'expire_pending':
+      return 'released';
+    default:
+      return 'other';
+  }
+}
+
+/** Whether the movement adds to (+) or takes from (−) what the person can spend. */
+export const signAddsCredit = (sign: MovementSign): boolean => sign === 'granted' || sign === 'released' || sign === 'reinstated';

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { enrolmentReservations, enrolments, liveStatuses, type EnrolmentStatus } from '../../db/schema/index.js';
+import { courseRuns, courses, enrolmentReservations, enrolments, liveStatuses, providers, type EnrolmentStatus } from '../../db/schema/index.js';
 
 export type EnrolmentRow = typeof enrolments.$inferSelect;
 export type ReservationRow = typeof enrolmentReservations.$inferSelect;
@@ -75,4 +75,19 @@ export async function credentialFacts(db: Db | Tx, rows: EnrolmentRow[]) {
       join course_runs r on r.id = e.course_run_id join learners l on l.id = e.learner_id
      where e.id = any(${`{${rows.map((x) => x.id).join(',')}}`}::uuid[])`);
   return new Map(r.rows.map((x) => [x.id, { courseId: x.course_id, subjectId: x.subject_id }]));
+}
+
+/** A learner's enrolments with what a person recognises them by: the course, the run's dates and the provider's name. Newest first. */
+export async function learnerEnrolmentsDescribed(db: Db | Tx, learnerId: string, limit: number) {
+  return db
+    .select({
+      enrolment: enrolments, courseTitle: courses.title, runStartsAt: courseRuns.startsAt, runEndsAt: courseRuns.endsAt, providerName: providers.legalName,
+    })
+    .from(enrolments)
+    .innerJoin(courseRuns, eq(courseRuns.id, enrolments.courseRunId))
+    .innerJoin(courses, eq(courses.id, courseRuns.courseId))
+    .innerJoin(providers, eq(providers.id, enrolments.providerId))
+    .where(eq(enrolments.learnerId, learnerId))
+    .orderBy(desc(enrolments.requestedAt), desc(enrolments.id))
+    .limit(limit);
 }

@@ -13,7 +13,7 @@ import { evaluateEligibility } from '../eligibility/evaluate-eligibility.js';
 import { loadDecisionContext, type DecisionContext } from '../eligibility/load-eligibility-input.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
 import {
-  credentialFacts, findEnrolment, listEnrolments, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsOf,
+  credentialFacts, findEnrolment, learnerEnrolmentsDescribed, listEnrolments, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsOf,
   type EnrolmentFilter, type EnrolmentRow, type ReservationRow,
 } from './enrolments.repo.js';
 
@@ -303,3 +303,19 @@ export const searchEnrolments = (db: Db | Tx, filter: EnrolmentFilter) => listEn
 
 /** What a credential for each enrolment names: the course and the learner's subject id. */
 export const credentialFactsOf = (db: Db | Tx, rows: EnrolmentRow[]) => credentialFacts(db, rows);
+
+/**
+ * A learner's enrolments as the learner recognises them (course title, run
+ * dates, provider name), newest first, with what each would reserve or has
+ * reserved; those awaiting their consent carry the deadline to answer by.
+ */
+export async function learnerEnrolmentsOverview(db: Db | Tx, learnerId: string, limit = 50) {
+  const rows = await learnerEnrolmentsDescribed(db, learnerId, limit);
+  const legs = await enrolmentLegs(db, rows.map((r) => r.enrolment.id));
+  return rows.map(({ enrolment: e, ...about }) => ({
+    ...about,
+    id: e.id, status: e.status, fee: e.fee, funded: e.funded, coPay: e.coPay, currency: e.currency,
+    reserved: e.status === 'reserved' ? (legs.get(e.id) ?? []).reduce((s, l) => s + l.amount, 0n) : 0n,
+    consentDeadline: e.status === 'requested' ? e.consentDeadline : null,
+  }));
+}

@@ -27,6 +27,12 @@ export async function updateProvider(db: Db | Tx, id: string, changes: ProviderC
 }
 
 /** Keyset page in (created_at, id) order: the cursor is the last row of the previous page. */
+/** The provider registered under this number in this country (unique per country). */
+export async function findProviderByRegistration(db: Db | Tx, country: string, registrationNumber: string): Promise<ProviderRow | undefined> {
+  const [row] = await db.select().from(providers).where(and(eq(providers.country, country), eq(providers.registrationNumber, registrationNumber))).limit(1);
+  return row;
+}
+
 export async function listProviders(
   db: Db | Tx,
   filter: { status?: ProviderRow['status'] | undefined; after?: { createdAt: Date; id: string } | undefined; limit: number },

@@ -18,6 +18,7 @@ import {
   claimProviderPayable,
   deactivateProviderKey,
   findProvider,
+  findProviderByRegistration,
   findProviderPayable,
   insertProvider,
   insertProviderKey,
@@ -65,6 +66,10 @@ export async function ensureProviderPayable(db: Db | Tx, ledger: Ledger, provide
     return winner;
   });
 }
+
+/** The provider a sign-in names by its registration number, or undefined. */
+export const providerByRegistration = (db: Db | Tx, country: string, registrationNumber: string) =>
+  findProviderByRegistration(db, country, registrationNumber);
 
 /** The caller's own provider record, refused when it is not registered or is suspended. */
 export async function requireActiveProvider(db: Db | Tx, providerId: string): Promise<ProviderRow> {

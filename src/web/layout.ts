@@ -1,0 +1,65 @@
+import type { Principal } from '../lib/principal.js';
+import { html, type Html } from './html.js';
+import { languages, type Lang, type Translate } from './i18n.js';
+import type { MessageKey } from './messages/catalogue.js';
+
+export interface LayoutInput {
+  title: string;
+  body: Html;
+  lang: Lang;
+  t: Translate;
+  principal: Principal | undefined;
+  csrf: string;
+  /** The path of the page (for the menu's aria-current and the language switcher). */
+  path: string;
+  assets: { css: string; js: string };
+}
+
+const citizenMenu: { href: string; key: MessageKey }[] = [
+  { href: '/', key: 'nav.credit' },
+  { href: '/history', key: 'nav.history' },
+  { href: '/enrolments', key: 'nav.enrolments' },
+  { href: '/courses', key: 'nav.courses' },
+];
+
+/** The page around every page: skip link, masthead, header with the language switcher and sign-out, menu, main, footer. */
+export function layout(p: LayoutInput): Html {
+  const { t } = p;
+  const here = p.path === '' ? '/' : p.path;
+  return html`<!doctype html>
+<html lang="${p.lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${t('page.title', { page: p.title })}</title>
+<link rel="stylesheet" href="${p.assets.css}">
+<script src="${p.assets.js}" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">${t('skip')}</a>
+<div class="masthead"><div class="container">${t('footer.text')}</div></div>
+<header class="header">
+<div class="container header-row">
+<a class="service" href="/">${t('service.name')}</a>
+<form method="get" action="${here}">
+<label for="lang">${t('lang.label')}</label>
+<select id="lang" name="lang" data-autosubmit>
+${Object.entries(languages).map(([code, l]) => html`<option value="${code}" lang="${code}"${code === p.lang ? html` selected` : ''}>${l.name}</option>`)}
+</select>
+<button type="submit">${t('lang.submit')}</button>
+</form>
+${p.principal ? html`<form method="post" action="/sign-out"><input type="hidden" name="csrf" value="${p.csrf}"><button type="submit">${t('signOut')}</button></form>` : ''}
+</div>
+</header>
+${p.principal?.role === 'citizen'
+    ? html`<nav class="menu" aria-label="${t('nav.label')}"><div class="container"><ul>
+${citizenMenu.map((m) => html`<li><a href="${m.href}"${m.href === here ? html` aria-current="page"` : ''}>${t(m.key)}</a></li>`)}
+</ul></div></nav>`
+    : ''}
+<main id="main" tabindex="-1"><div class="container">
+${p.body}
+</div></main>
+<footer><div class="container"><a href="/docs">${t('footer.api')}</a></div></footer>
+</body>
+</html>`;
+}
