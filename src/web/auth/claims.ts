@@ -64,6 +64,8 @@ export async function principalFromClaims(
       return { role: 'finance', subject };
     case 'admin':
       return { role: 'admin', subject };
+    case 'analyst':
+      return { role: 'analyst', subject };
     default:
       throw new AppError('unauthenticated', `the ${role} role has no pages yet`);
   }
