@@ -20,6 +20,8 @@ const readOnlyPosts: Record<string, string> = {
   lookupLearner:
     'reads only. The national id travels in the body so that it stays out of URLs and access logs; ' +
     'a key would keep a fingerprint of that id (country + id alone, easy to confirm guesses against) for 48 hours.',
+  verifyCredential:
+    'reads only, and is public: nobody signs in, so there is no caller to scope a key to; the VC-JWT is too long for a URL.',
 };
 
 const writeMethods = new Set(['post', 'put', 'patch', 'delete']);

@@ -76,6 +76,19 @@ describe('the learner\'s record', () => {
     expect(res.body).toBe(jws);
   });
 
+  it('when the signed names are unusual (a 600-character achievement name, a multilingual issuer name), then the claim is still approved and kept', async () => {
+    const e = await enrolled(h, shared.world);
+    advanceTo(h, new Date(e.endsAt.getTime() + 2 * HOUR));
+    const payload = credentialPayload(factsFor(shared.world, e, h)) as { issuer: Record<string, unknown>; credentialSubject: { achievement: Record<string, unknown> } };
+    payload.issuer.name = { en: 'Academy', ms: 'Akademi' };
+    payload.credentialSubject.achievement.name = 'N'.repeat(600);
+    const jws = await signCredential(payload, shared.signer);
+    const res = await submitClaim(h, shared.world.providerToken, { enrolmentId: e.enrolmentId, amount: e.reserved, credential: jws });
+    expect(res.body.status, res.text).toBe('approved');
+    const list = await asCitizen(h, e.learner.token).get('/v1/me/credentials');
+    expect(list.body.items).toEqual([expect.objectContaining({ issuerName: null, achievementName: 'N'.repeat(600) })]);
+  });
+
   it('when a claim is rejected, then its credential is not kept and not listed', async () => {
     const e = await enrolled(h, shared.world);
     advanceTo(h, new Date(e.endsAt.getTime() + 2 * HOUR));

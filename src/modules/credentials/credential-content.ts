@@ -21,15 +21,17 @@ export interface CredentialContent {
   attendanceBps: number | undefined;
 }
 
+// No looser than verifyCredential's own schema on anything it accepts: a credential a claim accepted must always read here.
+const textOrOther = z.unknown().transform((v) => (typeof v === 'string' ? v : undefined));
 const contentSchema = z.looseObject({
-  id: z.string().min(1).max(512),
-  issuer: z.union([z.string().min(1).max(512), z.looseObject({ id: z.string().min(1).max(512), name: z.string().max(512).optional() })]),
+  id: z.string().min(1),
+  issuer: z.union([z.string().min(1), z.looseObject({ id: z.string().min(1), name: textOrOther.optional() })]),
   validFrom: z.iso.datetime({ offset: true }),
   validUntil: z.iso.datetime({ offset: true }).optional(),
   credentialSubject: z.looseObject({
-    id: z.string().min(1).max(512),
-    achievement: z.looseObject({ id: z.string().min(1).max(512), name: z.string().max(512).optional() }),
-    result: z.array(z.looseObject({ resultDescription: z.string().optional(), status: z.string().optional(), value: z.string().optional() })).max(50).optional(),
+    id: z.string().min(1),
+    achievement: z.looseObject({ id: z.string().min(1), name: textOrOther.optional() }),
+    result: z.array(z.looseObject({ resultDescription: z.string().optional(), status: z.string().optional(), value: z.string().optional() })).optional(),
   }),
 });
 
