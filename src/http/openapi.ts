@@ -20,6 +20,7 @@ export const apiTags = {
   approvals: 'Four-eyes proposals: one officer proposes (a batch release, a payee change), another approves or rejects.',
   reports: 'Figures as of a date, from the ledger\'s transfers: as JSON, or as CSV with `format=csv`.',
   ledger: 'The double-entry ledger underneath: balances and transfers of one account.',
+  pathways: 'Stackable pathways: courses a learner completes under a rule (all, or k of n, within a time limit), the scheme-signed Open Badges 3.0 credential for the stack, its Bitstring Status List, and the bonus credit.',
   audit: 'The append-only, hash-chained audit trail of every change, and its verification.',
 } as const;
 

@@ -15,6 +15,7 @@ import { learnerRoutes } from './learners/learners.routes.js';
 import { ledgerRoutes } from './ledger/ledger.routes.js';
 import { schemeRoutes } from './schemes/schemes.routes.js';
 import { providerRoutes } from './providers/providers.routes.js';
+import { pathwayRoutes } from './pathways/pathways.routes.js';
 
 /** Every API route of the service. The access test walks this list. */
 export function allRoutes(deps: ServiceDeps): AnyRoute[] {
@@ -34,5 +35,6 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...reportRoutes(deps),
     ...ledgerRoutes(deps),
     ...auditRoutes(deps),
+    ...pathwayRoutes(deps),
   ];
 }

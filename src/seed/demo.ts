@@ -240,7 +240,7 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
 async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keysFile: string): Promise<void> {
   const { logger } = runtime;
   const deps: ServiceDeps = {
-    database: runtime.database, ledger: runtime.ledger, clock: runtime.clock, logger, nationalIds: runtime.nationalIds,
+    database: runtime.database, ledger: runtime.ledger, clock: runtime.clock, logger, nationalIds: runtime.nationalIds, keySealer: runtime.keySealer,
   };
   const db = runtime.database.db;
   const started = Date.now();

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
+import { developmentKeySealer } from '../../src/lib/key-sealer.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import type { Runtime } from '../../src/runtime.js';
 import { seedDemoData } from '../../src/seed/demo.js';
@@ -33,7 +34,7 @@ async function seeded(now: Date): Promise<Seeded> {
   const lines: Seeded['lines'] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   const runtime = {
-    database: h.database, ledger: h.ledger, clock: h.clock, metrics: createMetrics(), nationalIds: h.deps.nationalIds,
+    database: h.database, ledger: h.ledger, clock: h.clock, metrics: createMetrics(), nationalIds: h.deps.nationalIds, keySealer: developmentKeySealer(),
     authenticator: { authenticate: async () => { throw new Error('not used'); } }, databaseUrl: 'test', close: async () => {},
   } satisfies Runtime;
   const s: Seeded = { h, lines, dataDir, seed: () => seedDemoData({ ...runtime, logger, dataDir }) };

@@ -1496,6 +1496,190 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pathways": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pathways, optionally of one scheme or status
+         * @description Every pathway (oldest first, at most 500), for any signed-in caller: what it stacks, its rule and its award.
+         */
+        get: operations["listPathways"];
+        put?: never;
+        /**
+         * Define a stackable pathway over approved courses
+         * @description Admins define a pathway under a scheme: 2 to 50 courses approved for that scheme, a rule (`all`, or `k_of_n` with k), an optional time limit `withinMonths` between the first counted completion and the completing one, and the award: the achievement the scheme's stacked credential names and, optionally, a bonus credit granted from the scheme's budget (minor units of the scheme's currency). A completion counts when the learner's claim for the course is approved. A course that is not approved for the scheme is a 422 naming it; a code already used in the scheme is 409 `conflict`.
+         */
+        post: operations["createPathway"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pathways/{pathwayId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One pathway
+         * @description One pathway: its courses, rule, time limit, award and status.
+         */
+        get: operations["getPathway"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pathways/{pathwayId}/retirement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retire a pathway
+         * @description Admins retire a pathway with a reason: completions approved from now on no longer count toward it. Completions already recorded and their credentials stay. Retiring it twice is 409 `invalid_state`.
+         */
+        post: operations["retirePathway"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/learners/me/pathways": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My progress on every pathway I have started
+         * @description For the signed-in citizen: every pathway with at least one of their counted completions (a claim approved), with the courses completed and when, how many more are needed, the deadline the time limit sets, and, once completed, the stacked credential (a VC-JWT signed by the scheme) and the bonus.
+         */
+        get: operations["listMyPathways"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pathway-completions/{completionId}/revocation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a stacked credential
+         * @description Admins revoke the credential of a pathway completion with a reason: its bit in the scheme's Bitstring Status List is set, and verification answers `revoked`. Revoking twice is 409 `invalid_state`.
+         */
+        post: operations["revokePathwayCredential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pathway-completions/{completionId}/bonus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Try a refused pathway bonus again
+         * @description Admins try again a bonus that was refused (the scheme's budget was short when the pathway was completed). Granted, it is a grant from the scheme's budget; still short, it stays refused with `budget_insufficient` and nothing moves. A bonus already granted, or a pathway without one, is 409 `invalid_state`.
+         */
+        post: operations["retryPathwayBonus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pathway-credentials/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify a stacked pathway credential
+         * @description Checks a VC-JWT the service issued for a completed pathway: the signature (the scheme's key), the issuer (the scheme, active), the achievement (the pathway, and this completion recorded), revocation (its bit in the scheme's Bitstring Status List) and expiry, each with a reason when it fails. Always 200: `verified` says whether every check passed.
+         */
+        post: operations["verifyPathwayCredential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schemes/{schemeId}/jwks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The scheme's public signing keys
+         * @description The JWKS (RFC 7517) of the key the scheme signs its stacked pathway credentials and its status list with (EdDSA, Ed25519). Empty until the scheme has signed something.
+         */
+        get: operations["getSchemeJwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schemes/{schemeId}/status-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The scheme's Bitstring Status List credential (revocation)
+         * @description The W3C Bitstring Status List v1.0 credential of the scheme's stacked credentials, as a VC-JWT signed with the scheme's key: a `BitstringStatusListCredential` whose `credentialSubject.encodedList` is the GZIP-compressed bitstring of 131,072 bits, base64url with the multibase prefix `u`; bit `statusListIndex` set means revoked. A credential's `credentialStatus.statusListCredential` (`urn:learning-credits:scheme:{schemeId}:status-list:revocation`) names this list.
+         */
+        get: operations["getSchemeStatusList"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2792,6 +2976,196 @@ export interface components {
                 [key: string]: unknown;
             };
             hash: string;
+        };
+        Pathway: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            schemeId: string;
+            code: string;
+            name: string;
+            description: string;
+            /**
+             * @example [
+             *       "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d01",
+             *       "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d02",
+             *       "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d03"
+             *     ]
+             */
+            courseIds: string[];
+            rule: components["schemas"]["PathwayRule"];
+            withinMonths: number | null;
+            award: {
+                bonusCredit: {
+                    /** @description minor units */
+                    amount: string;
+                    currency: string;
+                    expiresInDays: number;
+                } | null;
+                achievement: {
+                    /** @example urn:learning-credits:pathway:0193e2b1-aa10-7c01-8d2e-3f4a5b6c7d8e */
+                    id: string;
+                    name: string;
+                    description: string;
+                };
+            };
+            /** @enum {string} */
+            status: "active" | "retired";
+            createdAt: string;
+            retiredAt: string | null;
+            retiredReason: string | null;
+        };
+        /** @description `all`: every course of the pathway; `k_of_n`: any k distinct courses of it. */
+        PathwayRule: {
+            /** @enum {string} */
+            kind: "all";
+        } | {
+            /** @enum {string} */
+            kind: "k_of_n";
+            k: number;
+        };
+        CreatePathway: {
+            /** Format: uuid */
+            schemeId: string;
+            code: string;
+            name: string;
+            description: string;
+            /**
+             * @example [
+             *       "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d01",
+             *       "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d02",
+             *       "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d03"
+             *     ]
+             */
+            courseIds: string[];
+            rule: components["schemas"]["PathwayRule"];
+            /** @description Time limit in months between the first counted completion and the completing one; none when omitted */
+            withinMonths?: number;
+            award: {
+                /** @description A grant from the scheme's budget on completion, in minor units of the scheme's currency */
+                bonusCredit?: {
+                    /**
+                     * @description Amount in integer minor units of the currency
+                     * @example 50000
+                     */
+                    amount: string;
+                    expiresInDays: number;
+                };
+                achievement: {
+                    name: string;
+                    description: string;
+                };
+            };
+        };
+        RetirePathway: {
+            reason: string;
+        };
+        PathwayProgress: {
+            pathway: {
+                /** Format: uuid */
+                id: string;
+                code: string;
+                name: string;
+                /** @enum {string} */
+                status: "active" | "retired";
+            };
+            required: number;
+            completedCourses: {
+                /** Format: uuid */
+                courseId: string;
+                completedAt: string;
+            }[];
+            /** @description Distinct courses still needed; 0 once completed */
+            stillNeeded: number;
+            /** @description When the window that is furthest along closes; null without a time limit */
+            deadline: string | null;
+            completed: boolean;
+            /** @description Once completed: the stacked credential (a VC-JWT signed by the scheme) and the bonus */
+            completion: {
+                /** Format: uuid */
+                id: string;
+                completedAt: string;
+                credentialId: string;
+                credential: string;
+                revoked: boolean;
+                bonus: components["schemas"]["PathwayBonus"];
+            } | null;
+        };
+        PathwayBonus: {
+            /** @enum {string} */
+            status: "none" | "granted" | "refused";
+            /** Format: uuid */
+            grantId: string | null;
+            /** @description Why the bonus was refused: `budget_insufficient`, `scheme_closed` */
+            reason: string | null;
+        };
+        PathwayCompletion: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            pathwayId: string;
+            /** Format: uuid */
+            learnerId: string;
+            completedAt: string;
+            /** @example urn:uuid:0193e2b1-bb20-7c01-8d2e-3f4a5b6c7d8e */
+            credentialId: string;
+            revokedAt: string | null;
+            bonus: components["schemas"]["PathwayBonus"];
+        };
+        RevokePathwayCredential: {
+            reason: string;
+        };
+        VerificationAnswer: {
+            verified: boolean;
+            /** @enum {string} */
+            kind?: "completion_credential" | "pathway_credential";
+            checks: components["schemas"]["VerificationCheck"][];
+            credential?: {
+                id: string;
+                issuer: string;
+                issuerName?: string;
+                achievementId: string;
+                achievementName?: string;
+                validFrom: string;
+                validUntil?: string;
+            };
+        };
+        VerificationCheck: {
+            /** @enum {string} */
+            check: "signature" | "issuer" | "achievement" | "revocation" | "expiry";
+            passed: boolean;
+            reason?: string;
+            detail?: string;
+        };
+        VerifyPathwayCredential: {
+            /** @description The VC-JWT the service issued for a completed pathway */
+            credential: string;
+        };
+        /**
+         * @example {
+         *       "keys": [
+         *         {
+         *           "kty": "OKP",
+         *           "crv": "Ed25519",
+         *           "x": "ww4sll93YBoEZso1bYfuzGAJ4wF5Rjr2GxRBVZjjbLQ",
+         *           "kid": "SumJ_7gPE1U0Rmb_VwiTBkVl1dg3vkxxbDwAhjcjYts",
+         *           "alg": "EdDSA",
+         *           "use": "sig"
+         *         }
+         *       ]
+         *     }
+         */
+        SchemeJwks: {
+            keys: ({
+                kty: string;
+                crv: string;
+                x: string;
+                kid: string;
+                alg: string;
+                use: string;
+            } & {
+                [key: string]: unknown;
+            })[];
         };
     };
     responses: {
@@ -8854,6 +9228,729 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPathways: {
+        parameters: {
+            query?: {
+                schemeId?: string;
+                status?: "active" | "retired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Pathways */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01933ca3-73fd-7780-89bc-a9386b4fe631",
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "code": "SKILLS-2027",
+                     *           "name": "SkillsFuture Credit 2027",
+                     *           "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *           "courseIds": [
+                     *             "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d01",
+                     *             "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d02",
+                     *             "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d03"
+                     *           ],
+                     *           "rule": {
+                     *             "kind": "all"
+                     *           },
+                     *           "withinMonths": 1,
+                     *           "award": {
+                     *             "bonusCredit": {
+                     *               "amount": "30000",
+                     *               "currency": "SGD",
+                     *               "expiresInDays": 1
+                     *             },
+                     *             "achievement": {
+                     *               "id": "urn:learning-credits:pathway:0193e2b1-aa10-7c01-8d2e-3f4a5b6c7d8e",
+                     *               "name": "SkillsFuture Credit 2027",
+                     *               "description": "Reservation for Data Analytics with Python, March 2027 run"
+                     *             }
+                     *           },
+                     *           "status": "active",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z",
+                     *           "retiredAt": "2027-03-01T09:30:00.000Z",
+                     *           "retiredReason": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["Pathway"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPathway: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                 *       "code": "SKILLS-2027",
+                 *       "name": "SkillsFuture Credit 2027",
+                 *       "description": "Reservation for Data Analytics with Python, March 2027 run",
+                 *       "courseIds": [
+                 *         "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d01",
+                 *         "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d02",
+                 *         "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d03"
+                 *       ],
+                 *       "rule": {
+                 *         "kind": "all"
+                 *       },
+                 *       "withinMonths": 1,
+                 *       "award": {
+                 *         "bonusCredit": {
+                 *           "amount": "50000",
+                 *           "expiresInDays": 1
+                 *         },
+                 *         "achievement": {
+                 *           "name": "SkillsFuture Credit 2027",
+                 *           "description": "Reservation for Data Analytics with Python, March 2027 run"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreatePathway"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01933ca3-73fd-7780-89bc-a9386b4fe631",
+                     *       "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *       "code": "SKILLS-2027",
+                     *       "name": "SkillsFuture Credit 2027",
+                     *       "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *       "courseIds": [
+                     *         "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d01",
+                     *         "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d02",
+                     *         "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d03"
+                     *       ],
+                     *       "rule": {
+                     *         "kind": "all"
+                     *       },
+                     *       "withinMonths": 1,
+                     *       "award": {
+                     *         "bonusCredit": {
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "expiresInDays": 1
+                     *         },
+                     *         "achievement": {
+                     *           "id": "urn:learning-credits:pathway:0193e2b1-aa10-7c01-8d2e-3f4a5b6c7d8e",
+                     *           "name": "SkillsFuture Credit 2027",
+                     *           "description": "Reservation for Data Analytics with Python, March 2027 run"
+                     *         }
+                     *       },
+                     *       "status": "active",
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "retiredAt": "2027-03-01T09:30:00.000Z",
+                     *       "retiredReason": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Pathway"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getPathway: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pathwayId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pathway */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01933ca3-73fd-7780-89bc-a9386b4fe631",
+                     *       "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *       "code": "SKILLS-2027",
+                     *       "name": "SkillsFuture Credit 2027",
+                     *       "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *       "courseIds": [
+                     *         "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d01",
+                     *         "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d02",
+                     *         "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d03"
+                     *       ],
+                     *       "rule": {
+                     *         "kind": "all"
+                     *       },
+                     *       "withinMonths": 1,
+                     *       "award": {
+                     *         "bonusCredit": {
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "expiresInDays": 1
+                     *         },
+                     *         "achievement": {
+                     *           "id": "urn:learning-credits:pathway:0193e2b1-aa10-7c01-8d2e-3f4a5b6c7d8e",
+                     *           "name": "SkillsFuture Credit 2027",
+                     *           "description": "Reservation for Data Analytics with Python, March 2027 run"
+                     *         }
+                     *       },
+                     *       "status": "active",
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "retiredAt": "2027-03-01T09:30:00.000Z",
+                     *       "retiredReason": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Pathway"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    retirePathway: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                pathwayId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "course completed and certificate verified"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RetirePathway"];
+            };
+        };
+        responses: {
+            /** @description The retired pathway */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01933ca3-73fd-7780-89bc-a9386b4fe631",
+                     *       "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *       "code": "SKILLS-2027",
+                     *       "name": "SkillsFuture Credit 2027",
+                     *       "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *       "courseIds": [
+                     *         "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d01",
+                     *         "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d02",
+                     *         "0193e2b1-9f00-7c01-8d2e-3f4a5b6c7d03"
+                     *       ],
+                     *       "rule": {
+                     *         "kind": "all"
+                     *       },
+                     *       "withinMonths": 1,
+                     *       "award": {
+                     *         "bonusCredit": {
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "expiresInDays": 1
+                     *         },
+                     *         "achievement": {
+                     *           "id": "urn:learning-credits:pathway:0193e2b1-aa10-7c01-8d2e-3f4a5b6c7d8e",
+                     *           "name": "SkillsFuture Credit 2027",
+                     *           "description": "Reservation for Data Analytics with Python, March 2027 run"
+                     *         }
+                     *       },
+                     *       "status": "active",
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "retiredAt": "2027-03-01T09:30:00.000Z",
+                     *       "retiredReason": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Pathway"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `invalid_state`: the pathway is already retired */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the pathway is already retired",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/pathways/01933ca3-73fd-7780-89bc-a9386b4fe631/retirement",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyPathways: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Progress per pathway */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "pathway": {
+                     *             "id": "01935d10-b87b-74e9-808c-fbe0bf88db2c",
+                     *             "code": "SKILLS-2027",
+                     *             "name": "SkillsFuture Credit 2027",
+                     *             "status": "active"
+                     *           },
+                     *           "required": 1,
+                     *           "completedCourses": [
+                     *             {
+                     *               "courseId": "01931d6e-5704-724e-8624-6ab1af3b36b1",
+                     *               "completedAt": "2027-03-01T09:30:00.000Z"
+                     *             }
+                     *           ],
+                     *           "stillNeeded": 1,
+                     *           "deadline": null,
+                     *           "completed": false,
+                     *           "completion": {
+                     *             "id": "01935d10-b87b-74e9-808c-fbe0bf88db2c",
+                     *             "completedAt": "2027-03-01T09:30:00.000Z",
+                     *             "credentialId": "019380a0-fa11-72e2-8a2c-ff63b173015b",
+                     *             "credential": "eyJhbGciOiJFZERTQSIsImtpZCI6Imxpb25jaXR5LTIwMjctMDEifQ.eyJlbnJvbG1lbnRJZCI6IjAxOTMifQ.c2lnbmF0dXJl",
+                     *             "revoked": false,
+                     *             "bonus": {
+                     *               "status": "none",
+                     *               "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *               "reason": "course completed and certificate verified"
+                     *             }
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["PathwayProgress"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokePathwayCredential: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                completionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "course completed and certificate verified"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RevokePathwayCredential"];
+            };
+        };
+        responses: {
+            /** @description The completion, revoked */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01934ddb-fd65-7b14-802c-62eb2197c8dd",
+                     *       "pathwayId": "01933ca3-73fd-7780-89bc-a9386b4fe631",
+                     *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *       "completedAt": "2027-03-01T09:30:00.000Z",
+                     *       "credentialId": "urn:uuid:0193e2b1-bb20-7c01-8d2e-3f4a5b6c7d8e",
+                     *       "revokedAt": "2027-03-01T09:30:00.000Z",
+                     *       "bonus": {
+                     *         "status": "none",
+                     *         "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *         "reason": "course completed and certificate verified"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PathwayCompletion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `invalid_state`: already revoked */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "already revoked",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/pathway-completions/01939aae-98ad-7f19-8ff4-7a225fe38fa4/revocation",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    retryPathwayBonus: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                completionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The completion with the bonus's outcome */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01934ddb-fd65-7b14-802c-62eb2197c8dd",
+                     *       "pathwayId": "01933ca3-73fd-7780-89bc-a9386b4fe631",
+                     *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *       "completedAt": "2027-03-01T09:30:00.000Z",
+                     *       "credentialId": "urn:uuid:0193e2b1-bb20-7c01-8d2e-3f4a5b6c7d8e",
+                     *       "revokedAt": "2027-03-01T09:30:00.000Z",
+                     *       "bonus": {
+                     *         "status": "none",
+                     *         "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *         "reason": "course completed and certificate verified"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PathwayCompletion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `invalid_state`: no refused bonus to retry */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "no refused bonus to retry",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/pathway-completions/01939aae-98ad-7f19-8ff4-7a225fe38fa4/bonus",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyPathwayCredential: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "credential": "eyJhbGciOiJFZERTQSIsImtpZCI6Imxpb25jaXR5LTIwMjctMDEifQ.eyJlbnJvbG1lbnRJZCI6IjAxOTMifQ.c2lnbmF0dXJl"
+                 *     }
+                 */
+                "application/json": components["schemas"]["VerifyPathwayCredential"];
+            };
+        };
+        responses: {
+            /** @description The verification answer */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "verified": true,
+                     *       "kind": "pathway_credential",
+                     *       "checks": [
+                     *         {
+                     *           "check": "signature",
+                     *           "passed": true
+                     *         },
+                     *         {
+                     *           "check": "issuer",
+                     *           "passed": true
+                     *         },
+                     *         {
+                     *           "check": "achievement",
+                     *           "passed": true
+                     *         },
+                     *         {
+                     *           "check": "revocation",
+                     *           "passed": true
+                     *         },
+                     *         {
+                     *           "check": "expiry",
+                     *           "passed": true
+                     *         }
+                     *       ],
+                     *       "credential": {
+                     *         "id": "urn:uuid:0193e2b1-bb20-7c01-8d2e-3f4a5b6c7d8e",
+                     *         "issuer": "urn:learning-credits:scheme:0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *         "issuerName": "SkillsFuture Credit 2027",
+                     *         "achievementId": "urn:learning-credits:pathway:0193e2b1-aa10-7c01-8d2e-3f4a5b6c7d8e",
+                     *         "achievementName": "Data Analyst (stacked)",
+                     *         "validFrom": "2027-03-01T09:30:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VerificationAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSchemeJwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schemeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key set */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "kty": "OKP",
+                     *           "crv": "Ed25519",
+                     *           "x": "ww4sll93YBoEZso1bYfuzGAJ4wF5Rjr2GxRBVZjjbLQ",
+                     *           "kid": "SumJ_7gPE1U0Rmb_VwiTBkVl1dg3vkxxbDwAhjcjYts",
+                     *           "alg": "EdDSA",
+                     *           "use": "sig"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SchemeJwks"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSchemeStatusList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schemeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The status list credential (VC-JWT) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example eyJhbGciOiJFZERTQSIsImtpZCI6IlN1bUpfN2dQRTFVMFJtYl9Wd2lUQmtWbDFkZzN2a3h4YkR3QWhqY2pZdHMiLCJ0eXAiOiJ2Yytqd3QifQ.eyJ0eXBlIjpbIlZlcmlmaWFibGVDcmVkZW50aWFsIl19.c2lnbmF0dXJl */
+                    "application/vc+jwt": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];

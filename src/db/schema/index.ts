@@ -7,3 +7,4 @@ export * from './finance.js';
 export * from './approvals.js';
 export * from './recoveries.js';
 export * from './operations.js';
+export * from './pathways.js';

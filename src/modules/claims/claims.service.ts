@@ -14,6 +14,7 @@ import { findCourse } from '../courses/courses.repo.js';
 import { microCredentialOf } from '../courses/micro-credential.js';
 import { findEnrolment, reservationsOf } from '../enrolments/enrolments.repo.js';
 import type { Acting } from '../acting.js';
+import { recordCourseCompletion } from '../pathways/record-completion.js';
 import { activeProviderKeys } from '../providers/providers.repo.js';
 import {
   claimContext, claimsInLastHour, credentialUse, findClaim, isRevoked, legsInPlanOrder, listClaims, lockCredential, overlappingCompletion,
@@ -121,6 +122,7 @@ export async function submitClaim(
     if (status === 'approved') {
       await payFromReservation(deps, tx, enrolment.id, input.amount);
       await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, enrolment.id));
+      await recordCourseCompletion(deps, tx, { learnerId: enrolment.learnerId, enrolmentId: enrolment.id }, acting);
     } else if (status === 'in_review') {
       await tx.update(enrolments).set({ status: 'claimed' }).where(eq(enrolments.id, enrolment.id));
     }
@@ -204,6 +206,7 @@ async function applyDecision(deps: ServiceDeps, tx: Tx, claim: ClaimRow, decisio
     if (decision.decision === 'approve') {
       await payFromReservation(deps, tx, claim.enrolmentId, claim.amountClaimed);
       await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, claim.enrolmentId));
+      await recordCourseCompletion(deps, tx, { learnerId: claim.learnerId, enrolmentId: claim.enrolmentId }, acting);
       [row] = await tx.update(claims).set({ status: 'approved', onHold: false, ...decided }).where(eq(claims.id, claim.id)).returning();
     } else {
       // The reservation stays: the provider may correct and resubmit until the window closes.
