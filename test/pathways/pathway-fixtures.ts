@@ -57,15 +57,15 @@ export async function pathwayWorld(h: Harness, options: { budget?: string } = {}
 }
 export type PathwayWorld = Awaited<ReturnType<typeof pathwayWorld>>;
 
-/** A run of the course starting tomorrow, the learner enrolled on it, and the clock past its end. */
-export async function enrolledOn(h: Harness, course: Course, learner: { id: string; token: string }, fee = '30000') {
+/** A run of the course starting tomorrow, the learner enrolled on it, and the clock past its end (or in the middle of the run). */
+export async function enrolledOn(h: Harness, course: Course, learner: { id: string; token: string }, fee = '30000', clockTo: 'end' | 'mid' = 'end') {
   const startsAt = new Date(h.clock.now().getTime() + DAY);
   const run = await request(h.app).post(`/v1/courses/${course.id}/runs`).set('authorization', `Bearer ${course.provider.token}`).set('idempotency-key', randomUUID())
     .send({ startsAt: startsAt.toISOString(), endsAt: new Date(startsAt.getTime() + 2 * DAY).toISOString(), fee, currency: 'SGD', capacity: 100 });
   if (run.status !== 201) throw new Error(`run: ${run.status} ${JSON.stringify(run.body)}`);
   const enrol = await asCitizen(h, learner.token).post('/v1/me/enrolments', { courseRunId: run.body.id });
   if (enrol.status !== 201) throw new Error(`enrol: ${enrol.status} ${JSON.stringify(enrol.body)}`);
-  advanceTo(h, new Date(startsAt.getTime() + 2 * DAY + 2 * HOUR));
+  advanceTo(h, new Date(startsAt.getTime() + (clockTo === 'end' ? 2 * DAY + 2 * HOUR : DAY)));
   return { enrolmentId: enrol.body.id as string, reserved: enrol.body.reserved as string };
 }
 

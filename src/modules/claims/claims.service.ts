@@ -206,8 +206,8 @@ async function applyDecision(deps: ServiceDeps, tx: Tx, claim: ClaimRow, decisio
     if (decision.decision === 'approve') {
       await payFromReservation(deps, tx, claim.enrolmentId, claim.amountClaimed);
       await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, claim.enrolmentId));
-      await recordCourseCompletion(deps, tx, { learnerId: claim.learnerId, enrolmentId: claim.enrolmentId }, acting);
       [row] = await tx.update(claims).set({ status: 'approved', onHold: false, ...decided }).where(eq(claims.id, claim.id)).returning();
+      await recordCourseCompletion(deps, tx, { learnerId: claim.learnerId, enrolmentId: claim.enrolmentId }, acting);
     } else {
       // The reservation stays: the provider may correct and resubmit until the window closes.
       await tx.update(enrolments).set({ status: 'reserved' }).where(eq(enrolments.id, claim.enrolmentId));
