@@ -62,6 +62,18 @@ describe('demo seed, in December 2026', () => {
     await rm(s.dataDir, { recursive: true, force: true });
   });
 
+  it('when seeded, then the SkillsFuture pathway stacks both SkillsFuture courses with a SGD 100.00 bonus, and the seed log names it', async () => {
+    const sfc = await schemeNamed(s.h, 'SG-SFC');
+    const res = await admin(s.h, `/v1/pathways?schemeId=${sfc.id}`);
+    expect(res.status).toBe(200);
+    expect(res.body.items).toEqual([expect.objectContaining({
+      code: 'DIGITAL-STARTER', status: 'active', rule: { kind: 'all' }, withinMonths: 12,
+      award: expect.objectContaining({ bonusCredit: { amount: '10000', currency: 'SGD', expiresInDays: 365 } }),
+    })]);
+    expect(res.body.items[0].courseIds).toHaveLength(2);
+    expect(s.lines.find((l) => l.msg === 'demo data seeded')).toMatchObject({ pathway: res.body.items[0].id });
+  });
+
   it('when seeded after 31 Dec 2025, then the 2020 top-up is closed and grants nothing, the other schemes are active', async () => {
     expect((await schemeNamed(s.h, 'SG-SFC-TOPUP-2020')).status).toBe('closed');
     expect(await grantsOf(s.h, 'SG-SFC-TOPUP-2020')).toEqual([]);
