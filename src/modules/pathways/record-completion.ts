@@ -4,6 +4,7 @@ import { newId } from '../../lib/ids.js';
 import type { Acting } from '../acting.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
+import { lockLearner } from '../enrolments/enrolments.repo.js';
 import { findScheme } from '../schemes/schemes.repo.js';
 import { grantBonus } from './pathway-bonus.js';
 import { criteriaOf, stackedCredential } from './pathway-credential.js';
@@ -31,7 +32,7 @@ export async function recordCourseCompletion(deps: ServiceDeps, tx: Tx, input: {
     select r.course_id from enrolments e join course_runs r on r.id = e.course_run_id where e.id = ${input.enrolmentId}`);
   const pathways = await activePathwaysWith(tx, course.rows[0]!.course_id);
   if (pathways.length === 0) return;
-  await tx.execute(sql`select 1 from learners where id = ${input.learnerId} for no key update`);
+  await lockLearner(tx, input.learnerId);
   const done = await courseCompletionsOf(tx, input.learnerId);
   const already = await tx.execute<{ pathway_id: string }>(sql`
     select pathway_id from pathway_completions where learner_id = ${input.learnerId}
