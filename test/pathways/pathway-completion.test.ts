@@ -227,6 +227,16 @@ describe('the stacked credential\'s status list', () => {
     expect((await adminPost(`/v1/pathway-completions/${mine.completion.id}/revocation`, { reason: 'twice' })).status).toBe(409);
   });
 
+  it('when a scheme has issued nothing, then its status list is a 404, its key set is empty, and reading them writes nothing', async () => {
+    const fresh = await pw.api.scheme();
+    const rows = async () => (await h.database.pool.query(
+      `select (select count(*) from scheme_signing_keys where scheme_id = $1) + (select count(*) from scheme_status_lists where scheme_id = $1) n`, [fresh.id])).rows[0].n;
+    expect((await adminGet(`/v1/schemes/${fresh.id}/status-list`)).status).toBe(404);
+    expect((await adminGet(`/v1/schemes/${fresh.id}/jwks`)).body).toEqual({ keys: [] });
+    expect((await adminGet(`/v1/schemes/${randomUUID()}/status-list`)).status).toBe(404);
+    expect(Number(await rows())).toBe(0);
+  });
+
   it('when a stacked credential is edited or signed by another key, then the signature check fails and nothing else is trusted', async () => {
     const w = pw;
     const pathway = await definePathway(w, { courseIds: [w.courses[1]!.id, w.courses[2]!.id], rule: { kind: 'all' } });

@@ -1669,7 +1669,7 @@ export interface paths {
         };
         /**
          * The scheme's Bitstring Status List credential (revocation)
-         * @description The W3C Bitstring Status List v1.0 credential of the scheme's stacked credentials, as a VC-JWT signed with the scheme's key: a `BitstringStatusListCredential` whose `credentialSubject.encodedList` is the GZIP-compressed bitstring of 131,072 bits, base64url with the multibase prefix `u`; bit `statusListIndex` set means revoked. A credential's `credentialStatus.statusListCredential` (`urn:learning-credits:scheme:{schemeId}:status-list:revocation`) names this list.
+         * @description The W3C Bitstring Status List v1.0 credential of the scheme's stacked credentials, as a VC-JWT signed with the scheme's key: a `BitstringStatusListCredential` whose `credentialSubject.encodedList` is the GZIP-compressed bitstring of 131,072 bits, base64url with the multibase prefix `u`; bit `statusListIndex` set means revoked. A credential's `credentialStatus.statusListCredential` (`urn:learning-credits:scheme:{schemeId}:status-list:revocation`) names this list. 404 until the scheme has issued a pathway credential.
          */
         get: operations["getSchemeStatusList"];
         put?: never;

@@ -116,7 +116,7 @@ export function pathwayRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/v1/schemes/{schemeId}/status-list', operationId: 'getSchemeStatusList',
       summary: 'The scheme\'s Bitstring Status List credential (revocation)',
-      description: 'The W3C Bitstring Status List v1.0 credential of the scheme\'s stacked credentials, as a VC-JWT signed with the scheme\'s key: a `BitstringStatusListCredential` whose `credentialSubject.encodedList` is the GZIP-compressed bitstring of 131,072 bits, base64url with the multibase prefix `u`; bit `statusListIndex` set means revoked. A credential\'s `credentialStatus.statusListCredential` (`urn:learning-credits:scheme:{schemeId}:status-list:revocation`) names this list.',
+      description: 'The W3C Bitstring Status List v1.0 credential of the scheme\'s stacked credentials, as a VC-JWT signed with the scheme\'s key: a `BitstringStatusListCredential` whose `credentialSubject.encodedList` is the GZIP-compressed bitstring of 131,072 bits, base64url with the multibase prefix `u`; bit `statusListIndex` set means revoked. A credential\'s `credentialStatus.statusListCredential` (`urn:learning-credits:scheme:{schemeId}:status-list:revocation`) names this list. 404 until the scheme has issued a pathway credential.',
       // public once the route flag lands
       tags: ['pathways'], roles: everyone, params: schemeIdParams,
       responses: { 200: { description: 'The status list credential (VC-JWT)', schema: z.string(), contentType: 'application/vc+jwt', example: vcJwtExample } },

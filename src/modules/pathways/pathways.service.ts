@@ -15,7 +15,7 @@ import {
   revokeCompletionCredential, type CompletionRow, type PathwayRow,
 } from './pathways.repo.js';
 import type { createPathwayBody } from './pathways.schemas.js';
-import { schemePublicKeys, signAsScheme } from './scheme-keys.js';
+import { schemePublicKeys, signAsSchemeIfKeyed } from './scheme-keys.js';
 import { encodeStatusList, revokedIndexes, statusListCredential } from './status-list.js';
 import type { z } from 'zod';
 
@@ -152,10 +152,11 @@ export async function retryPathwayBonus(deps: ServiceDeps, db: Db | Tx, completi
 /** The scheme's BitstringStatusListCredential as a VC-JWT signed with the scheme's key, as of now. */
 export async function statusListJwt(deps: ServiceDeps, db: Db | Tx, schemeId: string): Promise<string> {
   if (!(await findScheme(db, schemeId))) throw notFound('scheme');
-  return inTransaction(db, async (tx) => {
-    const { length, revoked } = await revokedIndexes(tx, schemeId);
-    return signAsScheme(deps, tx, schemeId, statusListCredential(schemeId, encodeStatusList(length, revoked), deps.clock.now()));
-  });
+  const { length, revoked } = await revokedIndexes(db, schemeId);
+  // A scheme that has issued nothing has no key and no list: a read never makes either.
+  const jwt = await signAsSchemeIfKeyed(deps, db, schemeId, statusListCredential(schemeId, encodeStatusList(length, revoked), deps.clock.now()));
+  if (!jwt) throw new AppError('not_found', 'the scheme has issued no pathway credentials yet, so it has no status list');
+  return jwt;
 }
 
 /** The scheme's public signing keys as a JWKS. */

@@ -33,9 +33,18 @@ async function ensureSchemeKey(deps: ServiceDeps, tx: Tx, schemeId: string): Pro
   return { kid: row!.kid, sealed: row!.sealedPrivateJwk };
 }
 
-/** Signs a payload as a VC-JWT (typ vc+jwt) with the scheme's key. */
+/** Signs a payload as a VC-JWT (typ vc+jwt) with the scheme's key, made now if the scheme has none yet. */
 export async function signAsScheme(deps: ServiceDeps, tx: Tx, schemeId: string, payload: Record<string, unknown>): Promise<string> {
-  const { kid, sealed } = await ensureSchemeKey(deps, tx, schemeId);
+  return signWith(deps, await ensureSchemeKey(deps, tx, schemeId), payload);
+}
+
+/** Signs with the scheme's key if it has one (it has signed before); undefined otherwise. Writes nothing. */
+export async function signAsSchemeIfKeyed(deps: ServiceDeps, db: Db | Tx, schemeId: string, payload: Record<string, unknown>): Promise<string | undefined> {
+  const [row] = await db.select().from(schemeSigningKeys).where(eq(schemeSigningKeys.schemeId, schemeId));
+  return row ? signWith(deps, { kid: row.kid, sealed: row.sealedPrivateJwk }, payload) : undefined;
+}
+
+async function signWith(deps: ServiceDeps, { kid, sealed }: { kid: string; sealed: string }, payload: Record<string, unknown>): Promise<string> {
   const key = await importJWK(JSON.parse(keySealerOf(deps).open(sealed)) as JWK, 'EdDSA');
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'vc+jwt' })
