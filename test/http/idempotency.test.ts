@@ -20,6 +20,8 @@ const readOnlyPosts: Record<string, string> = {
   lookupLearner:
     'reads only. The national id travels in the body so that it stays out of URLs and access logs; ' +
     'a key would keep a fingerprint of that id (country + id alone, easy to confirm guesses against) for 48 hours.',
+  verifyPathwayCredential:
+    'reads only: the credential travels in the body because a VC-JWT is too long for a URL; test/pathways/pathway-completion.test.ts proves it writes nothing.',
 };
 
 const writeMethods = new Set(['post', 'put', 'patch', 'delete']);

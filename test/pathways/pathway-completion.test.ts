@@ -247,6 +247,13 @@ describe('the stacked credential\'s status list', () => {
     const [head, , sig] = jwt.split('.');
     const edited = { ...decodeJwt(jwt), name: 'Something grander' };
     const tampered = `${head}.${Buffer.from(JSON.stringify(edited)).toString('base64url')}.${sig}`;
+    const writes = async () => (await h.database.pool.query(
+      `select (select count(*) from audit_events) + (select count(*) from pathway_completions) + (select count(*) from scheme_signing_keys)
+              + (select coalesce(sum(next_index), 0) from scheme_status_lists) + (select count(*) from idempotency_keys) n`)).rows[0].n;
+    const before = await writes();
+    const viaRoute = await request(h.app).post('/v1/pathway-credentials/verification').set('authorization', `Bearer ${learner.token}`).send({ credential: jwt });
+    expect(viaRoute.body.verified).toBe(true);
+    expect(await writes()).toBe(before);
     const answer = await verifyPathwayCredential({ clock: h.clock, db: h.database.db }, tampered);
     expect(answer.verified).toBe(false);
     expect(answer.checks[0]).toMatchObject({ check: 'signature', passed: false, reason: 'signature_invalid' });
