@@ -24,6 +24,7 @@ import { defaultSignInClaimNames, type SignInClaimNames } from './web/auth/claim
 import type { SignInClient } from './web/auth/oidc-client.js';
 import { createSessionCodec } from './web/auth/session.js';
 import { createWebRouter } from './web/router.js';
+import type { KeySealer } from './lib/key-sealer.js';
 
 export interface AppDeps {
   database: Database;
@@ -33,6 +34,7 @@ export interface AppDeps {
   metrics: Metrics;
   authenticator: Authenticator;
   nationalIds: NationalIdProtector;
+  keySealer?: KeySealer;
   policy?: Partial<Policy>;
   bodyLimit?: string;
   /** TRUST_PROXY: the proxies whose X-Forwarded-For names the client (req.ip, the key of per-address rate limits); default none. */
@@ -87,7 +89,7 @@ export function createApp(deps: AppDeps): Express {
   });
   // No body parser here: mountRoutes reads each route's body itself, after authentication and within the route's own limit.
 
-  const routes = allRoutes({ ledger: deps.ledger, clock: deps.clock, logger: deps.logger, database: deps.database, nationalIds: deps.nationalIds, ...(deps.policy ? { policy: deps.policy } : {}) });
+  const routes = allRoutes({ ledger: deps.ledger, clock: deps.clock, logger: deps.logger, database: deps.database, nationalIds: deps.nationalIds, ...(deps.keySealer ? { keySealer: deps.keySealer } : {}), ...(deps.policy ? { policy: deps.policy } : {}) });
   const document = buildOpenApiDocument(routes);
   systemRoutes(app, { database: deps.database, metrics: deps.metrics });
   app.get('/openapi.json', (_req, res) => res.json(document));

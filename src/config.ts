@@ -195,6 +195,8 @@ const configSchema = z.object({
   AUTH_CLAIMS: z.preprocess(blankIsUnset, authClaimsSchema.optional()),
   /** Key for the keyed hash of national ids (or read from NATIONAL_ID_KEY_FILE by loadConfig). Generated into DATA_DIR in development; required in production. */
   NATIONAL_ID_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Secret under which the schemes' private signing keys (pathway credentials) are sealed at rest. Generated into DATA_DIR in development; required in production. */
+  SCHEME_KEY_SECRET: z.preprocess(blankIsUnset, z.string().min(32, 'must be at least 32 characters').optional()),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('256kb'),
   /** How often the background tasks run, once across all replicas on the database; 0: never in this process. */
   SWEEP_INTERVAL_MS: wholeNumber(0).default(5000),
@@ -244,6 +246,12 @@ const configSchema = z.object({
     if (c[name]?.startsWith('http://')) {
       ctx.addIssue({ code: 'custom', path: [name], message: 'must be an https:// URL in production: sign-in and its session cookie are not sent in the clear' });
     }
+  }
+  if (c.SCHEME_KEY_SECRET === undefined) {
+    ctx.addIssue({
+      code: 'custom', path: ['SCHEME_KEY_SECRET'],
+      message: "is required in production: the secret the schemes' private signing keys are sealed under, not a generated development secret",
+    });
   }
   if (c.NATIONAL_ID_KEY === undefined) {
     ctx.addIssue({

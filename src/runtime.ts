@@ -5,7 +5,8 @@ import { applyMigrations } from './db/migrate.js';
 import { createAuthenticator, loadJwks, type Authenticator } from './http/auth.js';
 import { Ledger } from './ledger/ledger.js';
 import { systemClock, type Clock } from './lib/clock.js';
-import { ensureDevNationalIdKey, ensureDevSigningKey } from './lib/dev-keys.js';
+import { ensureDevNationalIdKey, ensureDevSchemeKeySecret, ensureDevSigningKey } from './lib/dev-keys.js';
+import { createKeySealer, type KeySealer } from './lib/key-sealer.js';
 import type { Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
 import { createNationalIdProtector, type NationalIdProtector } from './lib/national-id.js';
@@ -17,6 +18,8 @@ export interface Runtime {
   metrics: Metrics;
   authenticator: Authenticator;
   nationalIds: NationalIdProtector;
+  /** Seals the schemes' private signing keys at rest. */
+  keySealer: KeySealer;
   embedded?: EmbeddedServer;
   /** Where the database URL came from, for the start-up log. */
   databaseUrl: string;
@@ -48,6 +51,8 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
   });
   if (!config.NATIONAL_ID_KEY && config.NODE_ENV === 'production') throw new Error('NATIONAL_ID_KEY is required in production');
   const nationalIds = createNationalIdProtector(config.NATIONAL_ID_KEY ?? (await ensureDevNationalIdKey(config.dataDir)));
+  if (!config.SCHEME_KEY_SECRET && config.NODE_ENV === 'production') throw new Error('SCHEME_KEY_SECRET is required in production');
+  const keySealer = createKeySealer(config.SCHEME_KEY_SECRET ?? (await ensureDevSchemeKeySecret(config.dataDir)));
   const clock = systemClock;
   const metrics = createMetrics();
   const ledger = new Ledger({ clock, metrics });
@@ -58,6 +63,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     metrics,
     authenticator,
     nationalIds,
+    keySealer,
     ...(embedded ? { embedded } : {}),
     databaseUrl: databaseUrl.replace(/:[^:@/]*@/, ':***@'),
     async close() {

@@ -21,6 +21,7 @@ export const apiTags = {
   equity: 'Equity targeting: household income group tables per country and year, learners\' equity profiles (personal data, admin only), and the equity report of aggregates for analysts.',
   reports: 'Figures as of a date, from the ledger\'s transfers: as JSON, or as CSV with `format=csv`.',
   ledger: 'The double-entry ledger underneath: balances and transfers of one account.',
+  pathways: 'Stackable pathways: courses a learner completes under a rule (all, or k of n, within a time limit), the scheme-signed Open Badges 3.0 credential for the stack, its Bitstring Status List, and the bonus credit.',
   audit: 'The append-only, hash-chained audit trail of every change, and its verification.',
   credentials: 'A learner\'s verified record: every credential that backed an approved claim, kept as the provider signed it, with its live status, and share links for employers.',
   public: 'Operations anyone may call without signing in (`security: []`, `x-public: true`), rate-limited per client address: an employer verifies a credential or opens a share link.',

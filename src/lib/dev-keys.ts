@@ -62,3 +62,14 @@ export async function ensureDevNationalIdKey(dataDir: string): Promise<string> {
   await writeFile(file, key, { mode: 0o600 });
   return key;
 }
+
+/** Development secret that seals the schemes' signing keys; production sets SCHEME_KEY_SECRET. */
+export async function ensureDevSchemeKeySecret(dataDir: string): Promise<string> {
+  const file = path.join(devKeyPaths(dataDir).dir, 'scheme-key.secret');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const { randomBytes } = await import('node:crypto');
+  const secret = randomBytes(32).toString('base64url');
+  await writeFile(file, secret, { mode: 0o600 });
+  return secret;
+}

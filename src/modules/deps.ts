@@ -4,6 +4,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { NationalIdProtector } from '../lib/national-id.js';
+import { developmentKeySealer, type KeySealer } from '../lib/key-sealer.js';
 
 /** What every feature module receives. No module keeps state of its own. */
 export interface ServiceDeps {
@@ -12,6 +13,8 @@ export interface ServiceDeps {
   clock: Clock;
   logger: Logger;
   nationalIds: NationalIdProtector;
+  /** Seals the schemes' private signing keys; the running service always passes the configured one, tests may leave it out. */
+  keySealer?: KeySealer;
   policy?: Partial<Policy>;
 }
 
@@ -60,3 +63,6 @@ export const defaultPolicy: Policy = {
   },
 };
 export const policyOf = (deps: ServiceDeps): Policy => ({ ...defaultPolicy, ...deps.policy });
+
+/** The key sealer of these dependencies: the configured one, or in tests the development one. */
+export const keySealerOf = (deps: ServiceDeps): KeySealer => deps.keySealer ?? developmentKeySealer();

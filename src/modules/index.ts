@@ -20,6 +20,7 @@ import { providerRoutes } from './providers/providers.routes.js';
 import { incentiveRoutes } from './incentives/incentives.routes.js';
 import { payeeAccountRoutes } from './learners/payee-account/payee-account.routes.js';
 import { ratingRoutes } from './ratings/ratings.routes.js';
+import { pathwayRoutes } from './pathways/pathways.routes.js';
 
 /** Every API route of the service. The access test walks this list. */
 export function allRoutes(deps: ServiceDeps): AnyRoute[] {
@@ -44,5 +45,6 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...auditRoutes(deps),
     ...incentiveRoutes(deps),
     ...ratingRoutes(deps),
+    ...pathwayRoutes(deps),
   ];
 }

@@ -16,6 +16,8 @@ import { grantCredit } from '../modules/grants/grants.service.js';
 import { allocateIncentiveBudget } from '../modules/incentives/incentives.service.js';
 import type { PayeeAccountInput } from '../modules/learners/payee-account/payee-account.schemas.js';
 import { registerPayeeAccount } from '../modules/learners/payee-account/payee-account.service.js';
+import { createPathwayBody } from '../modules/pathways/pathways.schemas.js';
+import { createPathway } from '../modules/pathways/pathways.service.js';
 import { registerLearner } from '../modules/learners/learners.service.js';
 import { newProviderSchema } from '../modules/providers/providers.schemas.js';
 import { providersService } from '../modules/providers/providers.service.js';
@@ -171,6 +173,19 @@ interface ProviderSpec {
   courses: { code: string; title: string; category: string; skills: string[]; hours: number; fee: bigint; currency: Currency; schemes: string[] }[];
 }
 
+/** The demo pathway: every SkillsFuture Credit course of the demo, within 12 months, with a SGD 100.00 bonus. */
+const DEMO_PATHWAY = {
+  scheme: 'SG-SFC',
+  body: {
+    code: 'DIGITAL-STARTER', name: 'Digital Skills Starter', description: 'Data analytics and cybersecurity foundations, within a year',
+    rule: { kind: 'all' }, withinMonths: 12,
+    award: {
+      bonusCredit: { amount: '10000', expiresInDays: 365 },
+      achievement: { name: 'Digital Skills Starter', description: 'Completed the data analytics and cybersecurity foundation courses within twelve months' },
+    },
+  },
+} as const;
+
 export const providerSpecs: ProviderSpec[] = [
   {
     key: 'sg', legalName: 'Lion City Digital Academy Pte Ltd', registrationNumber: '201912345K', country: 'SG', contactEmail: 'claims@lioncity-academy.example',
@@ -256,12 +271,12 @@ export async function seedDemoData(runtime: Runtime & { logger: Logger; dataDir:
 async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keysFile: string): Promise<void> {
   const { logger } = runtime;
   const deps: ServiceDeps = {
-    database: runtime.database, ledger: runtime.ledger, clock: runtime.clock, logger, nationalIds: runtime.nationalIds,
+    database: runtime.database, ledger: runtime.ledger, clock: runtime.clock, logger, nationalIds: runtime.nationalIds, keySealer: runtime.keySealer,
   };
   const db = runtime.database.db;
   const started = Date.now();
   // One transaction: a failed seed leaves nothing behind and runs again next start.
-  const { learnersSeeded, providersSeeded, grantCount, courseCount, runCount } = await inTransaction(db, async (tx) => {
+  const { learnersSeeded, providersSeeded, grantCount, courseCount, runCount, pathwayId } = await inTransaction(db, async (tx) => {
     const now = deps.clock.now();
     const schemeIds = new Map<string, string>();
     // Schemes whose credit ended before today: created (their history is real) but closed once the courses are approved.
@@ -317,6 +332,7 @@ async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keys
     let courseCount = 0;
     let runCount = 0;
     let expressCourse: { id: string; asProvider: Parameters<typeof courses.addRun>[0]; fee: bigint } | undefined;
+    const pathwayCourses: string[] = [];
     for (const p of providerSpecs) {
       const row = await providers.create(caller, newProviderSchema.parse({
         legalName: p.legalName, registrationNumber: p.registrationNumber, country: p.country, contactEmail: p.contactEmail, bankAccount: p.bankAccount,
@@ -331,6 +347,7 @@ async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keys
       for (const c of p.courses) {
         const course = await courses.createCourse(asProvider, newCourseSchema.parse({ code: c.code, title: c.title, category: c.category, skills: c.skills, hours: c.hours }));
         for (const code of c.schemes) await courses.approve(caller, course.id, schemeIds.get(code)!);
+        if (c.schemes.includes(DEMO_PATHWAY.scheme)) pathwayCourses.push(course.id);
         if (!expressCourse && c.currency === 'SGD') expressCourse = { id: course.id, asProvider, fee: c.fee };
         for (const startInDays of [21, 56]) {
           const startsAt = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + startInDays, 1, 0, 0));
@@ -354,6 +371,10 @@ async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keys
       runCount++;
       await selfEnrol(deps, tx, firstLearner.id, run.id, acting);
     }
+    // A stackable pathway over the SkillsFuture courses: both within a year earn a scheme-signed credential and a bonus.
+    const pathway = pathwayCourses.length >= 2
+      ? await createPathway(deps, tx, createPathwayBody.parse({ ...DEMO_PATHWAY.body, schemeId: schemeIds.get(DEMO_PATHWAY.scheme)!, courseIds: pathwayCourses }), acting)
+      : undefined;
     for (const code of ended) {
       const id = schemeIds.get(code)!;
       // No service closes a scheme yet; the seed does it as the system, with its audit event.
@@ -363,7 +384,7 @@ async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keys
         details: { reason: `its credit ended on ${creditUntil.get(code)!.toISOString()}, before the demo was seeded` },
       });
     }
-    return { learnersSeeded, providersSeeded, grantCount, courseCount, runCount };
+    return { learnersSeeded, providersSeeded, grantCount, courseCount, runCount, pathwayId: pathway?.id };
   });
 
   // Private keys for the credential CLI (npm run credential); readable by this user only.
@@ -376,7 +397,7 @@ async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keys
 
   logger.info(
     { schemes: schemeSpecs.length, learners: learnersSeeded.length, grants: grantCount, providers: providersSeeded.length,
-      courses: courseCount, courseRuns: runCount, ms: Date.now() - started },
+      courses: courseCount, courseRuns: runCount, pathway: pathwayId, ms: Date.now() - started },
     'demo data seeded',
   );
 }

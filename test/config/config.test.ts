@@ -17,8 +17,10 @@ import { createSigningKey, type SigningKey } from '../support/signing-key.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** What production requires besides TREASURY_ACCOUNTS: the identity provider's keys and the national-id key. */
-const production = { NODE_ENV: 'production', AUTH_JWKS: 'https://idp.example/.well-known/jwks.json', NATIONAL_ID_KEY: 'k'.repeat(32) } as const;
+/** What production requires besides TREASURY_ACCOUNTS: the identity provider's keys, the national-id key and the scheme-key secret. */
+const production = {
+  NODE_ENV: 'production', AUTH_JWKS: 'https://idp.example/.well-known/jwks.json', NATIONAL_ID_KEY: 'k'.repeat(32), SCHEME_KEY_SECRET: 's'.repeat(32),
+} as const;
 const treasury = { TREASURY_ACCOUNTS: JSON.stringify({ SGD: { name: 'Learning Credits Treasury SG', accountNumber: '0720123456', bic: 'DBSSSGSGXXX' } }) };
 
 /** loadConfig's error, or a failed assertion when it did not throw. */
@@ -389,5 +391,17 @@ describe('tokens of an identity provider, through AUTH_CLAIMS', () => {
         await runtime.close();
       }
     });
+  });
+});
+
+describe('SCHEME_KEY_SECRET', () => {
+  it('when unset in production, then ConfigError says it is required', () => {
+    const { SCHEME_KEY_SECRET: _unset, ...rest } = production;
+    expect(configError({ ...rest, ...treasury }).issues).toEqual([expect.stringMatching(/^SCHEME_KEY_SECRET: is required in production/)]);
+  });
+
+  it('when shorter than 32 characters, then ConfigError names it; unset outside production, it is undefined (a development secret is generated)', () => {
+    expect(configError({ SCHEME_KEY_SECRET: 'short' }).issues).toEqual([expect.stringMatching(/^SCHEME_KEY_SECRET: must be at least 32 characters/)]);
+    expect(loadConfig({}).SCHEME_KEY_SECRET).toBeUndefined();
   });
 });

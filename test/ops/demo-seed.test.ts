@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
+import { developmentKeySealer } from '../../src/lib/key-sealer.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import type { Runtime } from '../../src/runtime.js';
 import { seedDemoData } from '../../src/seed/demo.js';
@@ -33,7 +34,7 @@ async function seeded(now: Date): Promise<Seeded> {
   const lines: Seeded['lines'] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   const runtime = {
-    database: h.database, ledger: h.ledger, clock: h.clock, metrics: createMetrics(), nationalIds: h.deps.nationalIds,
+    database: h.database, ledger: h.ledger, clock: h.clock, metrics: createMetrics(), nationalIds: h.deps.nationalIds, keySealer: developmentKeySealer(),
     authenticator: { authenticate: async () => { throw new Error('not used'); } }, databaseUrl: 'test', close: async () => {},
   } satisfies Runtime;
   const s: Seeded = { h, lines, dataDir, seed: () => seedDemoData({ ...runtime, logger, dataDir }) };
@@ -59,6 +60,18 @@ describe('demo seed, in December 2026', () => {
   afterAll(async () => {
     await s.h.close();
     await rm(s.dataDir, { recursive: true, force: true });
+  });
+
+  it('when seeded, then the SkillsFuture pathway stacks both SkillsFuture courses with a SGD 100.00 bonus, and the seed log names it', async () => {
+    const sfc = await schemeNamed(s.h, 'SG-SFC');
+    const res = await admin(s.h, `/v1/pathways?schemeId=${sfc.id}`);
+    expect(res.status).toBe(200);
+    expect(res.body.items).toEqual([expect.objectContaining({
+      code: 'DIGITAL-STARTER', status: 'active', rule: { kind: 'all' }, withinMonths: 12,
+      award: expect.objectContaining({ bonusCredit: { amount: '10000', currency: 'SGD', expiresInDays: 365 } }),
+    })]);
+    expect(res.body.items[0].courseIds).toHaveLength(2);
+    expect(s.lines.find((l) => l.msg === 'demo data seeded')).toMatchObject({ pathway: res.body.items[0].id });
   });
 
   it('when seeded after 31 Dec 2025, then the 2020 top-up is closed and grants nothing, the other schemes are active', async () => {

@@ -48,6 +48,7 @@ describe('npm run build, then NODE_ENV=production node dist/server.js', () => {
         AUTH_JWKS: jwksPath,
         AUTH_ISSUER: 'lc-prod-test',
         NATIONAL_ID_KEY: randomBytes(32).toString('hex'),
+        SCHEME_KEY_SECRET: randomBytes(32).toString('hex'),
         TREASURY_ACCOUNTS: JSON.stringify({ SGD: { name: 'Learning Credits Treasury SG', accountNumber: '0720123456', bic: 'DBSSSGSGXXX' } }),
         DATA_DIR: path.join(dir, 'data'),
         SWEEP_INTERVAL_MS: '0',

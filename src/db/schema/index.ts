@@ -10,3 +10,4 @@ export * from './operations.js';
 export * from './incentives.js';
 export * from './learner-credentials.js';
 export * from './equity.js';
+export * from './pathways.js';

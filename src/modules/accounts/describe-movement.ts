@@ -7,6 +7,8 @@ export function describeMovement(m: MovementRow): string {
   switch (m.code) {
     case 'grant':
       return `${money} credit granted under ${m.schemeName}`;
+    case 'pathway_bonus':
+      return `${money} bonus credit granted under ${m.schemeName} for completing a pathway`;
     case 'grant_expiry':
       return `${money} of unused ${m.schemeName} credit expired and returned to the scheme`;
     case 'grant_revocation':

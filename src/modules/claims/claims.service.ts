@@ -16,6 +16,7 @@ import { accrueIncentive } from '../incentives/incentives.service.js';
 import { findEnrolment, reservationsOf } from '../enrolments/enrolments.repo.js';
 import { keepClaimCredential } from '../learner-credentials/learner-credentials.service.js';
 import type { Acting } from '../acting.js';
+import { recordCourseCompletion } from '../pathways/record-completion.js';
 import { activeProviderKeys } from '../providers/providers.repo.js';
 import {
   claimContext, claimsInLastHour, credentialUse, findClaim, isRevoked, legsInPlanOrder, listClaims, lockCredential, overlappingCompletion,
@@ -126,6 +127,7 @@ export async function submitClaim(
       await payFromReservation(deps, tx, enrolment.id, input.amount);
       await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, enrolment.id));
       await accrueIncentive(deps, tx, enrolment.id, acting);
+      await recordCourseCompletion(deps, tx, { learnerId: enrolment.learnerId, enrolmentId: enrolment.id }, acting);
     } else if (status === 'in_review') {
       await tx.update(enrolments).set({ status: 'claimed' }).where(eq(enrolments.id, enrolment.id));
     }
@@ -211,6 +213,7 @@ async function applyDecision(deps: ServiceDeps, tx: Tx, claim: ClaimRow, decisio
       await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, claim.enrolmentId));
       [row] = await tx.update(claims).set({ status: 'approved', onHold: false, ...decided }).where(eq(claims.id, claim.id)).returning();
       await accrueIncentive(deps, tx, claim.enrolmentId, acting);
+      await recordCourseCompletion(deps, tx, { learnerId: claim.learnerId, enrolmentId: claim.enrolmentId }, acting);
     } else {
       // The reservation stays: the provider may correct and resubmit until the window closes.
       await tx.update(enrolments).set({ status: 'reserved' }).where(eq(enrolments.id, claim.enrolmentId));

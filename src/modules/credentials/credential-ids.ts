@@ -15,3 +15,23 @@ const courseIdPattern = new RegExp(`^urn:learning-credits:course:(${uuidPattern}
 export const providerIdOfIssuer = (issuerId: string): string | null => providerIdPattern.exec(issuerId)?.[1] ?? null;
 /** The course an achievement id names (the inverse of achievementIdOf); null when it names none. */
 export const courseIdOfAchievement = (achievementId: string): string | null => courseIdPattern.exec(achievementId)?.[1] ?? null;
+
+/**
+ * What the service itself issues, for a stacked pathway: the scheme is the
+ * issuer (signing with the scheme's key), the pathway the achievement, and
+ * the scheme's Bitstring Status List the revocation list. The status list's
+ * id is a URN the service resolves at GET /v1/schemes/{schemeId}/status-list.
+ */
+export const schemeIssuerIdOf = (schemeId: string) => `urn:learning-credits:scheme:${schemeId}`;
+export const pathwayAchievementIdOf = (pathwayId: string) => `urn:learning-credits:pathway:${pathwayId}`;
+export const statusListIdOf = (schemeId: string) => `urn:learning-credits:scheme:${schemeId}:status-list:revocation`;
+
+/** The scheme id in a scheme issuer id, or undefined when it is not one. */
+export function schemeIdOfIssuer(issuerId: string): string | undefined {
+  return /^urn:learning-credits:scheme:([0-9a-f-]{36})$/.exec(issuerId)?.[1];
+}
+
+/** The pathway id in a pathway achievement id, or undefined when it is not one. */
+export function pathwayIdOfAchievement(achievementId: string): string | undefined {
+  return /^urn:learning-credits:pathway:([0-9a-f-]{36})$/.exec(achievementId)?.[1];
+}

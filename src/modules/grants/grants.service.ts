@@ -10,6 +10,7 @@ import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import { findLearner } from '../learners/learners.repo.js';
 import { budgetFigures, findScheme, rulesAt, type SchemeRow } from '../schemes/schemes.repo.js';
+import type { GrantCode } from './grant-codes.js';
 import type { GrantRunCriteria } from './grants.schemas.js';
 import { countMatching, findGrantRun, nextRunBatch, type GrantRunRow } from './grants.repo.js';
 import type { Acting } from '../acting.js';
@@ -40,7 +41,10 @@ async function grantDates(deps: ServiceDeps, db: Db | Tx, scheme: SchemeRow, exp
 export async function grantCredit(
   deps: ServiceDeps,
   db: Db | Tx,
-  input: { learnerId: string; schemeId: string; amount: bigint; expiresAt?: string | null | undefined; reason?: string | undefined },
+  input: {
+    learnerId: string; schemeId: string; amount: bigint; expiresAt?: string | null | undefined; reason?: string | undefined;
+    code?: GrantCode;
+  },
   acting: Acting,
 ) {
   return inTransaction(db, async (tx) => {
@@ -53,7 +57,7 @@ export async function grantCredit(
     ]);
     try {
       await deps.ledger.commit(tx, [
-        { id, kind: 'posted', debitAccountId: scheme.budgetAccountId, creditAccountId: id, amount: input.amount, code: 'grant', referenceId: id },
+        { id, kind: 'posted', debitAccountId: scheme.budgetAccountId, creditAccountId: id, amount: input.amount, code: input.code ?? 'grant', referenceId: id },
       ]);
     } catch (err) {
       if (err instanceof LedgerRejected && err.cause0 === 'exceeds_credits') {
@@ -70,7 +74,7 @@ export async function grantCredit(
       .returning();
     await recordAudit(tx, {
       ...acting, action: 'grant.created', entityType: 'grant', entityId: id, at: now,
-      details: { learnerId: input.learnerId, schemeId: scheme.id, amount: input.amount.toString() },
+      details: { learnerId: input.learnerId, schemeId: scheme.id, amount: input.amount.toString(), ...(input.code && input.code !== 'grant' ? { code: input.code } : {}) },
     });
     return row!;
   });

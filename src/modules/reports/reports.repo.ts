@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
+import { grantCodesSql } from '../grants/grant-codes.js';
 
 type Executor = Db | Tx;
 
@@ -56,7 +57,7 @@ export async function schemeFigures(db: Executor, asOf: string, afterId: string 
        group by s.id
       union all
       select s.id, 0, 0, 0, 0, 0,
-             coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'grant'), 0),
+             coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code in (${grantCodesSql})), 0),
              coalesce(sum(t.amount) filter (where t.kind in ('posted', 'post_pending')), 0)
         from s join ledger_transfers_as_of(${asOf}::timestamptz) t on t.debit_account_id = s.budget_account_id
        group by s.id
