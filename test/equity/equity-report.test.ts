@@ -25,13 +25,13 @@ describe('GET /v1/reports/equity', () => {
     const s = schemeOf(res.body);
     expect(s.currency).toBe('SGD');
     expect(s.groups).toEqual([
-      { group: 'B40', suppressed: false, learnersGranted: 12, enrolledShareBps: 5000, completedShareBps: 2500, stackedPathwayShareBps: null, creditUsed: '90000', averageCoPayment: '0' },
+      { group: 'B40', suppressed: false, learnersGranted: 12, enrolledShareBps: 5000, completedShareBps: 2500, stackedPathwayShareBps: 0, creditUsed: '90000', averageCoPayment: '0' },
       { group: 'M40', ...withheld },
       { group: 'T20', ...withheld },
     ]);
     // 26 learners; 8 enrolled (3077 bps), 4 completed (1538 bps); 4 claims: 3 × 30000 + 24000; co-pays 6 × 0 and 2 × 6000 over 8 enrolments.
     expect(s.total).toEqual({
-      suppressed: false, learnersGranted: 26, enrolledShareBps: 3077, completedShareBps: 1538, stackedPathwayShareBps: null, creditUsed: '114000', averageCoPayment: '1500',
+      suppressed: false, learnersGranted: 26, enrolledShareBps: 3077, completedShareBps: 1538, stackedPathwayShareBps: 0, creditUsed: '114000', averageCoPayment: '1500',
     });
   });
 
@@ -55,6 +55,38 @@ describe('GET /v1/reports/equity', () => {
     const s = schemeOf(res.body);
     expect(s.groups).toEqual([{ group: 'B40', ...withheld }, { group: 'M40', ...withheld }]);
     expect(s.total).toMatchObject({ suppressed: false, learnersGranted: 20, enrolledShareBps: 0, completedShareBps: 0, creditUsed: '0', averageCoPayment: null });
+  });
+
+  it('when three B40 learners completed a pathway of the scheme and one stacked credential was revoked, then the share counts the two, and as of before the completions it is 0', async () => {
+    const db = h.database.pool;
+    const before = h.clock.now().toISOString();
+    h.clock.advance(60_000);
+    const pathwayId = randomUUID();
+    const now = h.clock.now().toISOString();
+    await db.query(
+      `insert into pathways (id, scheme_id, code, name, description, course_ids, rule_kind, required, achievement_name, achievement_description, created_at, created_by)
+       values ($1, $2, 'EQ-STACK', 'Stack', 'A stack', array[$3::uuid, $4::uuid], 'all', 2, 'Stack', 'A stack', $5, 'test')`,
+      [pathwayId, seeded.world.scheme.id, randomUUID(), randomUUID(), now],
+    );
+    const b40 = seeded.learners.slice(0, 3);
+    for (const [i, l] of b40.entries()) {
+      await db.query(
+        `insert into pathway_completions (id, pathway_id, learner_id, scheme_id, completed_at, counted, credential_id, credential_jwt, status_index, revoked_at, bonus_status)
+         values ($1, $2, $3, $4, $5, '[]', $6, 'x.y.z', $7, $8, 'none')`,
+        [randomUUID(), pathwayId, l.id, seeded.world.scheme.id, now, `urn:uuid:${randomUUID()}`, 900_000 + i, i === 2 ? now : null],
+      );
+    }
+    try {
+      const s = schemeOf((await report('groupBy=incomeGroup')).body);
+      // 2 of the 12 B40 learners; the total: 2 of 26.
+      expect(s.groups[0]).toMatchObject({ group: 'B40', stackedPathwayShareBps: 1667 });
+      expect(s.total).toMatchObject({ stackedPathwayShareBps: 769 });
+      const earlier = schemeOf((await report(`groupBy=incomeGroup&asOf=${encodeURIComponent(before)}`)).body);
+      expect(earlier.groups[0]).toMatchObject({ group: 'B40', stackedPathwayShareBps: 0 });
+    } finally {
+      await db.query('delete from pathway_completions where pathway_id = $1', [pathwayId]);
+      await db.query('delete from pathways where id = $1', [pathwayId]);
+    }
   });
 
   it('when asked as CSV, then each group and a TOTAL row carry the same figures as the JSON', async () => {

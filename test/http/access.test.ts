@@ -46,7 +46,10 @@ describe('declared routes', () => {
   });
 
   it('when routes are declared, then exactly these are public, each with no roles, a per-address rate limit, no Idempotency-Key, under /v1/public/', () => {
-    expect(publicRoutes.map(describeRoute).sort()).toEqual(['GET /v1/public/credential-shares/{token}', 'POST /v1/public/credential-verifications']);
+    expect(publicRoutes.map(describeRoute).sort()).toEqual([
+      'GET /v1/public/credential-shares/{token}', 'GET /v1/public/schemes/{schemeId}/jwks', 'GET /v1/public/schemes/{schemeId}/status-list',
+      'POST /v1/public/credential-verifications',
+    ]);
     for (const route of publicRoutes) {
       expect(route.roles, describeRoute(route)).toEqual([]);
       expect(route.rateLimit, describeRoute(route)).toBe('publicVerify');

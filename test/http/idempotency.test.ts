@@ -22,8 +22,6 @@ const readOnlyPosts: Record<string, string> = {
     'a key would keep a fingerprint of that id (country + id alone, easy to confirm guesses against) for 48 hours.',
   verifyCredential:
     'reads only, and is public: nobody signs in, so there is no caller to scope a key to; the VC-JWT is too long for a URL.',
-  verifyPathwayCredential:
-    'reads only: the credential travels in the body because a VC-JWT is too long for a URL; test/pathways/pathway-completion.test.ts proves it writes nothing.',
 };
 
 const writeMethods = new Set(['post', 'put', 'patch', 'delete']);

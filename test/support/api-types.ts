@@ -92,6 +92,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/learners/me/payee-account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account my incentives are paid to, masked
+         * @description The signed-in citizen's payee account in force and any change waiting for approval, account numbers masked.
+         */
+        get: operations["getMyPayeeAccount"];
+        /**
+         * Register or change the bank account or e-wallet my incentives are paid to
+         * @description A citizen registers where their completion incentives are paid: a bank account (IBAN and BIC, or a domestic bank code and account number) or an e-wallet (provider and phone or account id). The account must be in the learner's own registered name (compared without accents, case or punctuation), else 422 names `body.accountName`. The first account is in force at once. A change is proposed: the current account stays in force until a finance officer or administrator other than the proposer approves it (POST /v1/approvals/{approvalId}/approve); a second change while one waits is 409 `conflict`. Account numbers are shown masked.
+         */
+        put: operations["registerMyPayeeAccount"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/learners/{learnerId}/payee-account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Record a learner's payee account for them (a change takes a second officer)
+         * @description An administrator records the account a learner gives in person or in writing. The account must be in the learner's own registered name (compared without accents, case or punctuation), else 422 names `body.accountName`. The first account is in force at once. A change is proposed: the current account stays in force until a finance officer or administrator other than the proposer approves it (POST /v1/approvals/{approvalId}/approve); a second change while one waits is 409 `conflict`. Account numbers are shown masked.
+         */
+        put: operations["registerLearnerPayeeAccount"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/learners": {
         parameters: {
             query?: never;
@@ -1032,6 +1076,170 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My verified credentials, newest first
+         * @description Every credential that backed one of my claims once the claim is approved or paid, as the provider signed it, with its live status (valid, revoked by the provider, expired). A claim in review is not shown until it is approved; a rejected one never. Paged with `cursor` and `limit`.
+         */
+        get: operations["listMyCredentials"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/credentials/{credentialId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of my credentials, with its live status
+         * @description One kept credential. Another learner's is a 404, the same as one that does not exist.
+         */
+        get: operations["getMyCredential"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/credentials/{credentialId}/original": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the original VC-JWT
+         * @description The credential exactly as the provider signed it (a compact JWS), byte for byte, as `application/vc+jwt` (W3C VC-JOSE-COSE): any verifier can check it against the provider's key.
+         */
+        get: operations["downloadMyCredential"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/credentials/{credentialId}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My share links of a credential, with use counts
+         * @description The share links of one credential, newest first (the latest 200), with their state and how many times each was opened. Tokens are never shown again.
+         */
+        get: operations["listMyCredentialShares"];
+        put?: never;
+        /**
+         * Create a share link for an employer
+         * @description A link that lets whoever holds it verify this credential without signing in, for 1 to 90 days (30 unless said), until I revoke it. The token is shown once, in this answer (and to a retry under the same Idempotency-Key); the service keeps only its hash. Each use is logged: when, and whether it verified, never who. A revoked or expired credential can still be shared: the link then says so.
+         */
+        post: operations["shareMyCredential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/credential-shares/{shareId}/revocation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a share link
+         * @description The link stops working at once (410 `gone`, share_revoked, to whoever opens it). Revoking it again changes nothing.
+         */
+        post: operations["revokeMyCredentialShare"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/credential-shares/{shareId}/uses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * When a share link was used, and what it answered
+         * @description Each opening of the link, newest first (the latest 200): when, whether the credential verified, and why not. Nothing about who opened it is kept.
+         */
+        get: operations["listMyCredentialShareUses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/credential-verifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify any VC-JWT from a registered provider, or a stacked pathway credential the service issued (no sign-in)
+         * @description Anyone (an employer) may send a provider's completion credential, or a stacked pathway credential the service issued (signed with the scheme's key, checked against the scheme's Bitstring Status List), without a token; calls are counted per client address (429 past RATE_LIMIT_PUBLIC_VERIFY_PER_MINUTE). The answer says whether it verifies now. Each answer lists five checks, passed or not, and a failed one names its reason: `signature` (signing_key_unknown, signature_invalid, algorithm_not_allowed, credential_malformed), `issuer` (issuer_unknown, provider_suspended), `achievement` (course_unknown, course_of_another_provider, course_not_approved, result_failed, result_missing, achievement_level_mismatch, achievement_workload_mismatch), `revocation` (revoked), `expiry` (expired, not_yet_valid, issued_in_future). A check that could not be made because the signature did not verify says `not_checked`. `verified` is true only when all five passed. Nothing is stored. A body that is not a compact JWS carrying a credential is a 422 naming `body.credential`; attendance or a result sent beside it is a 422 too: only what the provider signed counts.
+         */
+        post: operations["verifyCredential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/credential-shares/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open a share link: the credential, verified now (no sign-in)
+         * @description What a learner's share link shows: the verification answer as of now, what the credential says, and the original VC-JWT to check independently. The use is logged for the learner (when, and the answer; nothing about who asked). Each answer lists five checks, passed or not, and a failed one names its reason: `signature` (signing_key_unknown, signature_invalid, algorithm_not_allowed, credential_malformed), `issuer` (issuer_unknown, provider_suspended), `achievement` (course_unknown, course_of_another_provider, course_not_approved, result_failed, result_missing, achievement_level_mismatch, achievement_workload_mismatch), `revocation` (revoked), `expiry` (expired, not_yet_valid, issued_in_future). A check that could not be made because the signature did not verify says `not_checked`. `verified` is true only when all five passed. A credential the provider revoked after it was shared answers with `revocation` failed, reason `revoked`. Counted per client address like POST /v1/public/credential-verifications.
+         */
+        get: operations["openCredentialShare"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/disbursement-batches": {
         parameters: {
             query?: never;
@@ -1046,8 +1254,8 @@ export interface paths {
         get: operations["listDisbursementBatches"];
         put?: never;
         /**
-         * Propose a batch of every approved, unpaid claim up to a cut-off, one payment line per provider
-         * @description Four eyes: the batch is proposed, its claims set aside, and nothing is paid until a second finance officer approves the returned approval (POST /v1/approvals/{approvalId}/approve). Only then do the pending transfers and the payment file exist. Claims of suspended providers, and lines whose payment file could not be written (listed in excluded), stay out.
+         * Propose a batch of every approved, unpaid claim and accrued learner incentive up to a cut-off, one payment line per provider and per learner
+         * @description Four eyes: the batch is proposed, its claims set aside, and nothing is paid until a second finance officer approves the returned approval (POST /v1/approvals/{approvalId}/approve). Only then do the pending transfers and the payment file exist. Claims of suspended providers, incentives of learners with no payee account in force, and lines whose payment file could not be written (listed in excluded), stay out. Learner incentive lines (end-to-end id prefix LI) go in the same payment file as provider lines (LC).
          */
         post: operations["createDisbursementBatch"];
         delete?: never;
@@ -1436,6 +1644,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/income-group-thresholds/{country}/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Publish a country's household income groups for a year (B40/M40/T20 style)
+         * @description Admins publish the income groups equity profiles are assessed against, lowest first, each with its eligibility band and the household monthly income (minor units) below which it applies. A published table is fixed: the same table again is a 200 that changes nothing, a different one a 409 `conflict`.
+         */
+        put: operations["publishIncomeGroupThresholds"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/income-group-thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published household income group tables, by country and year
+         * @description Configuration, not personal data: analysts read it to interpret the income groups of the equity report.
+         */
+        get: operations["listIncomeGroupThresholds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/learners/{learnerId}/equity-profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A learner's equity profile
+         * @description Admin only. All null when none was recorded.
+         */
+        get: operations["getEquityProfile"];
+        /**
+         * Record a learner's equity profile (income group, region, urban/rural, gender, disability)
+         * @description Admins record what equity schemes target; every attribute is optional and the body replaces the whole profile. The income group must be one of the learner's country's published table for that year, and the learner's income band follows it. Personal data: never logged, and the audit trail records only that it changed.
+         */
+        put: operations["setEquityProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/equity-profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My equity profile
+         * @description The signed-in citizen's own equity profile, as admins recorded it. All null when none was.
+         */
+        get: operations["getMyEquityProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/equity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per scheme and group: learners granted, shares enrolled, completed and stacking a pathway, credit used, average co-payment
+         * @description For policy makers: aggregates only, never a person. Groups by income group, region, urban/rural, age band (on the asOf date), gender or disability, as things stood at asOf. Cells under 10 learners are withheld with the cells needed so that none can be worked out from the rest and the total. With format=csv the body is text/csv (one row per group, then a TOTAL row per scheme).
+         */
+        get: operations["equityReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ledger/accounts/{accountId}": {
         parameters: {
             query?: never;
@@ -1488,6 +1800,106 @@ export interface paths {
          * @description Audit events, newest first, optionally of one entity: who did what, when, under which request id. Admin and finance.
          */
         get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schemes/{schemeId}/incentive-allocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move money from the treasury into the scheme's incentive budget
+         * @description Finance or admin fund the completion incentives a scheme pays learners (its rules' `incentive`), as one ledger transfer from the treasury into the scheme's own incentive budget, apart from its training budget. Incentives held because that budget ran short are then paid from it, oldest first, as far as it goes (`released`).
+         */
+        post: operations["allocateIncentiveBudget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/learners/me/incentives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My completion incentives and whether they are paid
+         * @description The signed-in citizen's completion incentives, newest first: the amount, the course it rewards and where it is (accrued, held and why, in a batch, paid, returned).
+         */
+        get: operations["listMyIncentives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/enrolments/{enrolmentId}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate the course of my completed enrolment, once
+         * @description A citizen rates the course of their own enrolment (1 to 5 stars, an optional comment of at most 1,000 characters) once its completion claim is approved. A rating is given once and not replaced: a second one is refused with 409 `conflict`. Before approval: 409 `invalid_state` (`completion_not_approved`). Where the scheme pays a completion incentive after the rating, the incentive is accrued with it (see listMyIncentives). The comment is shown to the provider without the learner's identity.
+         */
+        post: operations["rateCourse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/course-ratings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Course ratings per provider and per course: count, average, distribution
+         * @description The quality signal behind provider recognition: for each provider and each of its rated courses, how many learners rated it, the average (to 2 decimals) and how many gave each number of stars. No learner identity and no comments.
+         */
+        get: operations["courseRatingsReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/providers/me/course-ratings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How learners rated the calling provider's courses
+         * @description The signed-in provider's ratings: figures for all its courses and per course, and the newest 100 comments, without who wrote them.
+         */
+        get: operations["ownCourseRatings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1620,27 +2032,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/pathway-credentials/verification": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Verify a stacked pathway credential
-         * @description Checks a VC-JWT the service issued for a completed pathway: the signature (the scheme's key), the issuer (the scheme, active), the achievement (the pathway, and this completion recorded), revocation (its bit in the scheme's Bitstring Status List) and expiry, each with a reason when it fails. Always 200: `verified` says whether every check passed.
-         */
-        post: operations["verifyPathwayCredential"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/schemes/{schemeId}/jwks": {
+    "/v1/public/schemes/{schemeId}/jwks": {
         parameters: {
             query?: never;
             header?: never;
@@ -1660,7 +2052,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/schemes/{schemeId}/status-list": {
+    "/v1/public/schemes/{schemeId}/status-list": {
         parameters: {
             query?: never;
             header?: never;
@@ -1695,6 +2087,7 @@ export interface components {
             rulesVersion: number;
             rules: components["schemas"]["SchemeRules"];
             budget?: components["schemas"]["SchemeBudget"];
+            incentiveBudget?: components["schemas"]["IncentiveBudget"];
             createdAt: string;
         };
         SchemeRules: {
@@ -1768,6 +2161,59 @@ export interface components {
                 kind: "category";
                 categories: string[];
             };
+            incentive?: components["schemas"]["IncentiveTerms"];
+            /**
+             * @description Equity targeting: groups who get better terms. Best match for the learner wins; see README "Equity targeting"
+             * @default []
+             */
+            targeting: components["schemas"]["TargetingRule"][];
+        };
+        /** @description A completion incentive paid to the learner from the scheme's incentive budget */
+        IncentiveTerms: {
+            /**
+             * @description Paid to the learner, in minor units of the scheme's currency
+             * @example 50000
+             */
+            amount: string;
+            /**
+             * @description Paid only once the learner has rated the course
+             * @default false
+             */
+            requiresRating: boolean;
+        };
+        /**
+         * @example {
+         *       "id": "b40-full",
+         *       "when": {
+         *         "incomeGroups": [
+         *           "B40"
+         *         ]
+         *       },
+         *       "subsidyRateBps": 10000,
+         *       "noCoPayment": true
+         *     }
+         */
+        TargetingRule: {
+            id: string;
+            when: {
+                incomeGroups?: string[];
+                regions?: string[];
+                urbanRural?: ("urban" | "rural")[];
+                genders?: ("female" | "male" | "not_applicable" | "not_stated")[];
+                disability?: boolean;
+            };
+            /** @description Used when higher than the scheme's own rate */
+            subsidyRateBps?: number;
+            /**
+             * @description Used when higher than the scheme's own cap; null lifts the cap
+             * @example 50000
+             */
+            capPerCourse?: string;
+            /**
+             * @description The scheme's minimum co-payment does not apply
+             * @enum {boolean}
+             */
+            noCoPayment?: true;
         };
         SchemeBudget: {
             /** @description minor units */
@@ -1776,6 +2222,15 @@ export interface components {
             granted: string;
             /** @description minor units */
             returned: string;
+            /** @description minor units */
+            available: string;
+        };
+        /** @description The scheme's completion-incentive budget: allocated from the treasury, accrued to learners, available */
+        IncentiveBudget: {
+            /** @description minor units */
+            allocated: string;
+            /** @description minor units */
+            accrued: string;
             /** @description minor units */
             available: string;
         };
@@ -1815,6 +2270,81 @@ export interface components {
              */
             amount: string;
             note?: string;
+        };
+        PayeeAccountState: {
+            active: components["schemas"]["PayeeAccountView"];
+            /** @description A change waiting for a second person; the active account stays in force until then */
+            proposed: {
+                /** Format: uuid */
+                id: string;
+                /** @enum {string} */
+                kind: "bank" | "ewallet";
+                accountName: string;
+                /** @description Enough to recognise the account, never the whole number */
+                masked: string;
+                /** @enum {string} */
+                status: "active" | "proposed" | "superseded" | "rejected";
+                createdAt: string;
+                activatedAt: string | null;
+            } | null;
+            approval?: components["schemas"]["ApprovalRef"];
+        };
+        PayeeAccountView: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "bank" | "ewallet";
+            accountName: string;
+            /** @description Enough to recognise the account, never the whole number */
+            masked: string;
+            /** @enum {string} */
+            status: "active" | "proposed" | "superseded" | "rejected";
+            createdAt: string;
+            activatedAt: string | null;
+        } | null;
+        /** @description Four eyes: the proposal a second person must approve */
+        ApprovalRef: {
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            /** @enum {string} */
+            status: "pending" | "approved" | "rejected";
+            proposedBy: string;
+            decidedBy: string | null;
+        };
+        /**
+         * @description Where a learner's incentives are paid: a bank account or an e-wallet in their own name.
+         * @example {
+         *       "kind": "ewallet",
+         *       "accountName": "Siti Rahayu",
+         *       "ewallet": {
+         *         "provider": "gopay",
+         *         "accountId": "081234567890"
+         *       }
+         *     }
+         */
+        PayeeAccount: {
+            /** @enum {string} */
+            kind: "bank";
+            /** @description The name on the account: must be the learner's registered name */
+            accountName: string;
+            bank: {
+                iban: string;
+                bic: string;
+            } | {
+                bankCode: string;
+                accountNumber: string;
+            };
+        } | {
+            /** @enum {string} */
+            kind: "ewallet";
+            /** @description The name on the account: must be the learner's registered name */
+            accountName: string;
+            ewallet: {
+                /** @enum {string} */
+                provider: "gopay" | "ovo" | "dana" | "shopeepay" | "linkaja";
+                accountId: string;
+            };
         };
         Learner: {
             /** Format: uuid */
@@ -1879,7 +2409,7 @@ export interface components {
             detail: string;
             instance?: string;
             /** @enum {string} */
-            code: "bad_request" | "malformed_json" | "unauthenticated" | "forbidden" | "four_eyes_required" | "not_found" | "method_not_allowed" | "conflict" | "idempotency_key_in_use" | "idempotency_key_reused" | "idempotency_key_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "insufficient_funds" | "insufficient_budget" | "rule_violation" | "not_eligible" | "insufficient_credit" | "invalid_state" | "rate_limited" | "internal_error" | "service_unavailable";
+            code: "bad_request" | "malformed_json" | "unauthenticated" | "forbidden" | "four_eyes_required" | "not_found" | "gone" | "method_not_allowed" | "conflict" | "idempotency_key_in_use" | "idempotency_key_reused" | "idempotency_key_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "insufficient_funds" | "insufficient_budget" | "rule_violation" | "not_eligible" | "insufficient_credit" | "invalid_state" | "rate_limited" | "internal_error" | "service_unavailable";
             requestId?: string;
             errors?: {
                 path: string;
@@ -1990,6 +2520,8 @@ export interface components {
             expired: string;
             grantedAt: string;
             expiresAt: string | null;
+            /** @description When the grant has a first-use deadline and is not used yet: the first enrolment must come by then, or the balance lapses back to the scheme */
+            firstUseDeadline: string | null;
             status: string;
         };
         AccountMovement: {
@@ -2006,6 +2538,15 @@ export interface components {
             amount: string;
             currency: string;
             description: string;
+            /**
+             * @description What the movement did to the credit, in the words a person expects: granted, reserved, released (back to the credit), paid (to the provider), expired, lapsed (first-use deadline missed), reinstated (after a clawback), other
+             * @enum {string}
+             */
+            sign: "granted" | "reserved" | "released" | "paid" | "expired" | "lapsed" | "reinstated" | "other";
+            /** @description The scheme of the grant the movement is on */
+            schemeName: string;
+            /** @description For a movement of an enrolment: the course it is for */
+            courseTitle: string | null;
             referenceId: string | null;
         };
         Provider: {
@@ -2087,16 +2628,6 @@ export interface components {
             status?: "active" | "suspended";
             /** @description Why the status changes; required when suspending. Kept in the audit trail. */
             reason?: string;
-        };
-        /** @description Four eyes: the proposal a second person must approve */
-        ApprovalRef: {
-            /** Format: uuid */
-            id: string;
-            kind: string;
-            /** @enum {string} */
-            status: "pending" | "approved" | "rejected";
-            proposedBy: string;
-            decidedBy: string | null;
         };
         PayeeChange: {
             /** @description Legal name, as the payee name in payment files: at most 140 characters, no control characters; for a SEPA IBAN at most 70 characters of the SEPA set */
@@ -2361,6 +2892,16 @@ export interface components {
             ruleVersions: {
                 [key: string]: number;
             };
+            /** @description Per scheme, the equity targeting rule that gave the learner better terms (empty for a provider caller: it would reveal the learner's group) */
+            appliedTargeting: {
+                /** Format: uuid */
+                schemeId: string;
+                ruleId: string;
+                subsidyRateBps: number;
+                /** @description minor units */
+                capPerCourse: string | null;
+                noCoPayment: boolean;
+            }[];
         };
         Enrolment: {
             /** Format: uuid */
@@ -2530,6 +3071,176 @@ export interface components {
             credentialId: string;
             reason: string;
         };
+        LearnerCredential: {
+            /**
+             * Format: uuid
+             * @description This kept credential (the {credentialId} of the operations below)
+             */
+            id: string;
+            /** Format: uuid */
+            claimId: string;
+            /**
+             * @description The credential's own `id`, as signed (the one a provider revokes)
+             * @example urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10
+             */
+            vcId: string;
+            /** @example urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b */
+            issuer: string;
+            /** @example Lion City Digital Academy Pte Ltd */
+            issuerName: string | null;
+            /** @example urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c */
+            achievementId: string;
+            /** @example Data Analytics Fundamentals */
+            achievementName: string | null;
+            /** Format: date-time */
+            validFrom: string;
+            /** Format: date-time */
+            validUntil: string | null;
+            result: {
+                /**
+                 * @description The outcome the provider signed (OB 3.0 ResultStatusType): Completed
+                 * @example Completed
+                 */
+                status: string;
+                /** @example A */
+                grade: string | null;
+                /** @description The attendance the provider signed, in basis points (7500 = 75%) */
+                attendanceBps: number | null;
+            };
+            /**
+             * @description Read now, never cached: revoked by the provider, past validUntil, or else valid
+             * @enum {string}
+             */
+            status: "valid" | "revoked" | "expired";
+            /** Format: date-time */
+            revokedAt: string | null;
+            /**
+             * @description SHA-256 (hex) of the original VC-JWT, as the claim recorded it
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            sha256: string;
+            /** Format: date-time */
+            keptAt: string;
+        };
+        CreatedCredentialShare: {
+            /** Format: uuid */
+            shareId: string;
+            /**
+             * @description The link to give: it verifies the credential for whoever opens it, without signing in
+             * @example https://credits.example/v1/public/credential-shares/lcs_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+             */
+            url: string;
+            /**
+             * @description The link's secret, shown this once: the service keeps only its hash
+             * @example lcs_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+             */
+            token: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        CreateCredentialShare: {
+            /**
+             * @description How long the link works: 1 to 90 days, 30 unless said
+             * @default 30
+             */
+            expiresInDays: number;
+            /**
+             * @description A note for yourself (who you gave it to); never shown to whoever opens the link
+             * @example Application at Acme Analytics
+             */
+            label?: string;
+        };
+        CredentialShare: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            credentialId: string;
+            /** @example Application at Acme Analytics */
+            label: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /** @enum {string} */
+            state: "active" | "expired" | "revoked";
+            /** @description How many times the link was opened */
+            uses: number;
+        };
+        CredentialShareUse: {
+            /** Format: date-time */
+            at: string;
+            verified: boolean;
+            /**
+             * @description Why it did not verify (revoked, expired, share_expired, share_revoked, ...); null when it did
+             * @example revoked
+             */
+            reason: string | null;
+        };
+        VerificationAnswer: {
+            verified: boolean;
+            /** @enum {string} */
+            kind?: "completion_credential" | "pathway_credential";
+            checks: components["schemas"]["VerificationCheck"][];
+            credential?: {
+                id: string;
+                issuer: string;
+                issuerName?: string;
+                achievementId: string;
+                achievementName?: string;
+                validFrom: string;
+                validUntil?: string;
+            };
+        };
+        VerificationCheck: {
+            /** @enum {string} */
+            check: "signature" | "issuer" | "achievement" | "revocation" | "expiry";
+            passed: boolean;
+            reason?: string;
+            detail?: string;
+        };
+        VerifyCredential: {
+            /** @description A VC-JWT: an OpenBadgeCredential signed by a registered provider (the shape is in POST /v1/claims) */
+            credential: string;
+        };
+        SharedCredential: {
+            verification: components["schemas"]["VerificationAnswer"];
+            credential: {
+                /** @example urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10 */
+                vcId: string;
+                /** @example urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b */
+                issuer: string;
+                /** @example Lion City Digital Academy Pte Ltd */
+                issuerName: string | null;
+                /** @example urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c */
+                achievementId: string;
+                /** @example Data Analytics Fundamentals */
+                achievementName: string | null;
+                /** Format: date-time */
+                validFrom: string;
+                /** Format: date-time */
+                validUntil: string | null;
+                result: {
+                    /**
+                     * @description The outcome the provider signed (OB 3.0 ResultStatusType): Completed
+                     * @example Completed
+                     */
+                    status: string;
+                    /** @example A */
+                    grade: string | null;
+                    /** @description The attendance the provider signed, in basis points (7500 = 75%) */
+                    attendanceBps: number | null;
+                };
+            };
+            /**
+             * @description The VC-JWT exactly as the provider signed it, to verify independently
+             * @example eyJhbGciOiJFZERTQSIsImtpZCI6ImFjYWRlbXktMjAyNyIsInR5cCI6InZjK2p3dCJ9.eyJ0eXBlIjpbIlZlcmlmaWFibGVDcmVkZW50aWFsIl19.c2lnbmF0dXJl
+             */
+            original: string;
+            /** Format: date-time */
+            shareExpiresAt: string;
+        };
         DisbursementBatch: {
             /** Format: uuid */
             id: string;
@@ -2550,9 +3261,18 @@ export interface components {
             releasedBy: string | null;
             /** @description Providers left out of this batch and why; their claims stay payable */
             excluded: {
-                /** Format: uuid */
-                providerId: string;
+                /**
+                 * Format: uuid
+                 * @description A provider line left out
+                 */
+                providerId?: string;
+                /**
+                 * Format: uuid
+                 * @description A learner incentive line left out
+                 */
+                learnerId?: string;
                 claims: number;
+                incentives?: number;
                 /** @description minor units */
                 amount: string;
                 /** @enum {string} */
@@ -2563,8 +3283,15 @@ export interface components {
             lines?: {
                 /** Format: uuid */
                 id: string;
+                /**
+                 * @description provider: pays its claims (end-to-end id LC…); learner: pays their completion incentives (LI…)
+                 * @enum {string}
+                 */
+                payeeKind: "provider" | "learner";
                 /** Format: uuid */
-                providerId: string;
+                providerId: string | null;
+                /** Format: uuid */
+                learnerId: string | null;
                 endToEndId: string;
                 /** @description minor units */
                 amount: string;
@@ -2943,6 +3670,155 @@ export interface components {
                 handledBy: string[];
             }[];
         };
+        IncomeThresholdTable: {
+            country: string;
+            year: number;
+            currency: string;
+            groups: {
+                code: string;
+                /** @enum {string} */
+                band: "low" | "middle" | "high";
+                /** @description minor units */
+                upperBound: string | null;
+            }[];
+        };
+        /**
+         * @example {
+         *       "currency": "MYR",
+         *       "groups": [
+         *         {
+         *           "code": "B40",
+         *           "band": "low",
+         *           "upperBound": "525000"
+         *         },
+         *         {
+         *           "code": "M40",
+         *           "band": "middle",
+         *           "upperBound": "1182000"
+         *         },
+         *         {
+         *           "code": "T20",
+         *           "band": "high"
+         *         }
+         *       ]
+         *     }
+         */
+        IncomeThresholdTableInput: {
+            currency: string;
+            /** @description Lowest income group first */
+            groups: {
+                code: string;
+                /**
+                 * @description The eligibility band (a learner's incomeGroup, read by a scheme's incomeGroups rule) this group belongs to
+                 * @enum {string}
+                 */
+                band: "low" | "middle" | "high";
+                /**
+                 * @description Household monthly income in minor units below which the group applies; left out for the top group
+                 * @example 50000
+                 */
+                upperBound?: string;
+            }[];
+        };
+        IncomeThresholdTableList: {
+            items: components["schemas"]["IncomeThresholdTable"][];
+        };
+        EquityProfile: {
+            /** Format: uuid */
+            learnerId: string;
+            incomeGroup: {
+                country: string;
+                year: number;
+                code: string;
+                /** @enum {string} */
+                band: "low" | "middle" | "high";
+            } | null;
+            region: string | null;
+            /** @enum {string|null} */
+            urbanRural: "urban" | "rural" | null;
+            /** @enum {string|null} */
+            gender: "female" | "male" | "not_applicable" | "not_stated" | null;
+            disability: boolean | null;
+            /** @description When this profile was recorded; null when none ever was */
+            recordedAt: string | null;
+        };
+        /**
+         * @description Replaces the whole profile: a field left out or null is not stated
+         * @example {
+         *       "incomeGroup": {
+         *         "year": 2024,
+         *         "code": "B40"
+         *       },
+         *       "region": "MY-12",
+         *       "urbanRural": "rural",
+         *       "gender": "female",
+         *       "disability": false
+         *     }
+         */
+        EquityProfileInput: {
+            /** @description The household income group the learner declared, and the year of the learner's country's threshold table it was assessed against. Income itself is never sent or stored. */
+            incomeGroup?: {
+                year: number;
+                code: string;
+            } | null;
+            region?: string | null;
+            /** @enum {string|null} */
+            urbanRural?: "urban" | "rural" | null;
+            /**
+             * @description ISO/IEC 5218 in words (female 2, male 1, not_applicable 9, not_stated 0)
+             * @enum {string|null}
+             */
+            gender?: "female" | "male" | "not_applicable" | "not_stated" | null;
+            disability?: boolean | null;
+        };
+        EquityReport: {
+            asOf: string;
+            /** @enum {string} */
+            groupBy: "incomeGroup" | "region" | "urbanRural" | "ageBand" | "gender" | "disability";
+            minimumCellLearners: number;
+            schemes: {
+                /** Format: uuid */
+                schemeId: string;
+                code: string;
+                name: string;
+                currency: string;
+                groups: {
+                    /**
+                     * @description The group; not_stated when the learner did not say
+                     * @example B40
+                     */
+                    group: string;
+                    /** @description Withheld: fewer than 10 learners, or withheld with it so that it cannot be worked out (see README "Equity report") */
+                    suppressed: boolean;
+                    learnersGranted: number | null;
+                    /** @description Of the learners granted, the share with an enrolment funded by the scheme, in basis points */
+                    enrolledShareBps: number | null;
+                    /** @description The share with an approved (not reversed) claim on such an enrolment, in basis points */
+                    completedShareBps: number | null;
+                    /** @description The share who had completed a pathway of the scheme by asOf (its stacked credential not revoked by then), in basis points; null when suppressed */
+                    stackedPathwayShareBps: number | null;
+                    /** @description Credit spent on claims, less reversals, in minor units of the scheme's currency */
+                    creditUsed: string | null;
+                    /** @description Average co-payment per funded enrolment, minor units, rounded half up; null when none */
+                    averageCoPayment: string | null;
+                }[];
+                total: {
+                    /** @description Withheld: fewer than 10 learners, or withheld with it so that it cannot be worked out (see README "Equity report") */
+                    suppressed: boolean;
+                    learnersGranted: number | null;
+                    /** @description Of the learners granted, the share with an enrolment funded by the scheme, in basis points */
+                    enrolledShareBps: number | null;
+                    /** @description The share with an approved (not reversed) claim on such an enrolment, in basis points */
+                    completedShareBps: number | null;
+                    /** @description The share who had completed a pathway of the scheme by asOf (its stacked credential not revoked by then), in basis points; null when suppressed */
+                    stackedPathwayShareBps: number | null;
+                    /** @description Credit spent on claims, less reversals, in minor units of the scheme's currency */
+                    creditUsed: string | null;
+                    /** @description Average co-payment per funded enrolment, minor units, rounded half up; null when none */
+                    averageCoPayment: string | null;
+                };
+            }[];
+        };
         LedgerAccount: {
             /** Format: uuid */
             id: string;
@@ -2976,6 +3852,116 @@ export interface components {
                 [key: string]: unknown;
             };
             hash: string;
+        };
+        IncentiveAllocation: {
+            /** Format: uuid */
+            transferId: string;
+            /** Format: uuid */
+            schemeId: string;
+            /** @description minor units */
+            amount: string;
+            currency: string;
+            released: number;
+            budget: components["schemas"]["IncentiveBudget"];
+        };
+        LearnerIncentive: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            enrolmentId: string;
+            /** Format: uuid */
+            schemeId: string;
+            schemeName: string;
+            course: string | null;
+            /** @description minor units */
+            amount: string;
+            currency: string;
+            /**
+             * @description `accrued` (owed, waiting for the next disbursement), `held:<reason>` (`held:incentive_budget_short`: the scheme's incentive budget is spent, it is paid once topped up; `held:no_payee_account`: register one at PUT /v1/learners/me/payee-account), `in_batch` (on its way), `paid`, or `returned` (the bank sent it back: it goes into the next batch)
+             * @example paid
+             */
+            status: string;
+            accruedAt: string | null;
+            paidAt: string | null;
+            createdAt: string;
+        };
+        CourseRating: {
+            /** Format: uuid */
+            enrolmentId: string;
+            /** Format: uuid */
+            courseId: string;
+            stars: number;
+            comment: string | null;
+            ratedAt: string;
+        };
+        /**
+         * @example {
+         *       "stars": 5,
+         *       "comment": "Clear and practical; the SQL exercises helped."
+         *     }
+         */
+        RateCourse: {
+            /** @description 1 (poor) to 5 (excellent) */
+            stars: number;
+            comment?: string;
+        };
+        CourseRatingsReport: {
+            providers: {
+                /** Format: uuid */
+                providerId: string;
+                providerName: string;
+                count: number;
+                /** @description Mean stars, rounded to 2 decimals; null with no rating */
+                average: number | null;
+                /** @description How many ratings gave each number of stars */
+                distribution: {
+                    1: number;
+                    2: number;
+                    3: number;
+                    4: number;
+                    5: number;
+                };
+                courses: components["schemas"]["CourseRatingFigures"][];
+            }[];
+        };
+        CourseRatingFigures: {
+            /** Format: uuid */
+            courseId: string;
+            title: string;
+            count: number;
+            /** @description Mean stars, rounded to 2 decimals; null with no rating */
+            average: number | null;
+            /** @description How many ratings gave each number of stars */
+            distribution: {
+                1: number;
+                2: number;
+                3: number;
+                4: number;
+                5: number;
+            };
+        };
+        ProviderCourseRatings: {
+            /** Format: uuid */
+            providerId: string;
+            count: number;
+            /** @description Mean stars, rounded to 2 decimals; null with no rating */
+            average: number | null;
+            /** @description How many ratings gave each number of stars */
+            distribution: {
+                1: number;
+                2: number;
+                3: number;
+                4: number;
+                5: number;
+            };
+            courses: components["schemas"]["CourseRatingFigures"][];
+            comments: {
+                /** Format: uuid */
+                courseId: string;
+                stars: number;
+                comment: string;
+                ratedAt: string;
+            }[];
         };
         Pathway: {
             /** Format: uuid */
@@ -3114,32 +4100,6 @@ export interface components {
         };
         RevokePathwayCredential: {
             reason: string;
-        };
-        VerificationAnswer: {
-            verified: boolean;
-            /** @enum {string} */
-            kind?: "completion_credential" | "pathway_credential";
-            checks: components["schemas"]["VerificationCheck"][];
-            credential?: {
-                id: string;
-                issuer: string;
-                issuerName?: string;
-                achievementId: string;
-                achievementName?: string;
-                validFrom: string;
-                validUntil?: string;
-            };
-        };
-        VerificationCheck: {
-            /** @enum {string} */
-            check: "signature" | "issuer" | "achievement" | "revocation" | "expiry";
-            passed: boolean;
-            reason?: string;
-            detail?: string;
-        };
-        VerifyPathwayCredential: {
-            /** @description The VC-JWT the service issued for a completed pathway */
-            credential: string;
         };
         /**
          * @example {
@@ -3417,6 +4377,29 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description `rate_limited`: too many credential verifications from this client address in a minute (nobody signs in, so the address is what is counted); Retry-After gives the seconds to wait */
+        RateLimitedPublicVerify: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                traceparent: components["headers"]["traceparent"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://learning-credits.example/problems/rate_limited",
+                 *       "title": "Too many requests",
+                 *       "status": 429,
+                 *       "detail": "too many failed authentications from this address in 60 s: try again in 42 s",
+                 *       "code": "rate_limited",
+                 *       "instance": "/v1/eligibility",
+                 *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description `service_unavailable`: the database is unavailable or the request conflicted with another; retry after Retry-After seconds */
         ServiceUnavailable: {
             headers: {
@@ -3615,12 +4598,33 @@ export interface operations {
                      *             "holdDecisionDays": 1,
                      *             "courseQualification": {
                      *               "kind": "approved"
-                     *             }
+                     *             },
+                     *             "incentive": {
+                     *               "amount": "50000",
+                     *               "requiresRating": false
+                     *             },
+                     *             "targeting": [
+                     *               {
+                     *                 "id": "b40-full",
+                     *                 "when": {
+                     *                   "incomeGroups": [
+                     *                     "B40"
+                     *                   ]
+                     *                 },
+                     *                 "subsidyRateBps": 10000,
+                     *                 "noCoPayment": true
+                     *               }
+                     *             ]
                      *           },
                      *           "budget": {
                      *             "allocated": "5000000000",
                      *             "granted": "1200000000",
                      *             "returned": "0",
+                     *             "available": "3800000000"
+                     *           },
+                     *           "incentiveBudget": {
+                     *             "allocated": "5000000000",
+                     *             "accrued": "30000",
                      *             "available": "3800000000"
                      *           },
                      *           "createdAt": "2027-03-01T09:30:00.000Z"
@@ -3683,7 +4687,23 @@ export interface operations {
                  *         "holdDecisionDays": 1,
                  *         "courseQualification": {
                  *           "kind": "approved"
-                 *         }
+                 *         },
+                 *         "incentive": {
+                 *           "amount": "50000",
+                 *           "requiresRating": false
+                 *         },
+                 *         "targeting": [
+                 *           {
+                 *             "id": "b40-full",
+                 *             "when": {
+                 *               "incomeGroups": [
+                 *                 "B40"
+                 *               ]
+                 *             },
+                 *             "subsidyRateBps": 10000,
+                 *             "noCoPayment": true
+                 *           }
+                 *         ]
                  *       }
                  *     }
                  */
@@ -3735,12 +4755,33 @@ export interface operations {
                      *         "holdDecisionDays": 1,
                      *         "courseQualification": {
                      *           "kind": "approved"
-                     *         }
+                     *         },
+                     *         "incentive": {
+                     *           "amount": "50000",
+                     *           "requiresRating": false
+                     *         },
+                     *         "targeting": [
+                     *           {
+                     *             "id": "b40-full",
+                     *             "when": {
+                     *               "incomeGroups": [
+                     *                 "B40"
+                     *               ]
+                     *             },
+                     *             "subsidyRateBps": 10000,
+                     *             "noCoPayment": true
+                     *           }
+                     *         ]
                      *       },
                      *       "budget": {
                      *         "allocated": "5000000000",
                      *         "granted": "1200000000",
                      *         "returned": "0",
+                     *         "available": "3800000000"
+                     *       },
+                     *       "incentiveBudget": {
+                     *         "allocated": "5000000000",
+                     *         "accrued": "30000",
                      *         "available": "3800000000"
                      *       },
                      *       "createdAt": "2027-03-01T09:30:00.000Z"
@@ -3814,12 +4855,33 @@ export interface operations {
                      *         "holdDecisionDays": 1,
                      *         "courseQualification": {
                      *           "kind": "approved"
-                     *         }
+                     *         },
+                     *         "incentive": {
+                     *           "amount": "50000",
+                     *           "requiresRating": false
+                     *         },
+                     *         "targeting": [
+                     *           {
+                     *             "id": "b40-full",
+                     *             "when": {
+                     *               "incomeGroups": [
+                     *                 "B40"
+                     *               ]
+                     *             },
+                     *             "subsidyRateBps": 10000,
+                     *             "noCoPayment": true
+                     *           }
+                     *         ]
                      *       },
                      *       "budget": {
                      *         "allocated": "5000000000",
                      *         "granted": "1200000000",
                      *         "returned": "0",
+                     *         "available": "3800000000"
+                     *       },
+                     *       "incentiveBudget": {
+                     *         "allocated": "5000000000",
+                     *         "accrued": "30000",
                      *         "available": "3800000000"
                      *       },
                      *       "createdAt": "2027-03-01T09:30:00.000Z"
@@ -3887,7 +4949,23 @@ export interface operations {
                      *             "holdDecisionDays": 1,
                      *             "courseQualification": {
                      *               "kind": "approved"
-                     *             }
+                     *             },
+                     *             "incentive": {
+                     *               "amount": "50000",
+                     *               "requiresRating": false
+                     *             },
+                     *             "targeting": [
+                     *               {
+                     *                 "id": "b40-full",
+                     *                 "when": {
+                     *                   "incomeGroups": [
+                     *                     "B40"
+                     *                   ]
+                     *                 },
+                     *                 "subsidyRateBps": 10000,
+                     *                 "noCoPayment": true
+                     *               }
+                     *             ]
                      *           },
                      *           "effectiveFrom": "2027-03-01T09:30:00.000Z",
                      *           "createdBy": "officer-1"
@@ -3951,7 +5029,23 @@ export interface operations {
                  *         "holdDecisionDays": 1,
                  *         "courseQualification": {
                  *           "kind": "approved"
-                 *         }
+                 *         },
+                 *         "incentive": {
+                 *           "amount": "50000",
+                 *           "requiresRating": false
+                 *         },
+                 *         "targeting": [
+                 *           {
+                 *             "id": "b40-full",
+                 *             "when": {
+                 *               "incomeGroups": [
+                 *                 "B40"
+                 *               ]
+                 *             },
+                 *             "subsidyRateBps": 10000,
+                 *             "noCoPayment": true
+                 *           }
+                 *         ]
                  *       },
                  *       "effectiveFrom": "2027-03-01T09:30:00.000Z"
                  *     }
@@ -4003,12 +5097,33 @@ export interface operations {
                      *         "holdDecisionDays": 1,
                      *         "courseQualification": {
                      *           "kind": "approved"
-                     *         }
+                     *         },
+                     *         "incentive": {
+                     *           "amount": "50000",
+                     *           "requiresRating": false
+                     *         },
+                     *         "targeting": [
+                     *           {
+                     *             "id": "b40-full",
+                     *             "when": {
+                     *               "incomeGroups": [
+                     *                 "B40"
+                     *               ]
+                     *             },
+                     *             "subsidyRateBps": 10000,
+                     *             "noCoPayment": true
+                     *           }
+                     *         ]
                      *       },
                      *       "budget": {
                      *         "allocated": "5000000000",
                      *         "granted": "1200000000",
                      *         "returned": "0",
+                     *         "available": "3800000000"
+                     *       },
+                     *       "incentiveBudget": {
+                     *         "allocated": "5000000000",
+                     *         "accrued": "30000",
                      *         "available": "3800000000"
                      *       },
                      *       "createdAt": "2027-03-01T09:30:00.000Z"
@@ -4078,6 +5193,175 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Allocation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMyPayeeAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payee account */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "active": null,
+                     *       "proposed": null,
+                     *       "approval": {
+                     *         "id": "01930cbe-3c5e-793d-82dd-c44c04a195e9",
+                     *         "kind": "disbursement_batch.release",
+                     *         "status": "pending",
+                     *         "proposedBy": "officer-1",
+                     *         "decidedBy": "officer-2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayeeAccountState"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    registerMyPayeeAccount: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "ewallet",
+                 *       "accountName": "Siti Rahayu",
+                 *       "ewallet": {
+                 *         "provider": "gopay",
+                 *         "accountId": "081234567890"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PayeeAccount"];
+            };
+        };
+        responses: {
+            /** @description The account in force, and the change waiting for approval if any */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "active": null,
+                     *       "proposed": null,
+                     *       "approval": {
+                     *         "id": "01930cbe-3c5e-793d-82dd-c44c04a195e9",
+                     *         "kind": "disbursement_batch.release",
+                     *         "status": "pending",
+                     *         "proposedBy": "officer-1",
+                     *         "decidedBy": "officer-2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayeeAccountState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    registerLearnerPayeeAccount: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                learnerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "ewallet",
+                 *       "accountName": "Siti Rahayu",
+                 *       "ewallet": {
+                 *         "provider": "gopay",
+                 *         "accountId": "081234567890"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PayeeAccount"];
+            };
+        };
+        responses: {
+            /** @description The account in force, and the change waiting for approval if any */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "active": null,
+                     *       "proposed": null,
+                     *       "approval": {
+                     *         "id": "01930cbe-3c5e-793d-82dd-c44c04a195e9",
+                     *         "kind": "disbursement_batch.release",
+                     *         "status": "pending",
+                     *         "proposedBy": "officer-1",
+                     *         "decidedBy": "officer-2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayeeAccountState"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4639,6 +5923,7 @@ export interface operations {
                      *           "expired": "0",
                      *           "grantedAt": "2027-03-01T09:30:00.000Z",
                      *           "expiresAt": "2028-12-31T15:59:59.999Z",
+                     *           "firstUseDeadline": "2028-03-01T09:30:00.000Z",
                      *           "status": "active"
                      *         }
                      *       ],
@@ -4704,6 +5989,9 @@ export interface operations {
                      *           "amount": "30000",
                      *           "currency": "SGD",
                      *           "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *           "sign": "granted",
+                     *           "schemeName": "SkillsFuture Credit 2027",
+                     *           "courseTitle": null,
                      *           "referenceId": "01939f22-853f-7abc-8a3f-ba2ba28d2dc4"
                      *         }
                      *       ],
@@ -4761,6 +6049,7 @@ export interface operations {
                      *           "expired": "0",
                      *           "grantedAt": "2027-03-01T09:30:00.000Z",
                      *           "expiresAt": "2028-12-31T15:59:59.999Z",
+                     *           "firstUseDeadline": "2028-03-01T09:30:00.000Z",
                      *           "status": "active"
                      *         }
                      *       ],
@@ -4831,6 +6120,9 @@ export interface operations {
                      *           "amount": "30000",
                      *           "currency": "SGD",
                      *           "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *           "sign": "granted",
+                     *           "schemeName": "SkillsFuture Credit 2027",
+                     *           "courseTitle": null,
                      *           "referenceId": "01939f22-853f-7abc-8a3f-ba2ba28d2dc4"
                      *         }
                      *       ],
@@ -6085,7 +7377,16 @@ export interface operations {
                      *           }
                      *         ]
                      *       },
-                     *       "ruleVersions": {}
+                     *       "ruleVersions": {},
+                     *       "appliedTargeting": [
+                     *         {
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "ruleId": "01935ea8-7a32-7ef7-8523-fcac0d0aa3f6",
+                     *           "subsidyRateBps": 1,
+                     *           "capPerCourse": "30000",
+                     *           "noCoPayment": false
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Eligibility"];
@@ -6151,7 +7452,16 @@ export interface operations {
                      *           }
                      *         ]
                      *       },
-                     *       "ruleVersions": {}
+                     *       "ruleVersions": {},
+                     *       "appliedTargeting": [
+                     *         {
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "ruleId": "01935ea8-7a32-7ef7-8523-fcac0d0aa3f6",
+                     *           "subsidyRateBps": 1,
+                     *           "capPerCourse": "30000",
+                     *           "noCoPayment": false
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Eligibility"];
@@ -7514,6 +8824,576 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listMyCredentials: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193d685-5b23-7311-8047-3e6dda192916",
+                     *           "claimId": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
+                     *           "vcId": "urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10",
+                     *           "issuer": "urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b",
+                     *           "issuerName": "Lion City Digital Academy Pte Ltd",
+                     *           "achievementId": "urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c",
+                     *           "achievementName": "Data Analytics Fundamentals",
+                     *           "validFrom": "2027-03-01T09:30:00.000Z",
+                     *           "validUntil": "2027-03-01T09:30:00.000Z",
+                     *           "result": {
+                     *             "status": "Completed",
+                     *             "grade": "A",
+                     *             "attendanceBps": 10000
+                     *           },
+                     *           "status": "valid",
+                     *           "revokedAt": "2027-03-01T09:30:00.000Z",
+                     *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *           "keptAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["LearnerCredential"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMyCredential: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credentialId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The credential */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193d685-5b23-7311-8047-3e6dda192916",
+                     *       "claimId": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
+                     *       "vcId": "urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10",
+                     *       "issuer": "urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b",
+                     *       "issuerName": "Lion City Digital Academy Pte Ltd",
+                     *       "achievementId": "urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c",
+                     *       "achievementName": "Data Analytics Fundamentals",
+                     *       "validFrom": "2027-03-01T09:30:00.000Z",
+                     *       "validUntil": "2027-03-01T09:30:00.000Z",
+                     *       "result": {
+                     *         "status": "Completed",
+                     *         "grade": "A",
+                     *         "attendanceBps": 10000
+                     *       },
+                     *       "status": "valid",
+                     *       "revokedAt": "2027-03-01T09:30:00.000Z",
+                     *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *       "keptAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LearnerCredential"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    downloadMyCredential: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credentialId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The VC-JWT */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example eyJhbGciOiJFZERTQSIsImtpZCI6ImFjYWRlbXktMjAyNyIsInR5cCI6InZjK2p3dCJ9.eyJ0eXBlIjpbIlZlcmlmaWFibGVDcmVkZW50aWFsIiwiT3BlbkJhZGdlQ3JlZGVudGlhbCJdfQ.c2lnbmF0dXJl */
+                    "application/vc+jwt": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyCredentialShares: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credentialId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The links */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a459-6cc1-7d12-8236-c5ce49ca074f",
+                     *           "credentialId": "019380a0-fa11-72e2-8a2c-ff63b173015b",
+                     *           "label": "Application at Acme Analytics",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z",
+                     *           "expiresAt": "2028-12-31T15:59:59.999Z",
+                     *           "revokedAt": "2027-03-01T09:30:00.000Z",
+                     *           "state": "active",
+                     *           "uses": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["CredentialShare"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    shareMyCredential: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                credentialId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "expiresInDays": 1,
+                 *       "label": "Application at Acme Analytics"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateCredentialShare"];
+            };
+        };
+        responses: {
+            /** @description The link */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "shareId": "0193ba0c-3d28-77a1-8575-85e7741dba20",
+                     *       "url": "https://credits.example/v1/public/credential-shares/lcs_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                     *       "token": "lcs_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                     *       "expiresAt": "2028-12-31T15:59:59.999Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedCredentialShare"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeMyCredentialShare: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                shareId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revoked link */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a459-6cc1-7d12-8236-c5ce49ca074f",
+                     *       "credentialId": "019380a0-fa11-72e2-8a2c-ff63b173015b",
+                     *       "label": "Application at Acme Analytics",
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "expiresAt": "2028-12-31T15:59:59.999Z",
+                     *       "revokedAt": "2027-03-01T09:30:00.000Z",
+                     *       "state": "active",
+                     *       "uses": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CredentialShare"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyCredentialShareUses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shareId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The uses */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "share": {
+                     *         "id": "0193a459-6cc1-7d12-8236-c5ce49ca074f",
+                     *         "credentialId": "019380a0-fa11-72e2-8a2c-ff63b173015b",
+                     *         "label": "Application at Acme Analytics",
+                     *         "createdAt": "2027-03-01T09:30:00.000Z",
+                     *         "expiresAt": "2028-12-31T15:59:59.999Z",
+                     *         "revokedAt": "2027-03-01T09:30:00.000Z",
+                     *         "state": "active",
+                     *         "uses": 1
+                     *       },
+                     *       "items": [
+                     *         {
+                     *           "at": "2027-03-01T09:30:00.000Z",
+                     *           "verified": false,
+                     *           "reason": "revoked"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        share: components["schemas"]["CredentialShare"];
+                        items: components["schemas"]["CredentialShareUse"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyCredential: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "credential": "eyJhbGciOiJFZERTQSIsImtpZCI6Imxpb25jaXR5LTIwMjctMDEifQ.eyJlbnJvbG1lbnRJZCI6IjAxOTMifQ.c2lnbmF0dXJl"
+                 *     }
+                 */
+                "application/json": components["schemas"]["VerifyCredential"];
+            };
+        };
+        responses: {
+            /** @description The answer (200 whether or not it verified: read `verified` and `checks`) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "verified": false,
+                     *       "kind": "completion_credential",
+                     *       "checks": [
+                     *         {
+                     *           "check": "signature",
+                     *           "passed": true
+                     *         },
+                     *         {
+                     *           "check": "issuer",
+                     *           "passed": true
+                     *         },
+                     *         {
+                     *           "check": "achievement",
+                     *           "passed": true
+                     *         },
+                     *         {
+                     *           "check": "revocation",
+                     *           "passed": false,
+                     *           "reason": "revoked",
+                     *           "detail": "the provider revoked this credential"
+                     *         },
+                     *         {
+                     *           "check": "expiry",
+                     *           "passed": true
+                     *         }
+                     *       ],
+                     *       "credential": {
+                     *         "id": "urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10",
+                     *         "issuer": "urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b",
+                     *         "issuerName": "Lion City Digital Academy Pte Ltd",
+                     *         "achievementId": "urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c",
+                     *         "achievementName": "Data Analytics Fundamentals",
+                     *         "validFrom": "2027-03-29T09:00:00.000Z",
+                     *         "validUntil": "2028-03-29T09:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VerificationAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimitedPublicVerify"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    openCredentialShare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret of a share link (`lcs_` and 43 characters) */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shared credential and its answer */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "verification": {
+                     *         "verified": false,
+                     *         "kind": "completion_credential",
+                     *         "checks": [
+                     *           {
+                     *             "check": "signature",
+                     *             "passed": true
+                     *           },
+                     *           {
+                     *             "check": "issuer",
+                     *             "passed": true
+                     *           },
+                     *           {
+                     *             "check": "achievement",
+                     *             "passed": true
+                     *           },
+                     *           {
+                     *             "check": "revocation",
+                     *             "passed": false,
+                     *             "reason": "revoked",
+                     *             "detail": "the provider revoked this credential"
+                     *           },
+                     *           {
+                     *             "check": "expiry",
+                     *             "passed": true
+                     *           }
+                     *         ],
+                     *         "credential": {
+                     *           "id": "urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10",
+                     *           "issuer": "urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b",
+                     *           "issuerName": "Lion City Digital Academy Pte Ltd",
+                     *           "achievementId": "urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c",
+                     *           "achievementName": "Data Analytics Fundamentals",
+                     *           "validFrom": "2027-03-29T09:00:00.000Z",
+                     *           "validUntil": "2028-03-29T09:00:00.000Z"
+                     *         }
+                     *       },
+                     *       "credential": {
+                     *         "vcId": "urn:uuid:5d1f0c8e-3b7a-4e2f-9a61-0c2b8d4e6f10",
+                     *         "issuer": "urn:learning-credits:provider:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b",
+                     *         "issuerName": "Lion City Digital Academy Pte Ltd",
+                     *         "achievementId": "urn:learning-credits:course:0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c",
+                     *         "achievementName": "Data Analytics Fundamentals",
+                     *         "validFrom": "2027-03-29T09:00:00.000Z",
+                     *         "validUntil": "2028-03-29T09:00:00.000Z",
+                     *         "result": {
+                     *           "status": "Completed",
+                     *           "grade": "A",
+                     *           "attendanceBps": 9000
+                     *         }
+                     *       },
+                     *       "original": "eyJhbGciOiJFZERTQSIsImtpZCI6ImFjYWRlbXktMjAyNyIsInR5cCI6InZjK2p3dCJ9.eyJ0eXBlIjpbIlZlcmlmaWFibGVDcmVkZW50aWFsIl19.c2lnbmF0dXJl",
+                     *       "shareExpiresAt": "2027-04-28T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SharedCredential"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description `not_found`: no share link has this token */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "enrolment not found",
+                     *       "code": "not_found",
+                     *       "instance": "/v1/public/credential-shares/01933c46-9e9d-76c5-8875-d37a43f353d4",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `gone`: the link has expired (reasons: share_expired) or the learner revoked it (reasons: share_revoked) */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "the link has expired (reasons: share_expired) or the learner revoked it (reasons: share_revoked)",
+                     *       "code": "gone",
+                     *       "instance": "/v1/public/credential-shares/01933c46-9e9d-76c5-8875-d37a43f353d4",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimitedPublicVerify"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listDisbursementBatches: {
         parameters: {
             query?: {
@@ -7553,7 +9433,9 @@ export interface operations {
                      *           "excluded": [
                      *             {
                      *               "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *               "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *               "claims": 3,
+                     *               "incentives": 1,
                      *               "amount": "30000",
                      *               "reason": "payment_file_invalid",
                      *               "problems": []
@@ -7569,7 +9451,9 @@ export interface operations {
                      *           "lines": [
                      *             {
                      *               "id": "019304a3-66aa-79ea-83a2-b7494d133f36",
+                     *               "payeeKind": "provider",
                      *               "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *               "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *               "endToEndId": "LC-20270301-0001-001",
                      *               "amount": "30000",
                      *               "status": "active",
@@ -7645,7 +9529,9 @@ export interface operations {
                      *       "excluded": [
                      *         {
                      *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *           "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *           "claims": 3,
+                     *           "incentives": 1,
                      *           "amount": "30000",
                      *           "reason": "payment_file_invalid",
                      *           "problems": []
@@ -7661,7 +9547,9 @@ export interface operations {
                      *       "lines": [
                      *         {
                      *           "id": "019304a3-66aa-79ea-83a2-b7494d133f36",
+                     *           "payeeKind": "provider",
                      *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *           "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *           "endToEndId": "LC-20270301-0001-001",
                      *           "amount": "30000",
                      *           "status": "active",
@@ -7722,7 +9610,9 @@ export interface operations {
                      *       "excluded": [
                      *         {
                      *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *           "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *           "claims": 3,
+                     *           "incentives": 1,
                      *           "amount": "30000",
                      *           "reason": "payment_file_invalid",
                      *           "problems": []
@@ -7738,7 +9628,9 @@ export interface operations {
                      *       "lines": [
                      *         {
                      *           "id": "019304a3-66aa-79ea-83a2-b7494d133f36",
+                     *           "payeeKind": "provider",
                      *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *           "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *           "endToEndId": "LC-20270301-0001-001",
                      *           "amount": "30000",
                      *           "status": "active",
@@ -9097,6 +10989,401 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    publishIncomeGroupThresholds: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                country: string;
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "currency": "MYR",
+                 *       "groups": [
+                 *         {
+                 *           "code": "B40",
+                 *           "band": "low",
+                 *           "upperBound": "525000"
+                 *         },
+                 *         {
+                 *           "code": "M40",
+                 *           "band": "middle",
+                 *           "upperBound": "1182000"
+                 *         },
+                 *         {
+                 *           "code": "T20",
+                 *           "band": "high"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["IncomeThresholdTableInput"];
+            };
+        };
+        responses: {
+            /** @description Already published, identical */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "country": "SG",
+                     *       "year": 1,
+                     *       "currency": "SGD",
+                     *       "groups": [
+                     *         {
+                     *           "code": "SKILLS-2027",
+                     *           "band": "low",
+                     *           "upperBound": "30000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncomeThresholdTable"];
+                };
+            };
+            /** @description Published */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "country": "SG",
+                     *       "year": 1,
+                     *       "currency": "SGD",
+                     *       "groups": [
+                     *         {
+                     *           "code": "SKILLS-2027",
+                     *           "band": "low",
+                     *           "upperBound": "30000"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncomeThresholdTable"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listIncomeGroupThresholds: {
+        parameters: {
+            query?: {
+                country?: string;
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tables, newest year first per country */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "country": "SG",
+                     *           "year": 1,
+                     *           "currency": "SGD",
+                     *           "groups": [
+                     *             {
+                     *               "code": "SKILLS-2027",
+                     *               "band": "low",
+                     *               "upperBound": "30000"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncomeThresholdTableList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getEquityProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                learnerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *       "incomeGroup": {
+                     *         "country": "SG",
+                     *         "year": 1,
+                     *         "code": "SKILLS-2027",
+                     *         "band": "low"
+                     *       },
+                     *       "region": null,
+                     *       "urbanRural": "urban",
+                     *       "gender": "female",
+                     *       "disability": false,
+                     *       "recordedAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EquityProfile"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    setEquityProfile: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                learnerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "incomeGroup": {
+                 *         "year": 2024,
+                 *         "code": "B40"
+                 *       },
+                 *       "region": "MY-12",
+                 *       "urbanRural": "rural",
+                 *       "gender": "female",
+                 *       "disability": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["EquityProfileInput"];
+            };
+        };
+        responses: {
+            /** @description The profile now in force */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *       "incomeGroup": {
+                     *         "country": "SG",
+                     *         "year": 1,
+                     *         "code": "SKILLS-2027",
+                     *         "band": "low"
+                     *       },
+                     *       "region": null,
+                     *       "urbanRural": "urban",
+                     *       "gender": "female",
+                     *       "disability": false,
+                     *       "recordedAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EquityProfile"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMyEquityProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *       "incomeGroup": {
+                     *         "country": "SG",
+                     *         "year": 1,
+                     *         "code": "SKILLS-2027",
+                     *         "band": "low"
+                     *       },
+                     *       "region": null,
+                     *       "urbanRural": "urban",
+                     *       "gender": "female",
+                     *       "disability": false,
+                     *       "recordedAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EquityProfile"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    equityReport: {
+        parameters: {
+            query?: {
+                schemeId?: string;
+                groupBy?: "incomeGroup" | "region" | "urbanRural" | "ageBand" | "gender" | "disability";
+                /** @description Report as things stood at this instant (default: now). Not in the future. */
+                asOf?: string;
+                /** @description json (default) or csv (text/csv, with a header row) */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "asOf": "2027-03-01T09:30:00.000Z",
+                     *       "groupBy": "incomeGroup",
+                     *       "minimumCellLearners": 1,
+                     *       "schemes": [
+                     *         {
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "code": "SKILLS-2027",
+                     *           "name": "SkillsFuture Credit 2027",
+                     *           "currency": "SGD",
+                     *           "groups": [
+                     *             {
+                     *               "group": "B40",
+                     *               "suppressed": false,
+                     *               "learnersGranted": 1,
+                     *               "enrolledShareBps": 1,
+                     *               "completedShareBps": 1,
+                     *               "stackedPathwayShareBps": 1,
+                     *               "creditUsed": "30000",
+                     *               "averageCoPayment": "30000"
+                     *             }
+                     *           ],
+                     *           "total": {
+                     *             "suppressed": false,
+                     *             "learnersGranted": 1,
+                     *             "enrolledShareBps": 1,
+                     *             "completedShareBps": 1,
+                     *             "stackedPathwayShareBps": 1,
+                     *             "creditUsed": "30000",
+                     *             "averageCoPayment": "30000"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EquityReport"];
+                    /**
+                     * @example scheme_id,scheme_code,currency,group_by,group,suppressed,learners_granted,enrolled_share_bps,completed_share_bps,stacked_pathway_share_bps,credit_used,average_co_payment,as_of
+                     *     0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f,MY-UPSKILL,MYR,incomeGroup,B40,false,12,5000,2500,,300000,1000,2027-03-01T09:30:00.000Z
+                     */
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getLedgerAccount: {
         parameters: {
             query?: never;
@@ -9229,6 +11516,348 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    allocateIncentiveBudget: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                schemeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": "50000",
+                 *       "note": "FY2027 allocation"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateAllocation"];
+            };
+        };
+        responses: {
+            /** @description Allocated */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "transferId": "01938ca0-5a31-737e-8104-f7b8d9d9beaa",
+                     *       "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *       "amount": "30000",
+                     *       "currency": "SGD",
+                     *       "released": 1,
+                     *       "budget": {
+                     *         "allocated": "5000000000",
+                     *         "accrued": "30000",
+                     *         "available": "3800000000"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncentiveAllocation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `invalid_state`: the scheme is closed */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the scheme is closed",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/schemes/01930e1d-4d15-7261-8854-aac4de363c92/incentive-allocations",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyIncentives: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Incentives, newest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01936b30-4f08-7a1e-88ad-e2decdf23006",
+                     *           "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "schemeName": "SkillsFuture Credit 2027",
+                     *           "course": null,
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "status": "paid",
+                     *           "accruedAt": "2027-03-01T09:30:00.000Z",
+                     *           "paidAt": "2027-03-01T09:30:00.000Z",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["LearnerIncentive"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rateCourse: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                enrolmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "stars": 5,
+                 *       "comment": "Clear and practical; the SQL exercises helped."
+                 *     }
+                 */
+                "application/json": components["schemas"]["RateCourse"];
+            };
+        };
+        responses: {
+            /** @description Rated */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "courseId": "01931d6e-5704-724e-8624-6ab1af3b36b1",
+                     *       "stars": 1,
+                     *       "comment": "checked against the attendance record",
+                     *       "ratedAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CourseRating"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `conflict`: the enrolment is already rated; `invalid_state`: its claim is not approved yet */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the enrolment is already rated",
+                     *       "code": "conflict",
+                     *       "instance": "/v1/enrolments/0193b92a-41c0-7e21-834d-6d13736cc495/rating",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    courseRatingsReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "providers": [
+                     *         {
+                     *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *           "providerName": "Lion City Digital Academy Pte Ltd",
+                     *           "count": 1,
+                     *           "average": 1,
+                     *           "distribution": {
+                     *             "1": 1,
+                     *             "2": 1,
+                     *             "3": 1,
+                     *             "4": 1,
+                     *             "5": 1
+                     *           },
+                     *           "courses": [
+                     *             {
+                     *               "courseId": "01931d6e-5704-724e-8624-6ab1af3b36b1",
+                     *               "title": "Data Analytics with Python",
+                     *               "count": 1,
+                     *               "average": 1,
+                     *               "distribution": {
+                     *                 "1": 1,
+                     *                 "2": 1,
+                     *                 "3": 1,
+                     *                 "4": 1,
+                     *                 "5": 1
+                     *               }
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CourseRatingsReport"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ownCourseRatings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ratings */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *       "count": 1,
+                     *       "average": 1,
+                     *       "distribution": {
+                     *         "1": 1,
+                     *         "2": 1,
+                     *         "3": 1,
+                     *         "4": 1,
+                     *         "5": 1
+                     *       },
+                     *       "courses": [
+                     *         {
+                     *           "courseId": "01931d6e-5704-724e-8624-6ab1af3b36b1",
+                     *           "title": "Data Analytics with Python",
+                     *           "count": 1,
+                     *           "average": 1,
+                     *           "distribution": {
+                     *             "1": 1,
+                     *             "2": 1,
+                     *             "3": 1,
+                     *             "4": 1,
+                     *             "5": 1
+                     *           }
+                     *         }
+                     *       ],
+                     *       "comments": [
+                     *         {
+                     *           "courseId": "01931d6e-5704-724e-8624-6ab1af3b36b1",
+                     *           "stars": 1,
+                     *           "comment": "checked against the attendance record",
+                     *           "ratedAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderCourseRatings"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -9802,82 +12431,6 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    verifyPathwayCredential: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "credential": "eyJhbGciOiJFZERTQSIsImtpZCI6Imxpb25jaXR5LTIwMjctMDEifQ.eyJlbnJvbG1lbnRJZCI6IjAxOTMifQ.c2lnbmF0dXJl"
-                 *     }
-                 */
-                "application/json": components["schemas"]["VerifyPathwayCredential"];
-            };
-        };
-        responses: {
-            /** @description The verification answer */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    traceparent: components["headers"]["traceparent"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "verified": true,
-                     *       "kind": "pathway_credential",
-                     *       "checks": [
-                     *         {
-                     *           "check": "signature",
-                     *           "passed": true
-                     *         },
-                     *         {
-                     *           "check": "issuer",
-                     *           "passed": true
-                     *         },
-                     *         {
-                     *           "check": "achievement",
-                     *           "passed": true
-                     *         },
-                     *         {
-                     *           "check": "revocation",
-                     *           "passed": true
-                     *         },
-                     *         {
-                     *           "check": "expiry",
-                     *           "passed": true
-                     *         }
-                     *       ],
-                     *       "credential": {
-                     *         "id": "urn:uuid:0193e2b1-bb20-7c01-8d2e-3f4a5b6c7d8e",
-                     *         "issuer": "urn:learning-credits:scheme:0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
-                     *         "issuerName": "SkillsFuture Credit 2027",
-                     *         "achievementId": "urn:learning-credits:pathway:0193e2b1-aa10-7c01-8d2e-3f4a5b6c7d8e",
-                     *         "achievementName": "Data Analyst (stacked)",
-                     *         "validFrom": "2027-03-01T09:30:00.000Z"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["VerificationAnswer"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthenticated"];
-            403: components["responses"]["Forbidden"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
     getSchemeJwks: {
         parameters: {
             query?: never;
@@ -9915,11 +12468,9 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthenticated"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
+            429: components["responses"]["RateLimitedPublicVerify"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -9948,11 +12499,9 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthenticated"];
-            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
+            429: components["responses"]["RateLimitedPublicVerify"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

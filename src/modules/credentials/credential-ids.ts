@@ -20,7 +20,7 @@ export const courseIdOfAchievement = (achievementId: string): string | null => c
  * What the service itself issues, for a stacked pathway: the scheme is the
  * issuer (signing with the scheme's key), the pathway the achievement, and
  * the scheme's Bitstring Status List the revocation list. The status list's
- * id is a URN the service resolves at GET /v1/schemes/{schemeId}/status-list.
+ * id is a URN the service resolves at GET /v1/public/schemes/{schemeId}/status-list.
  */
 export const schemeIssuerIdOf = (schemeId: string) => `urn:learning-credits:scheme:${schemeId}`;
 export const pathwayAchievementIdOf = (pathwayId: string) => `urn:learning-credits:pathway:${pathwayId}`;

@@ -25,11 +25,14 @@ function groupExpression(dimension: EquityDimension, asOf: string): SQL {
 }
 
 /**
- * Whether each learner stacked a pathway by asOf, over the report's `pop`
- * rows: null while pathway completions are not recorded by the service.
+ * Whether each learner of the report's `pop` rows had completed a pathway of
+ * the scheme by asOf, and its stacked credential was not revoked by then.
  * The one place the report learns of pathways.
  */
-const stackedPathway = (): SQL => sql`null::boolean`;
+const stackedPathway = (asOf: string): SQL => sql`exists (
+  select 1 from pathway_completions pc
+   where pc.learner_id = p.learner_id and pc.scheme_id = p.scheme_id and pc.completed_at <= ${asOf}::timestamptz
+     and (pc.revoked_at is null or pc.revoked_at > ${asOf}::timestamptz))`;
 
 export interface EquityCellRow {
   scheme_id: string; code: string; name: string; currency: string; grp: string | null;
@@ -93,7 +96,7 @@ export async function equityCells(db: Db | Tx, asOf: string, dimension: EquityDi
     ),
     per as (
       select p.scheme_id, ${groupExpression(dimension, asOf)} grp, en.learner_id is not null enrolled, coalesce(en.completed, false) completed,
-             ${stackedPathway()} stacked, coalesce(pa.amount, 0) - coalesce(rv.amount, 0) credit_used,
+             ${stackedPathway(asOf)} stacked, coalesce(pa.amount, 0) - coalesce(rv.amount, 0) credit_used,
              coalesce(en.co_pay, 0) co_pay, coalesce(en.enrolments, 0) enrolments
         from pop p
         join learners l on l.id = p.learner_id

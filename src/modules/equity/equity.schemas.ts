@@ -95,7 +95,7 @@ const publishedFigures = {
   learnersGranted: z.number().int().nullable(),
   enrolledShareBps: z.number().int().nullable().meta({ description: 'Of the learners granted, the share with an enrolment funded by the scheme, in basis points' }),
   completedShareBps: z.number().int().nullable().meta({ description: 'The share with an approved (not reversed) claim on such an enrolment, in basis points' }),
-  stackedPathwayShareBps: z.number().int().nullable().meta({ description: 'The share who completed a pathway: null, not yet available' }),
+  stackedPathwayShareBps: z.number().int().nullable().meta({ description: 'The share who had completed a pathway of the scheme by asOf (its stacked credential not revoked by then), in basis points; null when suppressed' }),
   creditUsed: minorUnitsSchema.nullable().meta({ description: 'Credit spent on claims, less reversals, in minor units of the scheme\'s currency' }),
   averageCoPayment: minorUnitsSchema.nullable().meta({ description: 'Average co-payment per funded enrolment, minor units, rounded half up; null when none' }),
 };

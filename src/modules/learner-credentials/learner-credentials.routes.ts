@@ -4,12 +4,12 @@ import { notFound } from '../../lib/app-error.js';
 import { cursorInstant, decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
 import { definePublicRoute, defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { verificationAnswerSchema } from '../credentials/verification-answer.js';
-import { verifyPresentedCredential } from '../credentials/verify-presented-credential.js';
 import type { ServiceDeps } from '../deps.js';
 import {
   createdShareSchema, createShareBody, credentialIdParams, learnerCredentialSchema, learnerCredentialView, listCredentialsQuery, shareIdParams, shareSchema,
   sharedCredentialSchema, sharedCredentialView, shareTokenParams, shareUseSchema, shareUseView, shareView, verifyCredentialBody,
 } from './learner-credentials.schemas.js';
+import { verifyAnyCredential } from './verify-any-credential.js';
 import { createShare, getMyCredential, listMyCredentials, openShare, revokeShare, sharesOf, usesOf } from './learner-credentials.service.js';
 
 /** The media type of a VC secured as a JWT (W3C VC-JOSE-COSE, section 3.1.1; its JOSE header `typ` is vc+jwt). */
@@ -137,11 +137,11 @@ export function learnerCredentialRoutes(deps: ServiceDeps): AnyRoute[] {
       },
     }),
     definePublicRoute({
-      method: 'post', path: '/v1/public/credential-verifications', operationId: 'verifyCredential', summary: 'Verify any VC-JWT from a registered provider (no sign-in)',
-      description: `Anyone (an employer) may send a provider's completion credential, without a token; calls are counted per client address (429 past RATE_LIMIT_PUBLIC_VERIFY_PER_MINUTE). The answer says whether it verifies now. ${statusWords} Nothing is stored. A body that is not a compact JWS carrying a credential is a 422 naming \`body.credential\`; attendance or a result sent beside it is a 422 too: only what the provider signed counts.`,
+      method: 'post', path: '/v1/public/credential-verifications', operationId: 'verifyCredential', summary: 'Verify any VC-JWT from a registered provider, or a stacked pathway credential the service issued (no sign-in)',
+      description: `Anyone (an employer) may send a provider's completion credential, or a stacked pathway credential the service issued (signed with the scheme's key, checked against the scheme's Bitstring Status List), without a token; calls are counted per client address (429 past RATE_LIMIT_PUBLIC_VERIFY_PER_MINUTE). The answer says whether it verifies now. ${statusWords} Nothing is stored. A body that is not a compact JWS carrying a credential is a 422 naming \`body.credential\`; attendance or a result sent beside it is a 422 too: only what the provider signed counts.`,
       tags: ['public', 'credentials'], roles: [], public: true, rateLimit: 'publicVerify', body: verifyCredentialBody,
       responses: { 200: { description: 'The answer (200 whether or not it verified: read `verified` and `checks`)', schema: verificationAnswerSchema, example: answerExample } },
-      handler: async ({ body }, ctx) => ({ status: 200, body: await verifyPresentedCredential({ db: ctx.db, clock: deps.clock }, body.credential) }),
+      handler: async ({ body }, ctx) => ({ status: 200, body: await verifyAnyCredential({ db: ctx.db, clock: deps.clock }, body.credential) }),
     }),
     definePublicRoute({
       method: 'get', path: '/v1/public/credential-shares/{token}', operationId: 'openCredentialShare', summary: 'Open a share link: the credential, verified now (no sign-in)',

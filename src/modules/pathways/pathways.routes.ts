@@ -1,18 +1,16 @@
 import { z } from 'zod';
 import { notFound } from '../../lib/app-error.js';
-import { defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
+import { definePublicRoute, defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { actingOf } from '../acting.js';
-import { verificationAnswerSchema } from '../credentials/verification-answer.js';
 import type { ServiceDeps } from '../deps.js';
 import {
   completionIdParams, completionSchema, createPathwayBody, jwksSchema, pathwayIdParams, pathwaySchema, progressSchema, retirePathwayBody,
-  revokePathwayCredentialBody, schemeIdParams, verifyPathwayCredentialBody,
+  revokePathwayCredentialBody, schemeIdParams,
 } from './pathways.schemas.js';
 import {
   completionView, createPathway, getPathway, learnerPathways, pathwayView, retirePathway, retryPathwayBonus, revokePathwayCredential, schemeJwks,
   searchPathways, statusListJwt,
 } from './pathways.service.js';
-import { verifyPathwayCredential } from './verify-pathway-credential.js';
 
 const everyone = ['citizen', 'provider', 'finance', 'admin'] as const;
 
@@ -25,17 +23,6 @@ const listQuery = z.strictObject({ schemeId: z.uuid().optional(), status: z.enum
 
 const vcJwtExample =
   'eyJhbGciOiJFZERTQSIsImtpZCI6IlN1bUpfN2dQRTFVMFJtYl9Wd2lUQmtWbDFkZzN2a3h4YkR3QWhqY2pZdHMiLCJ0eXAiOiJ2Yytqd3QifQ.eyJ0eXBlIjpbIlZlcmlmaWFibGVDcmVkZW50aWFsIl19.c2lnbmF0dXJl';
-
-const verificationExample = {
-  verified: true,
-  kind: 'pathway_credential',
-  checks: ['signature', 'issuer', 'achievement', 'revocation', 'expiry'].map((check) => ({ check, passed: true })),
-  credential: {
-    id: 'urn:uuid:0193e2b1-bb20-7c01-8d2e-3f4a5b6c7d8e', issuer: 'urn:learning-credits:scheme:0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f',
-    issuerName: 'SkillsFuture Credit 2027', achievementId: 'urn:learning-credits:pathway:0193e2b1-aa10-7c01-8d2e-3f4a5b6c7d8e',
-    achievementName: 'Data Analyst (stacked)', validFrom: '2027-03-01T09:30:00.000Z',
-  },
-};
 
 export function pathwayRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
@@ -96,29 +83,18 @@ export function pathwayRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 200: { description: 'The completion with the bonus\'s outcome', schema: completionSchema }, 409: { description: '`invalid_state`: no refused bonus to retry' } },
       handler: async ({ params }, ctx) => ({ status: 200, body: completionView(await retryPathwayBonus(deps, ctx.db, params.completionId, actingOf(ctx))) }),
     }),
-    defineRoute({
-      method: 'post', path: '/v1/pathway-credentials/verification', operationId: 'verifyPathwayCredential',
-      summary: 'Verify a stacked pathway credential',
-      description: 'Checks a VC-JWT the service issued for a completed pathway: the signature (the scheme\'s key), the issuer (the scheme, active), the achievement (the pathway, and this completion recorded), revocation (its bit in the scheme\'s Bitstring Status List) and expiry, each with a reason when it fails. Always 200: `verified` says whether every check passed.',
-      // public once the route flag lands
-      tags: ['pathways'], roles: everyone, body: verifyPathwayCredentialBody,
-      responses: { 200: { description: 'The verification answer', schema: verificationAnswerSchema, example: verificationExample } },
-      handler: async ({ body }, ctx) => ({ status: 200, body: await verifyPathwayCredential({ clock: deps.clock, db: ctx.db }, body.credential) }),
-    }),
-    defineRoute({
-      method: 'get', path: '/v1/schemes/{schemeId}/jwks', operationId: 'getSchemeJwks', summary: 'The scheme\'s public signing keys',
+    definePublicRoute({
+      method: 'get', path: '/v1/public/schemes/{schemeId}/jwks', operationId: 'getSchemeJwks', summary: 'The scheme\'s public signing keys',
       description: 'The JWKS (RFC 7517) of the key the scheme signs its stacked pathway credentials and its status list with (EdDSA, Ed25519). Empty until the scheme has signed something.',
-      // public once the route flag lands
-      tags: ['pathways'], roles: everyone, params: schemeIdParams,
+      tags: ['public', 'pathways'], roles: [], public: true, rateLimit: 'publicVerify', params: schemeIdParams,
       responses: { 200: { description: 'The key set', schema: jwksSchema } },
       handler: async ({ params }, ctx) => ({ status: 200, body: await schemeJwks(ctx.db, params.schemeId) }),
     }),
-    defineRoute({
-      method: 'get', path: '/v1/schemes/{schemeId}/status-list', operationId: 'getSchemeStatusList',
+    definePublicRoute({
+      method: 'get', path: '/v1/public/schemes/{schemeId}/status-list', operationId: 'getSchemeStatusList',
       summary: 'The scheme\'s Bitstring Status List credential (revocation)',
       description: 'The W3C Bitstring Status List v1.0 credential of the scheme\'s stacked credentials, as a VC-JWT signed with the scheme\'s key: a `BitstringStatusListCredential` whose `credentialSubject.encodedList` is the GZIP-compressed bitstring of 131,072 bits, base64url with the multibase prefix `u`; bit `statusListIndex` set means revoked. A credential\'s `credentialStatus.statusListCredential` (`urn:learning-credits:scheme:{schemeId}:status-list:revocation`) names this list. 404 until the scheme has issued a pathway credential.',
-      // public once the route flag lands
-      tags: ['pathways'], roles: everyone, params: schemeIdParams,
+      tags: ['public', 'pathways'], roles: [], public: true, rateLimit: 'publicVerify', params: schemeIdParams,
       responses: { 200: { description: 'The status list credential (VC-JWT)', schema: z.string(), contentType: 'application/vc+jwt', example: vcJwtExample } },
       handler: async ({ params }, ctx) => ({
         status: 200, body: await statusListJwt(deps, ctx.db, params.schemeId), headers: { 'content-type': 'application/vc+jwt' },

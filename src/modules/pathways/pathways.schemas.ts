@@ -44,9 +44,6 @@ export const createPathwayBody = z
 
 export const retirePathwayBody = z.strictObject({ reason: z.string().trim().min(3).max(1000) }).meta({ id: 'RetirePathway' });
 export const revokePathwayCredentialBody = z.strictObject({ reason: z.string().trim().min(3).max(1000) }).meta({ id: 'RevokePathwayCredential' });
-export const verifyPathwayCredentialBody = z
-  .strictObject({ credential: z.string().min(1).max(100_000).meta({ description: 'The VC-JWT the service issued for a completed pathway' }) })
-  .meta({ id: 'VerifyPathwayCredential' });
 
 export const pathwaySchema = z
   .object({
