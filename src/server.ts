@@ -131,31 +131,12 @@ async function main() {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${port}`;
-  const redirectUri = `${publicUrl}/sign-in/callback`;
-  try {
-    if (config.OIDC_ISSUER) {
-      signIn?.set(createSignInClient({ issuer: config.OIDC_ISSUER, clientId: config.OIDC_CLIENT_ID, clientSecret: config.OIDC_CLIENT_SECRET, redirectUri }));
-    } else if (localIdp) {
-      idp = await startLocalIdentityProvider({
-        port: config.OIDC_LOCAL_PORT ?? (config.PORT === 0 ? 0 : port + 1), redirectUri, logger,
-        users: await demoSignInUsers(runtime.database.db, runtime.clock.now()),
-      });
-      signIn?.set(createSignInClient({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, redirectUri }));
-    }
-  } catch (err) {
-    server.close();
-    await maintenance?.stop();
-    await runtime.close();
-    const e = err as NodeJS.ErrnoException;
-    throw new Error(e.code === 'EADDRINUSE' ? `the demo identity provider's port is in use: set OIDC_LOCAL_PORT to a free port` : `sign-in could not be set up: ${e.message}`);
-  }
   logger.info(
     { url: `http://${config.HOST}:${port}`, docs: `http://${config.HOST}:${port}/docs`, database: runtime.databaseUrl },
     `Learning Credits listening on http://${config.HOST}:${port} (the portal at /, API docs at /docs)`,
   );
 
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, exitCode = 0) => {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
@@ -166,10 +147,34 @@ async function main() {
     await runtime.close();
     logger.info('stopped');
     // The last lines may still be on their way to a pipe: exit once they are out.
-    logger.flush(() => process.exit(0));
+    logger.flush(() => process.exit(exitCode));
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  // Sign-in is set up once the service listens (its redirect URI needs the port) and Ctrl-C is handled.
+  const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${port}`;
+  const redirectUri = `${publicUrl}/sign-in/callback`;
+  try {
+    if (config.OIDC_ISSUER) {
+      signIn?.set(createSignInClient({ issuer: config.OIDC_ISSUER, clientId: config.OIDC_CLIENT_ID, clientSecret: config.OIDC_CLIENT_SECRET, redirectUri }));
+    } else if (localIdp) {
+      const users = await demoSignInUsers(runtime.database.db, runtime.clock.now());
+      const startIdp = (at: number) => startLocalIdentityProvider({ port: at, redirectUri, logger, users });
+      try {
+        idp = await startIdp(config.OIDC_LOCAL_PORT ?? (config.PORT === 0 ? 0 : port + 1));
+      } catch (err) {
+        // PORT + 1 is only a default: when it is taken, any free port will do (the log names it).
+        if (config.OIDC_LOCAL_PORT !== undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        idp = await startIdp(0);
+      }
+      signIn?.set(createSignInClient({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, redirectUri }));
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    logger.error({ code: e.code }, e.code === 'EADDRINUSE' ? "the demo identity provider's port is in use: set OIDC_LOCAL_PORT to a free port" : `sign-in could not be set up: ${e.message}`);
+    await shutdown('sign-in setup failed', 1);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -34,6 +34,7 @@ export async function startService(): Promise<RunningService> {
   const base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the service did not start in 240 s: ${stderr.slice(-2000)}`)), 240_000);
     let buffered = '';
+    let url: string | undefined;
     child.stdout!.on('data', (d: Buffer) => {
       buffered += d.toString();
       const lines = buffered.split('\n');
@@ -45,9 +46,11 @@ export async function startService(): Promise<RunningService> {
         const provider = /^demo provider (.+) \((\w\w)\) providerId ([0-9a-f-]{36})/.exec(msg);
         if (provider) providers.set(provider[2]!, provider[3]!);
         const listening = /^Learning Credits listening on (http:\/\/[\d.:]+)/.exec(msg);
-        if (listening) {
+        if (listening) url = listening[1]!;
+        // Sign-in is ready once the demo identity provider listens, just after the service.
+        if (url && /^demo identity provider listening on /.test(msg)) {
           clearTimeout(timer);
-          resolve(listening[1]!);
+          resolve(url);
         }
       }
     });

@@ -16,10 +16,11 @@ const detailFor = async (authorization: string | undefined) => {
 };
 
 describe('GET /', () => {
-  it('when a browser opens the service, then / redirects to the API docs', async () => {
+  it('when a browser opens the service, then / is the portal\'s front page with a way to sign in and to the API docs', async () => {
     const res = await request(h.app).get('/');
-    expect(res.status).toBe(302);
-    expect(res.headers.location).toBe('/docs');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('href="/sign-in"');
+    expect(res.text).toContain('href="/docs"');
   });
 });
 

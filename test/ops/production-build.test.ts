@@ -66,9 +66,11 @@ describe('npm run build, then NODE_ENV=production node dist/server.js', () => {
     const token = await key.token('admin', { sub: 'admin-prod' });
     const schemes = await fetch(`${service.base}/v1/schemes`, { headers: { authorization: `Bearer ${token}` } });
     expect(schemes.status, await schemes.clone().text()).toBe(200);
+    // The portal's front page from dist/ (its stylesheet built from the SGDS package, its catalogues compiled).
     const root = await fetch(`${service.base}/`, { redirect: 'manual' });
-    expect(root.status).toBe(302);
-    expect(root.headers.get('location')).toBe('/docs');
+    expect(root.status).toBe(200);
+    const css = /href="(\/assets\/site\.[0-9a-f]{12}\.css)"/.exec(await root.text())?.[1];
+    expect((await fetch(`${service.base}${css}`)).status).toBe(200);
 
     service.child.kill('SIGTERM');
     expect(await service.exited()).toBe(0);

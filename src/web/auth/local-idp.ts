@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import express from 'express';
 import { exportJWK, generateKeyPair } from 'jose';
-import Provider from 'oidc-provider';
+import type ProviderClass from 'oidc-provider';
 import type { Logger } from '../../lib/logger.js';
 import { html } from '../html.js';
 
@@ -46,7 +46,19 @@ export async function startLocalIdentityProvider(options: {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwks = { keys: [{ ...(await exportJWK(privateKey)), kid: `demo-${randomBytes(4).toString('hex')}`, alg: 'RS256', use: 'sig' }] };
 
-  const provider = new Provider(issuer, {
+  // oidc-provider writes its notices with console.warn and console.info (one says Node 20 is not its
+  // supported runtime: it runs here, and the browser tests prove the flow). The service's output is
+  // JSON lines, so they go to the logger at debug instead, while it loads and starts.
+  const quiet = { warn: console.warn, info: console.info };
+  console.warn = console.info = (...args: unknown[]) => options.logger.debug({ from: 'oidc-provider' }, args.map(String).join(' '));
+  let Provider: typeof ProviderClass;
+  try {
+    Provider = (await import('oidc-provider')).default;
+  } finally {
+    Object.assign(console, quiet);
+  }
+  console.warn = console.info = (...args: unknown[]) => options.logger.debug({ from: 'oidc-provider' }, args.map(String).join(' '));
+  const provider = (() => { try { return new Provider(issuer, {
     clients: [{
       client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri],
       grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic',
@@ -72,7 +84,7 @@ export async function startLocalIdentityProvider(options: {
       await grant.save();
       return grant;
     },
-  });
+  }); } finally { Object.assign(console, quiet); } })();
 
   const app = express();
   app.disable('x-powered-by');
