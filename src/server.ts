@@ -77,6 +77,7 @@ async function main() {
     // Unset outside production: the demo accounts of defaultPolicy apply.
     ...(config.TREASURY_ACCOUNTS ? { treasuryAccounts: config.TREASURY_ACCOUNTS } : {}),
     ...(config.FOUR_EYES_ABOVE ? { fourEyesAbove: config.FOUR_EYES_ABOVE } : {}),
+    ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
   };
   // Sign-in for the pages: the configured issuer, or on the embedded default a demo identity provider on 127.0.0.1.
   const localIdp = !config.OIDC_ISSUER && config.NODE_ENV !== 'production';
@@ -89,7 +90,7 @@ async function main() {
     if (seed) await seedDemoData({ ...runtime, logger, dataDir: config.dataDir });
     app = createApp({
       ...runtime, logger, bodyLimit: config.BODY_LIMIT, policy, trustProxy: config.TRUST_PROXY,
-      web: { signIn, claimNames: config.OIDC_CLAIMS, secureCookies: (config.PUBLIC_URL ?? '').startsWith('https://') },
+      web: { signIn, claimNames: config.OIDC_CLAIMS, secureCookies: config.NODE_ENV === 'production' || (config.PUBLIC_URL ?? '').startsWith('https://') },
     });
   } catch (err) {
     await runtime.close();

@@ -40,6 +40,12 @@ export interface Policy {
    * address. 0 points: no limit.
    */
   rateLimits: RateLimits;
+  /**
+   * The service's public base URL (PUBLIC_URL): links it hands out (a
+   * learner's share link) start with it. Unset (development), they follow the
+   * request's own host.
+   */
+  publicUrl?: string;
 }
 
 /** A bank account the treasury pays from: an IBAN or a local account number, and the bank's BIC. */

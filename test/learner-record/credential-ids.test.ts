@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { achievementIdOf, courseIdOfAchievement, issuerIdOf, providerIdOfIssuer } from '../../src/modules/credentials/credential-ids.js';
+import {
+  achievementIdOf, courseIdOfAchievement, issuerIdOf, pathwayAchievementIdOf, pathwayIdOfAchievement, providerIdOfIssuer, schemeIdOfIssuer, schemeIssuerIdOf,
+} from '../../src/modules/credentials/credential-ids.js';
 import { isShareToken, maskShareTokens, newShareToken, shareTokenSha256 } from '../../src/lib/share-token.js';
 
 describe('credential ids read back', () => {
@@ -25,6 +27,26 @@ describe('credential ids read back', () => {
         }
       }),
     );
+  });
+});
+
+describe('scheme and pathway ids read back', () => {
+  it('when a scheme issuer or pathway achievement id is made from a uuid, then it reads back to it, and never as the other (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.uuid(), (id) => {
+        expect(schemeIdOfIssuer(schemeIssuerIdOf(id))).toBe(id);
+        expect(pathwayIdOfAchievement(pathwayAchievementIdOf(id))).toBe(id);
+        expect(schemeIdOfIssuer(pathwayAchievementIdOf(id))).toBeUndefined();
+        expect(schemeIdOfIssuer(issuerIdOf(id))).toBeUndefined();
+      }),
+    );
+  });
+
+  it('when the id part is 36 characters that are not a uuid (dashes only, hex without dashes), then it names no scheme or pathway', () => {
+    for (const junk of ['-'.repeat(36), 'a'.repeat(36), `${'0'.repeat(35)}g`]) {
+      expect(schemeIdOfIssuer(`urn:learning-credits:scheme:${junk}`), junk).toBeUndefined();
+      expect(pathwayIdOfAchievement(`urn:learning-credits:pathway:${junk}`), junk).toBeUndefined();
+    }
   });
 });
 

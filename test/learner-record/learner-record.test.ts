@@ -197,6 +197,18 @@ describe('share links', () => {
     for (const line of raw) expect(line).not.toContain(token.slice(4));
   });
 
+  it('when PUBLIC_URL is set and the request names another host, then the share link still starts with PUBLIC_URL', async () => {
+    const { e, item } = await keptCredential();
+    const app = createApp({
+      ...h.deps, policy: { ...h.deps.policy, publicUrl: 'https://credits.gov.example/' }, metrics: createMetrics(), bodyLimit: '256kb',
+      authenticator: { authenticate: async () => ({ role: 'citizen', subject: 'citizen:test', learnerId: e.learner.id }) },
+    });
+    const res = await request(app).post(`/v1/me/credentials/${item.id}/shares`).set('host', 'evil.example').set('authorization', 'Bearer x')
+      .set('idempotency-key', randomUUID()).send({});
+    expect(res.status, res.text).toBe(201);
+    expect(res.body.url).toBe(`https://credits.gov.example/v1/public/credential-shares/${res.body.token}`);
+  });
+
   it('when the share has expired, then 410 gone share_expired, and the attempt is logged', async () => {
     const { item, me } = await keptCredential();
     const { shareId, token } = (await share(me, item.id, { expiresInDays: 1 })).body;

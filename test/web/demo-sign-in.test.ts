@@ -7,6 +7,7 @@ import { createMetrics } from '../../src/lib/metrics.js';
 import { demoSignInUsers } from '../../src/seed/demo-sign-in.js';
 import { seedDemoData } from '../../src/seed/demo.js';
 import { defaultSignInClaimNames, principalFromClaims } from '../../src/web/auth/claims.js';
+import { developmentKeySealer } from '../../src/lib/key-sealer.js';
 import { useHarness } from '../support/harness.js';
 
 const h = useHarness();
@@ -18,7 +19,7 @@ describe('the demo identity provider\'s users', () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'lc-demo-sign-in-'));
     dirs.push(dataDir);
     await seedDemoData({
-      database: h.database, ledger: h.ledger, clock: h.clock, metrics: createMetrics(), nationalIds: h.deps.nationalIds,
+      database: h.database, ledger: h.ledger, clock: h.clock, metrics: createMetrics(), nationalIds: h.deps.nationalIds, keySealer: developmentKeySealer(),
       authenticator: { authenticate: async () => { throw new Error('not used'); } }, databaseUrl: 'test', close: async () => {},
       logger: createLogger('silent'), dataDir,
     });

@@ -50,6 +50,7 @@ export type MovementSign = (typeof movementSigns)[number];
 export function movementSign(m: Pick<MovementRow, 'code' | 'kind'>): MovementSign {
   switch (m.code) {
     case 'grant':
+    case 'pathway_bonus':
       return 'granted';
     case 'grant_expiry':
       return 'expired';

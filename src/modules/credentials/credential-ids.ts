@@ -10,6 +10,8 @@ export const achievementIdOf = (courseId: string) => `urn:learning-credits:cours
 const uuidPattern = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const providerIdPattern = new RegExp(`^urn:learning-credits:provider:(${uuidPattern})$`);
 const courseIdPattern = new RegExp(`^urn:learning-credits:course:(${uuidPattern})$`);
+const schemeIdPattern = new RegExp(`^urn:learning-credits:scheme:(${uuidPattern})$`);
+const pathwayIdPattern = new RegExp(`^urn:learning-credits:pathway:(${uuidPattern})$`);
 
 /** The provider an issuer id names (the inverse of issuerIdOf); null when it names none of this service's providers. */
 export const providerIdOfIssuer = (issuerId: string): string | null => providerIdPattern.exec(issuerId)?.[1] ?? null;
@@ -28,10 +30,10 @@ export const statusListIdOf = (schemeId: string) => `urn:learning-credits:scheme
 
 /** The scheme id in a scheme issuer id, or undefined when it is not one. */
 export function schemeIdOfIssuer(issuerId: string): string | undefined {
-  return /^urn:learning-credits:scheme:([0-9a-f-]{36})$/.exec(issuerId)?.[1];
+  return schemeIdPattern.exec(issuerId)?.[1];
 }
 
 /** The pathway id in a pathway achievement id, or undefined when it is not one. */
 export function pathwayIdOfAchievement(achievementId: string): string | undefined {
-  return /^urn:learning-credits:pathway:([0-9a-f-]{36})$/.exec(achievementId)?.[1];
+  return pathwayIdPattern.exec(achievementId)?.[1];
 }

@@ -4,7 +4,7 @@ import { notFound } from '../../lib/app-error.js';
 import { cursorInstant, decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
 import { definePublicRoute, defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { verificationAnswerSchema } from '../credentials/verification-answer.js';
-import type { ServiceDeps } from '../deps.js';
+import { policyOf, type ServiceDeps } from '../deps.js';
 import {
   createdShareSchema, createShareBody, credentialIdParams, learnerCredentialSchema, learnerCredentialView, listCredentialsQuery, shareIdParams, shareSchema,
   sharedCredentialSchema, sharedCredentialView, shareTokenParams, shareUseSchema, shareUseView, shareView, verifyCredentialBody,
@@ -99,7 +99,9 @@ export function learnerCredentialRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 201: { description: 'The link', schema: createdShareSchema } },
       handler: async ({ params, body }, ctx) => {
         const { share, token } = await createShare(deps, ctx.db, learnerOf(ctx), params.credentialId, body, actingOf(ctx));
-        const url = `${ctx.req.protocol}://${ctx.req.get('host') ?? 'localhost'}${sharePath(token)}`;
+        // Never from the Host header when PUBLIC_URL is set: a forged host would send the employer, and the token, elsewhere.
+        const base = policyOf(deps).publicUrl?.replace(/\/+$/, '') ?? `${ctx.req.protocol}://${ctx.req.get('host') ?? 'localhost'}`;
+        const url = `${base}${sharePath(token)}`;
         return { status: 201, body: { shareId: share.id, url, token, expiresAt: share.expiresAt.toISOString() } };
       },
     }),
