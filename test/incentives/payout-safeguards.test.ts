@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { proposedBatch } from '../support/finance.js';
 import { useHarness } from '../support/harness.js';
 import { perFile } from '../support/per-file.js';
@@ -6,6 +7,28 @@ import { incentiveWorld, SG_BANK } from './incentive-world.js';
 
 const h = useHarness({ poolSize: 20 });
 const w = perFile(() => incentiveWorld(h, { amount: '5000', requiresRating: true }, { incentiveBudget: '100000' }), async () => {});
+
+const balanceOf = async (accountId: string) => {
+  await h.ledger.foldDeltas(h.database.db);
+  const b = (await h.ledger.balance(h.database.db, accountId))!;
+  return b.creditsPosted - b.debitsPosted - b.debitsPending;
+};
+const payableOf = async (learnerId: string) =>
+  (await h.database.pool.query(`select account_id from learner_payables where learner_id = $1`, [learnerId])).rows[0].account_id as string;
+const incentiveBudget = async () =>
+  (await h.database.pool.query(`select account_id from scheme_incentive_budgets where scheme_id = $1`, [w.world.scheme.id])).rows[0].account_id as string;
+
+/** Finance reverses the claim; above the four-eyes amount a second officer approves it. */
+const reverse = async (claimId: string) => {
+  const proposer = w.as(await h.token('finance', { sub: 'officer-reverses' }));
+  const res = await proposer.post(`/v1/claims/${claimId}/reversal`, { reasonCode: 'no_completion', reason: 'the learner did not attend' });
+  expect([200, 202], res.text).toContain(res.status);
+  if (res.status === 202) {
+    const approved = await w.as(await h.token('finance', { sub: 'officer-approves-reversal' })).post(`/v1/approvals/${res.body.approval.id}/approve`, {});
+    expect(approved.status, approved.text).toBe(200);
+  }
+  return res;
+};
 
 type Line = { learnerId: string | null; amount: string };
 const learnerLinesOf = (batch: { lines: unknown }, learnerId: string) => (batch.lines as Line[]).filter((l) => l.learnerId === learnerId);
@@ -47,5 +70,45 @@ describe('an administrator registers a learner\'s first payee account', () => {
     const paid = await proposedBatch(h, { currency: 'SGD' });
     expect(learnerLinesOf(paid, e.learner.id)).toMatchObject([{ amount: '5000' }]);
     await rejectBatch(paid);
+  });
+});
+
+describe('a reversed claim\'s incentive', () => {
+  it('when a claim whose incentive has accrued is reversed, then the incentive is reversed, its money is back in the incentive budget, and no batch pays it', async () => {
+    const e = await w.completed();
+    expect((await e.me.put('/v1/learners/me/payee-account', { kind: 'bank', accountName: 'Tan Ah Kow', bank: SG_BANK })).status).toBe(200);
+    expect((await e.me.post(`/v1/enrolments/${e.enrolmentId}/rating`, { stars: 2 })).status).toBe(201);
+    expect((await w.incentivesOf(e.learner.token))[0]!.status).toBe('accrued');
+    const budget = await incentiveBudget();
+    const before = await balanceOf(budget);
+    expect(await balanceOf(await payableOf(e.learner.id))).toBe(5000n);
+
+    await reverse(e.claim.id);
+    expect((await w.fin.get(`/v1/claims/${e.claim.id}`)).body.status).toBe('reversed');
+    expect((await w.incentivesOf(e.learner.token))[0]!.status).toBe('reversed');
+    expect((await h.database.pool.query(`select status from incentives where enrolment_id = $1`, [e.enrolmentId])).rows).toEqual([{ status: 'reversed' }]);
+    expect(await balanceOf(await payableOf(e.learner.id))).toBe(0n);
+    expect(await balanceOf(budget)).toBe(before + 5000n);
+
+    const next = await proposedBatch(h, { currency: 'SGD' });
+    expect(learnerLinesOf(next, e.learner.id)).toEqual([]);
+    await rejectBatch(next);
+    expect(await ledgerViolations(h.database.db)).toEqual([]);
+    const sgd = (await w.fin.get('/v1/reports/trial-balance')).body.currencies.find((c: { currency: string }) => c.currency === 'SGD');
+    expect(sgd.balanced).toBe(true);
+  });
+
+  it('when the claim\'s incentive is in a proposed batch, then the reversal is refused until that batch is rejected, and nothing moves', async () => {
+    const e = await w.completed();
+    expect((await e.me.put('/v1/learners/me/payee-account', { kind: 'bank', accountName: 'Tan Ah Kow', bank: SG_BANK })).status).toBe(200);
+    expect((await e.me.post(`/v1/enrolments/${e.enrolmentId}/rating`, { stars: 5 })).status).toBe(201);
+    const batch = await proposedBatch(h, { currency: 'SGD' });
+    expect(learnerLinesOf(batch, e.learner.id)).toHaveLength(1);
+    const refused = await w.as(await h.token('finance', { sub: 'officer-reverses' })).post(`/v1/claims/${e.claim.id}/reversal`, { reasonCode: 'fraud', reason: 'the provider invented the attendance' });
+    expect(refused.status, refused.text).toBe(409);
+    expect(refused.body.code).toBe('invalid_state');
+    expect((await w.incentivesOf(e.learner.token))[0]!.status).toBe('in_batch');
+    expect(await balanceOf(await payableOf(e.learner.id))).toBe(5000n);
+    await rejectBatch(batch);
   });
 });

@@ -3877,7 +3877,7 @@ export interface components {
             amount: string;
             currency: string;
             /**
-             * @description `accrued` (owed, waiting for the next disbursement), `held:<reason>` (`held:incentive_budget_short`: the scheme's incentive budget is spent, it is paid once topped up; `held:no_payee_account`: register one at PUT /v1/learners/me/payee-account), `in_batch` (on its way), `paid`, or `returned` (the bank sent it back: it goes into the next batch)
+             * @description `accrued` (owed, waiting for the next disbursement), `held:<reason>` (`held:incentive_budget_short`: the scheme's incentive budget is spent, it is paid once topped up; `held:no_payee_account`: register one at PUT /v1/learners/me/payee-account), `in_batch` (on its way), `paid`, `returned` (the bank sent it back: it goes into the next batch), or `reversed` (its claim was reversed before it was paid out: nothing is owed)
              * @example paid
              */
             status: string;
