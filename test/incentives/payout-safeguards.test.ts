@@ -112,3 +112,35 @@ describe('a reversed claim\'s incentive', () => {
     await rejectBatch(batch);
   });
 });
+
+describe('releasing a batch with a learner line', () => {
+  it('when the learner\'s payee account changed after the batch was proposed, then release is refused with payee_account_changed and nothing moves; the next batch pays the new account', async () => {
+    const e = await w.completed();
+    expect((await e.me.put('/v1/learners/me/payee-account', { kind: 'bank', accountName: 'Tan Ah Kow', bank: SG_BANK })).status).toBe(200);
+    expect((await e.me.post(`/v1/enrolments/${e.enrolmentId}/rating`, { stars: 4 })).status).toBe(201);
+    const batch = await proposedBatch(h, { currency: 'SGD' });
+    expect(learnerLinesOf(batch, e.learner.id)).toHaveLength(1);
+
+    const change = await e.me.put('/v1/learners/me/payee-account', { kind: 'bank', accountName: 'Tan Ah Kow', bank: { bankCode: '7339', accountNumber: '555566667777' } });
+    expect(change.status, change.text).toBe(200);
+    const changed = await w.as(await h.token('finance', { sub: 'officer-approves-payee' })).post(`/v1/approvals/${change.body.approval.id}/approve`, {});
+    expect(changed.status, changed.text).toBe(200);
+
+    const release = await w.as(await h.token('finance', { sub: 'officer-releases' })).post(`/v1/approvals/${batch.approval!.id}/approve`, {});
+    expect(release.status, release.text).toBe(409);
+    expect(release.body.reasons).toEqual(['payee_account_changed']);
+    expect(release.text).not.toContain('555566667777');
+    expect((await w.fin.get(`/v1/disbursement-batches/${batch.id}`)).body.status).toBe('proposed');
+    expect((await w.fin.get(`/v1/approvals/${batch.approval!.id}`)).body.status).toBe('pending');
+    expect((await h.database.pool.query(`select count(*)::int n from ledger_transfers where reference_id in (select id from payment_lines where batch_id = $1)`, [batch.id])).rows[0].n).toBe(0);
+    expect(await balanceOf(await payableOf(e.learner.id))).toBe(5000n);
+    expect((await w.incentivesOf(e.learner.token))[0]!.status).toBe('in_batch');
+
+    await rejectBatch(batch);
+    const next = await proposedBatch(h, { currency: 'SGD' });
+    expect(learnerLinesOf(next, e.learner.id)).toMatchObject([{ amount: '5000' }]);
+    const account = await h.database.pool.query(`select creditor_account->>'accountNumber' n from payment_lines where batch_id = $1 and learner_id = $2`, [next.id, e.learner.id]);
+    expect(account.rows).toEqual([{ n: '555566667777' }]);
+    await rejectBatch(next);
+  });
+});
