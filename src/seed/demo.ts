@@ -317,7 +317,8 @@ async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keys
         );
         grantCount++;
       }
-      if (spec.payee) await registerPayeeAccount(deps, tx, learner.id, spec.payee, acting);
+      // The learner's own first registration, which alone is in force at once (an officer's would wait for a second one).
+      if (spec.payee) await registerPayeeAccount(deps, tx, learner.id, spec.payee, { actor: { role: 'citizen', subject: DEMO_ACTOR } });
       learnersSeeded.push({ id: learner.id });
     }
     // Its own actor, so the demo guide (which lists the seed's learners by their audit events) names only the six above.

@@ -106,7 +106,7 @@ export interface paths {
         get: operations["getMyPayeeAccount"];
         /**
          * Register or change the bank account or e-wallet my incentives are paid to
-         * @description A citizen registers where their completion incentives are paid: a bank account (IBAN and BIC, or a domestic bank code and account number) or an e-wallet (provider and phone or account id). The account must be in the learner's own registered name (compared without accents, case or punctuation), else 422 names `body.accountName`. The first account is in force at once. A change is proposed: the current account stays in force until a finance officer or administrator other than the proposer approves it (POST /v1/approvals/{approvalId}/approve); a second change while one waits is 409 `conflict`. Account numbers are shown masked.
+         * @description A citizen registers where their completion incentives are paid: a bank account (IBAN and BIC, or a domestic bank code and account number) or an e-wallet (provider and phone or account id). The account must be in the learner's own registered name (compared without accents, case or punctuation), else 422 names `body.accountName`. The learner's own first account (PUT /v1/learners/me/payee-account) is in force at once. An account an administrator records, and any change, is proposed: the current account stays in force until a finance officer or administrator other than the proposer approves it (POST /v1/approvals/{approvalId}/approve); a second change while one waits is 409 `conflict`. Account numbers are shown masked.
          */
         put: operations["registerMyPayeeAccount"];
         post?: never;
@@ -125,8 +125,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Record a learner's payee account for them (a change takes a second officer)
-         * @description An administrator records the account a learner gives in person or in writing. The account must be in the learner's own registered name (compared without accents, case or punctuation), else 422 names `body.accountName`. The first account is in force at once. A change is proposed: the current account stays in force until a finance officer or administrator other than the proposer approves it (POST /v1/approvals/{approvalId}/approve); a second change while one waits is 409 `conflict`. Account numbers are shown masked.
+         * Record a learner's payee account for them (takes a second officer)
+         * @description An administrator records the account a learner gives in person or in writing. The account must be in the learner's own registered name (compared without accents, case or punctuation), else 422 names `body.accountName`. The learner's own first account (PUT /v1/learners/me/payee-account) is in force at once. An account an administrator records, and any change, is proposed: the current account stays in force until a finance officer or administrator other than the proposer approves it (POST /v1/approvals/{approvalId}/approve); a second change while one waits is 409 `conflict`. Account numbers are shown masked.
          */
         put: operations["registerLearnerPayeeAccount"];
         post?: never;
@@ -3877,7 +3877,7 @@ export interface components {
             amount: string;
             currency: string;
             /**
-             * @description `accrued` (owed, waiting for the next disbursement), `held:<reason>` (`held:incentive_budget_short`: the scheme's incentive budget is spent, it is paid once topped up; `held:no_payee_account`: register one at PUT /v1/learners/me/payee-account), `in_batch` (on its way), `paid`, or `returned` (the bank sent it back: it goes into the next batch)
+             * @description `accrued` (owed, waiting for the next disbursement), `held:<reason>` (`held:incentive_budget_short`: the scheme's incentive budget is spent, it is paid once topped up; `held:no_payee_account`: register one at PUT /v1/learners/me/payee-account), `in_batch` (on its way), `paid`, `returned` (the bank sent it back: it goes into the next batch), or `reversed` (its claim was reversed before it was paid out: nothing is owed)
              * @example paid
              */
             status: string;

@@ -44,7 +44,7 @@ export const courseRatings = pgTable(
   ],
 );
 
-export const incentiveStatuses = ['accrued', 'held'] as const;
+export const incentiveStatuses = ['accrued', 'held', 'reversed'] as const;
 
 /** A learner's completion incentive, at most one per (learner, enrolment). */
 export const incentives = pgTable(
@@ -56,7 +56,7 @@ export const incentives = pgTable(
     schemeId: uuid('scheme_id').notNull(),
     currency: char('currency', { length: 3 }).notNull(),
     amount: amount('amount').notNull(),
-    /** accrued: posted from the incentive budget to the learner's payable; held: it could not be, nothing moved. */
+    /** accrued: posted from the incentive budget to the learner's payable; held: it could not be, nothing moved; reversed: its claim was reversed before it was paid out, and any money went back to the budget. */
     status: text('status', { enum: incentiveStatuses }).notNull(),
     holdReason: text('hold_reason'),
     transferId: uuid('transfer_id').notNull().unique(),
@@ -68,7 +68,7 @@ export const incentives = pgTable(
     index('incentives_accrued_idx').on(t.currency, t.learnerId).where(sql`${t.status} = 'accrued'`),
     index('incentives_held_idx').on(t.schemeId, t.createdAt).where(sql`${t.status} = 'held'`),
     check('incentives_amount_positive', sql`${t.amount} > 0`),
-    check('incentives_status', sql`${t.status} in ('accrued', 'held')`),
+    check('incentives_status', sql`${t.status} in ('accrued', 'held', 'reversed')`),
     check('incentives_held_has_reason', sql`(${t.status} = 'held') = (${t.holdReason} is not null)`),
   ],
 );

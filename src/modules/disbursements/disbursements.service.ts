@@ -148,7 +148,8 @@ async function lockProposedBatch(tx: Tx, batchId: string): Promise<BatchRow> {
 }
 
 /**
- * The second officer releases the batch: its file content is checked again,
+ * The second officer releases the batch: its file content is checked again
+ * (no provider suspended, every learner still paid to their account in force),
  * then each line becomes a pending transfer from the provider's payable to
  * bank clearing. The bank statement later posts or voids it.
  */
@@ -160,6 +161,16 @@ async function releaseBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, ac
   if (suspended.length > 0) {
     throw new AppError('invalid_state', `provider(s) suspended since the batch was proposed: ${suspended.map((p) => p.legal_name).join(', ')}; reject this batch and propose a new one`, {
       reasons: ['provider_suspended'],
+    });
+  }
+  // A learner line pays the account in force when the batch was proposed; a change approved since must not be bypassed.
+  const movedPayees = (await tx.execute<{ learner_id: string }>(sql`
+    select l.learner_id from payment_lines l
+     where l.batch_id = ${batch.id} and l.payee_kind = 'learner'
+       and not exists (select 1 from learner_payee_accounts a where a.learner_id = l.learner_id and a.status = 'active' and a.account->'payment' = l.creditor_account)`)).rows;
+  if (movedPayees.length > 0) {
+    throw new AppError('invalid_state', `${movedPayees.length} learner(s) no longer have the payee account their line pays; reject this batch and propose a new one`, {
+      reasons: ['payee_account_changed'],
     });
   }
   const toBank = lines.filter((l) => l.amount > 0n);

@@ -12,8 +12,8 @@ export interface LearnerLine {
 }
 
 /**
- * Accrued incentives up to the cut-off, in no live payment line, of learners
- * with a payee account in force; locked for this batch. A learner without
+ * Accrued incentives up to the cut-off, in no live payment line and of no
+ * reversed claim, of learners with a payee account in force; locked for this batch. A learner without
  * one stays out (their incentive shows held:no_payee_account) until they
  * register one.
  */
@@ -23,6 +23,8 @@ export async function incentiveLinesFor(tx: Tx, f: { currency: string; cutOff: D
       join learner_payee_accounts a on a.learner_id = i.learner_id and a.status = 'active'
      where i.status = 'accrued' and i.currency = ${f.currency} and i.accrued_at <= ${f.cutOff.toISOString()}::timestamptz
        and not exists (select 1 from payment_line_incentives x where x.incentive_id = i.id and x.live = 1)
+       -- Reversing the claim reverses its incentive; should one ever be missed, it is still not paid.
+       and not exists (select 1 from claims c where c.enrolment_id = i.enrolment_id and c.status = 'reversed')
        ${f.schemeId ? sql`and i.scheme_id = ${f.schemeId}` : sql``}
      order by i.learner_id, i.id
      for update of i`);

@@ -61,6 +61,24 @@ export async function setIncentiveOutcome(tx: Tx, id: string, outcome: { status:
     .where(eq(incentives.id, id));
 }
 
+/** The enrolment's incentive, locked, with the payment line that carries it now (if any). */
+export async function lockIncentiveOfEnrolment(tx: Tx, enrolmentId: string) {
+  const r = await tx.execute<{ id: string; learner_id: string; scheme_id: string; currency: string; amount: string; status: IncentiveRow['status']; line_status: string | null; message_id: string | null }>(sql`
+    select i.id, i.learner_id, i.scheme_id, i.currency::text currency, i.amount::text amount, i.status, live.status line_status, live.message_id
+      from incentives i
+      left join lateral (
+        select pl.status, b.message_id from payment_line_incentives x join payment_lines pl on pl.id = x.line_id join disbursement_batches b on b.id = pl.batch_id
+         where x.incentive_id = i.id and x.live = 1 limit 1) live on true
+     where i.enrolment_id = ${enrolmentId}
+     for update of i`);
+  const row = r.rows[0];
+  return row ? { ...row, amount: BigInt(row.amount) } : undefined;
+}
+
+export async function markIncentiveReversed(tx: Tx, id: string) {
+  await tx.update(incentives).set({ status: 'reversed', holdReason: null }).where(eq(incentives.id, id));
+}
+
 /** Held incentives of a scheme, oldest first, locked; another transaction working through them is skipped. */
 export async function heldIncentivesOf(tx: Tx, schemeId: string, limit: number): Promise<IncentiveRow[]> {
   return tx.select().from(incentives).where(sql`${incentives.schemeId} = ${schemeId} and ${incentives.status} = 'held'`)
@@ -95,7 +113,7 @@ export type LearnerIncentiveRow = {
   course_title: string | null;
   currency: string;
   amount: string;
-  status: 'accrued' | 'held';
+  status: 'accrued' | 'held' | 'reversed';
   hold_reason: string | null;
   created_at: string;
   accrued_at: string | null;

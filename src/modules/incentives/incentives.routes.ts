@@ -14,7 +14,7 @@ const incentiveSchema = z
   .object({
     id: z.uuid(), enrolmentId: z.uuid(), schemeId: z.uuid(), schemeName: z.string(), course: z.string().nullable(), amount: money, currency: z.string(),
     status: z.string().meta({
-      description: '`accrued` (owed, waiting for the next disbursement), `held:<reason>` (`held:incentive_budget_short`: the scheme\'s incentive budget is spent, it is paid once topped up; `held:no_payee_account`: register one at PUT /v1/learners/me/payee-account), `in_batch` (on its way), `paid`, or `returned` (the bank sent it back: it goes into the next batch)',
+      description: '`accrued` (owed, waiting for the next disbursement), `held:<reason>` (`held:incentive_budget_short`: the scheme\'s incentive budget is spent, it is paid once topped up; `held:no_payee_account`: register one at PUT /v1/learners/me/payee-account), `in_batch` (on its way), `paid`, `returned` (the bank sent it back: it goes into the next batch), or `reversed` (its claim was reversed before it was paid out: nothing is owed)',
       example: 'paid',
     }),
     accruedAt: z.string().nullable(), paidAt: z.string().nullable(), createdAt: z.string(),

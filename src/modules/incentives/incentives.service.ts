@@ -12,7 +12,8 @@ import type { ServiceDeps } from '../deps.js';
 import { findScheme } from '../schemes/schemes.repo.js';
 import {
   claimIncentiveSlot, completionApproved, findLearnerPayable, heldIncentivesOf, incentiveBudgetAccountOf, incentiveTermsOf, incentivesOfLearner,
-  insertIncentiveBudget, insertLearnerPayable, isRated, setIncentiveOutcome, type IncentiveRow, type LearnerIncentiveRow,
+  insertIncentiveBudget, insertLearnerPayable, isRated, lockIncentiveOfEnrolment, markIncentiveReversed, setIncentiveOutcome, type IncentiveRow,
+  type LearnerIncentiveRow,
 } from './incentives.repo.js';
 
 /** Why an incentive is held: the stable codes a learner and finance read. */
@@ -102,6 +103,41 @@ export async function accrueIncentive(deps: ServiceDeps, tx: Tx, enrolmentId: st
   return slot;
 }
 
+/** Why the enrolment's claim cannot be reversed now because of its incentive: it is in a proposed batch, which would pay it. */
+export async function incentiveBlockingReversal(tx: Tx, enrolmentId: string): Promise<string | undefined> {
+  const incentive = await lockIncentiveOfEnrolment(tx, enrolmentId);
+  if (incentive?.line_status !== 'proposed') return undefined;
+  return `the learner's completion incentive is in proposed batch ${incentive.message_id}: reject that batch first, then reverse the claim`;
+}
+
+/**
+ * A reversed claim takes back its completion incentive, in the reversal's
+ * transaction, while the incentive has not gone out: one in no live payment
+ * line is cancelled (reversed) and, if it had accrued, its money goes back
+ * from the learner's payable to the scheme's incentive budget. One already
+ * released to the bank or paid is left as it is: getting that back would be
+ * a recovery from the learner, which the service does not do yet.
+ */
+export async function reverseIncentiveOf(deps: ServiceDeps, tx: Tx, enrolmentId: string, acting: Acting): Promise<void> {
+  const incentive = await lockIncentiveOfEnrolment(tx, enrolmentId);
+  if (!incentive || incentive.status === 'reversed' || incentive.line_status !== null) return;
+  const now = deps.clock.now();
+  const transferId = incentive.status === 'accrued' ? newId() : undefined;
+  if (transferId) {
+    const budget = await incentiveBudgetAccountOf(tx, incentive.scheme_id);
+    const payable = await findLearnerPayable(tx, incentive.learner_id, incentive.currency as Currency);
+    if (!budget || !payable) throw new Error(`accrued incentive ${incentive.id} has no incentive budget or learner payable`);
+    await deps.ledger.commit(tx, [
+      { id: transferId, kind: 'posted', debitAccountId: payable, creditAccountId: budget, amount: incentive.amount, code: 'incentive_reversal', referenceId: incentive.id },
+    ]);
+  }
+  await markIncentiveReversed(tx, incentive.id);
+  await recordAudit(tx, {
+    ...acting, action: 'incentive.reversed', entityType: 'incentive', entityId: incentive.id, at: now,
+    details: { enrolmentId, schemeId: incentive.scheme_id, amount: incentive.amount.toString(), currency: incentive.currency, was: incentive.status, ...(transferId ? { transferId } : {}) },
+  });
+}
+
 /** Incentives held for want of budget are retried, oldest first, until the budget runs short again. Returns how many were accrued. */
 async function retryHeldIncentives(deps: ServiceDeps, tx: Tx, schemeId: string, acting: Acting): Promise<number> {
   let accrued = 0;
@@ -151,14 +187,16 @@ export async function allocateIncentiveBudget(deps: ServiceDeps, db: Db | Tx, sc
   });
 }
 
-export type IncentiveStatus = 'accrued' | 'in_batch' | 'paid' | 'returned' | `held:${string}`;
+export type IncentiveStatus = 'accrued' | 'in_batch' | 'paid' | 'returned' | 'reversed' | `held:${string}`;
 
 /**
  * What became of an incentive, from its row and the payment line carrying
  * it: held (with why), accrued (owed, waiting for a batch), in_batch, paid,
- * or returned by the bank (owed again: it goes into the next batch).
+ * returned by the bank (owed again: it goes into the next batch), or reversed
+ * with its claim before it was paid out.
  */
 export function incentiveStatusOf(r: Pick<LearnerIncentiveRow, 'status' | 'hold_reason' | 'line_status' | 'returned' | 'has_payee'>): IncentiveStatus {
+  if (r.status === 'reversed') return 'reversed';
   if (r.status === 'held') return `held:${r.hold_reason ?? INCENTIVE_BUDGET_SHORT}`;
   if (r.line_status === 'settled') return 'paid';
   if (r.line_status === 'proposed' || r.line_status === 'pending') return 'in_batch';

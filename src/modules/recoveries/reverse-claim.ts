@@ -10,6 +10,7 @@ import { propose, type ApprovalKind } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import { findClaim, type ClaimRow } from '../claims/claims.repo.js';
 import { refuseEscalatedHandler } from '../claims/holds.js';
+import { incentiveBlockingReversal, reverseIncentiveOf } from '../incentives/incentives.service.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
 import type { Acting } from '../acting.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
@@ -32,6 +33,8 @@ async function refuseIrreversible(tx: Tx, claim: ClaimRow, acting: Acting): Prom
   if (claim.status !== 'approved' && claim.status !== 'paid') {
     throw new AppError('invalid_state', `a ${claim.status} claim cannot be reversed: only approved or paid claims moved money`);
   }
+  const incentiveInBatch = await incentiveBlockingReversal(tx, claim.enrolmentId);
+  if (incentiveInBatch) throw new AppError('invalid_state', incentiveInBatch);
   if (claim.status === 'paid') return;
   const live = (await tx.execute<{ status: string; message_id: string }>(sql`
     select l.status, b.message_id from payment_line_claims plc join payment_lines l on l.id = plc.line_id join disbursement_batches b on b.id = l.batch_id
@@ -69,7 +72,8 @@ async function paidLegs(tx: Tx, enrolmentId: string, now: Date): Promise<PaidLeg
  * Puts a claim's money back where it came from: each leg returns to the
  * learner's grant, or to the scheme when that grant has closed since. An
  * unpaid claim is taken back from the provider's payable (a clawback); a
- * paid one from a receivable the provider now owes (a recovery).
+ * paid one from a receivable the provider now owes (a recovery). The
+ * learner's completion incentive goes with it while it has not been paid out.
  */
 async function carryOutReversal(deps: ServiceDeps, tx: Tx, claim: ClaimRow, input: ReversalInput, acting: Acting, proposedBy?: string) {
   const now = deps.clock.now();
@@ -94,6 +98,7 @@ async function carryOutReversal(deps: ServiceDeps, tx: Tx, claim: ClaimRow, inpu
       reasonCode: input.reasonCode, reason: input.reason, openedAt: now, openedBy: proposedBy ?? acting.actor.subject,
     }).returning();
   }
+  await reverseIncentiveOf(deps, tx, claim.enrolmentId, acting);
   const [row] = await tx.update(claims)
     .set({ status: 'reversed', reversedAt: now, reversalReasonCode: input.reasonCode, reversalReason: input.reason, reversedBy: acting.actor.subject })
     .where(eq(claims.id, claim.id)).returning();

@@ -18,7 +18,7 @@ const citizenOf = (ctx: RouteContext) => {
   return ctx.principal.learnerId;
 };
 
-const how = 'The account must be in the learner\'s own registered name (compared without accents, case or punctuation), else 422 names `body.accountName`. The first account is in force at once. A change is proposed: the current account stays in force until a finance officer or administrator other than the proposer approves it (POST /v1/approvals/{approvalId}/approve); a second change while one waits is 409 `conflict`. Account numbers are shown masked.';
+const how = 'The account must be in the learner\'s own registered name (compared without accents, case or punctuation), else 422 names `body.accountName`. The learner\'s own first account (PUT /v1/learners/me/payee-account) is in force at once. An account an administrator records, and any change, is proposed: the current account stays in force until a finance officer or administrator other than the proposer approves it (POST /v1/approvals/{approvalId}/approve); a second change while one waits is 409 `conflict`. Account numbers are shown masked.';
 
 export function payeeAccountRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
@@ -40,7 +40,7 @@ export function payeeAccountRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'put', path: '/v1/learners/{learnerId}/payee-account', operationId: 'registerLearnerPayeeAccount',
-      summary: 'Record a learner\'s payee account for them (a change takes a second officer)',
+      summary: 'Record a learner\'s payee account for them (takes a second officer)',
       description: `An administrator records the account a learner gives in person or in writing. ${how}`,
       tags: ['learners'], roles: ['admin'], params: learnerIdParams, body: payeeAccountBody, idempotent: true,
       responses: { 200: { description: 'The account in force, and the change waiting for approval if any', schema: payeeAccountStateSchema } },

@@ -58,12 +58,13 @@ export function payeeAccountView(row: PayeeAccountRow) {
 }
 
 /**
- * Registers where a learner's incentives are paid. The first account is in
- * force at once: it redirects nothing, and the name check makes it the
- * learner's own (the bank or e-wallet has KYC'd its holder). Changing it
- * afterwards is the classic fraud, so a change is only proposed: the
- * current account stays in force until a second person (a finance officer
- * or administrator other than the proposer) approves it.
+ * Registers where a learner's incentives are paid. The learner's own first
+ * account is in force at once: it redirects nothing, and the name check
+ * makes it theirs (the bank or e-wallet has KYC'd its holder). Anything
+ * else is only proposed, and the current account (if any) stays in force
+ * until a second person (a finance officer or administrator other than the
+ * proposer) approves it: a change of account is the classic fraud, and so
+ * is an officer registering a first account that they control.
  */
 export async function registerPayeeAccount(
   deps: ServiceDeps, db: Db | Tx, learnerId: string, input: PayeeAccountInput, acting: Acting,
@@ -75,7 +76,7 @@ export async function registerPayeeAccount(
     const now = deps.clock.now();
     const current = await payeeAccountsOf(tx, learnerId);
     const row = { id: newId(), learnerId, kind: input.kind, account, masked: masked(account), createdAt: now, createdBy: acting.actor.subject };
-    if (!current.active) {
+    if (!current.active && !current.proposed && byTheLearner(acting)) {
       const active = await insertPayeeAccount(tx, { ...row, status: 'active', activatedAt: now, activatedBy: acting.actor.subject });
       await recordAudit(tx, { ...acting, action: 'learner.payee_registered', entityType: 'learner', entityId: learnerId, at: now, details: { payeeAccountId: active.id, kind: input.kind } });
       return { active, proposed: undefined, approval: undefined };
@@ -88,11 +89,16 @@ export async function registerPayeeAccount(
     const proposed = await insertPayeeAccount(tx, { ...row, status: 'proposed' });
     const approval = await propose(deps, tx, {
       kind: LEARNER_PAYEE_CHANGE, subjectType: 'learner', subjectId: learnerId, payload: { payeeAccountId: proposed.id },
-      summary: `change learner ${learnerId}'s payee account (${current.active.kind} -> ${input.kind}); check it is held in the learner's name`,
+      summary: current.active
+        ? `change learner ${learnerId}'s payee account (${current.active.kind} -> ${input.kind}); check it is held in the learner's name`
+        : `register learner ${learnerId}'s first payee account (${input.kind}) for them; check it is held in the learner's name`,
     }, acting);
     return { active: current.active, proposed, approval };
   });
 }
+
+/** Only a citizen acts as the learner (the route gives them their own learner only); any other caller is an officer. */
+const byTheLearner = (acting: Acting) => acting.actor.role === 'citizen';
 
 export interface PayeeAccountState {
   active: PayeeAccountRow | undefined;
