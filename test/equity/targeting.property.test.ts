@@ -95,9 +95,10 @@ describe('equity targeting (property)', () => {
       }),
       { numRuns: 1_000 },
     );
-    // The generator must reach the cases the property is about.
+    // The generator must reach the cases the property is about. Over 1,000 runs about 240 apply a rule
+    // and about 58 fund more (seen 44 to 72): the floors sit well below, so a random seed never fails them.
     expect(applied).toBeGreaterThan(100);
-    expect(better).toBeGreaterThan(50);
+    expect(better).toBeGreaterThan(15);
   });
 
   it('when no rule matches the learner (or the learner stated nothing), then the verdict is exactly the untargeted one', () => {
