@@ -6,6 +6,21 @@ import id from './messages/id.js';
 import ms from './messages/ms.js';
 import ta from './messages/ta.js';
 import zhHans from './messages/zh-Hans.js';
+import counterEn from './messages/counter/en.js';
+import counterId from './messages/counter/id.js';
+import counterMs from './messages/counter/ms.js';
+import counterTa from './messages/counter/ta.js';
+import counterZhHans from './messages/counter/zh-Hans.js';
+import financeEn from './messages/finance/en.js';
+import financeId from './messages/finance/id.js';
+import financeMs from './messages/finance/ms.js';
+import financeTa from './messages/finance/ta.js';
+import financeZhHans from './messages/finance/zh-Hans.js';
+import providerEn from './messages/provider/en.js';
+import providerId from './messages/provider/id.js';
+import providerMs from './messages/provider/ms.js';
+import providerTa from './messages/provider/ta.js';
+import providerZhHans from './messages/provider/zh-Hans.js';
 
 /** The pages' languages, each with its own name (the switcher shows it so) and the locale Intl formats with. */
 export const languages = {
@@ -19,7 +34,13 @@ export type Lang = keyof typeof languages;
 export const isLang = (v: unknown): v is Lang => typeof v === 'string' && Object.hasOwn(languages, v);
 
 /** Every catalogue, in the one place messages live. */
-export const catalogues: Record<Lang, Record<MessageKey, string>> = { en, ms, id, 'zh-Hans': zhHans, ta };
+export const catalogues: Record<Lang, Record<MessageKey, string>> = {
+  en: { ...en, ...providerEn, ...financeEn, ...counterEn },
+  ms: { ...ms, ...providerMs, ...financeMs, ...counterMs },
+  id: { ...id, ...providerId, ...financeId, ...counterId },
+  'zh-Hans': { ...zhHans, ...providerZhHans, ...financeZhHans, ...counterZhHans },
+  ta: { ...ta, ...providerTa, ...financeTa, ...counterTa },
+};
 
 /** The language a request asks for: ?lang=, then the cookie the switcher set, then Accept-Language, then English. */
 export function chooseLanguage(query: unknown, cookie: string | undefined, acceptLanguage: string | undefined): Lang {

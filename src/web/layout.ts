@@ -1,4 +1,4 @@
-import type { Principal } from '../lib/principal.js';
+import type { Principal, Role } from '../lib/principal.js';
 import { html, type Html } from './html.js';
 import { languages, type Lang, type Translate } from './i18n.js';
 import type { MessageKey } from './messages/catalogue.js';
@@ -15,12 +15,19 @@ export interface LayoutInput {
   assets: { css: string; js: string };
 }
 
-const citizenMenu: { href: string; key: MessageKey }[] = [
+export interface MenuItem { href: string; key: MessageKey }
+
+const citizenMenu: MenuItem[] = [
   { href: '/', key: 'nav.credit' },
   { href: '/history', key: 'nav.history' },
   { href: '/enrolments', key: 'nav.enrolments' },
   { href: '/courses', key: 'nav.courses' },
 ];
+
+/** Each role's menu; a role without one sees no menu. */
+const menus: Partial<Record<Role, MenuItem[]>> = {
+  citizen: citizenMenu,
+};
 
 /** The page around every page: skip link, masthead, header with the language switcher and sign-out, menu, main, footer. */
 export function layout(p: LayoutInput): Html {
@@ -51,9 +58,9 @@ ${Object.entries(languages).map(([code, l]) => html`<option value="${code}" lang
 ${p.principal ? html`<form method="post" action="/sign-out"><input type="hidden" name="csrf" value="${p.csrf}"><button type="submit">${t('signOut')}</button></form>` : ''}
 </div>
 </header>
-${p.principal?.role === 'citizen'
+${p.principal && menus[p.principal.role]
     ? html`<nav class="menu" aria-label="${t('nav.label')}"><div class="container"><ul>
-${citizenMenu.map((m) => html`<li><a href="${m.href}"${m.href === here ? html` aria-current="page"` : ''}>${t(m.key)}</a></li>`)}
+${menus[p.principal.role]!.map((m) => html`<li><a href="${m.href}"${m.href === here ? html` aria-current="page"` : ''}>${t(m.key)}</a></li>`)}
 </ul></div></nav>`
     : ''}
 <main id="main" tabindex="-1"><div class="container">

@@ -1,5 +1,11 @@
+import type counter from './counter/en.js';
 import type en from './en.js';
+import type finance from './finance/en.js';
+import type provider from './provider/en.js';
 
-/** A language's messages: every key of the English catalogue, each a string. */
-export type MessageKey = keyof typeof en;
-export type Catalogue = Record<MessageKey, string>;
+/**
+ * A language's messages: every key of the English catalogues, each a string.
+ * The citizen portal and sign-in keep theirs in the top files; each staff area has its own folder.
+ */
+export type MessageKey = keyof typeof en | keyof typeof provider | keyof typeof finance | keyof typeof counter;
+export type Catalogue = Record<keyof typeof en, string>;

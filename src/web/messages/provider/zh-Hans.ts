@@ -1,0 +1,5 @@
+import type en from './en.js';
+
+/** Simplified Chinese: the provider pages. */
+export default {
+} satisfies Record<keyof typeof en, string>;
