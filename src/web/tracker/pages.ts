@@ -53,7 +53,7 @@ ${state.next ? html`<p class="deadline">${t(state.next.key, { date: fmt.date(sta
     });
     return html`<div id="tracker" class="tracker"${live ? html` data-refresh="${TRACKER_FRAGMENT}"` : ''}>
 ${tracked.length === 0 ? html`<p>${t('track.none')}</p>` : html`<ul class="cards tracks">${body}</ul>`}
-<p class="hint">${t(live ? 'track.live' : 'track.final', { time: new Intl.DateTimeFormat(ctx.lang, { timeStyle: 'short', timeZone: 'Asia/Singapore' }).format(deps.clock.now()) })}</p>
+<p class="hint">${t(live ? 'track.live' : 'track.final', { time: new Intl.DateTimeFormat(ctx.lang, { timeStyle: 'short', timeZone: timeZoneOfCurrency(enrolments[0]?.currency ?? 'SGD') }).format(deps.clock.now()) })}</p>
 </div>`;
   }
 
