@@ -1,7 +1,6 @@
-import type { ClaimRow } from '../../modules/claims/claims.service.js';
+import type { ClaimFailure, ClaimRow } from '../../modules/claims/claims.service.js';
 import type { ClaimHold } from '../../modules/claims/holds.js';
 import type { HoldReasonCode } from '../../modules/claims/hold-reasons.js';
-import type { ClaimFailure } from '../../modules/claims/claims.service.js';
 import type { learnerEnrolmentsOverview } from '../../modules/enrolments/enrolments.service.js';
 import type { MessageKey } from '../messages/catalogue.js';
 
