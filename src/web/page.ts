@@ -21,7 +21,11 @@ export interface PageContext {
 }
 
 /** A page's answer: HTML inside the layout, or a redirect (after a POST: 303, redirect-after-post). */
-export type PageReply = { status?: number; title: string; body: Html; wide?: boolean } | { redirect: string; status?: 302 | 303 };
+export type PageReply =
+  | { status?: number; title: string; body: Html; wide?: boolean }
+  | { redirect: string; status?: 302 | 303 }
+  /** Sent as it is, without the layout: a region a script refreshes, or a file to download. */
+  | { raw: string | Html; type: string; status?: number; headers?: Record<string, string> };
 
 export interface PageSpec {
   method: 'get' | 'post';
@@ -29,6 +33,8 @@ export interface PageSpec {
   path: string;
   /** Who may open it, declared as on API routes; 'public' pages need no sign-in. */
   roles: readonly Role[] | 'public';
+  /** A POST whose form is larger than the usual 8 kB (a pasted bank statement): its own limit in bytes. */
+  formBytes?: number;
   handler(ctx: PageContext): Promise<PageReply>;
 }
 

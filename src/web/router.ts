@@ -11,6 +11,7 @@ import type { SignInClient } from './auth/oidc-client.js';
 import { cookieValue, csrfMatches, type SessionCodec } from './auth/session.js';
 import { loadAssets } from './assets.js';
 import { citizenPages } from './citizen/pages.js';
+import { financePages } from './finance/pages.js';
 import { html } from './html.js';
 import { chooseLanguage, formatterFor, translatorFor, type Lang } from './i18n.js';
 import { layout } from './layout.js';
@@ -35,7 +36,7 @@ export interface WebDeps {
 
 /** Every page of the service, each declaring its roles: the access test walks this list. */
 export function allPages(deps: WebDeps): PageSpec[] {
-  return [...authPages(deps), ...citizenPages(deps)];
+  return [...authPages(deps), ...citizenPages(deps), ...financePages(deps)];
 }
 
 /**
@@ -74,6 +75,11 @@ export function createWebRouter(deps: WebDeps): Router {
       ctx.res.redirect(reply.status ?? 303, reply.redirect);
       return;
     }
+    if ('raw' in reply) {
+      for (const [name, value] of Object.entries(reply.headers ?? {})) ctx.res.setHeader(name, value);
+      ctx.res.status(reply.status ?? 200).type(reply.type).send(String(reply.raw));
+      return;
+    }
     const page = layout({
       title: reply.title, body: reply.body, lang: ctx.lang, t: ctx.t, principal: ctx.principal, csrf: ctx.csrf, path: ctx.req.path,
       assets: { css: assets.css.url, js: assets.js.url },
@@ -82,6 +88,7 @@ export function createWebRouter(deps: WebDeps): Router {
   };
 
   for (const page of allPages(deps)) {
+    const parse = page.formBytes ? express.urlencoded({ extended: false, limit: page.formBytes, parameterLimit: 20 }) : form;
     const handler = async (req: Request, res: Response) => {
       res.setHeader('Cache-Control', 'no-store');
       const lang: Lang = chooseLanguage(req.query.lang, cookieValue(req, LANG_COOKIE), req.get('accept-language'));
@@ -94,7 +101,7 @@ export function createWebRouter(deps: WebDeps): Router {
       };
       try {
         if (page.method === 'post') {
-          await new Promise<void>((resolve, reject) => form(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+          await new Promise<void>((resolve, reject) => parse(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
           // A form without the session's token changes nothing: refused before anything else runs.
           if (!csrfMatches(session, (req.body as Record<string, unknown> | undefined)?.csrf)) {
             send(ctx, { status: 403, title: ctx.t('error.title'), body: errorBody(ctx.t, ctx.t('error.csrf')) });
