@@ -15,7 +15,7 @@ const batchStatusKeys: Record<string, MessageKey> = {
   settled: 'fin.batch.status.settled', partially_settled: 'fin.batch.status.partially_settled', returned: 'fin.batch.status.returned',
 };
 const lineStatusKeys: Record<string, MessageKey> = {
-  pending: 'fin.line.pending', settled: 'fin.line.settled', returned: 'fin.line.returned', netted: 'fin.line.netted',
+  proposed: 'fin.line.proposed', pending: 'fin.line.pending', settled: 'fin.line.settled', returned: 'fin.line.returned', netted: 'fin.line.netted',
 };
 const released = (status: string) => status !== 'proposed' && status !== 'rejected';
 

@@ -46,8 +46,7 @@ ${outcomeNotice(ctx, {})}
 ${problems.length > 0 ? html`<ul class="field-error">${problems.map((p) => html`<li>${p}</li>`)}</ul>` : ''}
 <textarea id="statement" name="statement" rows="12" class="code" spellcheck="false" aria-describedby="statement-hint"${statement.attrs}>${values.statement ?? ''}</textarea></div>
 <button type="submit">${t('fin.statements.submit')}</button>
-</form>
-<p><a href="/finance/exceptions">${t('fin.statements.toExceptions')}</a></p>`,
+</form>`,
     };
   }
 

@@ -1,4 +1,5 @@
 import { csvLine } from '../../lib/csv.js';
+import { DAY_MS } from '../../lib/dates.js';
 import { equityDimensions, type EquityDimension } from '../../modules/equity/equity-report.repo.js';
 import { equityCsvColumns, equityCsvRows, equityReport, MIN_CELL_LEARNERS, type PublishedFigures } from '../../modules/equity/equity-report.js';
 import { collect, schemeColumns, schemeCsvRow, schemeReport, type SchemeFigures } from '../../modules/reports/reports.service.js';
@@ -31,6 +32,7 @@ const csvFile = (name: string, header: readonly string[], rows: readonly (readon
   raw: [header, ...rows].map(csvLine).join(''), type: 'text/csv; charset=utf-8', headers: { 'Content-Disposition': `attachment; filename="${name}"` },
 });
 const stamp = (asOf: string) => asOf.replace(/[:.]/g, '-');
+const cmp = (a: bigint, b: bigint) => (a > b ? 1 : a < b ? -1 : 0);
 
 export function reportPages(deps: WebDeps): PageSpec[] {
   const db = deps.services.database.db;
@@ -41,7 +43,9 @@ export function reportPages(deps: WebDeps): PageSpec[] {
     const asOf = now.toISOString();
     const [schemes, figures] = await Promise.all([allSchemes(db), collect(schemeReport(db, asOf))]);
     const wanted = typeof ctx.req.query.scheme === 'string' ? ctx.req.query.scheme : undefined;
-    const scheme = schemes.find((s) => s.id === wanted) ?? schemes.find((s) => figures.some((f) => f.schemeId === s.id && BigInt(f.allocated) > 0n)) ?? schemes[0];
+    // By default the scheme where most has happened: the most spent, then the most granted.
+    const busiest = [...figures].sort((a, b) => cmp(BigInt(b.spent), BigInt(a.spent)) || cmp(BigInt(b.granted), BigInt(a.granted)))[0];
+    const scheme = schemes.find((s) => s.id === wanted) ?? schemes.find((s) => s.id === busiest?.schemeId) ?? schemes[0];
 
     let chart: Html | string = '';
     if (scheme) {
@@ -50,7 +54,10 @@ export function reportPages(deps: WebDeps): PageSpec[] {
       const instants = Array.from({ length: CHART_POINTS }, (_, i) => new Date(from + ((now.getTime() - from) * i) / (CHART_POINTS - 1)));
       // Each point is the report as of that instant, from the ledger's transfers alone: the same figures the API gives for asOf.
       const points = await Promise.all(instants.map(async (at) => (await collect(schemeReport(db, at.toISOString()))).find((f) => f.schemeId === scheme.id)));
-      const labels = instants.map((at) => fmt.date(at, zone));
+      // A scheme younger than two days is charted by the hour, so its points are told apart.
+      const byHour = now.getTime() - from < 2 * DAY_MS;
+      const when = new Intl.DateTimeFormat(languages[ctx.lang].locale, { dateStyle: 'medium', ...(byHour ? { timeStyle: 'short' } : {}), timeZone: zone });
+      const labels = instants.map((at) => when.format(at));
       const value = (f: SchemeFigures | undefined, of: (f: SchemeFigures) => string) => (f ? BigInt(of(f)) : 0n);
       chart = html`<h2>${t('fin.schemes.overTime', { scheme: scheme.name })}</h2>
 ${lineChart({
