@@ -19,8 +19,9 @@ export function lineChart(input: { id: string; title: string; description: strin
   const max = input.series.flatMap((s) => s.values).reduce((m, v) => (v > m ? v : m), 0n);
   const n = input.xLabels.length;
   const x = (i: number) => LEFT + (n <= 1 ? 0 : (i * (W - LEFT - RIGHT)) / (n - 1));
-  // bigint to a plot position: scale in bigint first, so huge budgets keep their precision.
-  const y = (v: bigint) => TOP + (H - TOP - BOTTOM) * (1 - (max === 0n ? 0 : Number((v * 10_000n) / max) / 10_000));
+  // A logarithmic scale: a budget of millions and the first hundreds spent from it are both readable on one chart.
+  const top = Math.log10(1 + Number(max));
+  const y = (v: bigint) => TOP + (H - TOP - BOTTOM) * (1 - (max === 0n ? 0 : Math.log10(1 + Number(v)) / top));
   const dashes = ['', '8 4', '2 4', '12 4 2 4', '4 4'];
   return html`<figure class="chart">
 <svg viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="${input.id}-title ${input.id}-desc" focusable="false" preserveAspectRatio="xMidYMid meet">

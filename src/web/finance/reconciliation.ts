@@ -42,6 +42,8 @@ ${outcomeNotice(ctx, {})}
 <div class="choice"><input type="radio" id="format-camt" name="format" value="camt.053"${format === 'camt.053' ? html` checked` : ''}><label for="format-camt">${t('fin.statements.camt')}</label></div>
 <div class="choice"><input type="radio" id="format-csv" name="format" value="csv"${format === 'csv' ? html` checked` : ''}><label for="format-csv">${t('fin.statements.csv')}</label></div>
 </fieldset>
+<div class="field" hidden><label for="statement-file">${t('fin.statements.file')}</label>
+<input type="file" id="statement-file" data-fills="statement" accept=".xml,.csv,application/xml,text/xml,text/csv"></div>
 <div class="field"><label for="statement">${t('fin.statements.paste')}</label><p class="hint" id="statement-hint">${t('fin.statements.pasteHint')}</p>${statement.message}
 ${problems.length > 0 ? html`<ul class="field-error">${problems.map((p) => html`<li>${p}</li>`)}</ul>` : ''}
 <textarea id="statement" name="statement" rows="12" class="code" spellcheck="false" aria-describedby="statement-hint"${statement.attrs}>${values.statement ?? ''}</textarea></div>
