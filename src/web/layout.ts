@@ -2,6 +2,7 @@ import type { Principal, Role } from '../lib/principal.js';
 import { html, type Html } from './html.js';
 import { languages, type Lang, type Translate } from './i18n.js';
 import type { MessageKey } from './messages/catalogue.js';
+import { financeMenu } from './finance/menu.js';
 
 export interface LayoutInput {
   title: string;
@@ -28,6 +29,7 @@ const citizenMenu: MenuItem[] = [
 /** Each role's menu; a role without one sees no menu. */
 const menus: Partial<Record<Role, MenuItem[]>> = {
   citizen: citizenMenu,
+  finance: financeMenu,
 };
 
 /** The page around every page: skip link, masthead, header with the language switcher and sign-out, menu, main, footer. */

@@ -33,6 +33,8 @@ export interface PageSpec {
   path: string;
   /** Who may open it, declared as on API routes; 'public' pages need no sign-in. */
   roles: readonly Role[] | 'public';
+  /** A POST whose form is larger than the usual 8 kB (a pasted bank statement): its own limit in bytes. */
+  formBytes?: number;
   handler(ctx: PageContext): Promise<PageReply>;
 }
 

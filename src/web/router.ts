@@ -13,6 +13,7 @@ import { loadAssets } from './assets.js';
 import { citizenPages } from './citizen/pages.js';
 import { recordPages } from './record/pages.js';
 import { trackerPages } from './tracker/pages.js';
+import { financePages } from './finance/pages.js';
 import { html } from './html.js';
 import { chooseLanguage, formatterFor, translatorFor, type Lang } from './i18n.js';
 import { layout } from './layout.js';
@@ -37,7 +38,7 @@ export interface WebDeps {
 
 /** Every page of the service, each declaring its roles: the access test walks this list. */
 export function allPages(deps: WebDeps): PageSpec[] {
-  return [...authPages(deps), ...citizenPages(deps), ...trackerPages(deps), ...recordPages(deps)];
+  return [...authPages(deps), ...citizenPages(deps), ...trackerPages(deps), ...recordPages(deps), ...financePages(deps)];
 }
 
 /**
@@ -89,6 +90,7 @@ export function createWebRouter(deps: WebDeps): Router {
   };
 
   for (const page of allPages(deps)) {
+    const parse = page.formBytes ? express.urlencoded({ extended: false, limit: page.formBytes, parameterLimit: 20 }) : form;
     const handler = async (req: Request, res: Response) => {
       res.setHeader('Cache-Control', 'no-store');
       const lang: Lang = chooseLanguage(req.query.lang, cookieValue(req, LANG_COOKIE), req.get('accept-language'));
@@ -101,7 +103,7 @@ export function createWebRouter(deps: WebDeps): Router {
       };
       try {
         if (page.method === 'post') {
-          await new Promise<void>((resolve, reject) => form(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+          await new Promise<void>((resolve, reject) => parse(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
           // A form without the session's token changes nothing: refused before anything else runs.
           if (!csrfMatches(session, (req.body as Record<string, unknown> | undefined)?.csrf)) {
             send(ctx, { status: 403, title: ctx.t('error.title'), body: errorBody(ctx.t, ctx.t('error.csrf')) });

@@ -102,3 +102,15 @@ export async function equityReport(db: Db | Tx, asOf: string, dimension: EquityD
     };
   });
 }
+
+/** The equity report's CSV: one row per group, then a TOTAL row per scheme. The API and the finance console send the same file. */
+export const equityCsvColumns = [
+  'scheme_id', 'scheme_code', 'currency', 'group_by', 'group', 'suppressed', 'learners_granted', 'enrolled_share_bps', 'completed_share_bps',
+  'stacked_pathway_share_bps', 'credit_used', 'average_co_payment', 'as_of',
+] as const;
+
+export const equityCsvRows = (schemes: EquitySchemeReport[], groupBy: EquityDimension, asOf: string) =>
+  schemes.flatMap((s) => [...s.groups, { group: 'TOTAL', ...s.total }].map((g) => [
+    s.schemeId, s.code, s.currency, groupBy, g.group, g.suppressed, g.learnersGranted, g.enrolledShareBps, g.completedShareBps,
+    g.stackedPathwayShareBps, g.creditUsed, g.averageCoPayment, asOf,
+  ]));

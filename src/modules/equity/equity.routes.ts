@@ -4,17 +4,12 @@ import { actingOf } from '../acting.js';
 import type { ServiceDeps } from '../deps.js';
 import { streamCsv } from '../reports/csv.js';
 import { asOfOf, once, stamp } from '../reports/reports.routes.js';
-import { equityReport, MIN_CELL_LEARNERS } from './equity-report.js';
+import { equityCsvColumns, equityCsvRows, equityReport, MIN_CELL_LEARNERS } from './equity-report.js';
 import {
   equityLearnerParams, equityProfileBody, equityProfileSchema, equityReportQuery, equityReportSchema, thresholdListQuery, thresholdListSchema,
   thresholdTableBody, thresholdTableParams, thresholdTableSchema,
 } from './equity.schemas.js';
 import { getEquityProfile, listThresholdTables, publishThresholdTable, setEquityProfile } from './equity.service.js';
-
-const reportColumns = [
-  'scheme_id', 'scheme_code', 'currency', 'group_by', 'group', 'suppressed', 'learners_granted', 'enrolled_share_bps', 'completed_share_bps',
-  'stacked_pathway_share_bps', 'credit_used', 'average_co_payment', 'as_of',
-] as const;
 
 /**
  * Equity routes. Of all the service's routes, the analyst role may call only
@@ -78,18 +73,14 @@ export function equityRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: {
         200: {
           description: 'The report', schema: equityReportSchema, download: true,
-          alternatives: { 'text/csv': { example: `${reportColumns.join(',')}\r\n0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f,MY-UPSKILL,MYR,incomeGroup,B40,false,12,5000,2500,,300000,1000,2027-03-01T09:30:00.000Z\r\n` } },
+          alternatives: { 'text/csv': { example: `${equityCsvColumns.join(',')}\r\n0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f,MY-UPSKILL,MYR,incomeGroup,B40,false,12,5000,2500,,300000,1000,2027-03-01T09:30:00.000Z\r\n` } },
         },
       },
       handler: async ({ query }, ctx) => {
         const asOf = asOfOf(deps, query.asOf);
         const schemes = await equityReport(ctx.db, asOf, query.groupBy, query.schemeId);
         if (query.format === 'csv') {
-          const rows = schemes.flatMap((s) => [...s.groups, { group: 'TOTAL', ...s.total }].map((g) => [
-            s.schemeId, s.code, s.currency, query.groupBy, g.group, g.suppressed, g.learnersGranted, g.enrolledShareBps, g.completedShareBps,
-            g.stackedPathwayShareBps, g.creditUsed, g.averageCoPayment, asOf,
-          ]));
-          await streamCsv(ctx.res, `equity-${query.groupBy}-${stamp(asOf)}.csv`, reportColumns, once(rows));
+          await streamCsv(ctx.res, `equity-${query.groupBy}-${stamp(asOf)}.csv`, equityCsvColumns, once(equityCsvRows(schemes, query.groupBy, asOf)));
           return STREAMED;
         }
         return { status: 200, body: { asOf, groupBy: query.groupBy, minimumCellLearners: MIN_CELL_LEARNERS, schemes } };

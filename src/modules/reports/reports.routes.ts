@@ -7,7 +7,7 @@ import {
   trialBalanceSchema,
 } from './reports.schemas.js';
 import {
-  collect, exceptionList, holdList, openHoldCounts, providerStatement, requireProvider, schemeReport, trialBalanceReport, type SchemeFigures,
+  collect, exceptionList, holdList, openHoldCounts, providerStatement, requireProvider, schemeColumns, schemeCsvRow, schemeReport, trialBalanceReport,
 } from './reports.service.js';
 
 const roles = ['finance', 'admin'] as const;
@@ -26,15 +26,6 @@ export function asOfOf(deps: ServiceDeps, asOf: string | undefined): string {
 }
 
 export const stamp = (asOf: string) => asOf.replace(/[:.]/g, '-');
-
-const schemeColumns = [
-  'scheme_id', 'code', 'name', 'currency', 'allocated', 'granted', 'expired', 'revoked', 'reversed', 'returned', 'available',
-  'reserved', 'spent', 'spent_disbursed', 'spent_awaiting_disbursement', 'credit_with_learners', 'ties_out', 'as_of',
-] as const;
-const schemeCsvRow = (f: SchemeFigures, asOf: string) => [
-  f.schemeId, f.code, f.name, f.currency, f.allocated, f.granted, f.expired, f.revoked, f.reversed, f.returned, f.available,
-  f.reserved, f.spent, f.spentDisbursed, f.spentAwaitingDisbursement, f.creditWithLearners, f.tiesOut, asOf,
-];
 
 export async function* once<T>(rows: T[]): AsyncGenerator<T[]> {
   yield rows;

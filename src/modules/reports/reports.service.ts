@@ -17,6 +17,16 @@ export type SchemeFigures = z.output<typeof schemeFiguresSchema>;
 export type StatementMovement = z.output<typeof statementMovementSchema>;
 export type ExceptionView = z.output<typeof exceptionSchema>;
 
+/** The scheme report's CSV columns and rows: the API and the finance console send the same file. */
+export const schemeColumns = [
+  'scheme_id', 'code', 'name', 'currency', 'allocated', 'granted', 'expired', 'revoked', 'reversed', 'returned', 'available',
+  'reserved', 'spent', 'spent_disbursed', 'spent_awaiting_disbursement', 'credit_with_learners', 'ties_out', 'as_of',
+] as const;
+export const schemeCsvRow = (f: SchemeFigures, asOf: string) => [
+  f.schemeId, f.code, f.name, f.currency, f.allocated, f.granted, f.expired, f.revoked, f.reversed, f.returned, f.available,
+  f.reserved, f.spent, f.spentDisbursed, f.spentAwaitingDisbursement, f.creditWithLearners, f.tiesOut, asOf,
+];
+
 /** Scheme figures in keyset batches of schemes. All arithmetic in bigint. */
 export async function* schemeReport(db: Executor, asOf: string): AsyncGenerator<SchemeFigures[]> {
   let after: string | null = null;
