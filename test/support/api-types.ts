@@ -1808,6 +1808,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/incentive-write-offs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per scheme and currency: paid incentives written off because their claims were reversed
+         * @description A learner's completion incentive already paid by the bank when its claim is reversed is not clawed back from the learner: it is written off with the reason `incentive_paid_before_reversal`. No money moves (it left the incentive budget when it was paid), so the incentive budget's figures stand; this report is what explains them. As of asOf; with format=csv the body is text/csv.
+         */
+        get: operations["incentiveWriteOffReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/schemes/{schemeId}/incentive-allocations": {
         parameters: {
             query?: never;
@@ -3853,6 +3873,23 @@ export interface components {
             };
             hash: string;
         };
+        IncentiveWriteOffReport: {
+            asOf: string;
+            writeOffs: {
+                /** Format: uuid */
+                schemeId: string;
+                schemeName: string;
+                currency: string;
+                incentives: number;
+                /** @description incentives paid to learners whose claims were reversed afterwards: kept by the learners, a loss to the incentive budget */
+                amount: string;
+                /**
+                 * @description `incentive_paid_before_reversal`
+                 * @example incentive_paid_before_reversal
+                 */
+                reason: string;
+            }[];
+        };
         IncentiveAllocation: {
             /** Format: uuid */
             transferId: string;
@@ -3877,7 +3914,7 @@ export interface components {
             amount: string;
             currency: string;
             /**
-             * @description `accrued` (owed, waiting for the next disbursement), `held:<reason>` (`held:incentive_budget_short`: the scheme's incentive budget is spent, it is paid once topped up; `held:no_payee_account`: register one at PUT /v1/learners/me/payee-account), `in_batch` (on its way), `paid`, `returned` (the bank sent it back: it goes into the next batch), or `reversed` (its claim was reversed before it was paid out: nothing is owed)
+             * @description `accrued` (owed, waiting for the next disbursement), `held:<reason>` (`held:incentive_budget_short`: the scheme's incentive budget is spent, it is paid once topped up; `held:no_payee_account`: register one at PUT /v1/learners/me/payee-account), `in_batch` (on its way), `paid`, `returned` (the bank sent it back: it goes into the next batch), or `reversed` (its claim was reversed before it was paid out: nothing is owed). An incentive paid before its claim was reversed stays `paid`: the learner keeps it (finance books it as a write-off)
              * @example paid
              */
             status: string;
@@ -11510,6 +11547,58 @@ export interface operations {
                     "application/json": {
                         items: components["schemas"]["AuditEvent"][];
                     };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    incentiveWriteOffReport: {
+        parameters: {
+            query?: {
+                /** @description Report the books as they stood at this instant (default: now). Not in the future. */
+                asOf?: string;
+                /** @description json (default) or csv (text/csv, streamed, with a header row) */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "asOf": "2027-03-01T09:30:00.000Z",
+                     *       "writeOffs": [
+                     *         {
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "schemeName": "SkillsFuture Credit 2027",
+                     *           "currency": "SGD",
+                     *           "incentives": 1,
+                     *           "amount": "30000",
+                     *           "reason": "incentive_paid_before_reversal"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncentiveWriteOffReport"];
+                    /** @example scheme_id,scheme_name,currency,incentives,amount,reason,as_of */
+                    "text/csv": string;
                 };
             };
             400: components["responses"]["BadRequest"];
