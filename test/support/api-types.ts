@@ -1737,7 +1737,7 @@ export interface paths {
         };
         /**
          * Per scheme and group: learners granted, shares enrolled, completed and stacking a pathway, credit used, average co-payment
-         * @description For policy makers: aggregates only, never a person. Groups by income group, region, urban/rural, age band (on the asOf date), gender or disability, as things stood at asOf. Cells under 10 learners are withheld with the cells needed so that none can be worked out from the rest and the total. With format=csv the body is text/csv (one row per group, then a TOTAL row per scheme).
+         * @description For policy makers: aggregates only, never a person. Groups by income group, region, urban/rural, age band (on the asOf date), gender or disability, as things stood at the end of the last published period (calendar month by default, or quarter) closed by asOf: asOf is snapped down to it, and the answer names the period, so two requests inside one period are answered alike and cannot be differenced. Cells under 10 learners are withheld with the cells needed so that none can be worked out from the rest and the total. With format=csv the body is text/csv (one row per group, then a TOTAL row per scheme).
          */
         get: operations["equityReport"];
         put?: never;
@@ -3792,7 +3792,20 @@ export interface components {
             disability?: boolean | null;
         };
         EquityReport: {
+            /** @description The instant the figures stand at: the end (last millisecond) of the published period answered for */
             asOf: string;
+            /**
+             * @description The asOf asked for (or now): snapped down to the end of the last period closed by then
+             * @example 2027-03-17T09:30:00.000Z
+             */
+            asOfRequested: string;
+            /** @description The published period (calendar month by default, or quarter: EQUITY_REPORT_PERIOD, UTC) answered for, first and last instant. Every asOf inside the next period gets this same answer, so two dates close together cannot be differenced to single out a learner. */
+            period: {
+                /** @example 2027-02-01T00:00:00.000Z */
+                start: string;
+                /** @example 2027-02-28T23:59:59.999Z */
+                end: string;
+            };
             /** @enum {string} */
             groupBy: "incomeGroup" | "region" | "urbanRural" | "ageBand" | "gender" | "disability";
             minimumCellLearners: number;
@@ -11371,6 +11384,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "asOf": "2027-03-01T09:30:00.000Z",
+                     *       "asOfRequested": "2027-03-17T09:30:00.000Z",
+                     *       "period": {
+                     *         "start": "2027-02-01T00:00:00.000Z",
+                     *         "end": "2027-02-28T23:59:59.999Z"
+                     *       },
                      *       "groupBy": "incomeGroup",
                      *       "minimumCellLearners": 1,
                      *       "schemes": [

@@ -1,10 +1,11 @@
 import { defineRoute, STREAMED, type AnyRoute } from '../../http/route.js';
 import { notFound } from '../../lib/app-error.js';
 import { actingOf } from '../acting.js';
-import type { ServiceDeps } from '../deps.js';
+import { policyOf, type ServiceDeps } from '../deps.js';
 import { streamCsv } from '../reports/csv.js';
 import { asOfOf, once, stamp } from '../reports/reports.routes.js';
 import { equityReport, MIN_CELL_LEARNERS } from './equity-report.js';
+import { publishedPeriodOf } from './report-period.js';
 import {
   equityLearnerParams, equityProfileBody, equityProfileSchema, equityReportQuery, equityReportSchema, thresholdListQuery, thresholdListSchema,
   thresholdTableBody, thresholdTableParams, thresholdTableSchema,
@@ -73,7 +74,7 @@ export function equityRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/v1/reports/equity', operationId: 'equityReport',
       summary: 'Per scheme and group: learners granted, shares enrolled, completed and stacking a pathway, credit used, average co-payment',
-      description: `For policy makers: aggregates only, never a person. Groups by income group, region, urban/rural, age band (on the asOf date), gender or disability, as things stood at asOf. Cells under ${MIN_CELL_LEARNERS} learners are withheld with the cells needed so that none can be worked out from the rest and the total. With format=csv the body is text/csv (one row per group, then a TOTAL row per scheme).`,
+      description: `For policy makers: aggregates only, never a person. Groups by income group, region, urban/rural, age band (on the asOf date), gender or disability, as things stood at the end of the last published period (calendar month by default, or quarter) closed by asOf: asOf is snapped down to it, and the answer names the period, so two requests inside one period are answered alike and cannot be differenced. Cells under ${MIN_CELL_LEARNERS} learners are withheld with the cells needed so that none can be worked out from the rest and the total. With format=csv the body is text/csv (one row per group, then a TOTAL row per scheme).`,
       tags: ['reports', 'equity'], roles: ['analyst', 'finance', 'admin'], query: equityReportQuery,
       responses: {
         200: {
@@ -82,7 +83,9 @@ export function equityRoutes(deps: ServiceDeps): AnyRoute[] {
         },
       },
       handler: async ({ query }, ctx) => {
-        const asOf = asOfOf(deps, query.asOf);
+        const asOfRequested = asOfOf(deps, query.asOf);
+        const period = publishedPeriodOf(new Date(asOfRequested), policyOf(deps).equityReportPeriod);
+        const asOf = period.end.toISOString();
         const schemes = await equityReport(ctx.db, asOf, query.groupBy, query.schemeId);
         if (query.format === 'csv') {
           const rows = schemes.flatMap((s) => [...s.groups, { group: 'TOTAL', ...s.total }].map((g) => [
@@ -92,7 +95,12 @@ export function equityRoutes(deps: ServiceDeps): AnyRoute[] {
           await streamCsv(ctx.res, `equity-${query.groupBy}-${stamp(asOf)}.csv`, reportColumns, once(rows));
           return STREAMED;
         }
-        return { status: 200, body: { asOf, groupBy: query.groupBy, minimumCellLearners: MIN_CELL_LEARNERS, schemes } };
+        return {
+          status: 200,
+          body: {
+            asOf, asOfRequested, period: { start: period.start.toISOString(), end: asOf }, groupBy: query.groupBy, minimumCellLearners: MIN_CELL_LEARNERS, schemes,
+          },
+        };
       },
     }),
   ];
