@@ -1654,10 +1654,30 @@ export interface paths {
         get?: never;
         /**
          * Publish a country's household income groups for a year (B40/M40/T20 style)
-         * @description Admins publish the income groups equity profiles are assessed against, lowest first, each with its eligibility band and the household monthly income (minor units) below which it applies. A published table is fixed: the same table again is a 200 that changes nothing, a different one a 409 `conflict`.
+         * @description Admins publish the income groups equity profiles are assessed against, lowest first, each with its eligibility band and the household monthly income (minor units) below which it applies. A published table is fixed: the same table again is a 200 that changes nothing, a different one a 409 `conflict`; a bound found wrong later is corrected with POST …/{code}/corrections.
          */
         put: operations["publishIncomeGroupThresholds"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/income-group-thresholds/{country}/{year}/{code}/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct a published income group's upper bound, with a reason
+         * @description Admins correct a group's household monthly income bound after publication (a typo, a revised statistic). Append-only: the correction supersedes the bound in force, the published table and earlier corrections stay, and the audit trail names who, what and why. The bound must stay between the groups below and above; the top group has none. Profiles name their group, so none changes band.
+         */
+        post: operations["correctIncomeGroupThreshold"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3739,6 +3759,37 @@ export interface components {
                  */
                 upperBound?: string;
             }[];
+        };
+        IncomeThresholdCorrection: {
+            correction: {
+                /** Format: uuid */
+                id: string;
+                country: string;
+                year: number;
+                code: string;
+                /** @description minor units */
+                upperBound: string;
+                /** @description minor units */
+                supersededUpperBound: string;
+                reason: string;
+                correctedAt: string;
+            };
+            table: components["schemas"]["IncomeThresholdTable"];
+        };
+        /**
+         * @example {
+         *       "upperBound": "509000",
+         *       "reason": "DOSM 2022 household income survey revised the B40 line"
+         *     }
+         */
+        IncomeThresholdCorrectionInput: {
+            /**
+             * @description The corrected household monthly income in minor units below which the group applies
+             * @example 50000
+             */
+            upperBound: string;
+            /** @description Why the published bound was wrong */
+            reason: string;
         };
         IncomeThresholdTableList: {
             items: components["schemas"]["IncomeThresholdTable"][];
@@ -11135,6 +11186,105 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["ForbiddenReplayable"];
             404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    correctIncomeGroupThreshold: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                country: string;
+                year: number;
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "upperBound": "509000",
+                 *       "reason": "DOSM 2022 household income survey revised the B40 line"
+                 *     }
+                 */
+                "application/json": components["schemas"]["IncomeThresholdCorrectionInput"];
+            };
+        };
+        responses: {
+            /** @description Corrected: the correction and the table now in force */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "correction": {
+                     *         "id": "0193e280-566d-727a-8f8f-92f2aea2926a",
+                     *         "country": "SG",
+                     *         "year": 1,
+                     *         "code": "SKILLS-2027",
+                     *         "upperBound": "30000",
+                     *         "supersededUpperBound": "30000",
+                     *         "reason": "course completed and certificate verified",
+                     *         "correctedAt": "2027-03-01T09:30:00.000Z"
+                     *       },
+                     *       "table": {
+                     *         "country": "SG",
+                     *         "year": 1,
+                     *         "currency": "SGD",
+                     *         "groups": [
+                     *           {
+                     *             "code": "SKILLS-2027",
+                     *             "band": "low",
+                     *             "upperBound": "30000"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncomeThresholdCorrection"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            /** @description `not_found`: no such group in that table */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "enrolment not found",
+                     *       "code": "not_found",
+                     *       "instance": "/v1/income-group-thresholds/0193aff6-4e4f-7d52-80bd-185cb01adab9/01934cb4-ea25-7583-8c25-647247ae96fc/01935694-d08a-72e5-83ff-cae0c3103e5a/corrections",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             409: components["responses"]["ConflictReplayable"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

@@ -7,10 +7,10 @@ import { asOfOf, once, stamp } from '../reports/reports.routes.js';
 import { equityReport, MIN_CELL_LEARNERS } from './equity-report.js';
 import { publishedPeriodOf } from './report-period.js';
 import {
-  equityLearnerParams, equityProfileBody, equityProfileSchema, equityReportQuery, equityReportSchema, thresholdListQuery, thresholdListSchema,
-  thresholdTableBody, thresholdTableParams, thresholdTableSchema,
+  equityLearnerParams, equityProfileBody, equityProfileSchema, equityReportQuery, equityReportSchema, thresholdCorrectionBody, thresholdCorrectionParams,
+  thresholdCorrectionSchema, thresholdListQuery, thresholdListSchema, thresholdTableBody, thresholdTableParams, thresholdTableSchema,
 } from './equity.schemas.js';
-import { getEquityProfile, listThresholdTables, publishThresholdTable, setEquityProfile } from './equity.service.js';
+import { correctThreshold, getEquityProfile, listThresholdTables, publishThresholdTable, setEquityProfile } from './equity.service.js';
 
 const reportColumns = [
   'scheme_id', 'scheme_code', 'currency', 'group_by', 'group', 'suppressed', 'learners_granted', 'enrolled_share_bps', 'completed_share_bps',
@@ -27,7 +27,7 @@ export function equityRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'put', path: '/v1/income-group-thresholds/{country}/{year}', operationId: 'publishIncomeGroupThresholds',
       summary: 'Publish a country\'s household income groups for a year (B40/M40/T20 style)',
-      description: 'Admins publish the income groups equity profiles are assessed against, lowest first, each with its eligibility band and the household monthly income (minor units) below which it applies. A published table is fixed: the same table again is a 200 that changes nothing, a different one a 409 `conflict`.',
+      description: 'Admins publish the income groups equity profiles are assessed against, lowest first, each with its eligibility band and the household monthly income (minor units) below which it applies. A published table is fixed: the same table again is a 200 that changes nothing, a different one a 409 `conflict`; a bound found wrong later is corrected with POST …/{code}/corrections.',
       tags: ['equity'], roles: ['admin'], params: thresholdTableParams, body: thresholdTableBody, idempotent: true,
       responses: {
         200: { description: 'Already published, identical', schema: thresholdTableSchema },
@@ -37,6 +37,20 @@ export function equityRoutes(deps: ServiceDeps): AnyRoute[] {
         const r = await publishThresholdTable(deps, ctx.db, params.country, params.year, body, actingOf(ctx));
         return { status: r.created ? 201 : 200, body: r.table };
       },
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/income-group-thresholds/{country}/{year}/{code}/corrections', operationId: 'correctIncomeGroupThreshold',
+      summary: 'Correct a published income group\'s upper bound, with a reason',
+      description: 'Admins correct a group\'s household monthly income bound after publication (a typo, a revised statistic). Append-only: the correction supersedes the bound in force, the published table and earlier corrections stay, and the audit trail names who, what and why. The bound must stay between the groups below and above; the top group has none. Profiles name their group, so none changes band.',
+      tags: ['equity'], roles: ['admin'], params: thresholdCorrectionParams, body: thresholdCorrectionBody, idempotent: true,
+      responses: {
+        201: { description: 'Corrected: the correction and the table now in force', schema: thresholdCorrectionSchema },
+        404: { description: '`not_found`: no such group in that table' },
+      },
+      handler: async ({ params, body }, ctx) => ({
+        status: 201,
+        body: await correctThreshold(deps, ctx.db, { country: params.country, year: params.year, code: params.code }, body, actingOf(ctx)),
+      }),
     }),
     defineRoute({
       method: 'get', path: '/v1/income-group-thresholds', operationId: 'listIncomeGroupThresholds',

@@ -50,6 +50,23 @@ export const thresholdTableSchema = z
   })
   .meta({ id: 'IncomeThresholdTable' });
 
+export const thresholdCorrectionParams = z.strictObject({ country, year, code: groupCode });
+export const thresholdCorrectionBody = z
+  .strictObject({
+    upperBound: amountSchema.meta({ description: 'The corrected household monthly income in minor units below which the group applies' }),
+    reason: z.string().trim().min(3).max(1000).meta({ description: 'Why the published bound was wrong' }),
+  })
+  .meta({ id: 'IncomeThresholdCorrectionInput', example: { upperBound: '509000', reason: 'DOSM 2022 household income survey revised the B40 line' } });
+export const thresholdCorrectionSchema = z
+  .object({
+    correction: z.object({
+      id: z.uuid(), country: z.string(), year: z.number().int(), code: z.string(), upperBound: minorUnitsSchema, supersededUpperBound: minorUnitsSchema,
+      reason: z.string(), correctedAt: z.string(),
+    }),
+    table: thresholdTableSchema,
+  })
+  .meta({ id: 'IncomeThresholdCorrection' });
+
 export const thresholdListQuery = z.strictObject({ country: country.optional(), year: year.optional() });
 export const thresholdListSchema = z.object({ items: z.array(thresholdTableSchema) }).meta({ id: 'IncomeThresholdTableList' });
 
