@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
+import { sweepGrants } from '../../src/modules/grants/grants.service.js';
 import { bitAt, decodeStatusList } from '../../src/modules/pathways/status-list.js';
 import { asCitizen } from '../support/catalogue.js';
 import { financeAs } from '../support/finance.js';
 import { useHarness } from '../support/harness.js';
 import { perFile } from '../support/per-file.js';
-import { complete, decodeJwt, pathwayWorld, twoOfThreeWithin12, type PathwayWorld } from './pathway-fixtures.js';
+import { claim, complete, completionCredentialFor, decodeJwt, enrolledOn, pathwayWorld, twoOfThreeWithin12, type PathwayWorld } from './pathway-fixtures.js';
 
 const DAY = 86_400_000;
 const h = useHarness({ poolSize: 20 });
@@ -114,6 +115,31 @@ describe('reversing a claim that completed a pathway', () => {
     await expectBooksTieOut();
   });
 
+  it('when the reversal takes a second officer, then nothing is revoked while it is proposed, and the approval revokes the credential and takes the bonus back in its transaction', async () => {
+    const pathway = await definePathway(w);
+    const learner = await w.world.learnerWithCredit('400000');
+    await complete(h, w, w.courses[0]!, learner);
+    // Above the four-eyes amount (SGD 1,000.00): the reversal is proposed first.
+    const e = await enrolledOn(h, w.courses[2]!, learner, '150000');
+    const big = await claim(h, w.courses[2]!, { enrolmentId: e.enrolmentId, amount: e.reserved, credential: await completionCredentialFor(h, w, w.courses[2]!, learner.id) });
+    expect(big.status, big.text).toBe(201);
+    const done = await pathwayOf(learner.token, pathway.id);
+    expect(done.completed).toBe(true);
+
+    const proposed = await financeAs(h, 'officer-reverses').post(`/v1/claims/${big.body.id}/reversal`, { reasonCode: 'fraud', reason: 'the attendance sheet was invented' });
+    expect(proposed.status, proposed.text).toBe(202);
+    expect((await verify(done.completion.credential)).verified).toBe(true);
+    expect(await bonusGrant(learner.id)).toMatchObject({ status: 'active', taken_back: '0' });
+
+    const approved = await financeAs(h, 'officer-approves').post(`/v1/approvals/${proposed.body.approval.id}/approve`, {});
+    expect(approved.status, approved.text).toBe(200);
+    expect((await verify(done.completion.credential)).verified).toBe(false);
+    expect(await bonusGrant(learner.id)).toMatchObject({ status: 'revoked', taken_back: '20000' });
+    const audit = await q(`select actor_id, details from audit_events where action = 'claim.clawed_back' and entity_id = $1`, [big.body.id]);
+    expect(audit[0]!.details).toMatchObject({ proposedBy: 'officer-reverses', approvedBy: 'officer-approves', pathways: [{ outcome: 'revoked', bonusReturned: '20000' }] });
+    await expectBooksTieOut();
+  });
+
   it('when other completions still meet the rule, then nothing is revoked and the bonus stays', async () => {
     const pathway = await definePathway(w);
     const learner = await w.world.learnerWithCredit('100000');
@@ -170,6 +196,15 @@ describe('reversing a claim that completed a pathway', () => {
       expect(await q(`select 1 from ledger_transfers where debit_account_id = $1 and code = 'pathway_bonus_revocation'`, [grant.id])).toHaveLength(BigInt(grant.taken_back) > 0n ? 1 : 0);
       expect(await pathwayOf(learner.token, pathway.id)).toMatchObject({ completed: false });
       orders.add(BigInt(grant.reserved) > 0n ? 'enrolment first' : 'reversal first');
+      if (BigInt(grant.reserved) > 0n) {
+        // The reserved part goes back to the scheme once the reservation is released, by the grant sweep, as for any closed grant.
+        const cancelled = await asCitizen(h, learner.token).post(`/v1/me/enrolments/${enrolment.body.id}/cancel`);
+        expect(cancelled.status, cancelled.text).toBe(200);
+        const swept = await sweepGrants(h.deps);
+        expect(swept.returned).toBeGreaterThanOrEqual(BigInt(grant.reserved));
+        const after = await bonusGrant(learner.id);
+        expect(after).toMatchObject({ status: 'revoked', settled: true, reserved: '0', available: '0' });
+      }
     }
     console.info(`bonus race outcomes: ${[...orders].join(', ')}`);
     await expectBooksTieOut();
