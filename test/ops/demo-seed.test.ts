@@ -74,6 +74,18 @@ describe('demo seed, in December 2026', () => {
     expect(s.lines.find((l) => l.msg === 'demo data seeded')).toMatchObject({ pathway: res.body.items[0].id });
   });
 
+  it('when seeded, then a citizen has just finished a SkillsFuture course: its claim is approved, the credential is kept in their record, and the pathway shows one of two done', async () => {
+    const claims = (await s.h.database.pool.query<{ status: string; learner_id: string }>(`select status, learner_id from claims`)).rows;
+    expect(claims).toEqual([{ status: 'approved', learner_id: expect.any(String) }]);
+    const citizen = await s.h.token('citizen', { learnerId: claims[0]!.learner_id });
+    const mine = await request(s.h.app).get('/v1/me/credentials').set('authorization', `Bearer ${citizen}`);
+    expect(mine.status, mine.text).toBe(200);
+    expect(mine.body.items).toHaveLength(1);
+    expect(JSON.stringify(mine.body.items[0])).toContain('Foundations of Cybersecurity');
+    const pathways = await request(s.h.app).get('/v1/learners/me/pathways').set('authorization', `Bearer ${citizen}`);
+    expect(pathways.body.items).toEqual([expect.objectContaining({ completed: false, stillNeeded: 1 })]);
+  });
+
   it('when seeded after 31 Dec 2025, then the 2020 top-up is closed and grants nothing, the other schemes are active', async () => {
     expect((await schemeNamed(s.h, 'SG-SFC-TOPUP-2020')).status).toBe('closed');
     expect(await grantsOf(s.h, 'SG-SFC-TOPUP-2020')).toEqual([]);
