@@ -7,6 +7,7 @@ import type { SignInClaimNames } from './web/auth/claims.js';
 import { defaultRateLimits } from './lib/rate-limit-policy.js';
 import { currencies, isCurrency, type Currency } from './lib/money.js';
 import type { TreasuryAccount } from './modules/deps.js';
+import { reportPeriods } from './modules/equity/report-period.js';
 import { debtorAccountProblem, paymentTextProblem, profileOf } from './modules/disbursements/payee-text.js';
 import { accountNumberSchema, bicSchema, ibanSchema } from './modules/providers/bank-account.js';
 
@@ -224,6 +225,8 @@ const configSchema = z.object({
   OIDC_LOCAL_PORT: z.preprocess(blankIsUnset, wholeNumber(0, 65535).optional()),
   /** The treasury's disbursement account per currency (JSON). Required in production; elsewhere demo accounts apply. */
   TREASURY_ACCOUNTS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), treasuryAccountsSchema.optional()),
+  /** The periods the equity report is published for: any asOf answers for the last month (default) or quarter closed by then. */
+  EQUITY_REPORT_PERIOD: z.preprocess(blankIsUnset, z.enum(reportPeriods).optional()),
   /** Clawbacks and recoveries above this (per currency, minor units) take a second officer; a currency not named always takes two. */
   FOUR_EYES_ABOVE: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), fourEyesAboveSchema.optional()),
 }).superRefine((c, ctx) => {

@@ -78,6 +78,7 @@ async function main() {
     ...(config.TREASURY_ACCOUNTS ? { treasuryAccounts: config.TREASURY_ACCOUNTS } : {}),
     ...(config.FOUR_EYES_ABOVE ? { fourEyesAbove: config.FOUR_EYES_ABOVE } : {}),
     ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
+    ...(config.EQUITY_REPORT_PERIOD ? { equityReportPeriod: config.EQUITY_REPORT_PERIOD } : {}),
   };
   // Sign-in for the pages: the configured issuer, or on the embedded default a demo identity provider on 127.0.0.1.
   const localIdp = !config.OIDC_ISSUER && config.NODE_ENV !== 'production';

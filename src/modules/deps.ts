@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { NationalIdProtector } from '../lib/national-id.js';
 import { developmentKeySealer, type KeySealer } from '../lib/key-sealer.js';
+import type { ReportPeriod } from './equity/report-period.js';
 
 /** What every feature module receives. No module keeps state of its own. */
 export interface ServiceDeps {
@@ -46,6 +47,11 @@ export interface Policy {
    * request's own host.
    */
   publicUrl?: string;
+  /**
+   * The periods the equity report is published for (EQUITY_REPORT_PERIOD):
+   * any asOf answers for the last one closed by then.
+   */
+  equityReportPeriod: ReportPeriod;
 }
 
 /** A bank account the treasury pays from: an IBAN or a local account number, and the bank's BIC. */
@@ -60,6 +66,7 @@ export const defaultPolicy: Policy = {
   fourEyesAbove: { SGD: 100_000n, EUR: 100_000n, MYR: 300_000n, USD: 100_000n, IDR: 200_000_000n },
   claimBurstPerHour: 100,
   unseenPaymentDays: 5,
+  equityReportPeriod: 'month',
   rateLimits: defaultRateLimits,
   // Demo accounts for development and tests; production sets TREASURY_ACCOUNTS.
   treasuryAccounts: {

@@ -29,6 +29,7 @@ import { DEMO_ACTOR, DEMO_ANCHOR_SCHEME, logDemoGuide, readDemoGuide } from './d
 import { frenchNir, indonesianNik, singaporeNric } from './national-ids.js';
 import { DAY_MS } from '../lib/dates.js';
 import { EQUITY_SCHEME, seedEquityCohort } from './demo-equity.js';
+import { seedCompletedCourse } from './demo-history.js';
 
 const actor: AuditEntry['actor'] = { role: 'system', subject: DEMO_ACTOR };
 const acting = { actor };
@@ -334,6 +335,7 @@ async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keys
     let runCount = 0;
     let expressCourse: { id: string; asProvider: Parameters<typeof courses.addRun>[0]; fee: bigint } | undefined;
     const pathwayCourses: string[] = [];
+    const sgdCourses: { id: string; fee: bigint; provider: SeededProvider }[] = [];
     for (const p of providerSpecs) {
       const row = await providers.create(caller, newProviderSchema.parse({
         legalName: p.legalName, registrationNumber: p.registrationNumber, country: p.country, contactEmail: p.contactEmail, bankAccount: p.bankAccount,
@@ -350,6 +352,7 @@ async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keys
         for (const code of c.schemes) await courses.approve(caller, course.id, schemeIds.get(code)!);
         if (c.schemes.includes(DEMO_PATHWAY.scheme)) pathwayCourses.push(course.id);
         if (!expressCourse && c.currency === 'SGD') expressCourse = { id: course.id, asProvider, fee: c.fee };
+        if (c.currency === 'SGD') sgdCourses.push({ id: course.id, fee: c.fee, provider: providersSeeded[providersSeeded.length - 1]! });
         for (const startInDays of [21, 56]) {
           const startsAt = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + startInDays, 1, 0, 0));
           const endsAt = new Date(startsAt.getTime() + (Math.ceil(c.hours / 7) - 1) * DAY_MS + 8 * 3_600_000);
@@ -376,6 +379,12 @@ async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keys
     const pathway = pathwayCourses.length >= 2
       ? await createPathway(deps, tx, createPathwayBody.parse({ ...DEMO_PATHWAY.body, schemeId: schemeIds.get(DEMO_PATHWAY.scheme)!, courseIds: pathwayCourses }), acting)
       : undefined;
+    // A course just finished, its claim approved: a kept credential in the fourth citizen's record from the first start.
+    const finisher = learnersSeeded[3];
+    const finished = sgdCourses[1];
+    if (finisher && finished) {
+      await seedCompletedCourse(deps, tx, { learnerId: finisher.id, courseId: finished.id, fee: finished.fee, currency: 'SGD', provider: finished.provider }, acting);
+    }
     for (const code of ended) {
       const id = schemeIds.get(code)!;
       // No service closes a scheme yet; the seed does it as the system, with its audit event.

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { withheldGroups } from '../../src/modules/equity/equity-report.js';
 import { useHarness } from '../support/harness.js';
-import { useReportWorld } from './equity-world.js';
+import { publishedPeriodOf } from '../../src/modules/equity/report-period.js';
+import { toNextMonth, useReportWorld } from './equity-world.js';
 
 const h = useHarness({ poolSize: 10 });
 const seeded = useReportWorld(h);
@@ -77,6 +78,7 @@ describe('GET /v1/reports/equity', () => {
       );
     }
     try {
+      toNextMonth(h);
       const s = schemeOf((await report('groupBy=incomeGroup')).body);
       // 2 of the 12 B40 learners; the total: 2 of 26.
       expect(s.groups[0]).toMatchObject({ group: 'B40', stackedPathwayShareBps: 1667 });
@@ -110,6 +112,46 @@ describe('GET /v1/reports/equity', () => {
       ]),
     );
     expect(rows.every((r) => r.scheme_id === seeded.world.scheme.id && r.as_of === asOf && r.group_by === 'incomeGroup')).toBe(true);
+  });
+
+  it('when asked twice inside one period, a learner granted in between, then both answers are byte-identical but for asOfRequested, and a request for today answers the last closed month', async () => {
+    const now = h.clock.now();
+    const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const first = await report(`groupBy=incomeGroup&asOf=${encodeURIComponent(new Date(monthStart.getTime() + 60_000).toISOString())}`);
+    h.clock.advance(60_000);
+    await seeded.learner({ incomeGroup: { year: 2024, code: 'T20' } });
+    h.clock.advance(60_000);
+    const today = await report('groupBy=incomeGroup');
+    expect(first.status, first.text).toBe(200);
+    expect(today.status, today.text).toBe(200);
+    expect(today.body.asOfRequested).toBe(h.clock.now().toISOString());
+    const lastMonthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+    expect(today.body.period).toEqual({ start: lastMonthStart.toISOString(), end: new Date(monthStart.getTime() - 1).toISOString() });
+    expect(today.body.asOf).toBe(today.body.period.end);
+    const { asOfRequested: _a, ...a } = first.body;
+    const { asOfRequested: _b, ...b } = today.body;
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+    // The CSV carries no requested instant at all: byte for byte the same.
+    const csvA = await report(`groupBy=incomeGroup&format=csv&asOf=${encodeURIComponent(new Date(monthStart.getTime() + 60_000).toISOString())}`);
+    const csvB = await report('groupBy=incomeGroup&format=csv');
+    expect(csvB.text).toBe(csvA.text);
+    expect(csvB.headers['content-disposition']).toBe(csvA.headers['content-disposition']);
+    // The learner granted this month shows up only once this month has closed.
+    const before = schemeOf(today.body).total.learnersGranted as number;
+    toNextMonth(h);
+    expect(schemeOf((await report('groupBy=incomeGroup')).body).total.learnersGranted).toBe(before + 1);
+  });
+
+  it('when the period is a quarter, then any instant snaps to the end of the last quarter closed by then, and a period\'s own end stays put', () => {
+    const q = (at: string) => {
+      const p = publishedPeriodOf(new Date(at), 'quarter');
+      return [p.start.toISOString(), p.end.toISOString()];
+    };
+    expect(q('2027-05-17T08:00:00Z')).toEqual(['2027-01-01T00:00:00.000Z', '2027-03-31T23:59:59.999Z']);
+    expect(q('2027-03-31T23:59:59.999Z')).toEqual(['2027-01-01T00:00:00.000Z', '2027-03-31T23:59:59.999Z']);
+    expect(q('2027-01-01T00:00:00.000Z')).toEqual(['2026-10-01T00:00:00.000Z', '2026-12-31T23:59:59.999Z']);
+    const m = publishedPeriodOf(new Date('2028-03-01T00:00:00.000Z'), 'month');
+    expect([m.start.toISOString(), m.end.toISOString()]).toEqual(['2028-02-01T00:00:00.000Z', '2028-02-29T23:59:59.999Z']);
   });
 
   it('when the input is bad, then 422 naming the field (or 404 for an unknown scheme)', async () => {

@@ -58,8 +58,15 @@ export async function equityWorld(h: Harness) {
   return { world, signer, admin, learner, claimInFull };
 }
 
+/** Moves the clock to an hour into the next calendar month (UTC), closing the current one for the equity report. */
+export function toNextMonth(h: Harness) {
+  const now = h.clock.now();
+  advanceTo(h, new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1, 1)));
+}
+
 /**
- * The report's seeded data, with known counts:
+ * The report's seeded data, with known counts (the first 20 learners in one
+ * calendar month, the rest in the next, and the clock in the month after):
  * - by T0: 12 B40 learners (female, SG-01, urban) and 8 M40 (male, rural);
  * - after T0: 3 more M40 and 3 T20 (no gender, region or setting);
  * - 6 B40 and 2 M40 enrol on SGD 300.00 runs (B40 co-pay 0 by targeting, M40 co-pay 60.00);
@@ -74,7 +81,8 @@ export function useReportWorld(h: Harness) {
     const learners: SeededLearner[] = [];
     for (let i = 0; i < 12; i++) learners.push(await w.learner(b40));
     for (let i = 0; i < 8; i++) learners.push(await w.learner(m40));
-    h.clock.advance(60_000);
+    // The report answers for closed calendar months: T0 falls in the month after the first 20 learners.
+    toNextMonth(h);
     const t0 = h.clock.now().toISOString();
     h.clock.advance(60_000);
     for (let i = 0; i < 3; i++) learners.push(await w.learner(m40));
@@ -82,6 +90,8 @@ export function useReportWorld(h: Harness) {
     const enrolments: Enrolled[] = [];
     for (const l of [...learners.slice(0, 6), ...learners.slice(12, 14)]) enrolments.push(await enrolled(h, w.world, { fee: '30000', learner: l }));
     for (const e of [...enrolments.slice(0, 3), enrolments[6]!]) await w.claimInFull(e);
+    // ... and a report for now answers for the month all of it happened in.
+    toNextMonth(h);
     return { ...w, learners, enrolments, t0 };
   }, async () => {});
 }

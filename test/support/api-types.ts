@@ -1654,10 +1654,30 @@ export interface paths {
         get?: never;
         /**
          * Publish a country's household income groups for a year (B40/M40/T20 style)
-         * @description Admins publish the income groups equity profiles are assessed against, lowest first, each with its eligibility band and the household monthly income (minor units) below which it applies. A published table is fixed: the same table again is a 200 that changes nothing, a different one a 409 `conflict`.
+         * @description Admins publish the income groups equity profiles are assessed against, lowest first, each with its eligibility band and the household monthly income (minor units) below which it applies. A published table is fixed: the same table again is a 200 that changes nothing, a different one a 409 `conflict`; a bound found wrong later is corrected with POST …/{code}/corrections.
          */
         put: operations["publishIncomeGroupThresholds"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/income-group-thresholds/{country}/{year}/{code}/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct a published income group's upper bound, with a reason
+         * @description Admins correct a group's household monthly income bound after publication (a typo, a revised statistic). Append-only: the correction supersedes the bound in force, the published table and earlier corrections stay, and the audit trail names who, what and why. The bound must stay between the groups below and above; the top group has none. Profiles name their group, so none changes band.
+         */
+        post: operations["correctIncomeGroupThreshold"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1737,7 +1757,7 @@ export interface paths {
         };
         /**
          * Per scheme and group: learners granted, shares enrolled, completed and stacking a pathway, credit used, average co-payment
-         * @description For policy makers: aggregates only, never a person. Groups by income group, region, urban/rural, age band (on the asOf date), gender or disability, as things stood at asOf. Cells under 10 learners are withheld with the cells needed so that none can be worked out from the rest and the total. With format=csv the body is text/csv (one row per group, then a TOTAL row per scheme).
+         * @description For policy makers: aggregates only, never a person. Groups by income group, region, urban/rural, age band (on the asOf date), gender or disability, as things stood at the end of the last published period (calendar month by default, or quarter) closed by asOf: asOf is snapped down to it, and the answer names the period, so two requests inside one period are answered alike and cannot be differenced. Cells under 10 learners are withheld with the cells needed so that none can be worked out from the rest and the total. With format=csv the body is text/csv (one row per group, then a TOTAL row per scheme).
          */
         get: operations["equityReport"];
         put?: never;
@@ -1800,6 +1820,26 @@ export interface paths {
          * @description Audit events, newest first, optionally of one entity: who did what, when, under which request id. Admin and finance.
          */
         get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/incentive-write-offs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per scheme and currency: paid incentives written off because their claims were reversed
+         * @description A learner's completion incentive already paid by the bank when its claim is reversed is not clawed back from the learner: it is written off with the reason `incentive_paid_before_reversal`. No money moves (it left the incentive budget when it was paid), so the incentive budget's figures stand; this report is what explains them. As of asOf; with format=csv the body is text/csv.
+         */
+        get: operations["incentiveWriteOffReport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3720,6 +3760,37 @@ export interface components {
                 upperBound?: string;
             }[];
         };
+        IncomeThresholdCorrection: {
+            correction: {
+                /** Format: uuid */
+                id: string;
+                country: string;
+                year: number;
+                code: string;
+                /** @description minor units */
+                upperBound: string;
+                /** @description minor units */
+                supersededUpperBound: string;
+                reason: string;
+                correctedAt: string;
+            };
+            table: components["schemas"]["IncomeThresholdTable"];
+        };
+        /**
+         * @example {
+         *       "upperBound": "509000",
+         *       "reason": "DOSM 2022 household income survey revised the B40 line"
+         *     }
+         */
+        IncomeThresholdCorrectionInput: {
+            /**
+             * @description The corrected household monthly income in minor units below which the group applies
+             * @example 50000
+             */
+            upperBound: string;
+            /** @description Why the published bound was wrong */
+            reason: string;
+        };
         IncomeThresholdTableList: {
             items: components["schemas"]["IncomeThresholdTable"][];
         };
@@ -3772,7 +3843,20 @@ export interface components {
             disability?: boolean | null;
         };
         EquityReport: {
+            /** @description The instant the figures stand at: the end (last millisecond) of the published period answered for */
             asOf: string;
+            /**
+             * @description The asOf asked for (or now): snapped down to the end of the last period closed by then
+             * @example 2027-03-17T09:30:00.000Z
+             */
+            asOfRequested: string;
+            /** @description The published period (calendar month by default, or quarter: EQUITY_REPORT_PERIOD, UTC) answered for, first and last instant. Every asOf inside the next period gets this same answer, so two dates close together cannot be differenced to single out a learner. */
+            period: {
+                /** @example 2027-02-01T00:00:00.000Z */
+                start: string;
+                /** @example 2027-02-28T23:59:59.999Z */
+                end: string;
+            };
             /** @enum {string} */
             groupBy: "incomeGroup" | "region" | "urbanRural" | "ageBand" | "gender" | "disability";
             minimumCellLearners: number;
@@ -3853,6 +3937,23 @@ export interface components {
             };
             hash: string;
         };
+        IncentiveWriteOffReport: {
+            asOf: string;
+            writeOffs: {
+                /** Format: uuid */
+                schemeId: string;
+                schemeName: string;
+                currency: string;
+                incentives: number;
+                /** @description incentives paid to learners whose claims were reversed afterwards: kept by the learners, a loss to the incentive budget */
+                amount: string;
+                /**
+                 * @description `incentive_paid_before_reversal`
+                 * @example incentive_paid_before_reversal
+                 */
+                reason: string;
+            }[];
+        };
         IncentiveAllocation: {
             /** Format: uuid */
             transferId: string;
@@ -3877,7 +3978,7 @@ export interface components {
             amount: string;
             currency: string;
             /**
-             * @description `accrued` (owed, waiting for the next disbursement), `held:<reason>` (`held:incentive_budget_short`: the scheme's incentive budget is spent, it is paid once topped up; `held:no_payee_account`: register one at PUT /v1/learners/me/payee-account), `in_batch` (on its way), `paid`, `returned` (the bank sent it back: it goes into the next batch), or `reversed` (its claim was reversed before it was paid out: nothing is owed)
+             * @description `accrued` (owed, waiting for the next disbursement), `held:<reason>` (`held:incentive_budget_short`: the scheme's incentive budget is spent, it is paid once topped up; `held:no_payee_account`: register one at PUT /v1/learners/me/payee-account), `in_batch` (on its way), `paid`, `returned` (the bank sent it back: it goes into the next batch), or `reversed` (its claim was reversed before it was paid out: nothing is owed). An incentive paid before its claim was reversed stays `paid`: the learner keeps it (finance books it as a write-off)
              * @example paid
              */
             status: string;
@@ -11094,6 +11195,105 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    correctIncomeGroupThreshold: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                country: string;
+                year: number;
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "upperBound": "509000",
+                 *       "reason": "DOSM 2022 household income survey revised the B40 line"
+                 *     }
+                 */
+                "application/json": components["schemas"]["IncomeThresholdCorrectionInput"];
+            };
+        };
+        responses: {
+            /** @description Corrected: the correction and the table now in force */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "correction": {
+                     *         "id": "0193e280-566d-727a-8f8f-92f2aea2926a",
+                     *         "country": "SG",
+                     *         "year": 1,
+                     *         "code": "SKILLS-2027",
+                     *         "upperBound": "30000",
+                     *         "supersededUpperBound": "30000",
+                     *         "reason": "course completed and certificate verified",
+                     *         "correctedAt": "2027-03-01T09:30:00.000Z"
+                     *       },
+                     *       "table": {
+                     *         "country": "SG",
+                     *         "year": 1,
+                     *         "currency": "SGD",
+                     *         "groups": [
+                     *           {
+                     *             "code": "SKILLS-2027",
+                     *             "band": "low",
+                     *             "upperBound": "30000"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncomeThresholdCorrection"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            /** @description `not_found`: no such group in that table */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "enrolment not found",
+                     *       "code": "not_found",
+                     *       "instance": "/v1/income-group-thresholds/0193aff6-4e4f-7d52-80bd-185cb01adab9/01934cb4-ea25-7583-8c25-647247ae96fc/01935694-d08a-72e5-83ff-cae0c3103e5a/corrections",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listIncomeGroupThresholds: {
         parameters: {
             query?: {
@@ -11334,6 +11534,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "asOf": "2027-03-01T09:30:00.000Z",
+                     *       "asOfRequested": "2027-03-17T09:30:00.000Z",
+                     *       "period": {
+                     *         "start": "2027-02-01T00:00:00.000Z",
+                     *         "end": "2027-02-28T23:59:59.999Z"
+                     *       },
                      *       "groupBy": "incomeGroup",
                      *       "minimumCellLearners": 1,
                      *       "schemes": [
@@ -11510,6 +11715,58 @@ export interface operations {
                     "application/json": {
                         items: components["schemas"]["AuditEvent"][];
                     };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    incentiveWriteOffReport: {
+        parameters: {
+            query?: {
+                /** @description Report the books as they stood at this instant (default: now). Not in the future. */
+                asOf?: string;
+                /** @description json (default) or csv (text/csv, streamed, with a header row) */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "asOf": "2027-03-01T09:30:00.000Z",
+                     *       "writeOffs": [
+                     *         {
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "schemeName": "SkillsFuture Credit 2027",
+                     *           "currency": "SGD",
+                     *           "incentives": 1,
+                     *           "amount": "30000",
+                     *           "reason": "incentive_paid_before_reversal"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncentiveWriteOffReport"];
+                    /** @example scheme_id,scheme_name,currency,incentives,amount,reason,as_of */
+                    "text/csv": string;
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -30,6 +30,28 @@ export const incomeGroupThresholds = pgTable(
   ],
 );
 
+/** A published group's upper bound corrected: append-only, the newest correction of a group is in force. */
+export const incomeGroupThresholdCorrections = pgTable(
+  'income_group_threshold_corrections',
+  {
+    id: uuid('id').primaryKey(),
+    country: char('country', { length: 2 }).notNull(),
+    year: smallint('year').notNull(),
+    code: text('code').notNull(),
+    upperBound: bigint('upper_bound', { mode: 'bigint' }).notNull(),
+    /** The bound in force before this correction. */
+    supersededUpperBound: bigint('superseded_upper_bound', { mode: 'bigint' }).notNull(),
+    reason: text('reason').notNull(),
+    correctedAt: ts('corrected_at').notNull(),
+    correctedBy: text('corrected_by').notNull(),
+  },
+  (t) => [
+    foreignKey({ columns: [t.country, t.year, t.code], foreignColumns: [incomeGroupThresholds.country, incomeGroupThresholds.year, incomeGroupThresholds.code], name: 'income_group_threshold_corrections_group_fk' }),
+    index('income_group_threshold_corrections_group_idx').on(t.country, t.year, t.code, t.correctedAt),
+    check('income_group_threshold_corrections_upper_bound', sql`${t.upperBound} > 0`),
+  ],
+);
+
 /** A learner's equity attributes, one row per change (the newest is current). Personal data: never logged or audited. */
 export const learnerEquityProfiles = pgTable(
   'learner_equity_profiles',

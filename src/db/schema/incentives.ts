@@ -44,7 +44,7 @@ export const courseRatings = pgTable(
   ],
 );
 
-export const incentiveStatuses = ['accrued', 'held', 'reversed'] as const;
+export const incentiveStatuses = ['accrued', 'held', 'reversed', 'written_off'] as const;
 
 /** A learner's completion incentive, at most one per (learner, enrolment). */
 export const incentives = pgTable(
@@ -56,19 +56,23 @@ export const incentives = pgTable(
     schemeId: uuid('scheme_id').notNull(),
     currency: char('currency', { length: 3 }).notNull(),
     amount: amount('amount').notNull(),
-    /** accrued: posted from the incentive budget to the learner's payable; held: it could not be, nothing moved; reversed: its claim was reversed before it was paid out, and any money went back to the budget. */
+    /** accrued: posted from the incentive budget to the learner's payable; held: it could not be, nothing moved; reversed: its claim was reversed before it was paid out, and any money went back to the budget; written_off: its claim was reversed after it was paid out, and the learner keeps it (a loss, with its reason). */
     status: text('status', { enum: incentiveStatuses }).notNull(),
     holdReason: text('hold_reason'),
     transferId: uuid('transfer_id').notNull().unique(),
     createdAt: ts('created_at').notNull(),
     accruedAt: ts('accrued_at'),
+    writtenOffAt: ts('written_off_at'),
+    writeOffReason: text('write_off_reason'),
   },
   (t) => [
     uniqueIndex('incentives_learner_enrolment_uq').on(t.learnerId, t.enrolmentId),
     index('incentives_accrued_idx').on(t.currency, t.learnerId).where(sql`${t.status} = 'accrued'`),
     index('incentives_held_idx').on(t.schemeId, t.createdAt).where(sql`${t.status} = 'held'`),
     check('incentives_amount_positive', sql`${t.amount} > 0`),
-    check('incentives_status', sql`${t.status} in ('accrued', 'held', 'reversed')`),
+    index('incentives_written_off_idx').on(t.schemeId, t.writtenOffAt).where(sql`${t.status} = 'written_off'`),
+    check('incentives_status', sql`${t.status} in ('accrued', 'held', 'reversed', 'written_off')`),
+    check('incentives_written_off_has_reason', sql`(${t.status} = 'written_off') = (${t.writtenOffAt} is not null and ${t.writeOffReason} is not null)`),
     check('incentives_held_has_reason', sql`(${t.status} = 'held') = (${t.holdReason} is not null)`),
   ],
 );

@@ -29,7 +29,7 @@ BEGIN
     JOIN schemes s ON s.id = g.scheme_id
     LEFT JOIN LATERAL (
       SELECT sum(t.amount) AS total FROM ledger_debits_of(g.id) t
-       WHERE t.code IN ('grant_expiry', 'grant_revocation')
+       WHERE t.code IN ('grant_expiry', 'grant_revocation', 'pathway_bonus_revocation')
     ) ret ON true;
   RETURN v_grants;
 END $$;

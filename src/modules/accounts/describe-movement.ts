@@ -13,6 +13,8 @@ export function describeMovement(m: MovementRow): string {
       return `${money} of unused ${m.schemeName} credit expired and returned to the scheme`;
     case 'grant_revocation':
       return `${money} of ${m.schemeName} credit lapsed: it was not used by the first-use deadline`;
+    case 'pathway_bonus_revocation':
+      return `${money} of unspent ${m.schemeName} bonus credit returned to the scheme: the pathway it rewarded no longer counts as completed, because a course claim in it was reversed`;
     case 'claim_reversal':
       return `${money} returned to your credit: the payment to the training provider for ${courseOf(m)} was reversed`;
     default:
@@ -55,6 +57,7 @@ export function movementSign(m: Pick<MovementRow, 'code' | 'kind'>): MovementSig
     case 'grant_expiry':
       return 'expired';
     case 'grant_revocation':
+    case 'pathway_bonus_revocation':
       return 'lapsed';
     case 'claim_reversal':
       return 'reinstated';

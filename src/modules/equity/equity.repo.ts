@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { incomeGroupThresholds, learnerEquityProfiles } from '../../db/schema/index.js';
+import { incomeGroupThresholdCorrections, incomeGroupThresholds, learnerEquityProfiles } from '../../db/schema/index.js';
 
 type Executor = Db | Tx;
 export type ThresholdRow = typeof incomeGroupThresholds.$inferSelect;
@@ -13,6 +13,29 @@ export async function thresholdRows(db: Executor, filter: { country?: string | u
   return db.select().from(incomeGroupThresholds).where(and(...where))
     .orderBy(asc(incomeGroupThresholds.country), desc(incomeGroupThresholds.year), asc(incomeGroupThresholds.position));
 }
+
+export type ThresholdCorrectionRow = typeof incomeGroupThresholdCorrections.$inferSelect;
+
+/** The tables as in force: each group's upper bound as its newest correction left it. */
+export async function effectiveThresholdRows(db: Executor, filter: { country?: string | undefined; year?: number | undefined }): Promise<ThresholdRow[]> {
+  const rows = await thresholdRows(db, filter);
+  if (rows.length === 0) return rows;
+  const where = [];
+  if (filter.country !== undefined) where.push(eq(incomeGroupThresholdCorrections.country, filter.country));
+  if (filter.year !== undefined) where.push(eq(incomeGroupThresholdCorrections.year, filter.year));
+  const corrections = await db.select().from(incomeGroupThresholdCorrections).where(and(...where))
+    .orderBy(asc(incomeGroupThresholdCorrections.correctedAt), asc(incomeGroupThresholdCorrections.id));
+  const latest = new Map(corrections.map((c) => [`${c.country}:${c.year}:${c.code}`, c.upperBound]));
+  return rows.map((r) => ({ ...r, upperBound: latest.get(`${r.country}:${r.year}:${r.code}`) ?? r.upperBound }));
+}
+
+export async function insertThresholdCorrection(db: Executor, row: ThresholdCorrectionRow): Promise<void> {
+  await db.insert(incomeGroupThresholdCorrections).values(row);
+}
+
+/** Serialises corrections of one country's table for a year. */
+export const lockThresholdTable = (db: Executor, country: string, year: number) =>
+  db.execute(sql`select 1 from income_group_thresholds where country = ${country} and year = ${year} for update`);
 
 export async function insertThresholds(db: Executor, rows: ThresholdRow[]): Promise<void> {
   await db.insert(incomeGroupThresholds).values(rows);

@@ -1,15 +1,15 @@
 import { defineRoute, STREAMED, type AnyRoute } from '../../http/route.js';
 import { notFound } from '../../lib/app-error.js';
 import { actingOf } from '../acting.js';
-import type { ServiceDeps } from '../deps.js';
+import { policyOf, type ServiceDeps } from '../deps.js';
 import { streamCsv } from '../reports/csv.js';
 import { asOfOf, once, stamp } from '../reports/reports.routes.js';
-import { equityCsvColumns, equityCsvRows, equityReport, MIN_CELL_LEARNERS } from './equity-report.js';
+import { equityCsvColumns, equityCsvRows, MIN_CELL_LEARNERS, publishedEquityReport } from './equity-report.js';
 import {
-  equityLearnerParams, equityProfileBody, equityProfileSchema, equityReportQuery, equityReportSchema, thresholdListQuery, thresholdListSchema,
-  thresholdTableBody, thresholdTableParams, thresholdTableSchema,
+  equityLearnerParams, equityProfileBody, equityProfileSchema, equityReportQuery, equityReportSchema, thresholdCorrectionBody, thresholdCorrectionParams,
+  thresholdCorrectionSchema, thresholdListQuery, thresholdListSchema, thresholdTableBody, thresholdTableParams, thresholdTableSchema,
 } from './equity.schemas.js';
-import { getEquityProfile, listThresholdTables, publishThresholdTable, setEquityProfile } from './equity.service.js';
+import { correctThreshold, getEquityProfile, listThresholdTables, publishThresholdTable, setEquityProfile } from './equity.service.js';
 
 /**
  * Equity routes. Of all the service's routes, the analyst role may call only
@@ -21,7 +21,7 @@ export function equityRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'put', path: '/v1/income-group-thresholds/{country}/{year}', operationId: 'publishIncomeGroupThresholds',
       summary: 'Publish a country\'s household income groups for a year (B40/M40/T20 style)',
-      description: 'Admins publish the income groups equity profiles are assessed against, lowest first, each with its eligibility band and the household monthly income (minor units) below which it applies. A published table is fixed: the same table again is a 200 that changes nothing, a different one a 409 `conflict`.',
+      description: 'Admins publish the income groups equity profiles are assessed against, lowest first, each with its eligibility band and the household monthly income (minor units) below which it applies. A published table is fixed: the same table again is a 200 that changes nothing, a different one a 409 `conflict`; a bound found wrong later is corrected with POST …/{code}/corrections.',
       tags: ['equity'], roles: ['admin'], params: thresholdTableParams, body: thresholdTableBody, idempotent: true,
       responses: {
         200: { description: 'Already published, identical', schema: thresholdTableSchema },
@@ -31,6 +31,20 @@ export function equityRoutes(deps: ServiceDeps): AnyRoute[] {
         const r = await publishThresholdTable(deps, ctx.db, params.country, params.year, body, actingOf(ctx));
         return { status: r.created ? 201 : 200, body: r.table };
       },
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/income-group-thresholds/{country}/{year}/{code}/corrections', operationId: 'correctIncomeGroupThreshold',
+      summary: 'Correct a published income group\'s upper bound, with a reason',
+      description: 'Admins correct a group\'s household monthly income bound after publication (a typo, a revised statistic). Append-only: the correction supersedes the bound in force, the published table and earlier corrections stay, and the audit trail names who, what and why. The bound must stay between the groups below and above; the top group has none. Profiles name their group, so none changes band.',
+      tags: ['equity'], roles: ['admin'], params: thresholdCorrectionParams, body: thresholdCorrectionBody, idempotent: true,
+      responses: {
+        201: { description: 'Corrected: the correction and the table now in force', schema: thresholdCorrectionSchema },
+        404: { description: '`not_found`: no such group in that table' },
+      },
+      handler: async ({ params, body }, ctx) => ({
+        status: 201,
+        body: await correctThreshold(deps, ctx.db, { country: params.country, year: params.year, code: params.code }, body, actingOf(ctx)),
+      }),
     }),
     defineRoute({
       method: 'get', path: '/v1/income-group-thresholds', operationId: 'listIncomeGroupThresholds',
@@ -68,7 +82,7 @@ export function equityRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/v1/reports/equity', operationId: 'equityReport',
       summary: 'Per scheme and group: learners granted, shares enrolled, completed and stacking a pathway, credit used, average co-payment',
-      description: `For policy makers: aggregates only, never a person. Groups by income group, region, urban/rural, age band (on the asOf date), gender or disability, as things stood at asOf. Cells under ${MIN_CELL_LEARNERS} learners are withheld with the cells needed so that none can be worked out from the rest and the total. With format=csv the body is text/csv (one row per group, then a TOTAL row per scheme).`,
+      description: `For policy makers: aggregates only, never a person. Groups by income group, region, urban/rural, age band (on the asOf date), gender or disability, as things stood at the end of the last published period (calendar month by default, or quarter) closed by asOf: asOf is snapped down to it, and the answer names the period, so two requests inside one period are answered alike and cannot be differenced. Cells under ${MIN_CELL_LEARNERS} learners are withheld with the cells needed so that none can be worked out from the rest and the total. With format=csv the body is text/csv (one row per group, then a TOTAL row per scheme).`,
       tags: ['reports', 'equity'], roles: ['analyst', 'finance', 'admin'], query: equityReportQuery,
       responses: {
         200: {
@@ -77,13 +91,12 @@ export function equityRoutes(deps: ServiceDeps): AnyRoute[] {
         },
       },
       handler: async ({ query }, ctx) => {
-        const asOf = asOfOf(deps, query.asOf);
-        const schemes = await equityReport(ctx.db, asOf, query.groupBy, query.schemeId);
+        const report = await publishedEquityReport(ctx.db, policyOf(deps).equityReportPeriod, asOfOf(deps, query.asOf), query.groupBy, query.schemeId);
         if (query.format === 'csv') {
-          await streamCsv(ctx.res, `equity-${query.groupBy}-${stamp(asOf)}.csv`, equityCsvColumns, once(equityCsvRows(schemes, query.groupBy, asOf)));
+          await streamCsv(ctx.res, `equity-${query.groupBy}-${stamp(report.asOf)}.csv`, equityCsvColumns, once(equityCsvRows(report.schemes, query.groupBy, report.asOf)));
           return STREAMED;
         }
-        return { status: 200, body: { asOf, groupBy: query.groupBy, minimumCellLearners: MIN_CELL_LEARNERS, schemes } };
+        return { status: 200, body: { ...report, groupBy: query.groupBy, minimumCellLearners: MIN_CELL_LEARNERS } };
       },
     }),
   ];

@@ -50,6 +50,23 @@ export const thresholdTableSchema = z
   })
   .meta({ id: 'IncomeThresholdTable' });
 
+export const thresholdCorrectionParams = z.strictObject({ country, year, code: groupCode });
+export const thresholdCorrectionBody = z
+  .strictObject({
+    upperBound: amountSchema.meta({ description: 'The corrected household monthly income in minor units below which the group applies' }),
+    reason: z.string().trim().min(3).max(1000).meta({ description: 'Why the published bound was wrong' }),
+  })
+  .meta({ id: 'IncomeThresholdCorrectionInput', example: { upperBound: '509000', reason: 'DOSM 2022 household income survey revised the B40 line' } });
+export const thresholdCorrectionSchema = z
+  .object({
+    correction: z.object({
+      id: z.uuid(), country: z.string(), year: z.number().int(), code: z.string(), upperBound: minorUnitsSchema, supersededUpperBound: minorUnitsSchema,
+      reason: z.string(), correctedAt: z.string(),
+    }),
+    table: thresholdTableSchema,
+  })
+  .meta({ id: 'IncomeThresholdCorrection' });
+
 export const thresholdListQuery = z.strictObject({ country: country.optional(), year: year.optional() });
 export const thresholdListSchema = z.object({ items: z.array(thresholdTableSchema) }).meta({ id: 'IncomeThresholdTableList' });
 
@@ -109,7 +126,14 @@ export const equityReportQuery = z.strictObject({
 
 export const equityReportSchema = z
   .object({
-    asOf: z.string(),
+    asOf: z.string().meta({ description: 'The instant the figures stand at: the end (last millisecond) of the published period answered for' }),
+    asOfRequested: z.string().meta({ description: 'The asOf asked for (or now): snapped down to the end of the last period closed by then', example: '2027-03-17T09:30:00.000Z' }),
+    period: z.object({
+      start: z.string().meta({ example: '2027-02-01T00:00:00.000Z' }),
+      end: z.string().meta({ example: '2027-02-28T23:59:59.999Z' }),
+    }).meta({
+      description: 'The published period (calendar month by default, or quarter: EQUITY_REPORT_PERIOD, UTC) answered for, first and last instant. Every asOf inside the next period gets this same answer, so two dates close together cannot be differenced to single out a learner.',
+    }),
     groupBy: z.enum(equityDimensions),
     minimumCellLearners: z.number().int(),
     schemes: z.array(z.object({

@@ -9,7 +9,8 @@ import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import { findLearner } from '../learners/learners.repo.js';
 import {
-  bandOf, currentProfile, findThreshold, insertProfile, insertThresholds, lockLearner, thresholdRows, type EquityProfileRow, type ThresholdRow,
+  bandOf, currentProfile, effectiveThresholdRows, findThreshold, insertProfile, insertThresholdCorrection, insertThresholds, lockLearner, lockThresholdTable,
+  thresholdRows, type EquityProfileRow, type ThresholdRow,
 } from './equity.repo.js';
 import type { EquityProfileView, equityProfileBody, thresholdTableBody } from './equity.schemas.js';
 import type { z } from 'zod';
@@ -32,7 +33,46 @@ export function thresholdTables(rows: ThresholdRow[]) {
 }
 
 export async function listThresholdTables(db: Executor, filter: { country?: string | undefined; year?: number | undefined }) {
-  return thresholdTables(await thresholdRows(db, filter));
+  return thresholdTables(await effectiveThresholdRows(db, filter));
+}
+
+/**
+ * Corrects a published group's upper bound (a typo, a revised statistic),
+ * append-only: the correction supersedes the bound in force, with its reason,
+ * audited; the published row and every earlier correction stay. The bound
+ * must stay between its neighbours' and the top group has none. Profiles
+ * name their group, so none is reassessed.
+ */
+export async function correctThreshold(
+  deps: ServiceDeps, db: Executor, key: { country: string; year: number; code: string }, body: { upperBound: bigint; reason: string }, acting: Acting,
+) {
+  return inTransaction(db, async (tx) => {
+    await lockThresholdTable(tx, key.country, key.year);
+    const rows = await effectiveThresholdRows(tx, { country: key.country, year: key.year });
+    const i = rows.findIndex((r) => r.code === key.code);
+    if (i < 0) throw notFound('income group');
+    const current = rows[i]!;
+    if (current.upperBound === null) throw invalid('body.upperBound', 'the top group has no upper bound to correct');
+    const below = rows[i - 1]?.upperBound;
+    const above = rows[i + 1]?.upperBound;
+    if ((below != null && body.upperBound <= below) || (above != null && body.upperBound >= above)) {
+      throw invalid('body.upperBound', `must stay above the group below (${below ?? 'none'}) and below the group above (${above ?? 'none'})`);
+    }
+    if (body.upperBound === current.upperBound) throw invalid('body.upperBound', 'is the bound in force already');
+    const now = deps.clock.now();
+    const id = newId();
+    await insertThresholdCorrection(tx, {
+      id, ...key, upperBound: body.upperBound, supersededUpperBound: current.upperBound, reason: body.reason, correctedAt: now, correctedBy: acting.actor.subject,
+    });
+    await recordAudit(tx, {
+      ...acting, action: 'income_thresholds.corrected', entityType: 'income_group_thresholds', entityId: `${key.country}:${key.year}`, at: now,
+      details: { correctionId: id, code: key.code, upperBound: body.upperBound.toString(), superseded: current.upperBound.toString(), reason: body.reason },
+    });
+    return {
+      correction: { id, ...key, upperBound: body.upperBound.toString(), supersededUpperBound: current.upperBound.toString(), reason: body.reason, correctedAt: now.toISOString() },
+      table: thresholdTables(await effectiveThresholdRows(tx, { country: key.country, year: key.year }))[0]!,
+    };
+  });
 }
 
 /**

@@ -79,6 +79,20 @@ export async function markIncentiveReversed(tx: Tx, id: string) {
   await tx.update(incentives).set({ status: 'reversed', holdReason: null }).where(eq(incentives.id, id));
 }
 
+export async function markIncentiveWrittenOff(tx: Tx, id: string, at: Date, reason: string) {
+  await tx.update(incentives).set({ status: 'written_off', holdReason: null, writtenOffAt: at, writeOffReason: reason }).where(eq(incentives.id, id));
+}
+
+export async function writeOffFigures(db: Db | Tx, asOf: Date) {
+  const r = await db.execute<{ scheme_id: string; scheme_name: string; currency: string; incentives: number; amount: string; reason: string }>(sql`
+    select i.scheme_id, s.name scheme_name, i.currency::text currency, count(*)::int incentives, sum(i.amount)::text amount, i.write_off_reason reason
+      from incentives i join schemes s on s.id = i.scheme_id
+     where i.status = 'written_off' and i.written_off_at <= ${asOf.toISOString()}::timestamptz
+     group by i.scheme_id, s.name, i.currency, i.write_off_reason
+     order by i.currency, i.scheme_id, i.write_off_reason`);
+  return r.rows;
+}
+
 /** Held incentives of a scheme, oldest first, locked; another transaction working through them is skipped. */
 export async function heldIncentivesOf(tx: Tx, schemeId: string, limit: number): Promise<IncentiveRow[]> {
   return tx.select().from(incentives).where(sql`${incentives.schemeId} = ${schemeId} and ${incentives.status} = 'held'`)

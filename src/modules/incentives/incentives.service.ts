@@ -12,7 +12,7 @@ import type { ServiceDeps } from '../deps.js';
 import { findScheme } from '../schemes/schemes.repo.js';
 import {
   claimIncentiveSlot, completionApproved, findLearnerPayable, heldIncentivesOf, incentiveBudgetAccountOf, incentiveTermsOf, incentivesOfLearner,
-  insertIncentiveBudget, insertLearnerPayable, isRated, lockIncentiveOfEnrolment, markIncentiveReversed, setIncentiveOutcome, type IncentiveRow,
+  insertIncentiveBudget, insertLearnerPayable, isRated, lockIncentiveOfEnrolment, markIncentiveReversed, markIncentiveWrittenOff, setIncentiveOutcome, writeOffFigures, type IncentiveRow,
   type LearnerIncentiveRow,
 } from './incentives.repo.js';
 
@@ -103,25 +103,48 @@ export async function accrueIncentive(deps: ServiceDeps, tx: Tx, enrolmentId: st
   return slot;
 }
 
-/** Why the enrolment's claim cannot be reversed now because of its incentive: it is in a proposed batch, which would pay it. */
+/**
+ * Why the enrolment's claim cannot be reversed now because of its incentive:
+ * it is in a proposed batch, which would pay it, or on its way to the bank,
+ * where it may yet come back (returned) and be owed again.
+ */
 export async function incentiveBlockingReversal(tx: Tx, enrolmentId: string): Promise<string | undefined> {
   const incentive = await lockIncentiveOfEnrolment(tx, enrolmentId);
-  if (incentive?.line_status !== 'proposed') return undefined;
-  return `the learner's completion incentive is in proposed batch ${incentive.message_id}: reject that batch first, then reverse the claim`;
+  if (incentive?.line_status === 'proposed') {
+    return `the learner's completion incentive is in proposed batch ${incentive.message_id}: reject that batch first, then reverse the claim`;
+  }
+  if (incentive?.line_status === 'pending') {
+    return `the learner's completion incentive is on its way to the bank in batch ${incentive.message_id}: once the statement shows it paid or returned, reverse the claim`;
+  }
+  return undefined;
 }
+
+/** The named reason a paid incentive is written off when its claim is reversed. */
+export const INCENTIVE_PAID_BEFORE_REVERSAL = 'incentive_paid_before_reversal';
 
 /**
  * A reversed claim takes back its completion incentive, in the reversal's
- * transaction, while the incentive has not gone out: one in no live payment
- * line is cancelled (reversed) and, if it had accrued, its money goes back
- * from the learner's payable to the scheme's incentive budget. One already
- * released to the bank or paid is left as it is: getting that back would be
- * a recovery from the learner, which the service does not do yet.
+ * transaction. One in no live payment line is cancelled (reversed) and, if
+ * it had accrued, its money goes back from the learner's payable to the
+ * scheme's incentive budget. One the bank has paid is written off: the
+ * learner keeps it and the loss is recorded with its reason, for finance's
+ * incentive write-off report. The learner is not asked to pay it back
+ * (README, "Claim reversal knock-ons", says why); no money moves, so the
+ * books stay as they were, and the write-off is what explains them.
  */
-export async function reverseIncentiveOf(deps: ServiceDeps, tx: Tx, enrolmentId: string, acting: Acting): Promise<void> {
+export async function reverseIncentiveOf(deps: ServiceDeps, tx: Tx, enrolmentId: string, acting: Acting): Promise<'none' | 'reversed' | 'written_off'> {
   const incentive = await lockIncentiveOfEnrolment(tx, enrolmentId);
-  if (!incentive || incentive.status === 'reversed' || incentive.line_status !== null) return;
+  if (!incentive || incentive.status === 'reversed' || incentive.status === 'written_off') return 'none';
   const now = deps.clock.now();
+  if (incentive.line_status === 'settled') {
+    await markIncentiveWrittenOff(tx, incentive.id, now, INCENTIVE_PAID_BEFORE_REVERSAL);
+    await recordAudit(tx, {
+      ...acting, action: 'incentive.written_off', entityType: 'incentive', entityId: incentive.id, at: now,
+      details: { enrolmentId, schemeId: incentive.scheme_id, amount: incentive.amount.toString(), currency: incentive.currency, reason: INCENTIVE_PAID_BEFORE_REVERSAL },
+    });
+    return 'written_off';
+  }
+  if (incentive.line_status !== null) throw new Error(`incentive ${incentive.id} is on a ${incentive.line_status} line: the reversal should have been refused`);
   const transferId = incentive.status === 'accrued' ? newId() : undefined;
   if (transferId) {
     const budget = await incentiveBudgetAccountOf(tx, incentive.scheme_id);
@@ -136,6 +159,13 @@ export async function reverseIncentiveOf(deps: ServiceDeps, tx: Tx, enrolmentId:
     ...acting, action: 'incentive.reversed', entityType: 'incentive', entityId: incentive.id, at: now,
     details: { enrolmentId, schemeId: incentive.scheme_id, amount: incentive.amount.toString(), currency: incentive.currency, was: incentive.status, ...(transferId ? { transferId } : {}) },
   });
+  return 'reversed';
+}
+
+/** Incentives written off per scheme and currency, written off by asOf: what the books lost to reversals after payment. */
+export async function incentiveWriteOffs(db: Db | Tx, asOf: Date) {
+  const rows = await writeOffFigures(db, asOf);
+  return rows.map((r) => ({ schemeId: r.scheme_id, schemeName: r.scheme_name, currency: r.currency, incentives: r.incentives, amount: r.amount, reason: r.reason }));
 }
 
 /** Incentives held for want of budget are retried, oldest first, until the budget runs short again. Returns how many were accrued. */

@@ -103,14 +103,16 @@ export async function learnerPathways(deps: ServiceDeps, db: Db | Tx, learnerId:
     .filter((p) => p.status === 'active' || completions.has(p.id))
     .map((p) => {
       const completion = completions.get(p.id);
+      // A revoked completion (its claim reversed, or revoked by an administrator) no longer counts as completed.
+      const live = completion?.revokedAt === null;
       const where = progress(ruleOf(p), done, now);
       return {
         pathway: { id: p.id, code: p.code, name: p.name, status: p.status },
         required: p.required,
         completedCourses: where.completed.map((c) => ({ courseId: c.courseId, completedAt: c.at.toISOString() })),
-        stillNeeded: completion ? 0 : where.stillNeeded,
-        deadline: completion ? null : (where.deadline?.toISOString() ?? null),
-        completed: !!completion,
+        stillNeeded: live ? 0 : where.stillNeeded,
+        deadline: live ? null : (where.deadline?.toISOString() ?? null),
+        completed: live,
         completion: completion
           ? {
               id: completion.id, completedAt: completion.completedAt.toISOString(), credentialId: completion.credentialId,

@@ -13,6 +13,8 @@ import { refuseEscalatedHandler } from '../claims/holds.js';
 import { incentiveBlockingReversal, reverseIncentiveOf } from '../incentives/incentives.service.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
 import type { Acting } from '../acting.js';
+import { lockLearner } from '../enrolments/enrolments.repo.js';
+import { reconsiderPathwaysAfterReversal } from '../pathways/revoke-on-reversal.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
 import { ensureProviderReceivable, type RecoveryRow } from './recoveries.repo.js';
 
@@ -73,11 +75,17 @@ async function paidLegs(tx: Tx, enrolmentId: string, now: Date): Promise<PaidLeg
  * learner's grant, or to the scheme when that grant has closed since. An
  * unpaid claim is taken back from the provider's payable (a clawback); a
  * paid one from a receivable the provider now owes (a recovery). The
- * learner's completion incentive goes with it while it has not been paid out.
+ * learner's completion incentive goes with it while it has not been paid
+ * out, and is written off once it has. A pathway the claim's course
+ * completed is judged again without it: revoked, with its unspent bonus back
+ * to the scheme, when its rule is no longer met. All of it in the caller's
+ * transaction, so all of it happens or none.
  */
 async function carryOutReversal(deps: ServiceDeps, tx: Tx, claim: ClaimRow, input: ReversalInput, acting: Acting, proposedBy?: string) {
   const now = deps.clock.now();
   const currency = claim.currency as Currency;
+  // The learner's lock first, as reservations take it: the bonus taken back below is then not being spent meanwhile.
+  await lockLearner(tx, claim.learnerId);
   const legs = await paidLegs(tx, claim.enrolmentId, now);
   const total = legs.reduce((s, l) => s + l.amount, 0n);
   if (total !== claim.amountClaimed) throw new Error(`claim ${claim.id}: posted legs total ${total}, claimed ${claim.amountClaimed}`);
@@ -98,10 +106,11 @@ async function carryOutReversal(deps: ServiceDeps, tx: Tx, claim: ClaimRow, inpu
       reasonCode: input.reasonCode, reason: input.reason, openedAt: now, openedBy: proposedBy ?? acting.actor.subject,
     }).returning();
   }
-  await reverseIncentiveOf(deps, tx, claim.enrolmentId, acting);
+  const incentive = await reverseIncentiveOf(deps, tx, claim.enrolmentId, acting);
   const [row] = await tx.update(claims)
     .set({ status: 'reversed', reversedAt: now, reversalReasonCode: input.reasonCode, reversalReason: input.reason, reversedBy: acting.actor.subject })
     .where(eq(claims.id, claim.id)).returning();
+  const pathways = await reconsiderPathwaysAfterReversal(deps, tx, { learnerId: claim.learnerId, claimId: claim.id, reasonCode: input.reasonCode }, acting);
   await recordAudit(tx, {
     ...acting, action: paid ? 'claim.recovery_opened' : 'claim.clawed_back', entityType: 'claim', entityId: claim.id, at: now,
     details: {
@@ -109,6 +118,11 @@ async function carryOutReversal(deps: ServiceDeps, tx: Tx, claim: ClaimRow, inpu
       toGrants: legs.filter((l) => l.grantOpen).reduce((s, l) => s + l.amount, 0n).toString(),
       toScheme: legs.filter((l) => !l.grantOpen).reduce((s, l) => s + l.amount, 0n).toString(),
       ...(recovery ? { recoveryId: recovery.id, reference: recovery.reference } : {}),
+      incentive,
+      pathways: pathways.map((p) => ({
+        completionId: p.completionId, outcome: p.outcome,
+        ...(p.bonus ? { bonusReturned: p.bonus.returned.toString(), bonusReserved: p.bonus.reserved.toString(), bonusSpentNotRecovered: p.bonus.spentNotRecovered.toString() } : {}),
+      })),
       ...(proposedBy ? { proposedBy, approvedBy: acting.actor.subject } : {}),
     },
   });

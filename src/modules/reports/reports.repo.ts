@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { grantCodesSql } from '../grants/grant-codes.js';
+import { BONUS_REVOCATION, grantCodesSql } from '../grants/grant-codes.js';
 
 type Executor = Db | Tx;
 
@@ -49,7 +49,7 @@ export async function schemeFigures(db: Executor, asOf: string, afterId: string 
       select s.id scheme_id,
              coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'allocation'), 0) allocated,
              coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'grant_expiry'), 0) expired,
-             coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'grant_revocation'), 0) revoked,
+             coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code in ('grant_revocation', ${BONUS_REVOCATION})), 0) revoked,
              coalesce(sum(t.amount) filter (where t.kind = 'posted' and t.code = 'claim_reversal_to_scheme'), 0) reversed_to_scheme,
              coalesce(sum(t.amount) filter (where t.kind in ('posted', 'post_pending')), 0) credits_posted,
              0::numeric granted, 0::numeric debits_posted

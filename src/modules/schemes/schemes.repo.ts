@@ -3,7 +3,7 @@ import type { Db, Tx } from '../../db/client.js';
 import { schemeRuleVersions, schemes } from '../../db/schema/index.js';
 import { toBigInt } from '../../lib/money.js';
 import { rulesFromJson, type SchemeRules } from './scheme-rules.js';
-import { grantCodesSql } from '../grants/grant-codes.js';
+import { grantCodesSql, grantReturnCodesSql } from '../grants/grant-codes.js';
 
 export type SchemeRow = typeof schemes.$inferSelect;
 
@@ -57,7 +57,7 @@ export async function budgetFigures(db: Db | Tx, budgetAccountId: string) {
     select
       coalesce((select sum(amount) from ledger_credits_of(${budgetAccountId}) where code = 'allocation'), 0)::text as allocated,
       coalesce((select sum(amount) from ledger_debits_of(${budgetAccountId}) where code in (${grantCodesSql})), 0)::text as granted,
-      coalesce((select sum(amount) from ledger_credits_of(${budgetAccountId}) where code in ('grant_expiry', 'grant_revocation')), 0)::text as returned,
+      coalesce((select sum(amount) from ledger_credits_of(${budgetAccountId}) where code in (${grantReturnCodesSql})), 0)::text as returned,
       (select ledger_available(credits_posted, debits_posted, debits_pending)::text from ledger_balance(${budgetAccountId})) as available`);
   const row = r.rows[0]!;
   return {

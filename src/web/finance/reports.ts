@@ -1,8 +1,9 @@
 import { csvLine } from '../../lib/csv.js';
 import { DAY_MS } from '../../lib/dates.js';
 import { equityDimensions, type EquityDimension } from '../../modules/equity/equity-report.repo.js';
-import { equityCsvColumns, equityCsvRows, equityReport, MIN_CELL_LEARNERS, type PublishedFigures } from '../../modules/equity/equity-report.js';
+import { equityCsvColumns, equityCsvRows, MIN_CELL_LEARNERS, publishedEquityReport, type PublishedFigures } from '../../modules/equity/equity-report.js';
 import { collect, schemeColumns, schemeCsvRow, schemeReport, type SchemeFigures } from '../../modules/reports/reports.service.js';
+import { policyOf } from '../../modules/deps.js';
 import { allSchemes } from '../../modules/schemes/schemes.service.js';
 import { html, type Html } from '../html.js';
 import { languages, timeZoneOfCurrency } from '../i18n.js';
@@ -96,8 +97,7 @@ ${stages.map((s) => html`<td data-label="${t(s.key)}" class="amount">${fmt.money
   async function equityPage(ctx: PageContext): Promise<PageReply> {
     const { t, fmt } = ctx;
     const groupBy: EquityDimension = isDimension(ctx.req.query.groupBy) ? ctx.req.query.groupBy : 'incomeGroup';
-    const asOf = deps.clock.now().toISOString();
-    const schemes = await equityReport(db, asOf, groupBy);
+    const { schemes, period } = await publishedEquityReport(db, policyOf(deps.services).equityReportPeriod, deps.clock.now().toISOString(), groupBy);
     const percent = new Intl.NumberFormat(languages[ctx.lang].locale, { style: 'percent', maximumFractionDigits: 1 });
     const share = (bps: number | null) => (bps === null ? '—' : percent.format(bps / 10_000));
     const groupName = (g: string) => (g === 'not_stated' ? t('fin.equity.notStated') : g === 'yes' ? t('fin.schemes.yes') : g === 'no' ? t('fin.schemes.no') : g);
@@ -114,6 +114,7 @@ ${stages.map((s) => html`<td data-label="${t(s.key)}" class="amount">${fmt.money
       title: t('fin.equity.title'),
       body: html`<h1>${t('fin.equity.title')}</h1>
 <p class="lead">${t('fin.equity.lead', { min: MIN_CELL_LEARNERS })}</p>
+<p>${t('fin.equity.period', { start: fmt.date(period.start, 'UTC'), end: fmt.date(period.end, 'UTC') })}</p>
 <form method="get" action="/finance/reports/equity" class="search">
 <div class="field"><label for="groupBy">${t('fin.equity.groupBy')}</label>
 <select id="groupBy" name="groupBy">${equityDimensions.map((d) => html`<option value="${d}"${d === groupBy ? html` selected` : ''}>${t(`fin.dim.${d}`)}</option>`)}</select></div>
@@ -145,8 +146,8 @@ ${cells(s.total, s.currency, html`<th scope="row" data-label="${t(`fin.dim.${gro
       method: 'get', path: '/finance/reports/equity.csv', roles: ['finance'],
       async handler(ctx) {
         const groupBy: EquityDimension = isDimension(ctx.req.query.groupBy) ? ctx.req.query.groupBy : 'incomeGroup';
-        const asOf = deps.clock.now().toISOString();
-        return csvFile(`equity-${groupBy}-${stamp(asOf)}.csv`, equityCsvColumns, equityCsvRows(await equityReport(db, asOf, groupBy), groupBy, asOf));
+        const { asOf, schemes } = await publishedEquityReport(db, policyOf(deps.services).equityReportPeriod, deps.clock.now().toISOString(), groupBy);
+        return csvFile(`equity-${groupBy}-${stamp(asOf)}.csv`, equityCsvColumns, equityCsvRows(schemes, groupBy, asOf));
       },
     }),
   ];

@@ -191,6 +191,7 @@ export default {
 
   'fin.equity.title': 'Equity report',
   'fin.equity.lead': 'Who the credit reaches, by group. Groups of fewer than {{min}} learners are suppressed, with any others needed so that none can be worked out.',
+  'fin.equity.period': 'Figures for the last closed period, {{start}} to {{end}}: the report is published per period, so no two reports can be compared to single out a person.',
   'fin.equity.groupBy': 'Group by',
   'fin.equity.csv': 'Download the equity report (CSV)',
   'fin.equity.none': 'No scheme has learners yet.',

@@ -193,6 +193,7 @@ export default {
 
   'fin.equity.title': 'Laporan pemerataan',
   'fin.equity.lead': 'Siapa yang dijangkau kredit, per kelompok. Kelompok dengan kurang dari {{min}} peserta disembunyikan, bersama kelompok lain yang diperlukan agar tidak ada yang dapat dihitung ulang.',
+  'fin.equity.period': 'Angka untuk periode terakhir yang sudah ditutup, {{start}} sampai {{end}}: laporan diterbitkan per periode, sehingga tidak ada dua laporan yang dapat dibandingkan untuk mengenali seseorang.',
   'fin.equity.groupBy': 'Kelompokkan menurut',
   'fin.equity.csv': 'Unduh laporan pemerataan (CSV)',
   'fin.equity.none': 'Belum ada program yang memiliki peserta.',

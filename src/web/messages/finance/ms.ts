@@ -193,6 +193,7 @@ export default {
 
   'fin.equity.title': 'Laporan ekuiti',
   'fin.equity.lead': 'Siapa yang menerima kredit, mengikut kumpulan. Kumpulan kurang daripada {{min}} pelajar disembunyikan, bersama kumpulan lain yang perlu supaya tiada yang boleh dikira semula.',
+  'fin.equity.period': 'Angka bagi tempoh terakhir yang telah ditutup, {{start}} hingga {{end}}: laporan diterbitkan mengikut tempoh, supaya tiada dua laporan boleh dibandingkan untuk mengenal pasti seseorang.',
   'fin.equity.groupBy': 'Kumpulkan mengikut',
   'fin.equity.csv': 'Muat turun laporan ekuiti (CSV)',
   'fin.equity.none': 'Belum ada skim yang mempunyai pelajar.',

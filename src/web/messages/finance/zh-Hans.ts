@@ -193,6 +193,7 @@ export default {
 
   'fin.equity.title': '公平性报告',
   'fin.equity.lead': '按群体显示额度惠及的人群。少于 {{min}} 名学员的群体不予公布，并一并隐藏必要的其他群体，使任何群体都无法被推算出来。',
+  'fin.equity.period': '最近一个已结束期间（{{start}} 至 {{end}}）的数据：报告按期间发布，因此无法通过比较两份报告识别出任何个人。',
   'fin.equity.groupBy': '分组依据',
   'fin.equity.csv': '下载公平性报告（CSV）',
   'fin.equity.none': '尚无计划有学员。',
