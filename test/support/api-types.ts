@@ -847,7 +847,7 @@ export interface paths {
         put?: never;
         /**
          * Claim payment for an enrolment with its completion credential
-         * @description Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides). An enrolment of another provider answers 404 `enrolment not found`, the same as an id that does not exist: a provider cannot learn from this operation which enrolments other providers hold.
+         * @description Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides). On a modular course a claim is a milestone claim: it names its `module`, its credential carries that module's achievement, and it posts only that module's part of the reservation; the enrolment completes when every module is approved. An enrolment of another provider answers 404 `enrolment not found`, the same as an id that does not exist: a provider cannot learn from this operation which enrolments other providers hold.
          *
          *     **The credential.** A VC-JWT: a compact JWS (protected header `{"alg": "EdDSA" | "ES256", "kid": <the kid the service gave the registered key>, "typ": "vc+jwt"}`) whose payload is an Open Badges 3.0 `OpenBadgeCredential`:
          *
@@ -2666,6 +2666,19 @@ export interface components {
             hours: number;
             description: string | null;
             microCredential: components["schemas"]["MicroCredential"] | null;
+            /** @description The modules of a modular course in order; empty when the course is paid in one claim */
+            modules: {
+                title: string;
+                /** @example urn:academy:achievement:data-analytics-module-1 */
+                achievementId: string;
+                /**
+                 * @description This module’s share of the course price in basis points (2500 = 25%)
+                 * @example 2500
+                 */
+                shareBps: number;
+                /** @description The module number a milestone claim names (1 = first) */
+                ordinal: number;
+            }[];
             /** @description Schemes that fund this course */
             approvedSchemeIds: string[];
             /** Format: date-time */
@@ -2790,6 +2803,32 @@ export interface components {
                  */
                 awardingCountry: string;
             };
+            /**
+             * @description Omit for a course paid in one claim. A modular course pays per module: each module’s credential backs a milestone claim for its share; the last one completes the enrolment.
+             * @example [
+             *       {
+             *         "title": "Module 1: Python basics",
+             *         "achievementId": "urn:academy:achievement:data-analytics-module-1",
+             *         "shareBps": 4000
+             *       },
+             *       {
+             *         "title": "Module 2: Data analysis",
+             *         "achievementId": "urn:academy:achievement:data-analytics-module-2",
+             *         "shareBps": 6000
+             *       }
+             *     ]
+             */
+            modules?: components["schemas"]["CourseModule"][];
+        };
+        CourseModule: {
+            title: string;
+            /** @example urn:academy:achievement:data-analytics-module-1 */
+            achievementId: string;
+            /**
+             * @description This module’s share of the course price in basis points (2500 = 25%)
+             * @example 2500
+             */
+            shareBps: number;
         };
         CoursePage: {
             items: components["schemas"]["Course"][];
@@ -2964,6 +3003,8 @@ export interface components {
             id: string;
             /** Format: uuid */
             enrolmentId: string;
+            /** @description The module a milestone claim pays (1 = first); null on a course paid in one claim */
+            module: number | null;
             /** Format: uuid */
             learnerId: string;
             /** Format: uuid */
@@ -3013,8 +3054,10 @@ export interface components {
         SubmitClaim: {
             /** Format: uuid */
             enrolmentId: string;
+            /** @description On a modular course, required: the module (1 = first) this milestone claim pays; omit it on a course paid in one claim */
+            module?: number;
             /**
-             * @description Greater than zero and at most what was reserved; the rest goes back to the learner
+             * @description Greater than zero and at most what was reserved (for a milestone claim, for its module); the rest goes back to the learner
              * @example 50000
              */
             amount: string;
@@ -3026,6 +3069,8 @@ export interface components {
             id: string;
             /** Format: uuid */
             enrolmentId: string;
+            /** @description The module a milestone claim pays (1 = first); null on a course paid in one claim */
+            module: number | null;
             /** Format: uuid */
             learnerId: string;
             /** Format: uuid */
@@ -6824,6 +6869,14 @@ export interface operations {
                      *             ],
                      *             "awardingCountry": "MY"
                      *           },
+                     *           "modules": [
+                     *             {
+                     *               "title": "Data Analytics with Python",
+                     *               "achievementId": "urn:academy:achievement:data-analytics-module-1",
+                     *               "shareBps": 2500,
+                     *               "ordinal": 1
+                     *             }
+                     *           ],
                      *           "approvedSchemeIds": [
                      *             "019382b6-1b9f-7915-8c47-93b2bc941ebb"
                      *           ],
@@ -6886,7 +6939,19 @@ export interface operations {
                  *           "Presents findings in a dashboard"
                  *         ],
                  *         "awardingCountry": "MY"
-                 *       }
+                 *       },
+                 *       "modules": [
+                 *         {
+                 *           "title": "Module 1: Python basics",
+                 *           "achievementId": "urn:academy:achievement:data-analytics-module-1",
+                 *           "shareBps": 4000
+                 *         },
+                 *         {
+                 *           "title": "Module 2: Data analysis",
+                 *           "achievementId": "urn:academy:achievement:data-analytics-module-2",
+                 *           "shareBps": 6000
+                 *         }
+                 *       ]
                  *     }
                  */
                 "application/json": components["schemas"]["NewCourse"];
@@ -6935,6 +7000,14 @@ export interface operations {
                      *         ],
                      *         "awardingCountry": "MY"
                      *       },
+                     *       "modules": [
+                     *         {
+                     *           "title": "Data Analytics with Python",
+                     *           "achievementId": "urn:academy:achievement:data-analytics-module-1",
+                     *           "shareBps": 2500,
+                     *           "ordinal": 1
+                     *         }
+                     *       ],
                      *       "approvedSchemeIds": [
                      *         "019382b6-1b9f-7915-8c47-93b2bc941ebb"
                      *       ],
@@ -7007,6 +7080,14 @@ export interface operations {
                      *         ],
                      *         "awardingCountry": "MY"
                      *       },
+                     *       "modules": [
+                     *         {
+                     *           "title": "Data Analytics with Python",
+                     *           "achievementId": "urn:academy:achievement:data-analytics-module-1",
+                     *           "shareBps": 2500,
+                     *           "ordinal": 1
+                     *         }
+                     *       ],
                      *       "approvedSchemeIds": [
                      *         "019382b6-1b9f-7915-8c47-93b2bc941ebb"
                      *       ],
@@ -8280,6 +8361,7 @@ export interface operations {
                      *         {
                      *           "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *           "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *           "module": 1,
                      *           "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *           "status": "approved",
@@ -8343,6 +8425,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                 *       "module": 1,
                  *       "amount": "50000",
                  *       "credential": "eyJhbGciOiJFZERTQSIsImtpZCI6Imxpb25jaXR5LTIwMjctMDEifQ.eyJlbnJvbG1lbnRJZCI6IjAxOTMifQ.c2lnbmF0dXJl"
                  *     }
@@ -8364,6 +8447,7 @@ export interface operations {
                      * @example {
                      *       "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "module": 1,
                      *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *       "status": "approved",
@@ -8432,6 +8516,7 @@ export interface operations {
                      * @example {
                      *       "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "module": 1,
                      *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *       "status": "approved",
@@ -8503,6 +8588,7 @@ export interface operations {
                      *         {
                      *           "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *           "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *           "module": 1,
                      *           "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *           "status": "approved",
@@ -8588,6 +8674,7 @@ export interface operations {
                      * @example {
                      *       "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "module": 1,
                      *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *       "status": "approved",
@@ -8634,6 +8721,7 @@ export interface operations {
                      * @example {
                      *       "id": "0193ba0d-a263-7b71-8b16-c552267a5ae8",
                      *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "module": 1,
                      *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *       "status": "approved",
@@ -8723,6 +8811,7 @@ export interface operations {
                      * @example {
                      *       "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "module": 1,
                      *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *       "status": "approved",
@@ -10100,6 +10189,7 @@ export interface operations {
                      *       "claim": {
                      *         "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *         "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *         "module": 1,
                      *         "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *         "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *         "status": "approved",
@@ -10177,6 +10267,7 @@ export interface operations {
                      *       "claim": {
                      *         "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *         "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *         "module": 1,
                      *         "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *         "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *         "status": "approved",
