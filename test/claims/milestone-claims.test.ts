@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { sweepEnrolments } from '../../src/modules/enrolments/enrolments.service.js';
 import { asCitizen, catalogue } from '../support/catalogue.js';
+import { releasedBatch } from '../support/finance.js';
 import { useHarness } from '../support/harness.js';
 import {
   advanceTo, claimRows, credentialPayload, DAY, factsFor, HOUR, moneyOf, payableCredits, registerSigner, signCredential, subjectIdOf, submitClaim,
@@ -38,9 +40,9 @@ beforeAll(async () => {
 });
 
 /** A learner enrolled on a fresh run of the modular course, the clock at the run's end. */
-async function enrolledModular(fee = '40000', credit = '50000'): Promise<Enrolled> {
+async function enrolledModular(fee = '40000', credit = '50000', courseId = modularCourseId): Promise<Enrolled> {
   const startsAt = new Date(h.clock.now().getTime() + DAY);
-  const run = await world.asProvider(`/v1/courses/${modularCourseId}/runs`, {
+  const run = await world.asProvider(`/v1/courses/${courseId}/runs`, {
     startsAt: startsAt.toISOString(), endsAt: new Date(startsAt.getTime() + 2 * DAY).toISOString(), fee, currency: 'SGD', capacity: 100,
   });
   expect(run.status, run.text).toBe(201);
@@ -55,10 +57,10 @@ async function enrolledModular(fee = '40000', credit = '50000'): Promise<Enrolle
 }
 
 /** The provider's credential for one module: that module's achievement, signed with the provider's key. */
-async function moduleCredential(e: Enrolled, ordinal: number) {
-  const payload = credentialPayload(factsFor(world, e, h, { courseId: modularCourseId })) as { credentialSubject: { achievement: { id: string; name: string } } };
-  payload.credentialSubject.achievement.id = modules[ordinal - 1]!.achievementId;
-  payload.credentialSubject.achievement.name = modules[ordinal - 1]!.title;
+async function moduleCredential(e: Enrolled, ordinal: number, course = { id: modularCourseId, modules }) {
+  const payload = credentialPayload(factsFor(world, e, h, { courseId: course.id })) as { credentialSubject: { achievement: { id: string; name: string } } };
+  payload.credentialSubject.achievement.id = course.modules[ordinal - 1]!.achievementId;
+  payload.credentialSubject.achievement.name = course.modules[ordinal - 1]!.title;
   return signCredential(payload, signer);
 }
 
@@ -153,6 +155,13 @@ describe('milestone claims', () => {
     } finally {
       delete policy.claimBurstPerHour;
     }
+    // The trial balance ties out, and the three milestone claims go to the bank in one batch as one payment line.
+    const trial = await request(h.app).get('/v1/reports/trial-balance').set('authorization', `Bearer ${await h.token('finance')}`);
+    expect(trial.body.currencies.find((c: { currency: string }) => c.currency === 'SGD').balanced).toBe(true);
+    const batch = await releasedBatch(h, { currency: 'SGD' });
+    expect(batch.lines.filter((l) => l.providerId === world.providerId).map((l) => l.amount)).toEqual(['40000']);
+    const inBatch = await count(`select count(*) n from payment_line_claims plc join claims c on c.id = plc.claim_id where c.enrolment_id = $1 and plc.live = 1`, [e.enrolmentId]);
+    expect(inBatch).toBe(3);
     const posts = await h.database.pool.query(
       `select er.module_ordinal, t.amount::text from ledger_transfers t join enrolment_reservations er on er.transfer_id = t.pending_id
         where t.reference_id = $1 and t.kind = 'post_pending' order by er.module_ordinal`, [e.enrolmentId]);
@@ -170,6 +179,10 @@ describe('milestone claims', () => {
     expect(res.body).toMatchObject({ status: 'approved', module: 1, amountClaimed: '6000' });
     expect(await account(e)).toMatchObject({ available: '14000', reserved: '30000', spent: '6000' });
     expect(await moneyOf(h, world, e)).toMatchObject({ enrolmentStatus: 'reserved', postPendingSum: '6000', stillPending: '30000' });
+    // The enrolment shows what it still holds, per module.
+    const view = await request(h.app).get(`/v1/enrolments/${e.enrolmentId}`).set('authorization', `Bearer ${world.providerToken}`);
+    expect(view.body.reserved).toBe('30000');
+    expect(view.body.legs.map((l: { module: number; amount: string }) => [l.module, l.amount]).sort()).toEqual([[1, '10000'], [2, '12000'], [3, '18000']]);
     const history = (await asCitizen(h, e.learner.token).get('/v1/me/transactions')).body.items as { sign: string; amount: string; description: string }[];
     expect(history).toEqual(expect.arrayContaining([
       expect.objectContaining({
@@ -245,5 +258,51 @@ describe('milestone claims', () => {
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual([expect.objectContaining({ path: 'body.module', message: expect.stringContaining('not modular') })]);
     expect(await claimRows(h, plain.body.id)).toHaveLength(0);
+  });
+});
+
+describe('milestone claims under any split', () => {
+  const splits = fc
+    .uniqueArray(fc.integer({ min: 1, max: 9_999 }), { minLength: 1, maxLength: 4 })
+    .map((cuts) => [...cuts.sort((a, b) => a - b), 10_000].map((c, i, all) => c - (i === 0 ? 0 : all[i - 1]!)));
+
+  it('when a modular course of random shares is claimed module by module for random amounts, then grant = available + reserved + spent, nothing is overspent and the books stay sound', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        splits, fc.integer({ min: 100, max: 200_000 }), fc.integer({ min: 0, max: 50_000 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 5, maxLength: 5 }),
+        async (shares, fee, extraCredit, fractions) => {
+          const own = shares.map((shareBps, i) => ({ title: `Module ${i + 1}`, achievementId: `urn:academy:achievement:${randomUUID()}`, shareBps }));
+          const course = await newCourse({ modules: own });
+          expect(course.status, course.text).toBe(201);
+          expect((await world.api.post(`/v1/courses/${course.body.id}/approvals`, { schemeId: world.scheme.id })).status).toBeLessThan(300);
+          const credit = fee + extraCredit;
+          const e = await enrolledModular(String(fee), String(credit), course.body.id);
+          const legs = (await request(h.app).get(`/v1/enrolments/${e.enrolmentId}`).set('authorization', `Bearer ${world.providerToken}`)).body.legs as { module: number; amount: string }[];
+          expect(legs.reduce((s, l) => s + BigInt(l.amount), 0n)).toBe(BigInt(e.reserved));
+          const payableBefore = await payableCredits(h, world.providerId);
+          let spent = 0n;
+          for (const [i] of own.entries()) {
+            const share = legs.filter((l) => l.module === i + 1).reduce((s, l) => s + BigInt(l.amount), 0n);
+            const amount = BigInt(Math.max(1, Math.floor(Number(share) * fractions[i]!)));
+            const res = await submitClaim(h, world.providerToken, {
+              enrolmentId: e.enrolmentId, module: i + 1, amount: amount.toString(), credential: await moduleCredential(e, i + 1, { id: course.body.id, modules: own }),
+            });
+            if (share === 0n) {
+              expect(res.status).toBe(422);
+              continue;
+            }
+            expect(res.body.status, res.text).toBe('approved');
+            spent += amount;
+            const totals = await account(e);
+            expect(BigInt(totals.available) + BigInt(totals.reserved) + BigInt(totals.spent)).toBe(BigInt(credit));
+            expect(BigInt(totals.spent)).toBe(spent);
+            expect(BigInt(totals.spent) <= BigInt(e.reserved)).toBe(true);
+          }
+          expect(await payableCredits(h, world.providerId)).toBe(payableBefore + spent);
+          expect(await ledgerViolations(h.database.db)).toEqual([]);
+        },
+      ),
+      { numRuns: 6 },
+    );
   });
 });

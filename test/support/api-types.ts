@@ -2973,6 +2973,8 @@ export interface components {
                 grantId: string;
                 /** Format: uuid */
                 schemeId: string;
+                /** @description The module of a modular course this leg reserves for (1 = first); null on a course paid in one claim */
+                module: number | null;
                 /** @description minor units */
                 amount: string;
                 holdUntil: string;
@@ -7601,6 +7603,7 @@ export interface operations {
                      *             {
                      *               "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *               "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *               "module": 1,
                      *               "amount": "30000",
                      *               "holdUntil": "2027-04-15T10:00:00.000Z"
                      *             }
@@ -7681,6 +7684,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }
@@ -7768,6 +7772,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }
@@ -7844,6 +7849,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }
@@ -7914,6 +7920,7 @@ export interface operations {
                      *             {
                      *               "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *               "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *               "module": 1,
                      *               "amount": "30000",
                      *               "holdUntil": "2027-04-15T10:00:00.000Z"
                      *             }
@@ -7993,6 +8000,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }
@@ -8111,6 +8119,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }
@@ -8230,6 +8239,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }
@@ -8305,6 +8315,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }

@@ -1,6 +1,6 @@
-import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { courseRuns, courses, enrolmentReservations, enrolments, liveStatuses, providers, type EnrolmentStatus } from '../../db/schema/index.js';
+import { courseRuns, courses, enrolmentReservations, enrolments, ledgerTransfers, liveStatuses, providers, type EnrolmentStatus } from '../../db/schema/index.js';
 
 export type EnrolmentRow = typeof enrolments.$inferSelect;
 export type ReservationRow = typeof enrolmentReservations.$inferSelect;
@@ -13,6 +13,16 @@ export async function findEnrolment(db: Db | Tx, id: string, options: { forUpdat
 export async function reservationsOf(db: Db | Tx, enrolmentIds: string[]): Promise<ReservationRow[]> {
   if (enrolmentIds.length === 0) return [];
   return db.select().from(enrolmentReservations).where(inArray(enrolmentReservations.enrolmentId, enrolmentIds));
+}
+
+/** The legs with whether each is still held: a modular enrolment's paid modules are not (README "Milestone claims"). */
+export async function reservationsHeldOf(db: Db | Tx, enrolmentIds: string[]): Promise<(ReservationRow & { held: boolean })[]> {
+  if (enrolmentIds.length === 0) return [];
+  return db
+    .select({ ...getTableColumns(enrolmentReservations), held: sql<boolean>`${ledgerTransfers.state} = 'pending'` })
+    .from(enrolmentReservations)
+    .innerJoin(ledgerTransfers, eq(ledgerTransfers.id, enrolmentReservations.transferId))
+    .where(inArray(enrolmentReservations.enrolmentId, enrolmentIds));
 }
 
 /** Serialises decisions about one learner's credit; never a lock shared across learners. */

@@ -14,7 +14,7 @@ import { loadDecisionContext, type DecisionContext } from '../eligibility/load-e
 import { ensureProviderPayable } from '../providers/providers.service.js';
 import { moduleParts } from './module-parts.js';
 import {
-  credentialFacts, findEnrolment, learnerEnrolmentsDescribed, listEnrolments, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsOf,
+  credentialFacts, findEnrolment, learnerEnrolmentsDescribed, listEnrolments, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsHeldOf, reservationsOf,
   type EnrolmentFilter, type EnrolmentRow, type ReservationRow,
 } from './enrolments.repo.js';
 
@@ -291,7 +291,7 @@ export async function sweepEnrolments(deps: ServiceDeps): Promise<{ lapsed: numb
 }
 
 export async function enrolmentLegs(db: Db | Tx, ids: string[]) {
-  const legs = await reservationsOf(db, ids);
+  const legs = await reservationsHeldOf(db, ids);
   const byEnrolment = new Map<string, typeof legs>();
   for (const l of legs) byEnrolment.set(l.enrolmentId, [...(byEnrolment.get(l.enrolmentId) ?? []), l]);
   return byEnrolment;
@@ -321,7 +321,7 @@ export async function learnerEnrolmentsOverview(db: Db | Tx, learnerId: string, 
   return rows.map(({ enrolment: e, ...about }) => ({
     ...about,
     id: e.id, status: e.status, fee: e.fee, funded: e.funded, coPay: e.coPay, currency: e.currency,
-    reserved: e.status === 'reserved' ? (legs.get(e.id) ?? []).reduce((s, l) => s + l.amount, 0n) : 0n,
+    reserved: e.status === 'reserved' ? (legs.get(e.id) ?? []).filter((l) => l.held).reduce((s, l) => s + l.amount, 0n) : 0n,
     consentDeadline: e.status === 'requested' ? e.consentDeadline : null,
   }));
 }
