@@ -98,7 +98,7 @@ export async function learnerMovements(
            c.title as course_title, to_char(r.starts_at at time zone 'UTC', 'FMDD Mon YYYY') as run_starts,
            (case when m.kind = 'post_pending' then p.amount - m.amount else 0 end)::text as returned
       from moves m
-      left join ledger_transfers p on p.id = m.pending_id and m.kind = 'post_pending'
+      left join lateral ledger_transfer(m.pending_id) p on m.kind = 'post_pending'
       left join enrolments e on e.id = m.reference_id
       left join course_runs r on r.id = e.course_run_id
       left join courses c on c.id = r.course_id

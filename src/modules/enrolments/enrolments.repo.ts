@@ -1,6 +1,6 @@
-import { and, desc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { courseRuns, courses, enrolmentReservations, enrolments, ledgerTransfers, liveStatuses, providers, type EnrolmentStatus } from '../../db/schema/index.js';
+import { courseRuns, courses, enrolmentReservations, enrolments, liveStatuses, providers, type EnrolmentStatus } from '../../db/schema/index.js';
 
 export type EnrolmentRow = typeof enrolments.$inferSelect;
 export type ReservationRow = typeof enrolmentReservations.$inferSelect;
@@ -18,11 +18,11 @@ export async function reservationsOf(db: Db | Tx, enrolmentIds: string[]): Promi
 /** The legs with whether each is still held: a modular enrolment's paid modules are not (README "Milestone claims"). */
 export async function reservationsHeldOf(db: Db | Tx, enrolmentIds: string[]): Promise<(ReservationRow & { held: boolean })[]> {
   if (enrolmentIds.length === 0) return [];
-  return db
-    .select({ ...getTableColumns(enrolmentReservations), held: sql<boolean>`${ledgerTransfers.state} = 'pending'` })
-    .from(enrolmentReservations)
-    .innerJoin(ledgerTransfers, eq(ledgerTransfers.id, enrolmentReservations.transferId))
-    .where(inArray(enrolmentReservations.enrolmentId, enrolmentIds));
+  const held = await db.execute<{ transfer_id: string }>(sql`
+    select er.transfer_id from enrolment_reservations er cross join lateral ledger_transfer(er.transfer_id) t
+     where er.enrolment_id = any(${`{${enrolmentIds.join(',')}}`}::uuid[]) and t.state = 'pending'`);
+  const pending = new Set(held.rows.map((r) => r.transfer_id));
+  return (await reservationsOf(db, enrolmentIds)).map((l) => ({ ...l, held: pending.has(l.transferId) }));
 }
 
 /** Serialises decisions about one learner's credit; never a lock shared across learners. */
