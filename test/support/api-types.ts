@@ -847,11 +847,11 @@ export interface paths {
         put?: never;
         /**
          * Claim payment for an enrolment with its completion credential
-         * @description Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides). An enrolment of another provider answers 404 `enrolment not found`, the same as an id that does not exist: a provider cannot learn from this operation which enrolments other providers hold.
+         * @description Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides). On a modular course a claim is a milestone claim: it names its `module`, its credential carries that module's achievement, and it posts only that module's part of the reservation; the enrolment completes when every module is approved. An enrolment of another provider answers 404 `enrolment not found`, the same as an id that does not exist: a provider cannot learn from this operation which enrolments other providers hold.
          *
          *     **The credential.** A VC-JWT: a compact JWS (protected header `{"alg": "EdDSA" | "ES256", "kid": <the kid the service gave the registered key>, "typ": "vc+jwt"}`) whose payload is an Open Badges 3.0 `OpenBadgeCredential`:
          *
-         *     - `issuer.id` is `urn:learning-credits:provider:<providerId>`; `credentialSubject.id` is the learner's pseudonymous `subjectId` (GET /v1/enrolments/{id} shows it as `learnerSubjectId`), never a national id; `credentialSubject.achievement.id` is `urn:learning-credits:course:<courseId>`.
+         *     - `issuer.id` is `urn:learning-credits:provider:<providerId>`; `credentialSubject.id` is the learner's pseudonymous `subjectId` (GET /v1/enrolments/{id} shows it as `learnerSubjectId`), never a national id; `credentialSubject.achievement.id` is `urn:learning-credits:course:<courseId>`; for a milestone claim on a modular course it is instead the `achievementId` the course lists for the claimed module (GET /v1/courses/{id} `modules`), and the course's level and workload are not compared with it.
          *     - `credentialSubject.result` holds the outcome, `{"resultDescription": "urn:learning-credits:result:outcome", "status": "Completed" | "Failed", "value": <grade, optional>}` (missing: `result_missing`; not Completed: `result_failed`), and, where the scheme sets a minimum attendance, `{"resultDescription": "urn:learning-credits:result:attendance", "value": <percent, such as "90" or "75.5">}` (missing: `attendance_missing`; lower: `attendance_below_minimum`). They are signed: a claim body with `attendanceBps` or `result` is a 422.
          *     - The achievement carries the course's micro-credential (`achievementType` MicroCredential, `alignment` for its skills, `criteria.narrative` its learning outcomes, the EU elements in `euMicroCredential`). A signed level other than the course's is `achievement_level_mismatch`; other learning hours or credits are `achievement_workload_mismatch`.
          *     - Issue time is `iat` when present, else `validFrom`; it must fall after the run started.
@@ -2706,6 +2706,19 @@ export interface components {
             hours: number;
             description: string | null;
             microCredential: components["schemas"]["MicroCredential"] | null;
+            /** @description The modules of a modular course in order; empty when the course is paid in one claim */
+            modules: {
+                title: string;
+                /** @example urn:academy:achievement:data-analytics-module-1 */
+                achievementId: string;
+                /**
+                 * @description This module’s share of the course price in basis points (2500 = 25%)
+                 * @example 2500
+                 */
+                shareBps: number;
+                /** @description The module number a milestone claim names (1 = first) */
+                ordinal: number;
+            }[];
             /** @description Schemes that fund this course */
             approvedSchemeIds: string[];
             /** Format: date-time */
@@ -2830,6 +2843,32 @@ export interface components {
                  */
                 awardingCountry: string;
             };
+            /**
+             * @description Omit for a course paid in one claim. A modular course pays per module: each module’s credential backs a milestone claim for its share; the last one completes the enrolment.
+             * @example [
+             *       {
+             *         "title": "Module 1: Python basics",
+             *         "achievementId": "urn:academy:achievement:data-analytics-module-1",
+             *         "shareBps": 4000
+             *       },
+             *       {
+             *         "title": "Module 2: Data analysis",
+             *         "achievementId": "urn:academy:achievement:data-analytics-module-2",
+             *         "shareBps": 6000
+             *       }
+             *     ]
+             */
+            modules?: components["schemas"]["CourseModule"][];
+        };
+        CourseModule: {
+            title: string;
+            /** @example urn:academy:achievement:data-analytics-module-1 */
+            achievementId: string;
+            /**
+             * @description This module’s share of the course price in basis points (2500 = 25%)
+             * @example 2500
+             */
+            shareBps: number;
         };
         CoursePage: {
             items: components["schemas"]["Course"][];
@@ -2974,6 +3013,8 @@ export interface components {
                 grantId: string;
                 /** Format: uuid */
                 schemeId: string;
+                /** @description The module of a modular course this leg reserves for (1 = first); null on a course paid in one claim */
+                module: number | null;
                 /** @description minor units */
                 amount: string;
                 holdUntil: string;
@@ -3004,6 +3045,8 @@ export interface components {
             id: string;
             /** Format: uuid */
             enrolmentId: string;
+            /** @description The module a milestone claim pays (1 = first); null on a course paid in one claim */
+            module: number | null;
             /** Format: uuid */
             learnerId: string;
             /** Format: uuid */
@@ -3053,8 +3096,10 @@ export interface components {
         SubmitClaim: {
             /** Format: uuid */
             enrolmentId: string;
+            /** @description On a modular course, required: the module (1 = first) this milestone claim pays; omit it on a course paid in one claim */
+            module?: number;
             /**
-             * @description Greater than zero and at most what was reserved; the rest goes back to the learner
+             * @description Greater than zero and at most what was reserved (for a milestone claim, for its module); the rest goes back to the learner
              * @example 50000
              */
             amount: string;
@@ -3066,6 +3111,8 @@ export interface components {
             id: string;
             /** Format: uuid */
             enrolmentId: string;
+            /** @description The module a milestone claim pays (1 = first); null on a course paid in one claim */
+            module: number | null;
             /** Format: uuid */
             learnerId: string;
             /** Format: uuid */
@@ -6925,6 +6972,14 @@ export interface operations {
                      *             ],
                      *             "awardingCountry": "MY"
                      *           },
+                     *           "modules": [
+                     *             {
+                     *               "title": "Data Analytics with Python",
+                     *               "achievementId": "urn:academy:achievement:data-analytics-module-1",
+                     *               "shareBps": 2500,
+                     *               "ordinal": 1
+                     *             }
+                     *           ],
                      *           "approvedSchemeIds": [
                      *             "019382b6-1b9f-7915-8c47-93b2bc941ebb"
                      *           ],
@@ -6987,7 +7042,19 @@ export interface operations {
                  *           "Presents findings in a dashboard"
                  *         ],
                  *         "awardingCountry": "MY"
-                 *       }
+                 *       },
+                 *       "modules": [
+                 *         {
+                 *           "title": "Module 1: Python basics",
+                 *           "achievementId": "urn:academy:achievement:data-analytics-module-1",
+                 *           "shareBps": 4000
+                 *         },
+                 *         {
+                 *           "title": "Module 2: Data analysis",
+                 *           "achievementId": "urn:academy:achievement:data-analytics-module-2",
+                 *           "shareBps": 6000
+                 *         }
+                 *       ]
                  *     }
                  */
                 "application/json": components["schemas"]["NewCourse"];
@@ -7036,6 +7103,14 @@ export interface operations {
                      *         ],
                      *         "awardingCountry": "MY"
                      *       },
+                     *       "modules": [
+                     *         {
+                     *           "title": "Data Analytics with Python",
+                     *           "achievementId": "urn:academy:achievement:data-analytics-module-1",
+                     *           "shareBps": 2500,
+                     *           "ordinal": 1
+                     *         }
+                     *       ],
                      *       "approvedSchemeIds": [
                      *         "019382b6-1b9f-7915-8c47-93b2bc941ebb"
                      *       ],
@@ -7108,6 +7183,14 @@ export interface operations {
                      *         ],
                      *         "awardingCountry": "MY"
                      *       },
+                     *       "modules": [
+                     *         {
+                     *           "title": "Data Analytics with Python",
+                     *           "achievementId": "urn:academy:achievement:data-analytics-module-1",
+                     *           "shareBps": 2500,
+                     *           "ordinal": 1
+                     *         }
+                     *       ],
                      *       "approvedSchemeIds": [
                      *         "019382b6-1b9f-7915-8c47-93b2bc941ebb"
                      *       ],
@@ -7621,6 +7704,7 @@ export interface operations {
                      *             {
                      *               "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *               "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *               "module": 1,
                      *               "amount": "30000",
                      *               "holdUntil": "2027-04-15T10:00:00.000Z"
                      *             }
@@ -7701,6 +7785,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }
@@ -7788,6 +7873,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }
@@ -7864,6 +7950,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }
@@ -7934,6 +8021,7 @@ export interface operations {
                      *             {
                      *               "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *               "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *               "module": 1,
                      *               "amount": "30000",
                      *               "holdUntil": "2027-04-15T10:00:00.000Z"
                      *             }
@@ -8013,6 +8101,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }
@@ -8131,6 +8220,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }
@@ -8250,6 +8340,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }
@@ -8325,6 +8416,7 @@ export interface operations {
                      *         {
                      *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
                      *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "module": 1,
                      *           "amount": "30000",
                      *           "holdUntil": "2027-04-15T10:00:00.000Z"
                      *         }
@@ -8381,6 +8473,7 @@ export interface operations {
                      *         {
                      *           "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *           "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *           "module": 1,
                      *           "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *           "status": "approved",
@@ -8444,6 +8537,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                 *       "module": 1,
                  *       "amount": "50000",
                  *       "credential": "eyJhbGciOiJFZERTQSIsImtpZCI6Imxpb25jaXR5LTIwMjctMDEifQ.eyJlbnJvbG1lbnRJZCI6IjAxOTMifQ.c2lnbmF0dXJl"
                  *     }
@@ -8465,6 +8559,7 @@ export interface operations {
                      * @example {
                      *       "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "module": 1,
                      *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *       "status": "approved",
@@ -8533,6 +8628,7 @@ export interface operations {
                      * @example {
                      *       "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "module": 1,
                      *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *       "status": "approved",
@@ -8604,6 +8700,7 @@ export interface operations {
                      *         {
                      *           "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *           "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *           "module": 1,
                      *           "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *           "status": "approved",
@@ -8689,6 +8786,7 @@ export interface operations {
                      * @example {
                      *       "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "module": 1,
                      *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *       "status": "approved",
@@ -8735,6 +8833,7 @@ export interface operations {
                      * @example {
                      *       "id": "0193ba0d-a263-7b71-8b16-c552267a5ae8",
                      *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "module": 1,
                      *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *       "status": "approved",
@@ -8824,6 +8923,7 @@ export interface operations {
                      * @example {
                      *       "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "module": 1,
                      *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *       "status": "approved",
@@ -10201,6 +10301,7 @@ export interface operations {
                      *       "claim": {
                      *         "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *         "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *         "module": 1,
                      *         "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *         "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *         "status": "approved",
@@ -10278,6 +10379,7 @@ export interface operations {
                      *       "claim": {
                      *         "id": "01936c04-00d7-7c81-8e46-2d5f2d9b03ab",
                      *         "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *         "module": 1,
                      *         "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
                      *         "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
                      *         "status": "approved",

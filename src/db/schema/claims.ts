@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, char, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, char, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { enrolments } from './enrolments.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
@@ -17,6 +17,8 @@ export const claims = pgTable(
   {
     id: uuid('id').primaryKey(),
     enrolmentId: uuid('enrolment_id').notNull().references(() => enrolments.id),
+    /** The module a milestone claim pays (1..n); 0 for a claim on a course paid in one claim. */
+    moduleOrdinal: smallint('module_ordinal').notNull().default(0),
     learnerId: uuid('learner_id').notNull(),
     providerId: uuid('provider_id').notNull(),
     currency: char('currency', { length: 3 }).notNull(),
@@ -44,7 +46,7 @@ export const claims = pgTable(
   },
   (t) => [
     uniqueIndex('claims_credential_once_uq').on(t.providerId, t.credentialId).where(sql`${t.status} <> 'rejected'`),
-    uniqueIndex('claims_one_live_per_enrolment_uq').on(t.enrolmentId).where(sql`${t.status} <> 'rejected'`),
+    uniqueIndex('claims_one_live_per_module_uq').on(t.enrolmentId, t.moduleOrdinal).where(sql`${t.status} <> 'rejected'`),
     index('claims_provider_idx').on(t.providerId, t.submittedAt),
     index('claims_learner_idx').on(t.learnerId, t.submittedAt),
     index('claims_status_idx').on(t.status, t.submittedAt),

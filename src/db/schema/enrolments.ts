@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, char, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, char, index, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { learners } from './entitlements.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
@@ -48,17 +48,22 @@ export const enrolments = pgTable(
   ],
 );
 
-/** One leg of a reservation: the pending transfer drawn from one grant. */
+/**
+ * One leg of a reservation: the pending transfer drawn from one grant for one
+ * module. module_ordinal is 0 for a course paid in one claim, 1..n for a
+ * module of a modular course (README "Milestone claims").
+ */
 export const enrolmentReservations = pgTable(
   'enrolment_reservations',
   {
     enrolmentId: uuid('enrolment_id').notNull().references(() => enrolments.id),
     learnerId: uuid('learner_id').notNull(),
     grantId: uuid('grant_id').notNull(),
+    moduleOrdinal: smallint('module_ordinal').notNull().default(0),
     schemeId: uuid('scheme_id').notNull(),
     transferId: uuid('transfer_id').notNull().unique(),
     amount: amount('amount').notNull(),
     holdUntil: ts('hold_until').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.enrolmentId, t.grantId] })],
+  (t) => [primaryKey({ columns: [t.enrolmentId, t.moduleOrdinal, t.grantId] })],
 );

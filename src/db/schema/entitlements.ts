@@ -166,6 +166,13 @@ export const providerKeys = pgTable(
   (t) => [uniqueIndex('provider_keys_kid_uq').on(t.providerId, t.kid)],
 );
 
+/** One module of a modular course: what the provider signs for it and its share of the course price. */
+export interface CourseModule {
+  title: string;
+  achievementId: string;
+  shareBps: number;
+}
+
 export const courses = pgTable(
   'courses',
   {
@@ -189,6 +196,8 @@ export const courses = pgTable(
     qualityAssurance: text('quality_assurance'),
     learningOutcomes: text('learning_outcomes').array().notNull().default(sql`'{}'::text[]`),
     awardingCountry: text('awarding_country'),
+    /** A modular course's modules in order (drizzle/0028); empty when the course is paid in one claim. */
+    modules: jsonb('modules').$type<CourseModule[]>().notNull().default(sql`'[]'::jsonb`),
   },
   (t) => [
     uniqueIndex('courses_provider_code_uq').on(t.providerId, t.code),

@@ -66,6 +66,8 @@ export interface MovementRow {
   createdAt: Date;
   /** For movements of an enrolment: what it was for. */
   course: { title: string; runStarts: string } | null;
+  /** For a payment that posted less than its reservation: what went back to the credit. */
+  returned: bigint;
 }
 
 /**
@@ -93,8 +95,10 @@ export async function learnerMovements(
     )
     select m.id, m.kind, m.code, m.amount::text, m.currency, m.direction, m.grant_id, m.scheme_name, m.reference_id,
            to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at,
-           c.title as course_title, to_char(r.starts_at at time zone 'UTC', 'FMDD Mon YYYY') as run_starts
+           c.title as course_title, to_char(r.starts_at at time zone 'UTC', 'FMDD Mon YYYY') as run_starts,
+           (case when m.kind = 'post_pending' then p.amount - m.amount else 0 end)::text as returned
       from moves m
+      left join lateral ledger_transfer(m.pending_id) p on m.kind = 'post_pending'
       left join enrolments e on e.id = m.reference_id
       left join course_runs r on r.id = e.course_run_id
       left join courses c on c.id = r.course_id
@@ -111,5 +115,6 @@ export async function learnerMovements(
     referenceId: x.reference_id ?? null,
     createdAt: new Date(x.created_at!),
     course: x.course_title ? { title: x.course_title, runStarts: x.run_starts! } : null,
+    returned: toBigInt(x.returned ?? '0'),
   }));
 }

@@ -30,7 +30,9 @@ function describeEnrolmentMovement(m: MovementRow, money: string): string {
     case 'pending':
       return `${money} reserved for ${course}`;
     case 'post_pending':
-      return `${money} paid to the training provider for ${course}`;
+      return m.returned > 0n
+        ? `${money} paid to the training provider for ${course}; the other ${formatMoney(m.returned, m.currency as Currency)} reserved for it returned to your credit`
+        : `${money} paid to the training provider for ${course}`;
     case 'void_pending':
       return `Reservation of ${money} for ${course} released back to your credit`;
     case 'expire_pending':

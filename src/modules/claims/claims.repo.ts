@@ -33,12 +33,28 @@ export async function claimContext(db: Db | Tx, enrolmentId: string) {
   };
 }
 
-/** Reservation legs in the order they were planned: first expiry first. */
-export async function legsInPlanOrder(db: Db | Tx, enrolmentId: string) {
+/** One module's reservation legs (0: the whole course) in the order they were planned: first expiry first. */
+export async function legsInPlanOrder(db: Db | Tx, enrolmentId: string, moduleOrdinal: number) {
   const r = await db.execute<{ grant_id: string; transfer_id: string; amount: string }>(sql`
     select er.grant_id, er.transfer_id, er.amount::text from enrolment_reservations er join grants g on g.id = er.grant_id
-     where er.enrolment_id = ${enrolmentId} order by grant_spending_order(g.expires_at, g.granted_at, g.id)`);
+     where er.enrolment_id = ${enrolmentId} and er.module_ordinal = ${moduleOrdinal}
+     order by grant_spending_order(g.expires_at, g.granted_at, g.id)`);
   return r.rows.map((x) => ({ grantId: x.grant_id, transferId: x.transfer_id, amount: BigInt(x.amount) }));
+}
+
+/** The status of each module's live (not rejected) claim on an enrolment, by module ordinal. */
+export async function liveModuleClaims(db: Db | Tx, enrolmentId: string): Promise<Map<number, string>> {
+  const r = await db.execute<{ module_ordinal: number; status: string }>(sql`
+    select module_ordinal, status from claims where enrolment_id = ${enrolmentId} and status <> 'rejected'`);
+  return new Map(r.rows.map((x) => [x.module_ordinal, x.status]));
+}
+
+/** How many modules the enrolment's course pays by; 0 for a course paid in one claim. */
+export async function moduleCountOf(db: Db | Tx, enrolmentId: string): Promise<number> {
+  const r = await db.execute<{ n: number }>(sql`
+    select jsonb_array_length(c.modules)::int n from enrolments e join course_runs r on r.id = e.course_run_id join courses c on c.id = r.course_id
+     where e.id = ${enrolmentId}`);
+  return r.rows[0]?.n ?? 0;
 }
 
 export async function credentialUse(db: Db | Tx, providerId: string, credentialId: string) {

@@ -14,7 +14,8 @@ const cursorSchema = z.object({ at: cursorInstant, id: z.uuid() });
 
 /** A claim as the API shows it. Pass its open hold (holdsOf / holdOf); without one the claim shows no hold. */
 export const claimView = (c: ClaimRow, hold: ClaimHold | null = null) => ({
-  id: c.id, enrolmentId: c.enrolmentId, learnerId: c.learnerId, providerId: c.providerId, status: c.status, amountClaimed: c.amountClaimed,
+  id: c.id, enrolmentId: c.enrolmentId, module: c.moduleOrdinal === 0 ? null : c.moduleOrdinal, learnerId: c.learnerId, providerId: c.providerId,
+  status: c.status, amountClaimed: c.amountClaimed,
   currency: c.currency, attendanceBps: c.attendanceBps, credentialId: c.credentialId, failedChecks: c.failedChecks as string[],
   reviewReasons: c.reviewReasons as string[], onHold: c.onHold, flagReason: c.flagReason, decidedBy: c.decidedBy,
   decisionReason: c.decisionReason, submittedAt: c.submittedAt.toISOString(), decidedAt: c.decidedAt?.toISOString() ?? null,
@@ -46,7 +47,7 @@ export function claimRoutes(deps: ServiceDeps): AnyRoute[] {
       method: 'post', path: '/v1/claims', operationId: 'submitClaim',
       summary: 'Claim payment for an enrolment with its completion credential',
       description:
-        'Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides). An enrolment of another provider answers 404 `enrolment not found`, the same as an id that does not exist: a provider cannot learn from this operation which enrolments other providers hold.' +
+        'Verified at once: approved (the reservation is posted for the amount and the rest returns to the learner), rejected (every failed check named; the reservation stays so a corrected claim can follow until the window closes), or in_review (valid but suspicious; finance decides). On a modular course a claim is a milestone claim: it names its `module`, its credential carries that module\'s achievement, and it posts only that module\'s part of the reservation; the enrolment completes when every module is approved. An enrolment of another provider answers 404 `enrolment not found`, the same as an id that does not exist: a provider cannot learn from this operation which enrolments other providers hold.' +
         claimCredentialDescription,
       tags: ['claims'], roles: ['provider'], body: submitClaimBody, idempotent: true,
       responses: { 201: { description: 'The claim and its outcome', schema: claimSchema } },

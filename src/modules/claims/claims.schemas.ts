@@ -13,7 +13,14 @@ export const submitClaimBody = z
   .strictObject(
     {
       enrolmentId: z.uuid(),
-      amount: positiveAmountSchema.meta({ description: 'Greater than zero and at most what was reserved; the rest goes back to the learner' }),
+      module: z
+        .number()
+        .int('must be a whole module number')
+        .min(1, 'must be at least 1 (the first module)')
+        .max(20, 'must be at most 20')
+        .optional()
+        .meta({ description: 'On a modular course, required: the module (1 = first) this milestone claim pays; omit it on a course paid in one claim' }),
+      amount: positiveAmountSchema.meta({ description: 'Greater than zero and at most what was reserved (for a milestone claim, for its module); the rest goes back to the learner' }),
       credential: z
         .string()
         .max(65_536)
@@ -59,6 +66,7 @@ export const claimSchema = z
   .object({
     id: z.uuid(),
     enrolmentId: z.uuid(),
+    module: z.number().int().nullable().meta({ description: 'The module a milestone claim pays (1 = first); null on a course paid in one claim' }),
     learnerId: z.uuid(),
     providerId: z.uuid(),
     status: z.enum(claimStatuses),

@@ -10,6 +10,7 @@ import { propose, type ApprovalKind } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
 import { verifyCredential, type CredentialFailure } from '../credentials/verify-credential.js';
+import type { CourseModule } from '../../db/schema/index.js';
 import { findCourse } from '../courses/courses.repo.js';
 import { microCredentialOf } from '../courses/micro-credential.js';
 import { accrueIncentive } from '../incentives/incentives.service.js';
@@ -19,7 +20,8 @@ import type { Acting } from '../acting.js';
 import { recordCourseCompletion } from '../pathways/record-completion.js';
 import { activeProviderKeys } from '../providers/providers.repo.js';
 import {
-  claimContext, claimsInLastHour, credentialUse, findClaim, isRevoked, legsInPlanOrder, listClaims, lockCredential, overlappingCompletion,
+  claimContext, claimsInLastHour, credentialUse, findClaim, isRevoked, legsInPlanOrder, listClaims, liveModuleClaims, lockCredential, moduleCountOf,
+  overlappingCompletion,
   type ClaimFilter, type ClaimRow,
 } from './claims.repo.js';
 
@@ -41,12 +43,12 @@ const claimAboveReservation = (reserved: bigint) =>
   new AppError('validation_failed', 'the request is not valid', { errors: [{ path: 'body.amount', message: `must not exceed the ${reserved} reserved` }] });
 
 /**
- * Posts the enrolment's reservation for the claimed amount, drawing the legs
- * first-expiry-first; what is not claimed goes back to the learner. One
- * linked chain: all legs or none.
+ * Posts one module's reservation (the whole course's: module 0) for the
+ * claimed amount, drawing the legs first-expiry-first; what is not claimed
+ * goes back to the learner. One linked chain: all legs or none.
  */
-async function payFromReservation(deps: ServiceDeps, tx: Tx, enrolmentId: string, amount: bigint) {
-  const legs = await legsInPlanOrder(tx, enrolmentId);
+async function payFromReservation(deps: ServiceDeps, tx: Tx, enrolmentId: string, moduleOrdinal: number, amount: bigint) {
+  const legs = await legsInPlanOrder(tx, enrolmentId, moduleOrdinal);
   let remaining = amount;
   const transfers = legs.map((leg, i) => {
     const take = remaining < leg.amount ? remaining : leg.amount;
@@ -62,27 +64,82 @@ async function payFromReservation(deps: ServiceDeps, tx: Tx, enrolmentId: string
   if (failed) throw new AppError('invalid_state', `the reservation can no longer be paid: ${failed}`, { reasons: results });
 }
 
+const moduleRefused = (message: string) => new AppError('validation_failed', 'the request is not valid', { errors: [{ path: 'body.module', message }] });
+
+/** The module a claim names, checked against the course: none on a course paid in one claim, one of its modules on a modular course. */
+function claimedModule(course: { modules: CourseModule[] }, module: number | undefined): (CourseModule & { ordinal: number }) | undefined {
+  const count = course.modules.length;
+  if (count === 0) {
+    if (module !== undefined) throw moduleRefused('the course is not modular: it is paid in one claim, so leave module out');
+    return undefined;
+  }
+  if (module === undefined) throw moduleRefused(`is required: the course pays per module, so name the module (1 to ${count}) this claim is for`);
+  const found = course.modules[module - 1];
+  if (!found) throw moduleRefused(`the course has ${count} modules: there is no module ${module}`);
+  return { ...found, ordinal: module };
+}
+
+/**
+ * Where the enrolment stands once one of its claims was decided. A course
+ * paid in one claim follows that claim. A modular one completes when every
+ * module has an approved (or paid) claim: that is the course completion, so
+ * the incentive and the pathways are evaluated then, once. Until then it is
+ * claimed while any module's claim is in review (its money stays held past
+ * the claim window) and reserved otherwise.
+ */
+async function moveEnrolmentOn(
+  deps: ServiceDeps, tx: Tx, claim: Pick<ClaimRow, 'enrolmentId' | 'learnerId' | 'status'>, moduleCount: number, acting: Acting,
+): Promise<void> {
+  let next: 'completed' | 'claimed' | 'reserved';
+  if (moduleCount === 0) {
+    next = claim.status === 'approved' ? 'completed' : claim.status === 'in_review' ? 'claimed' : 'reserved';
+  } else {
+    // Two module claims decided at once: the second waits here and then sees the first.
+    await findEnrolment(tx, claim.enrolmentId, { forUpdate: true });
+    const live = await liveModuleClaims(tx, claim.enrolmentId);
+    const paid = (o: number) => live.get(o) === 'approved' || live.get(o) === 'paid';
+    next = Array.from({ length: moduleCount }, (_, i) => i + 1).every(paid) ? 'completed' : [...live.values()].includes('in_review') ? 'claimed' : 'reserved';
+  }
+  if (next !== 'completed') {
+    await tx.update(enrolments).set({ status: next }).where(eq(enrolments.id, claim.enrolmentId));
+    return;
+  }
+  await tx.update(enrolments).set({ status: 'completed', endedAt: deps.clock.now(), endReason: 'claim_approved' }).where(eq(enrolments.id, claim.enrolmentId));
+  await accrueIncentive(deps, tx, claim.enrolmentId, acting);
+  await recordCourseCompletion(deps, tx, { learnerId: claim.learnerId, enrolmentId: claim.enrolmentId }, acting);
+}
+
 export async function submitClaim(
   deps: ServiceDeps,
   db: Db | Tx,
   providerId: string,
-  input: { enrolmentId: string; amount: bigint; credential: string },
+  input: { enrolmentId: string; module?: number | undefined; amount: bigint; credential: string },
   acting: Acting,
 ): Promise<ClaimRow> {
   return inTransaction(db, async (tx) => {
     const now = deps.clock.now();
-    // The enrolment row lock serialises claims on one enrolment: one credential, one payment.
+    // The enrolment row lock serialises claims on one enrolment: one credential, one payment (per module).
     const enrolment = await findEnrolment(tx, input.enrolmentId, { forUpdate: true });
     if (!enrolment || enrolment.providerId !== providerId) throw notFound('enrolment');
-    if (enrolment.status !== 'reserved') throw new AppError('invalid_state', `the enrolment is ${enrolment.status}: there is no reservation to claim`);
     const ctx = await claimContext(tx, enrolment.id);
+    const course = (await findCourse(tx, ctx.courseId))!;
+    const module = claimedModule(course, input.module);
+    // A modular enrolment stays open for the other modules while one module's claim is in review.
+    if (enrolment.status !== 'reserved' && !(module && enrolment.status === 'claimed')) {
+      throw new AppError('invalid_state', `the enrolment is ${enrolment.status}: there is no reservation to claim`);
+    }
     if (ctx.providerStatus !== 'active') throw new AppError('rule_violation', 'a suspended provider cannot submit claims', { reasons: ['provider_suspended'] });
-    const reserved = (await reservationsOf(tx, [enrolment.id])).reduce((s, l) => s + l.amount, 0n);
+    const moduleOrdinal = module?.ordinal ?? 0;
+    if (module) {
+      const live = (await liveModuleClaims(tx, enrolment.id)).get(moduleOrdinal);
+      if (live) throw new AppError('invalid_state', `module ${moduleOrdinal} already has a claim that is ${live}: each module is claimed once`);
+    }
+    const reserved = (await reservationsOf(tx, [enrolment.id])).filter((l) => l.moduleOrdinal === moduleOrdinal).reduce((s, l) => s + l.amount, 0n);
     if (input.amount > reserved) throw claimAboveReservation(reserved);
 
-    const course = (await findCourse(tx, ctx.courseId))!;
     const verified = await verifyCredential(input.credential, {
       providerId, keys: await activeProviderKeys(tx, providerId), learnerSubjectId: ctx.learnerSubjectId, courseId: ctx.courseId,
+      ...(module ? { achievementId: module.achievementId } : {}),
       course: { hours: course.hours, microCredential: microCredentialOf(course) }, runStartsAt: ctx.runStartsAt, now,
     });
     const failures: ClaimFailure[] = [...verified.failures];
@@ -103,7 +160,9 @@ export async function submitClaim(
 
     const review: ReviewReason[] = [];
     if (failures.length === 0 && verified.issuedAt) {
-      if (verified.issuedAt < ctx.runEndsAt) review.push('completed_before_run_end');
+      // A module before the last is meant to be completed while the run goes on.
+      const completesCourse = !module || moduleOrdinal === course.modules.length;
+      if (completesCourse && verified.issuedAt < ctx.runEndsAt) review.push('completed_before_run_end');
       if ((await claimsInLastHour(tx, providerId, now)) >= policyOf(deps).claimBurstPerHour) review.push('provider_claim_burst');
       if (await overlappingCompletion(tx, enrolment.learnerId, enrolment.id, verified.issuedAt, { startsAt: ctx.runStartsAt, endsAt: ctx.runEndsAt })) {
         review.push('overlapping_completions');
@@ -114,7 +173,7 @@ export async function submitClaim(
     const [claim] = await tx
       .insert(claims)
       .values({
-        id, enrolmentId: enrolment.id, learnerId: enrolment.learnerId, providerId, currency: enrolment.currency, amountClaimed: input.amount,
+        id, enrolmentId: enrolment.id, moduleOrdinal, learnerId: enrolment.learnerId, providerId, currency: enrolment.currency, amountClaimed: input.amount,
         attendanceBps: verified.attendanceBps, status, credentialId: verified.id,
         credentialSha256: createHash('sha256').update(input.credential).digest('hex'), credentialIssuedAt: verified.issuedAt,
         failedChecks: failures, reviewReasons: review, submittedAt: now, decidedAt: status === 'in_review' ? null : now,
@@ -123,17 +182,11 @@ export async function submitClaim(
       .returning();
     // The learner's record keeps the credential as sent; they see it once the claim is approved (see learner-credentials).
     if (status !== 'rejected') await keepClaimCredential(tx, claim!, ctx.courseId, input.credential, now);
-    if (status === 'approved') {
-      await payFromReservation(deps, tx, enrolment.id, input.amount);
-      await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, enrolment.id));
-      await accrueIncentive(deps, tx, enrolment.id, acting);
-      await recordCourseCompletion(deps, tx, { learnerId: enrolment.learnerId, enrolmentId: enrolment.id }, acting);
-    } else if (status === 'in_review') {
-      await tx.update(enrolments).set({ status: 'claimed' }).where(eq(enrolments.id, enrolment.id));
-    }
+    if (status === 'approved') await payFromReservation(deps, tx, enrolment.id, moduleOrdinal, input.amount);
+    if (status !== 'rejected') await moveEnrolmentOn(deps, tx, claim!, course.modules.length, acting);
     await recordAudit(tx, {
       ...acting, action: `claim.${status}`, entityType: 'claim', entityId: id, at: now,
-      details: { enrolmentId: enrolment.id, amount: input.amount.toString(), failures, review },
+      details: { enrolmentId: enrolment.id, ...(module ? { module: moduleOrdinal } : {}), amount: input.amount.toString(), failures, review },
     });
     return claim!;
   });
@@ -208,17 +261,15 @@ async function applyDecision(deps: ServiceDeps, tx: Tx, claim: ClaimRow, decisio
   const decided = { decidedBy: acting.actor.subject, decisionReason: decision.reason, decidedAt: now };
   let row: ClaimRow | undefined;
   if (claim.status === 'in_review') {
+    const moduleCount = await moduleCountOf(tx, claim.enrolmentId);
     if (decision.decision === 'approve') {
-      await payFromReservation(deps, tx, claim.enrolmentId, claim.amountClaimed);
-      await tx.update(enrolments).set({ status: 'completed', endedAt: now, endReason: 'claim_approved' }).where(eq(enrolments.id, claim.enrolmentId));
+      await payFromReservation(deps, tx, claim.enrolmentId, claim.moduleOrdinal, claim.amountClaimed);
       [row] = await tx.update(claims).set({ status: 'approved', onHold: false, ...decided }).where(eq(claims.id, claim.id)).returning();
-      await accrueIncentive(deps, tx, claim.enrolmentId, acting);
-      await recordCourseCompletion(deps, tx, { learnerId: claim.learnerId, enrolmentId: claim.enrolmentId }, acting);
     } else {
       // The reservation stays: the provider may correct and resubmit until the window closes.
-      await tx.update(enrolments).set({ status: 'reserved' }).where(eq(enrolments.id, claim.enrolmentId));
       [row] = await tx.update(claims).set({ status: 'rejected', ...decided }).where(eq(claims.id, claim.id)).returning();
     }
+    await moveEnrolmentOn(deps, tx, row!, moduleCount, acting);
   } else {
     [row] = await tx.update(claims).set({ onHold: false, ...decided }).where(eq(claims.id, claim.id)).returning();
   }

@@ -32,6 +32,7 @@ const courseColumns = {
   qualityAssurance: courses.qualityAssurance,
   learningOutcomes: courses.learningOutcomes,
   awardingCountry: courses.awardingCountry,
+  modules: courses.modules,
   approvedSchemeIds,
 };
 

@@ -29,6 +29,7 @@ const toCourse = (c: CourseRow) => ({
   hours: c.hours,
   description: c.description,
   microCredential: microCredentialOf(c),
+  modules: c.modules.map((m, i) => ({ ordinal: i + 1, title: m.title, achievementId: m.achievementId, shareBps: m.shareBps })),
   approvedSchemeIds: c.approvedSchemeIds,
   createdAt: c.createdAt.toISOString(),
 });

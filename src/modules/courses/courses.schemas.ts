@@ -74,6 +74,49 @@ export const microCredentialSchema = z
   })
   .meta({ id: 'MicroCredential', description: 'What the course’s micro-credential is, as the provider signs it in the Open Badges 3.0 Achievement' });
 
+/** Basis points of the whole: the module shares of a course add up to exactly this. */
+export const WHOLE_BPS = 10_000;
+
+export const courseModuleSchema = z
+  .strictObject({
+    title: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+    achievementId: z
+      .string()
+      .trim()
+      .max(300, 'must be at most 300 characters')
+      .refine((s) => /^urn:[a-z0-9][a-z0-9-]{0,31}:\S+$/i.test(s) || isUrl(s), 'must be a URI (https://… or urn:…) naming the Open Badges achievement the provider signs for this module')
+      .meta({ example: 'urn:academy:achievement:data-analytics-module-1' }),
+    shareBps: z
+      .number()
+      .int('must be a whole number of basis points')
+      .min(1, 'must be at least 1 basis point')
+      .max(WHOLE_BPS, `must be at most ${WHOLE_BPS} basis points`)
+      .meta({ description: 'This module’s share of the course price in basis points (2500 = 25%)', example: 2500 }),
+  })
+  .meta({ id: 'CourseModule' });
+
+/** A modular course's modules, in order: 2 to 20, distinct achievements, shares adding up to exactly 10000 basis points. */
+const courseModulesSchema = z
+  .array(courseModuleSchema)
+  .min(2, 'must list at least 2 modules (leave modules out for a course paid in one claim)')
+  .max(20, 'must list at most 20 modules')
+  .superRefine((modules, ctx) => {
+    const total = modules.reduce((s, m) => s + (Number.isInteger(m.shareBps) ? m.shareBps : 0), 0);
+    if (total !== WHOLE_BPS) ctx.addIssue({ code: 'custom', message: `shareBps must add up to exactly ${WHOLE_BPS} (the whole price); these add up to ${total}` });
+    const seen = new Set<string>();
+    modules.forEach((m, i) => {
+      if (seen.has(m.achievementId)) ctx.addIssue({ code: 'custom', path: [i, 'achievementId'], message: 'must differ from every other module’s achievementId' });
+      seen.add(m.achievementId);
+    });
+  })
+  .meta({
+    description: 'Omit for a course paid in one claim. A modular course pays per module: each module’s credential backs a milestone claim for its share; the last one completes the enrolment.',
+    example: [
+      { title: 'Module 1: Python basics', achievementId: 'urn:academy:achievement:data-analytics-module-1', shareBps: 4000 },
+      { title: 'Module 2: Data analysis', achievementId: 'urn:academy:achievement:data-analytics-module-2', shareBps: 6000 },
+    ],
+  });
+
 export const newCourseSchema = z
   .strictObject({
     code: z
@@ -93,6 +136,7 @@ export const newCourseSchema = z
     microCredential: microCredentialSchema.optional().meta({
       description: 'Omit for plain training; give it to describe the micro-credential the course awards (all EU-mandatory elements at once)',
     }),
+    modules: courseModulesSchema.optional(),
   })
   .meta({ id: 'NewCourse' });
 
@@ -107,6 +151,9 @@ export const courseSchema = z
     hours: z.number().int().meta({ description: 'Learning hours (notional workload)' }),
     description: z.string().nullable(),
     microCredential: z.union([microCredentialSchema, z.null()]),
+    modules: z
+      .array(courseModuleSchema.extend({ ordinal: z.number().int().meta({ description: 'The module number a milestone claim names (1 = first)' }) }))
+      .meta({ description: 'The modules of a modular course in order; empty when the course is paid in one claim' }),
     approvedSchemeIds: z.array(z.uuid()).meta({ description: 'Schemes that fund this course' }),
     createdAt: z.iso.datetime(),
   })

@@ -71,8 +71,10 @@ export function coursesService(deps: ServiceDeps) {
       const providerId = ownProviderId(caller);
       return inTransaction(caller.db, async (tx) => {
         await requireActiveProvider(tx, providerId);
-        const { microCredential, ...plain } = input;
-        const course = await insertCourse(tx, { id: newId(), providerId, ...plain, ...microCredentialColumns(microCredential), createdAt: deps.clock.now() });
+        const { microCredential, modules = [], ...plain } = input;
+        const course = await insertCourse(tx, {
+          id: newId(), providerId, ...plain, ...microCredentialColumns(microCredential), modules, createdAt: deps.clock.now(),
+        });
         await audit(tx, caller, 'course.created', 'course', course.id, { providerId, code: course.code, title: course.title });
         return course;
       });

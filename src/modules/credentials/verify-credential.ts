@@ -73,6 +73,11 @@ export interface VerificationContext {
   /** The learner a claim is about; omitted when whoever the credential names will do (the public verifier). */
   learnerSubjectId?: string;
   courseId: string;
+  /**
+   * The achievement the credential must carry when it is not the course's own: a module of a modular course. Its
+   * level and workload are the module's, so the course's are not compared with it.
+   */
+  achievementId?: string;
   /** What the course says its micro-credential is: a signed achievement must not contradict it. */
   course: { hours: number; microCredential: MicroCredential | null };
   /** The run a claim pays for; omitted when no run is in question (the public verifier). */
@@ -161,8 +166,8 @@ export async function verifyCredential(jwt: string, ctx: VerificationContext): P
   const outcome = results.find((r) => r.resultDescription === resultDescriptionIds.outcome);
   if (issuerIdFrom(vc.issuer) !== issuerIdOf(ctx.providerId)) failures.push('issuer_mismatch');
   if (ctx.learnerSubjectId !== undefined && vc.credentialSubject.id !== ctx.learnerSubjectId) failures.push('subject_mismatch');
-  if (vc.credentialSubject.achievement.id !== achievementIdOf(ctx.courseId)) failures.push('achievement_mismatch');
-  else failures.push(...contradictions(vc.credentialSubject.achievement, ctx.course));
+  if (vc.credentialSubject.achievement.id !== (ctx.achievementId ?? achievementIdOf(ctx.courseId))) failures.push('achievement_mismatch');
+  else if (ctx.achievementId === undefined) failures.push(...contradictions(vc.credentialSubject.achievement, ctx.course));
   if (!outcome) failures.push('result_missing');
   else if (outcome.status !== 'Completed') failures.push('result_failed');
   // Issue time is the JWT's iat when present, else validFrom (VC 2.0 has no separate issuance date).

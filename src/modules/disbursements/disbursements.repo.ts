@@ -12,7 +12,7 @@ export type PaymentLineRow = typeof paymentLines.$inferSelect;
  */
 export async function payableClaims(tx: Tx, f: { currency: string; cutOff: Date; schemeId?: string | undefined }) {
   const scheme = f.schemeId
-    ? sql`and exists (select 1 from enrolment_reservations er where er.enrolment_id = c.enrolment_id and er.scheme_id = ${f.schemeId})`
+    ? sql`and exists (select 1 from enrolment_reservations er where er.enrolment_id = c.enrolment_id and er.module_ordinal = c.module_ordinal and er.scheme_id = ${f.schemeId})`
     : sql``;
   const r = await tx.execute<{ id: string; provider_id: string; amount: string }>(sql`
     select c.id, c.provider_id, c.amount_claimed::text as amount from claims c

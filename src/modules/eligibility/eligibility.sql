@@ -37,6 +37,7 @@ BEGIN
            'id', r.id, 'courseId', r.course_id, 'providerId', r.provider_id, 'startsAt', r.starts_at, 'endsAt', r.ends_at,
            'fee', r.fee::text, 'currency', r.currency, 'capacity', r.capacity, 'seatsTaken', r.seats_taken, 'status', r.status,
            'category', c.category, 'providerStatus', p.status,
+           'moduleSharesBps', (SELECT jsonb_agg((m->>'shareBps')::int ORDER BY n) FROM jsonb_array_elements(c.modules) WITH ORDINALITY x(m, n)),
            'approvedSchemeIds', coalesce((SELECT jsonb_agg(a.scheme_id ORDER BY a.scheme_id) FROM course_approvals a WHERE a.course_id = c.id), '[]'),
            'payableAccountId', (SELECT pp.account_id FROM provider_payables pp WHERE pp.provider_id = r.provider_id AND pp.currency = r.currency))
     INTO v_run

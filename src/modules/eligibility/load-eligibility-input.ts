@@ -13,7 +13,7 @@ interface Facts {
   run: {
     id: string; courseId: string; providerId: string; startsAt: string; endsAt: string; fee: string; currency: string;
     capacity: number; seatsTaken: number; status: 'scheduled' | 'cancelled'; category: string; providerStatus: 'active' | 'suspended';
-    approvedSchemeIds: string[]; payableAccountId: string | null;
+    approvedSchemeIds: string[]; payableAccountId: string | null; moduleSharesBps: number[] | null;
   } | null;
   grants?: {
     id: string; schemeId: string; currency: string; status: 'active' | 'expired' | 'revoked'; available: string;
@@ -29,6 +29,8 @@ export interface DecisionContext {
   learnerSubjectId: string;
   /** The run's provider payable in the run's currency, if it exists yet. */
   payableAccountId: string | null;
+  /** A modular course's module shares in order, in basis points; empty when the course is paid in one claim. */
+  moduleSharesBps: number[];
 }
 
 /** A rule version never changes once written, so its parsed form is kept. */
@@ -67,6 +69,7 @@ export async function loadDecisionContext(
   return {
     learnerSubjectId: learner.subjectId,
     payableAccountId: run.payableAccountId,
+    moduleSharesBps: run.moduleSharesBps ?? [],
     input: {
       at: query.at,
       learner: {

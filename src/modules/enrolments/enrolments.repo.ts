@@ -15,6 +15,16 @@ export async function reservationsOf(db: Db | Tx, enrolmentIds: string[]): Promi
   return db.select().from(enrolmentReservations).where(inArray(enrolmentReservations.enrolmentId, enrolmentIds));
 }
 
+/** The legs with whether each is still held: a modular enrolment's paid modules are not (README "Milestone claims"). */
+export async function reservationsHeldOf(db: Db | Tx, enrolmentIds: string[]): Promise<(ReservationRow & { held: boolean })[]> {
+  if (enrolmentIds.length === 0) return [];
+  const held = await db.execute<{ transfer_id: string }>(sql`
+    select er.transfer_id from enrolment_reservations er cross join lateral ledger_transfer(er.transfer_id) t
+     where er.enrolment_id = any(${`{${enrolmentIds.join(',')}}`}::uuid[]) and t.state = 'pending'`);
+  const pending = new Set(held.rows.map((r) => r.transfer_id));
+  return (await reservationsOf(db, enrolmentIds)).map((l) => ({ ...l, held: pending.has(l.transferId) }));
+}
+
 /** Serialises decisions about one learner's credit; never a lock shared across learners. */
 export async function lockLearner(db: Db | Tx, learnerId: string): Promise<boolean> {
   const r = await db.execute(sql`select 1 from learners where id = ${learnerId} for no key update`);

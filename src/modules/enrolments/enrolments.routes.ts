@@ -16,15 +16,18 @@ import {
 
 const cursorSchema = z.object({ at: cursorInstant, id: z.uuid() });
 
-type Legs = Awaited<ReturnType<typeof enrolmentLegs>> extends Map<string, infer L> ? L : never;
+type Legs = (Awaited<ReturnType<typeof enrolmentLegs>> extends Map<string, infer L> ? L : never) | Reservation['legs'];
 
 function viewOf(e: EnrolmentRow, mine: Legs, facts: { courseId: string; subjectId: string } | undefined) {
   return {
     id: e.id, learnerId: e.learnerId, courseRunId: e.courseRunId, providerId: e.providerId, status: e.status, origin: e.origin,
     courseId: facts?.courseId ?? null, learnerSubjectId: facts?.subjectId ?? null,
     fee: e.fee, funded: e.funded, coPay: e.coPay, currency: e.currency,
-    reserved: e.status === 'reserved' ? mine.reduce((s, l) => s + l.amount, 0n) : 0n,
-    legs: mine.map((l) => ({ grantId: l.grantId, schemeId: l.schemeId, amount: l.amount, holdUntil: l.holdUntil.toISOString() })),
+    // A reservation just made holds every leg; a modular enrolment's paid modules are no longer held.
+    reserved: e.status === 'reserved' ? mine.filter((l) => !('held' in l) || l.held).reduce((s, l) => s + l.amount, 0n) : 0n,
+    legs: mine.map((l) => ({
+      grantId: l.grantId, schemeId: l.schemeId, module: l.moduleOrdinal === 0 ? null : l.moduleOrdinal, amount: l.amount, holdUntil: l.holdUntil.toISOString(),
+    })),
     requestedAt: e.requestedAt.toISOString(), consentDeadline: e.consentDeadline?.toISOString() ?? null,
     reservedAt: e.reservedAt?.toISOString() ?? null, reservationExpiresAt: e.reservationExpiresAt?.toISOString() ?? null,
     endedAt: e.endedAt?.toISOString() ?? null, endReason: e.endReason,

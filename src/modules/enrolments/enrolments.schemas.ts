@@ -33,7 +33,11 @@ export const enrolmentSchema = z
     coPay: money,
     currency: z.string(),
     reserved: money.meta({ description: 'Sum of reservation legs still held' }),
-    legs: z.array(z.object({ grantId: z.uuid(), schemeId: z.uuid(), amount: money, holdUntil: z.string() })),
+    legs: z.array(z.object({
+      grantId: z.uuid(), schemeId: z.uuid(),
+      module: z.number().int().nullable().meta({ description: 'The module of a modular course this leg reserves for (1 = first); null on a course paid in one claim' }),
+      amount: money, holdUntil: z.string(),
+    })),
     requestedAt: z.string(),
     consentDeadline: z.string().nullable(),
     reservedAt: z.string().nullable(),

@@ -12,8 +12,9 @@ import type { EligibilityResult } from '../eligibility/eligibility.types.js';
 import { evaluateEligibility } from '../eligibility/evaluate-eligibility.js';
 import { loadDecisionContext, type DecisionContext } from '../eligibility/load-eligibility-input.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
+import { moduleParts } from './module-parts.js';
 import {
-  credentialFacts, findEnrolment, learnerEnrolmentsDescribed, listEnrolments, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsOf,
+  credentialFacts, findEnrolment, learnerEnrolmentsDescribed, listEnrolments, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsHeldOf, reservationsOf,
   type EnrolmentFilter, type EnrolmentRow, type ReservationRow,
 } from './enrolments.repo.js';
 
@@ -77,27 +78,31 @@ async function reserve(
   const payable = legs.length === 0
     ? ''
     : context.payableAccountId ?? (await ensureProviderPayable(tx, deps.ledger, enrolment.providerId, result.plan.currency as Currency));
-  const transfers: TransferInput[] = legs.map((leg, i) => ({
+  // A modular course reserves one pending transfer per module and grant, so each milestone claim posts its own.
+  const parts = context.moduleSharesBps.length === 0
+    ? legs.map((leg) => ({ moduleOrdinal: 0, leg, amount: leg.amount }))
+    : moduleParts(legs, context.moduleSharesBps);
+  const transfers: TransferInput[] = parts.map((part, i) => ({
     id: newId(),
     kind: 'pending' as const,
-    debitAccountId: leg.grantId,
+    debitAccountId: part.leg.grantId,
     creditAccountId: payable,
-    amount: leg.amount,
-    timeoutSeconds: Math.max(1, Math.ceil((leg.holdUntil.getTime() + REVIEW_ALLOWANCE_MS - now.getTime()) / 1000)),
+    amount: part.amount,
+    timeoutSeconds: Math.max(1, Math.ceil((part.leg.holdUntil.getTime() + REVIEW_ALLOWANCE_MS - now.getTime()) / 1000)),
     code: 'reservation',
     referenceId: enrolment.id,
-    linked: i < legs.length - 1,
+    linked: i < parts.length - 1,
   }));
-  const reservations: ReservationRow[] = legs.map((leg, i) => ({
-    enrolmentId: enrolment.id, learnerId: enrolment.learnerId, grantId: leg.grantId, schemeId: leg.schemeId,
-    transferId: transfers[i]!.id, amount: leg.amount, holdUntil: leg.holdUntil,
+  const reservations: ReservationRow[] = parts.map((part, i) => ({
+    enrolmentId: enrolment.id, learnerId: enrolment.learnerId, grantId: part.leg.grantId, moduleOrdinal: part.moduleOrdinal, schemeId: part.leg.schemeId,
+    transferId: transfers[i]!.id, amount: part.amount, holdUntil: part.leg.holdUntil,
   }));
   const row: EnrolmentRow = {
     ...enrolment, ...planFields(result), status: 'reserved', reservedAt: now,
     reservationExpiresAt: legs.length === 0 ? now : new Date(Math.max(...legs.map((l) => l.holdUntil.getTime()))),
   };
   const legRecords = reservations.map((l) => ({
-    learner_id: l.learnerId, grant_id: l.grantId, scheme_id: l.schemeId, transfer_id: l.transferId, amount: l.amount.toString(),
+    learner_id: l.learnerId, grant_id: l.grantId, module_ordinal: l.moduleOrdinal, scheme_id: l.schemeId, transfer_id: l.transferId, amount: l.amount.toString(),
     hold_until: l.holdUntil.toISOString(),
   }));
   const auditRecord = {
@@ -179,7 +184,7 @@ export async function selfEnrol(deps: ServiceDeps, db: Db | Tx, learnerId: strin
   });
 }
 
-/** Voids every leg still pending; legs already expired or voided are already back with the learner. */
+/** Voids every leg still pending; legs already expired or voided are already back with the learner, and paid modules stay paid. */
 async function releaseReservation(deps: ServiceDeps, tx: Tx, enrolment: EnrolmentRow): Promise<bigint> {
   const legs = await reservationsOf(tx, [enrolment.id]);
   const results = await deps.ledger.createTransfers(
@@ -189,7 +194,8 @@ async function releaseReservation(deps: ServiceDeps, tx: Tx, enrolment: Enrolmen
   let released = 0n;
   results.forEach((r, i) => {
     if (r === 'ok') released += legs[i]!.amount;
-    else if (r !== 'pending_transfer_already_voided' && r !== 'pending_transfer_expired') {
+    // A module a milestone claim has already paid stays paid; only what is still pending goes back.
+    else if (r !== 'pending_transfer_already_voided' && r !== 'pending_transfer_expired' && !(r === 'pending_transfer_already_posted' && legs[i]!.moduleOrdinal > 0)) {
       throw new AppError('invalid_state', `the reservation cannot be released: ${r}`);
     }
   });
@@ -285,7 +291,7 @@ export async function sweepEnrolments(deps: ServiceDeps): Promise<{ lapsed: numb
 }
 
 export async function enrolmentLegs(db: Db | Tx, ids: string[]) {
-  const legs = await reservationsOf(db, ids);
+  const legs = await reservationsHeldOf(db, ids);
   const byEnrolment = new Map<string, typeof legs>();
   for (const l of legs) byEnrolment.set(l.enrolmentId, [...(byEnrolment.get(l.enrolmentId) ?? []), l]);
   return byEnrolment;
@@ -315,7 +321,7 @@ export async function learnerEnrolmentsOverview(db: Db | Tx, learnerId: string, 
   return rows.map(({ enrolment: e, ...about }) => ({
     ...about,
     id: e.id, status: e.status, fee: e.fee, funded: e.funded, coPay: e.coPay, currency: e.currency,
-    reserved: e.status === 'reserved' ? (legs.get(e.id) ?? []).reduce((s, l) => s + l.amount, 0n) : 0n,
+    reserved: e.status === 'reserved' ? (legs.get(e.id) ?? []).filter((l) => l.held).reduce((s, l) => s + l.amount, 0n) : 0n,
     consentDeadline: e.status === 'requested' ? e.consentDeadline : null,
     origin: e.origin, requestedAt: e.requestedAt, reservedAt: e.reservedAt, endedAt: e.endedAt,
     /** When the claim window closes (a reserved enrolment's claim must come before it). */

@@ -46,8 +46,8 @@ BEGIN
     IF NOT FOUND THEN RETURN 'not_requested'; END IF;
   END IF;
 
-  INSERT INTO enrolment_reservations (enrolment_id, learner_id, grant_id, scheme_id, transfer_id, amount, hold_until)
-  SELECT v_id, x.learner_id, x.grant_id, x.scheme_id, x.transfer_id, x.amount, x.hold_until
+  INSERT INTO enrolment_reservations (enrolment_id, learner_id, grant_id, module_ordinal, scheme_id, transfer_id, amount, hold_until)
+  SELECT v_id, x.learner_id, x.grant_id, x.module_ordinal, x.scheme_id, x.transfer_id, x.amount, x.hold_until
     FROM jsonb_populate_recordset(NULL::enrolment_reservations, p_legs) x;
   UPDATE grants SET first_used_at = p_now
    WHERE id IN (SELECT (x->>'grant_id')::uuid FROM jsonb_array_elements(p_legs) x) AND first_used_at IS NULL;

@@ -22,7 +22,7 @@ export async function incentiveTermsOf(db: Db | Tx, enrolmentId: string): Promis
     select e.learner_id, er.scheme_id, e.currency::text currency, (sv.rules->'incentive'->>'amount') amount,
            coalesce((sv.rules->'incentive'->>'requiresRating')::boolean, false) requires_rating
       from enrolments e
-      join enrolment_reservations er on er.enrolment_id = e.id
+      join (select scheme_id, sum(amount) amount from enrolment_reservations where enrolment_id = ${enrolmentId} group by scheme_id) er on true
       join scheme_rule_versions sv on sv.scheme_id = er.scheme_id and sv.version = (e.rule_versions->>(er.scheme_id::text))::int
      where e.id = ${enrolmentId} and jsonb_typeof(sv.rules->'incentive') = 'object'
      order by er.amount desc, er.scheme_id
@@ -33,9 +33,14 @@ export async function incentiveTermsOf(db: Db | Tx, enrolmentId: string): Promis
     : undefined;
 }
 
-/** The enrolment's claim was approved (or since paid): the completion is proven. */
+/**
+ * The enrolment's claim was approved (or since paid) and the enrolment completed: the completion is proven. A
+ * modular course's enrolment completes with its last module, not its first.
+ */
 export async function completionApproved(db: Db | Tx, enrolmentId: string): Promise<boolean> {
-  const r = await db.execute(sql`select 1 from claims where enrolment_id = ${enrolmentId} and status in ('approved', 'paid') limit 1`);
+  const r = await db.execute(sql`
+    select 1 from claims c join enrolments e on e.id = c.enrolment_id
+     where c.enrolment_id = ${enrolmentId} and c.status in ('approved', 'paid') and e.status = 'completed' limit 1`);
   return r.rows.length > 0;
 }
 

@@ -63,13 +63,19 @@ export interface CountedCompletion extends CourseCompletion {
  */
 export async function courseCompletionsOf(db: Db | Tx, learnerId: string): Promise<CountedCompletion[]> {
   const r = await db.execute<{ claim_id: string; course_id: string; at: string; credential_id: string | null; title: string }>(sql`
-    select c.id as claim_id, r.course_id, coalesce(c.credential_issued_at, c.decided_at, c.submitted_at)::text as at, c.credential_id, co.title
-      from claims c
-      join enrolments e on e.id = c.enrolment_id
-      join course_runs r on r.id = e.course_run_id
-      join courses co on co.id = r.course_id
-     where c.learner_id = ${learnerId} and c.status in ('approved', 'paid') and e.status = 'completed'
-     order by at, c.id`);
+    select * from (
+      -- One completion per enrolment: a modular course's is its last module's claim,
+      -- and a course with any module claim reversed is no longer complete.
+      select distinct on (c.enrolment_id)
+             c.id as claim_id, r.course_id, coalesce(c.credential_issued_at, c.decided_at, c.submitted_at)::text as at, c.credential_id, co.title
+        from claims c
+        join enrolments e on e.id = c.enrolment_id
+        join course_runs r on r.id = e.course_run_id
+        join courses co on co.id = r.course_id
+       where c.learner_id = ${learnerId} and c.status in ('approved', 'paid') and e.status = 'completed'
+         and not exists (select 1 from claims rc where rc.enrolment_id = c.enrolment_id and rc.status = 'reversed')
+       order by c.enrolment_id, coalesce(c.credential_issued_at, c.decided_at, c.submitted_at) desc, c.id desc) x
+     order by at, claim_id`);
   return r.rows.map((x) => ({ claimId: x.claim_id, courseId: x.course_id, at: new Date(x.at), credentialId: x.credential_id, courseTitle: x.title }));
 }
 

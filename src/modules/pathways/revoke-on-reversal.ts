@@ -28,14 +28,20 @@ export interface CompletionAfterReversal {
 export async function reconsiderPathwaysAfterReversal(
   deps: ServiceDeps, tx: Tx, reversed: { learnerId: string; claimId: string; reasonCode: string }, acting: Acting,
 ): Promise<CompletionAfterReversal[]> {
+  // A completion counts one claim per course: a modular course's last module. Reversing any module of it un-completes the course.
   const r = await tx.execute<{ id: string }>(sql`
-    select id from pathway_completions
-     where learner_id = ${reversed.learnerId} and revoked_at is null and counted @> ${JSON.stringify([{ claimId: reversed.claimId }])}::jsonb
-     order by completed_at, id
+    select pc.id from pathway_completions pc
+     where pc.learner_id = ${reversed.learnerId} and pc.revoked_at is null
+       and exists (select 1 from claims c, claims same
+                    where c.id = ${reversed.claimId} and same.enrolment_id = c.enrolment_id
+                      and pc.counted @> jsonb_build_array(jsonb_build_object('claimId', same.id)))
+     order by pc.completed_at, pc.id
      for update`);
   if (r.rows.length === 0) return [];
   const remaining = await courseCompletionsOf(tx, reversed.learnerId);
-  if (remaining.some((c) => c.claimId === reversed.claimId)) throw new Error(`claim ${reversed.claimId} still counts: mark it reversed first`);
+  const enrolmentClaims = new Set((await tx.execute<{ id: string }>(sql`
+    select same.id from claims c join claims same on same.enrolment_id = c.enrolment_id where c.id = ${reversed.claimId}`)).rows.map((x) => x.id));
+  if (remaining.some((c) => enrolmentClaims.has(c.claimId))) throw new Error(`claim ${reversed.claimId} still counts: mark it reversed first`);
   const system: Acting = { actor: { role: 'system', subject: 'pathway-evaluator' }, requestId: acting.requestId };
   const out: CompletionAfterReversal[] = [];
   for (const { id } of r.rows) {

@@ -62,7 +62,7 @@ export const settledSql = (recoveryId: SQL) =>
  */
 export async function providersOwedRepayment(tx: Tx, currency: string, schemeId?: string): Promise<string[]> {
   const scheme = schemeId
-    ? sql`and exists (select 1 from claims c join enrolment_reservations er on er.enrolment_id = c.enrolment_id where c.id = r.claim_id and er.scheme_id = ${schemeId})`
+    ? sql`and exists (select 1 from claims c join enrolment_reservations er on er.enrolment_id = c.enrolment_id and er.module_ordinal = c.module_ordinal where c.id = r.claim_id and er.scheme_id = ${schemeId})`
     : sql``;
   const r = await tx.execute<{ provider_id: string }>(sql`
     select distinct r.provider_id from recoveries r join providers p on p.id = r.provider_id and p.status = 'active'

@@ -56,8 +56,8 @@ interface PaidLeg {
   budgetAccountId: string;
 }
 
-/** The legs the claim's approval posted, with where each may go back to. */
-async function paidLegs(tx: Tx, enrolmentId: string, now: Date): Promise<PaidLeg[]> {
+/** The legs the claim's approval posted (its module's alone, for a milestone claim), with where each may go back to. */
+async function paidLegs(tx: Tx, claim: Pick<ClaimRow, 'enrolmentId' | 'moduleOrdinal'>, now: Date): Promise<PaidLeg[]> {
   const r = await tx.execute<{ amount: string; grant_id: string; open: boolean; budget_account_id: string }>(sql`
     select t.amount::text, er.grant_id, s.budget_account_id,
            (g.status = 'active' and not g.settled and (g.expires_at is null or g.expires_at > ${now.toISOString()}::timestamptz)) as open
@@ -65,7 +65,7 @@ async function paidLegs(tx: Tx, enrolmentId: string, now: Date): Promise<PaidLeg
       cross join lateral ledger_closings_of(er.transfer_id) t
       join grants g on g.id = er.grant_id
       join schemes s on s.id = er.scheme_id
-     where er.enrolment_id = ${enrolmentId} and t.kind = 'post_pending' and t.code = 'claim_payment'
+     where er.enrolment_id = ${claim.enrolmentId} and er.module_ordinal = ${claim.moduleOrdinal} and t.kind = 'post_pending' and t.code = 'claim_payment'
      order by grant_spending_order(g.expires_at, g.granted_at, g.id)`);
   return r.rows.map((x) => ({ amount: BigInt(x.amount), grantId: x.grant_id, grantOpen: x.open, budgetAccountId: x.budget_account_id }));
 }
@@ -86,7 +86,7 @@ async function carryOutReversal(deps: ServiceDeps, tx: Tx, claim: ClaimRow, inpu
   const currency = claim.currency as Currency;
   // The learner's lock first, as reservations take it: the bonus taken back below is then not being spent meanwhile.
   await lockLearner(tx, claim.learnerId);
-  const legs = await paidLegs(tx, claim.enrolmentId, now);
+  const legs = await paidLegs(tx, claim, now);
   const total = legs.reduce((s, l) => s + l.amount, 0n);
   if (total !== claim.amountClaimed) throw new Error(`claim ${claim.id}: posted legs total ${total}, claimed ${claim.amountClaimed}`);
   const paid = claim.status === 'paid';

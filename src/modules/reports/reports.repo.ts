@@ -97,7 +97,7 @@ export async function schemeFigures(db: Executor, asOf: string, afterId: string 
          select 1 from claims c
            join payment_line_claims plc on plc.claim_id = c.id
            join payment_lines pl on pl.id = plc.line_id
-          where c.enrolment_id = er.enrolment_id
+          where c.enrolment_id = er.enrolment_id and c.module_ordinal = er.module_ordinal
             and (c.reversed_at is null or c.reversed_at > ${asOf}::timestamptz)
             and pl.settled_at <= ${asOf}::timestamptz
             and (pl.returned_at is null or pl.returned_at > ${asOf}::timestamptz))
