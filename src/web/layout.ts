@@ -27,7 +27,11 @@ const citizenMenu: MenuItem[] = [
 /** Each role's menu; a role without one sees no menu. */
 const menus: Partial<Record<Role, MenuItem[]>> = {
   citizen: citizenMenu,
+  provider: [{ href: '/provider', key: 'provider.nav.runs' }, { href: '/provider/claims', key: 'provider.nav.claims' }, { href: '/provider/recoveries', key: 'provider.nav.recoveries' }],
 };
+
+/** A role's menu (empty when it has none): the signed-in home page lists it. */
+export const menuOf = (role: Role): MenuItem[] => menus[role] ?? [];
 
 /** The page around every page: skip link, masthead, header with the language switcher and sign-out, menu, main, footer. */
 export function layout(p: LayoutInput): Html {

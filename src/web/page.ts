@@ -29,6 +29,8 @@ export interface PageSpec {
   path: string;
   /** Who may open it, declared as on API routes; 'public' pages need no sign-in. */
   roles: readonly Role[] | 'public';
+  /** A POST that takes a file: multipart/form-data up to maxBytes is read too (src/web/multipart.ts). */
+  upload?: { maxBytes: number };
   handler(ctx: PageContext): Promise<PageReply>;
 }
 
