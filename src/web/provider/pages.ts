@@ -109,7 +109,7 @@ ${fieldError(problems, 'learnerId')}
 </div>
 <button type="submit">${t('provider.request.submit')}</button>
 </form>` : ''}
-<p><a href="/provider">${t('provider.back.runs')}</a></p>`,
+<p class="back"><a href="/provider">${t('provider.back.runs')}</a></p>`,
     };
   }
 
@@ -139,7 +139,7 @@ ${requested && e.status === 'requested' ? html`<div class="notice success" role=
 </dl>
 <p class="deadline">${nextDeadline(ctx, e)}</p>
 ${e.status === 'requested' ? html`<p>${t('provider.enrolment.consentPending')}</p>` : ''}
-${e.status === 'claimed' || e.status === 'completed' ? html`<p><a href="/provider/claims">${t('provider.enrolment.seeClaims')}</a></p>` : ''}
+${e.status === 'claimed' || e.status === 'completed' ? html`<p class="back"><a href="/provider/claims">${t('provider.enrolment.seeClaims')}</a></p>` : ''}
 ${e.status === 'reserved' ? html`<h2 id="claim-heading">${t('provider.claim.title')}</h2>
 <p>${t('provider.claim.lead')}</p>
 <form method="post" action="/provider/enrolments/${e.id}/claim" enctype="multipart/form-data" aria-labelledby="claim-heading" novalidate>
@@ -163,7 +163,7 @@ ${fieldError(problems, 'amount')}
 </div>
 <button type="submit">${t('provider.claim.submit')}</button>
 </form>` : ''}
-<p><a href="/provider/runs/${run.id}">${t('provider.back.run')}</a></p>`,
+<p class="back"><a href="/provider/runs/${run.id}">${t('provider.back.run')}</a></p>`,
     };
   }
 
@@ -193,7 +193,7 @@ ${runs.length === 0 ? html`<p>${t('provider.runs.noRuns')}</p>` : html`<ul class
             const zone = timeZoneOfCurrency(r.currency);
             const dates = t('provider.run.dates', { start: fmt.date(r.startsAt, zone), end: fmt.date(r.endsAt, zone) });
             return html`<li class="card${r.status === 'cancelled' ? ' closed' : ''}">
-<h3><a href="/provider/runs/${r.id}" aria-label="${t('provider.runs.openLabel', { course: course.title, dates })}">${dates}</a></h3>
+<h3><a href="/provider/runs/${r.id}">${dates}<span class="visually-hidden"> – ${t('provider.runs.openLabel', { course: course.title })}</span></a></h3>
 ${r.status === 'cancelled' ? html`<p><span class="tag">${t('provider.run.cancelled')}</span></p>` : ''}
 <dl class="summary"><dt>${t('provider.run.fee')}</dt><dd>${fmt.money(r.fee, r.currency)}</dd>
 <dt>${t('provider.run.seats')}</dt><dd>${t('provider.run.seatsTaken', { taken: r.seatsTaken, capacity: r.capacity })}</dd></dl>
@@ -302,13 +302,13 @@ ${r.status === 'cancelled' ? html`<p><span class="tag">${t('provider.run.cancell
           title: t('provider.claims.title'),
           body: html`<h1>${t('provider.claims.title')}</h1>
 ${items.length === 0 ? html`<p>${t('provider.claims.none')}</p>` : html`<ul class="cards">${items.map((c) => html`<li class="card">
-<h3><a href="/provider/claims/${c.id}" aria-label="${t('provider.claims.openLabel', { date: fmt.date(c.submittedAt, timeZoneOfCurrency(c.currency)), amount: fmt.money(c.amountClaimed, c.currency) })}">${fmt.money(c.amountClaimed, c.currency)}</a></h3>
+<h3><a href="/provider/claims/${c.id}">${fmt.money(c.amountClaimed, c.currency)}<span class="visually-hidden"> – ${t('provider.claims.openLabel', { date: fmt.date(c.submittedAt, timeZoneOfCurrency(c.currency)) })}</span></a></h3>
 <p><span class="tag">${t(wordsOf(claimStatusWords, c.status, 'provider.unknown'))}</span></p>
 <p>${t('provider.claim.submittedOn', { date: fmt.date(c.submittedAt, timeZoneOfCurrency(c.currency)) })}</p>
 ${holdLine(ctx, holds.get(c.id))}
 ${paymentLine(ctx, c, payments.get(c.id))}
 </li>`)}</ul>`}
-${last ? html`<p><a href="/provider/claims?cursor=${encodeURIComponent(encodeCursor({ at: last.submittedAt.toISOString(), id: last.id }))}">${t('provider.claims.older')}</a></p>` : ''}`,
+${last ? html`<p class="back"><a href="/provider/claims?cursor=${encodeURIComponent(encodeCursor({ at: last.submittedAt.toISOString(), id: last.id }))}">${t('provider.claims.older')}</a></p>` : ''}`,
         };
       },
     }),
@@ -342,8 +342,8 @@ ${failed.length > 0 ? html`<h2>${t('provider.claimPage.failed')}</h2><ul class="
 ${c.decisionReason ? html`<h2>${t('provider.claimPage.decisionReason')}</h2><p>${c.decisionReason}</p>` : ''}
 ${c.reversalReasonCode ? html`<h2>${t('provider.claimPage.reversed')}</h2><p>${t(wordsOf(reversalWords, c.reversalReasonCode, 'provider.reversal.other'))}</p>${c.reversalReason ? html`<p>${c.reversalReason}</p>` : ''}` : ''}
 ${paymentLine(ctx, c, payment)}
-<p><a href="/provider/enrolments/${c.enrolmentId}">${t('provider.claimPage.enrolment')}</a></p>
-<p><a href="/provider/claims">${t('provider.back.claims')}</a></p>`,
+<p class="back"><a href="/provider/enrolments/${c.enrolmentId}">${t('provider.claimPage.enrolment')}</a></p>
+<p class="back"><a href="/provider/claims">${t('provider.back.claims')}</a></p>`,
         };
       },
     }),
