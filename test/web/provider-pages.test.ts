@@ -187,6 +187,14 @@ describe('POST /provider/enrolments/:enrolmentId/claim (upload the credential)',
     expect(await claimsOf(e.enrolmentId)).toEqual([]);
   });
 
+  it('when the multipart body is broken, then 400 and no claim', async () => {
+    const { e } = await finishedEnrolment();
+    const res = await request(h.app).post(`/provider/enrolments/${e.enrolmentId}/claim`).set('Cookie', desk.cookie)
+      .set('content-type', 'multipart/form-data; boundary=xyz').send('--xyz\r\nContent-Disposition: form-data; name="csrf"\r\n\r\nnever ends');
+    expect(res.status).toBe(400);
+    expect(await claimsOf(e.enrolmentId)).toEqual([]);
+  });
+
   it('when the multipart form has no CSRF token, then 403 and no claim', async () => {
     const { e, credential } = await finishedEnrolment();
     const res = await request(h.app).post(`/provider/enrolments/${e.enrolmentId}/claim`).set('Cookie', desk.cookie)

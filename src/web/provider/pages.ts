@@ -304,6 +304,7 @@ ${r.status === 'cancelled' ? html`<p><span class="tag">${t('provider.run.cancell
 ${items.length === 0 ? html`<p>${t('provider.claims.none')}</p>` : html`<ul class="cards">${items.map((c) => html`<li class="card">
 <h3><a href="/provider/claims/${c.id}">${fmt.money(c.amountClaimed, c.currency)}<span class="visually-hidden"> – ${t('provider.claims.openLabel', { date: fmt.date(c.submittedAt, timeZoneOfCurrency(c.currency)) })}</span></a></h3>
 <p><span class="tag">${t(wordsOf(claimStatusWords, c.status, 'provider.unknown'))}</span></p>
+<p class="id">${t('provider.enrolment.learner', { learner: c.learnerId })}</p>
 <p>${t('provider.claim.submittedOn', { date: fmt.date(c.submittedAt, timeZoneOfCurrency(c.currency)) })}</p>
 ${holdLine(ctx, holds.get(c.id))}
 ${paymentLine(ctx, c, payments.get(c.id))}
@@ -331,6 +332,7 @@ ${last ? html`<p class="back"><a href="/provider/claims?cursor=${encodeURICompon
 <p class="lead"><strong>${t(wordsOf(claimStatusWords, c.status, 'provider.unknown'))}</strong></p>
 <p>${t(wordsOf(claimExplanations, c.status, 'provider.unknown'))}</p>
 <dl class="summary">
+<dt>${t('provider.enrolment.learnerId')}</dt><dd class="id">${c.learnerId}</dd>
 <dt>${t('provider.claimPage.amount')}</dt><dd>${fmt.money(c.amountClaimed, c.currency)}</dd>
 <dt>${t('provider.claimPage.submitted')}</dt><dd>${fmt.date(c.submittedAt, zone)}</dd>
 ${c.decidedAt ? html`<dt>${t('provider.claimPage.decided')}</dt><dd>${fmt.date(c.decidedAt, zone)}</dd>` : ''}
