@@ -52,6 +52,13 @@ describe('GET /provider (course runs)', () => {
     expect(foreign.status).toBe(404);
   });
 
+  it('when provider staff land on / after sign-in, then it lists their pages', async () => {
+    const res = await request(h.app).get('/').set('Cookie', desk.cookie);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<li><a href="/provider">Course runs</a></li>');
+    expect(res.text).toContain('<li><a href="/provider/recoveries">Recoveries</a></li>');
+  });
+
   it('when a citizen opens the provider desk, then 403', async () => {
     const learner = await w.world.learnerWithCredit('1000');
     const citizen = await sessionFor(h, { role: 'citizen', subject: 'oidc:c', learnerId: learner.id });
