@@ -30,7 +30,11 @@ const citizenMenu: MenuItem[] = [
 const menus: Partial<Record<Role, MenuItem[]>> = {
   citizen: citizenMenu,
   finance: financeMenu,
+  provider: [{ href: '/provider', key: 'provider.nav.runs' }, { href: '/provider/claims', key: 'provider.nav.claims' }, { href: '/provider/recoveries', key: 'provider.nav.recoveries' }],
 };
+
+/** A role's menu (empty when it has none): the signed-in home page lists it. */
+export const menuOf = (role: Role): MenuItem[] => menus[role] ?? [];
 
 /** The page around every page: skip link, masthead, header with the language switcher and sign-out, menu, main, footer. */
 export function layout(p: LayoutInput): Html {

@@ -35,6 +35,8 @@ export interface PageSpec {
   roles: readonly Role[] | 'public';
   /** A POST whose form is larger than the usual 8 kB (a pasted bank statement): its own limit in bytes. */
   formBytes?: number;
+  /** A POST that takes a file: multipart/form-data up to maxBytes is read too (src/web/multipart.ts). */
+  upload?: { maxBytes: number };
   handler(ctx: PageContext): Promise<PageReply>;
 }
 

@@ -11,6 +11,8 @@ import type { SignInClient } from './auth/oidc-client.js';
 import { cookieValue, csrfMatches, type SessionCodec } from './auth/session.js';
 import { loadAssets } from './assets.js';
 import { citizenPages } from './citizen/pages.js';
+import { readMultipart } from './multipart.js';
+import { providerPages } from './provider/pages.js';
 import { recordPages } from './record/pages.js';
 import { trackerPages } from './tracker/pages.js';
 import { financePages } from './finance/pages.js';
@@ -38,7 +40,7 @@ export interface WebDeps {
 
 /** Every page of the service, each declaring its roles: the access test walks this list. */
 export function allPages(deps: WebDeps): PageSpec[] {
-  return [...authPages(deps), ...citizenPages(deps), ...trackerPages(deps), ...recordPages(deps), ...financePages(deps)];
+  return [...authPages(deps), ...citizenPages(deps), ...trackerPages(deps), ...recordPages(deps), ...financePages(deps), ...providerPages(deps)];
 }
 
 /**
@@ -104,6 +106,7 @@ export function createWebRouter(deps: WebDeps): Router {
       try {
         if (page.method === 'post') {
           await new Promise<void>((resolve, reject) => parse(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+          if (page.upload) await readMultipart(req, res, page.upload.maxBytes);
           // A form without the session's token changes nothing: refused before anything else runs.
           if (!csrfMatches(session, (req.body as Record<string, unknown> | undefined)?.csrf)) {
             send(ctx, { status: 403, title: ctx.t('error.title'), body: errorBody(ctx.t, ctx.t('error.csrf')) });

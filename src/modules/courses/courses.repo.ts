@@ -97,6 +97,11 @@ export async function insertCourseRun(db: Db | Tx, row: typeof courseRuns.$infer
   return created!;
 }
 
+export async function findCourseRun(db: Db | Tx, runId: string): Promise<CourseRunRow | undefined> {
+  const [row] = await db.select().from(courseRuns).where(eq(courseRuns.id, runId));
+  return row;
+}
+
 export async function lockCourseRun(db: Db | Tx, runId: string): Promise<CourseRunRow | undefined> {
   const [row] = await db.select().from(courseRuns).where(eq(courseRuns.id, runId)).for('update');
   return row;

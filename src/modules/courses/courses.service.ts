@@ -16,6 +16,7 @@ import {
   cancelCourseRun,
   deleteCourseApproval,
   findCourse,
+  findCourseRun,
   findSchemeStatus,
   insertCourse,
   insertCourseApprovalIfAbsent,
@@ -129,6 +130,13 @@ export function coursesService(deps: ServiceDeps) {
         limit: query.limit + 1,
       });
       return page(rows, query.limit, (r) => ({ startsAt: r.startsAt.toISOString(), id: r.id }));
+    },
+
+    /** One run of the calling provider's own courses; another provider's run is a 404, like one that does not exist. */
+    async getOwnRun(caller: Caller, runId: string) {
+      const run = await findCourseRun(caller.db, runId);
+      if (!run || run.providerId !== ownProviderId(caller)) throw notFound('course run');
+      return run;
     },
 
     /** Marks the run cancelled. A suspended provider may still cancel: that protects its learners. */

@@ -1,6 +1,6 @@
-import { desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { disbursementBatches, paymentLines } from '../../db/schema/index.js';
+import { disbursementBatches, paymentLineClaims, paymentLines } from '../../db/schema/index.js';
 
 export type BatchRow = typeof disbursementBatches.$inferSelect;
 export type PaymentLineRow = typeof paymentLines.$inferSelect;
@@ -36,4 +36,20 @@ export async function linesOf(db: Db | Tx, batchId: string) {
 
 export async function listBatches(db: Db | Tx, limit: number) {
   return db.select().from(disbursementBatches).orderBy(desc(disbursementBatches.createdAt)).limit(limit);
+}
+
+/** The live payment line of each of these claims (the one that pays or paid it), with its bank reference. */
+export async function liveLinesOfClaims(db: Db | Tx, claimIds: string[]) {
+  if (claimIds.length === 0) return [];
+  return db
+    .select({ claimId: paymentLineClaims.claimId, lineId: paymentLines.id, batchId: paymentLines.batchId, endToEndId: paymentLines.endToEndId, status: paymentLines.status, settledAt: paymentLines.settledAt })
+    .from(paymentLineClaims)
+    .innerJoin(paymentLines, eq(paymentLines.id, paymentLineClaims.lineId))
+    .where(and(inArray(paymentLineClaims.claimId, claimIds), eq(paymentLineClaims.live, 1)));
+}
+
+/** The payment lines with these ids (the lines a recovery was netted against), with their bank reference. */
+export async function linesByIds(db: Db | Tx, lineIds: string[]) {
+  if (lineIds.length === 0) return [];
+  return db.select().from(paymentLines).where(inArray(paymentLines.id, lineIds));
 }

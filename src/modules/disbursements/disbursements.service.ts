@@ -19,7 +19,7 @@ import { ensureProviderReceivable, nettingsOfLines, outstandingRecoveries, provi
 import { ensureLearnerPayable } from '../incentives/incentives.service.js';
 import { freeIncentivesOfBatch, incentiveLinesFor, type LearnerLine } from '../incentives/incentive-lines.js';
 import { paymentFileOf, paymentFileProblems } from './batch-file.js';
-import { findBatch, linesOf, listBatches, payableClaims, type BatchRow, type PaymentLineRow } from './disbursements.repo.js';
+import { findBatch, linesByIds, linesOf, listBatches, liveLinesOfClaims, payableClaims, type BatchRow, type PaymentLineRow } from './disbursements.repo.js';
 
 export type { BatchRow, PaymentLineRow };
 
@@ -269,3 +269,13 @@ export const batchLines = (db: Db | Tx, batchId: string) => linesOf(db, batchId)
 
 /** The newest batches first. */
 export const recentBatches = (db: Db | Tx, limit: number) => listBatches(db, limit);
+
+/** How each claim is being paid: its live payment line's batch and bank reference, by claim id. */
+export async function paymentsOfClaims(db: Db | Tx, claimIds: string[]) {
+  return new Map((await liveLinesOfClaims(db, claimIds)).map((l) => [l.claimId, l]));
+}
+
+/** Payment lines by id, with their bank reference (endToEndId). */
+export async function paymentLinesById(db: Db | Tx, lineIds: string[]) {
+  return new Map((await linesByIds(db, [...new Set(lineIds)])).map((l) => [l.id, l]));
+}
