@@ -238,6 +238,45 @@ describe('milestone claims', () => {
     expect(await ledgerViolations(h.database.db)).toEqual([]);
   });
 
+  it('when module 1 of a course that completed a pathway is reversed by two officers, then the course is no longer complete and the stacked credential verifies as revoked', async () => {
+    const pathway = await world.api.post('/v1/pathways', {
+      schemeId: world.scheme.id, code: `MODREV-${randomUUID().slice(0, 6).toUpperCase()}`, name: 'Modular analyst (reversal)', description: 'The modular course or the plain one',
+      courseIds: [modularCourseId, world.courseId], rule: { kind: 'k_of_n', k: 1 },
+      award: { achievement: { name: 'Analyst (stacked)', description: 'Completed the modular data course' } },
+    });
+    expect(pathway.status, pathway.text).toBe(201);
+    // A fee large enough that module 1's share (200000) is above the four-eyes amount: its reversal takes two officers.
+    const e = await enrolledModular('800000', '900000');
+    const claims: string[] = [];
+    for (const [i, share] of ['200000', '240000', '360000'].entries()) {
+      const res = await claimModule(e, i + 1, share);
+      expect(res.body.status, res.text).toBe('approved');
+      claims.push(res.body.id);
+    }
+    const progress = async () => ((await asCitizen(h, e.learner.token).get('/v1/learners/me/pathways')).body.items as Record<string, any>[])
+      .find((p) => p.pathway.id === pathway.body.id)!;
+    const done = await progress();
+    expect(done.completed).toBe(true);
+    const verify = async () => (await request(h.app).post('/v1/public/credential-verifications').send({ credential: done.completion.credential })).body as
+      { verified: boolean; checks: { check: string; passed: boolean; reason?: string }[] };
+    expect((await verify()).verified).toBe(true);
+
+    const proposed = await (await officer('officer-a')).post(`/v1/claims/${claims[0]}/reversal`, { reasonCode: 'no_completion', reason: 'module 1 was never assessed' });
+    expect(proposed.status, proposed.text).toBe(202);
+    expect((await verify()).verified).toBe(true);
+    const approved = await (await officer('officer-b')).post(`/v1/approvals/${proposed.body.approval.id}/approve`, {});
+    expect(approved.status, approved.text).toBe(200);
+
+    const answer = await verify();
+    expect(answer.verified).toBe(false);
+    expect(answer.checks.find((c) => c.check === 'revocation')).toMatchObject({ passed: false, reason: 'revoked' });
+    // With no course of the pathway complete any more, the learner's progress no longer lists it as done.
+    expect((await progress())?.completed ?? false).toBe(false);
+    expect(await count(`select count(*) n from pathway_completions where id = $1 and revoked_at is not null`, [done.completion.id])).toBe(1);
+    expect(await count(`select count(*) n from audit_events where action = 'pathway_credential.revoked' and entity_id = $1`, [done.completion.id])).toBe(1);
+    expect(await ledgerViolations(h.database.db)).toEqual([]);
+  });
+
   it('when a claim names no module, a module that does not exist, or a module of a plain course, then 422 names body.module and nothing changes', async () => {
     const e = await enrolledModular('40000', '50000');
     const before = await moneyOf(h, world, e);
