@@ -8,7 +8,7 @@ import { asCitizen, catalogue } from '../support/catalogue.js';
 import { releasedBatch } from '../support/finance.js';
 import { useHarness } from '../support/harness.js';
 import {
-  advanceTo, claimRows, credentialPayload, DAY, factsFor, HOUR, moneyOf, payableCredits, registerSigner, signCredential, subjectIdOf, submitClaim,
+  advanceTo, claimRows, credentialPayload, DAY, factsFor, HOUR, moneyOf, newSigner, payableCredits, registerSigner, signCredential, subjectIdOf, submitClaim,
   type Enrolled, type Signer, type World,
 } from './credential-fixtures.js';
 
@@ -116,6 +116,62 @@ describe('a modular course', () => {
     expect(one.status).toBe(422);
     expect(one.body.errors[0].path).toBe('body.modules');
     expect(await count(`select count(*) n from courses where code = $1`, [code])).toBe(0);
+  });
+});
+
+describe('a module credential at the public verifier', () => {
+  const verify = async (credential: string) => {
+    const res = await request(h.app).post('/v1/public/credential-verifications').send({ credential });
+    expect(res.status, res.text).toBe(200);
+    return res.body as { verified: boolean; checks: { check: string; passed: boolean; reason?: string }[]; credential?: Record<string, unknown> };
+  };
+
+  it('when a provider signed one module of its approved modular course, then it verifies and the answer names the module and its course', async () => {
+    const e = await enrolledModular();
+    const answer = await verify(await moduleCredential(e, 2));
+    expect(answer.verified, JSON.stringify(answer.checks)).toBe(true);
+    expect(answer.credential).toMatchObject({
+      achievementId: modules[1]!.achievementId, achievementName: modules[1]!.title,
+      module: { ordinal: 2, title: modules[1]!.title, courseId: modularCourseId, courseTitle: 'Data Analytics (modular)' },
+    });
+    // The course's own achievement still verifies as the course, with no module named.
+    const whole = await verify(await signCredential(credentialPayload(factsFor(world, e, h, { courseId: modularCourseId, course: { title: 'Data Analytics (modular)', hours: 120, microCredential: null } })), signer));
+    expect(whole.verified, JSON.stringify(whole.checks)).toBe(true);
+    expect(whole.credential).not.toHaveProperty('module');
+  });
+
+  it('when the module\'s course is not approved, or no course of the provider lists the achievement, then the achievement check fails and names why', async () => {
+    const e = await enrolledModular();
+    const own = modules.map((m) => ({ ...m, achievementId: `urn:academy:achievement:${randomUUID()}` }));
+    const unapproved = await newCourse({ modules: own });
+    expect(unapproved.status, unapproved.text).toBe(201);
+    const notApproved = await verify(await moduleCredential(e, 1, { id: unapproved.body.id, modules: own }));
+    expect(notApproved.verified).toBe(false);
+    expect(notApproved.checks.find((c) => c.check === 'achievement')).toMatchObject({ passed: false, reason: 'course_not_approved' });
+    expect(notApproved.checks.filter((c) => c.check !== 'achievement').every((c) => c.passed)).toBe(true);
+
+    const unlisted = [{ ...modules[0]!, achievementId: `urn:academy:achievement:${randomUUID()}` }, ...modules.slice(1)];
+    const unknown = await verify(await moduleCredential(e, 1, { id: modularCourseId, modules: unlisted }));
+    expect(unknown.verified).toBe(false);
+    expect(unknown.checks.find((c) => c.check === 'achievement')).toMatchObject({ passed: false, reason: 'course_unknown' });
+  });
+
+  it('when another provider signs a module achievement of this provider\'s course, then it does not verify', async () => {
+    const e = await enrolledModular();
+    const other = await world.api.post('/v1/providers', {
+      legalName: `Other Academy ${randomUUID().slice(0, 6)}`, registrationNumber: `2021${randomUUID().slice(0, 6).toUpperCase()}K`, country: 'SG',
+      contactEmail: 'ops@other.example', bankAccount: { accountName: 'Other Academy Pte Ltd', bankCode: '7171', accountNumber: '0123456780' },
+    });
+    expect(other.status, other.text).toBe(201);
+    const otherSigner = await newSigner('EdDSA');
+    const key = await world.api.post(`/v1/providers/${other.body.id}/keys`, { jwk: otherSigner.publicJwk });
+    expect(key.status, key.text).toBe(201);
+    const payload = credentialPayload({ ...factsFor(world, e, h, { courseId: modularCourseId }), providerId: other.body.id }) as { credentialSubject: { achievement: { id: string } } };
+    payload.credentialSubject.achievement.id = modules[0]!.achievementId;
+    const answer = await verify(await signCredential(payload, { ...otherSigner, kid: key.body.kid }));
+    expect(answer.checks.find((c) => c.check === 'signature')).toMatchObject({ passed: true });
+    expect(answer.verified).toBe(false);
+    expect(answer.checks.find((c) => c.check === 'achievement')).toMatchObject({ passed: false, reason: 'course_unknown' });
   });
 });
 

@@ -1211,7 +1211,7 @@ export interface paths {
         put?: never;
         /**
          * Verify any VC-JWT from a registered provider, or a stacked pathway credential the service issued (no sign-in)
-         * @description Anyone (an employer) may send a provider's completion credential, or a stacked pathway credential the service issued (signed with the scheme's key, checked against the scheme's Bitstring Status List), without a token; calls are counted per client address (429 past RATE_LIMIT_PUBLIC_VERIFY_PER_MINUTE). The answer says whether it verifies now. Each answer lists five checks, passed or not, and a failed one names its reason: `signature` (signing_key_unknown, signature_invalid, algorithm_not_allowed, credential_malformed), `issuer` (issuer_unknown, provider_suspended), `achievement` (course_unknown, course_of_another_provider, course_not_approved, result_failed, result_missing, achievement_level_mismatch, achievement_workload_mismatch), `revocation` (revoked), `expiry` (expired, not_yet_valid, issued_in_future). A check that could not be made because the signature did not verify says `not_checked`. `verified` is true only when all five passed. Nothing is stored. A body that is not a compact JWS carrying a credential is a 422 naming `body.credential`; attendance or a result sent beside it is a 422 too: only what the provider signed counts.
+         * @description Anyone (an employer) may send a provider's completion credential, or a stacked pathway credential the service issued (signed with the scheme's key, checked against the scheme's Bitstring Status List), without a token; a provider's credential for one module of a modular course (the achievement id the course lists for the module) verifies as well, and the answer names the module in `credential.module`. Calls are counted per client address (429 past RATE_LIMIT_PUBLIC_VERIFY_PER_MINUTE). The answer says whether it verifies now. Each answer lists five checks, passed or not, and a failed one names its reason: `signature` (signing_key_unknown, signature_invalid, algorithm_not_allowed, credential_malformed), `issuer` (issuer_unknown, provider_suspended), `achievement` (course_unknown, course_of_another_provider, course_not_approved, result_failed, result_missing, achievement_level_mismatch, achievement_workload_mismatch), `revocation` (revoked), `expiry` (expired, not_yet_valid, issued_in_future). A check that could not be made because the signature did not verify says `not_checked`. `verified` is true only when all five passed. Nothing is stored. A body that is not a compact JWS carrying a credential is a 422 naming `body.credential`; attendance or a result sent beside it is a 422 too: only what the provider signed counts.
          */
         post: operations["verifyCredential"];
         delete?: never;
@@ -3278,6 +3278,12 @@ export interface components {
                 achievementName?: string;
                 validFrom: string;
                 validUntil?: string;
+                module?: {
+                    ordinal: number;
+                    title: string;
+                    courseId: string;
+                    courseTitle: string;
+                };
             };
         };
         VerificationCheck: {

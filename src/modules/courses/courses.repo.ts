@@ -58,6 +58,24 @@ export async function findCourse(db: Db | Tx, id: string, visibility: CourseVisi
   return row;
 }
 
+/**
+ * The provider's course that lists a module with this achievement id, and the module's ordinal (from 1); a course
+ * approved under a scheme first, should two of the provider's courses list the same achievement.
+ */
+export async function findCourseOfModuleAchievement(
+  db: Db | Tx, providerId: string, achievementId: string,
+): Promise<{ course: CourseRow; ordinal: number } | undefined> {
+  const rows = await db
+    .select(courseColumns)
+    .from(courses)
+    .where(and(eq(courses.providerId, providerId), sql`${courses.modules} @> jsonb_build_array(jsonb_build_object('achievementId', ${achievementId}::text))`))
+    .orderBy(sql`cardinality(${approvedSchemeIds}) = 0`, asc(courses.createdAt), asc(courses.id))
+    .limit(1);
+  const course = rows[0];
+  if (!course) return undefined;
+  return { course, ordinal: course.modules.findIndex((m) => m.achievementId === achievementId) + 1 };
+}
+
 export interface CourseFilter {
   providerId?: string | undefined;
   category?: string | undefined;

@@ -50,6 +50,8 @@ export const verificationAnswerSchema = z
         achievementName: z.string().optional(),
         validFrom: z.string(),
         validUntil: z.string().optional(),
+        /** When the achievement is one module of a modular course: which module, of which course. */
+        module: z.object({ ordinal: z.number().int(), title: z.string(), courseId: z.string(), courseTitle: z.string() }).optional(),
       })
       .optional(),
   })

@@ -2,7 +2,7 @@ import type { Db, Tx } from '../../db/client.js';
 import { AppError } from '../../lib/app-error.js';
 import type { Clock } from '../../lib/clock.js';
 import { isRevoked } from '../claims/claims.repo.js';
-import { findCourse } from '../courses/courses.repo.js';
+import { findCourse, findCourseOfModuleAchievement, type CourseRow } from '../courses/courses.repo.js';
 import { microCredentialOf } from '../courses/micro-credential.js';
 import { activeProviderKeys, findProvider } from '../providers/providers.repo.js';
 import { readCredentialContent, type CredentialContent } from './credential-content.js';
@@ -33,7 +33,7 @@ const words: Partial<Record<string, string>> = {
   signature_invalid: 'the signature does not verify: the credential was changed after signing, or signed with another key',
   issuer_unknown: 'the issuer is not a provider registered with this service',
   provider_suspended: 'the provider is suspended',
-  course_unknown: 'the achievement names no course of this service',
+  course_unknown: 'the achievement names no course of this service, nor a module of one of the provider\'s courses',
   course_of_another_provider: 'the course belongs to another provider',
   course_not_approved: 'the course is not approved under any scheme',
   achievement_mismatch: 'the achievement is not the course it names',
@@ -62,8 +62,8 @@ const publicContent = (c: CredentialContent): NonNullable<VerificationAnswer['cr
 /**
  * Verifies a provider's completion credential presented by anyone (an
  * employer), with no claim and no run in question: the signature against the
- * provider's registered keys, the provider in good standing, the course
- * approved under a scheme, not revoked, not expired. verifyCredential owns the
+ * provider's registered keys, the provider in good standing, the course (or
+ * the modular course whose module it is) approved under a scheme, not revoked, not expired. verifyCredential owns the
  * signature, date and result checks; this adds what a claim checks elsewhere.
  * A string that is not a compact JWS carrying a credential is a 422 naming
  * `body.credential`: there is nothing to answer about.
@@ -85,13 +85,13 @@ export async function verifyPresentedCredential(deps: PresentedCredentialDeps, j
       { kind },
     );
   }
-  const courseId = courseIdOfAchievement(claimed.achievementId);
-  const course = courseId ? await findCourse(deps.db, courseId) : undefined;
+  const { course, module } = await achievedCourse(deps.db, providerId, claimed.achievementId);
   const verified = await verifyCredential(jws, {
     providerId,
     keys: await activeProviderKeys(deps.db, providerId),
     // An unknown course still lets the signature be checked; its achievement check fails below whatever this says.
     courseId: course?.id ?? '',
+    ...(module ? { achievementId: claimed.achievementId } : {}),
     course: course ? { hours: course.hours, microCredential: microCredentialOf(course) } : { hours: 0, microCredential: null },
     now: deps.clock.now(),
   });
@@ -118,6 +118,23 @@ export async function verifyPresentedCredential(deps: PresentedCredentialDeps, j
       (await isRevoked(deps.db, providerId, verified.id)) ? fail('revocation', ['revoked']) : passed('revocation'),
       expiryReasons.length === 0 ? passed('expiry') : fail('expiry', expiryReasons),
     ],
-    { kind, credential: publicContent(claimed) },
+    { kind, credential: { ...publicContent(claimed), ...(course && module ? { module: { ...module, courseId: course.id, courseTitle: course.title } } : {}) } },
   );
+}
+
+/**
+ * The course a credential's achievement is: the course's own achievement id, or the achievement the provider signs for
+ * one module of its modular course (the module then named).
+ */
+async function achievedCourse(
+  db: Db | Tx, providerId: string, achievementId: string,
+): Promise<{ course?: CourseRow; module?: { ordinal: number; title: string } }> {
+  const courseId = courseIdOfAchievement(achievementId);
+  if (courseId) {
+    const course = await findCourse(db, courseId);
+    return course ? { course } : {};
+  }
+  const found = await findCourseOfModuleAchievement(db, providerId, achievementId);
+  if (!found) return {};
+  return { course: found.course, module: { ordinal: found.ordinal, title: found.course.modules[found.ordinal - 1]!.title } };
 }
