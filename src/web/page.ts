@@ -4,6 +4,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Session } from './auth/session.js';
 import type { Html } from './html.js';
 import type { Formatter, Lang, Translate } from './i18n.js';
+import type { UploadLimits } from './multipart.js';
 
 export interface PageContext {
   /** The signed-in person; undefined only on public pages. */
@@ -35,8 +36,8 @@ export interface PageSpec {
   roles: readonly Role[] | 'public';
   /** A POST whose form is larger than the usual 8 kB (a pasted bank statement): its own limit in bytes. */
   formBytes?: number;
-  /** A POST that takes a file: multipart/form-data up to maxBytes is read too (src/web/multipart.ts). */
-  upload?: { maxBytes: number };
+  /** A POST that takes a file: multipart/form-data up to maxBytes, with its one file as `field`, is read too (src/web/multipart.ts). */
+  upload?: UploadLimits;
   handler(ctx: PageContext): Promise<PageReply>;
 }
 

@@ -106,7 +106,7 @@ export function createWebRouter(deps: WebDeps): Router {
       try {
         if (page.method === 'post') {
           await new Promise<void>((resolve, reject) => parse(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
-          if (page.upload) await readMultipart(req, res, page.upload.maxBytes);
+          if (page.upload) await readMultipart(req, page.upload);
           // A form without the session's token changes nothing: refused before anything else runs.
           if (!csrfMatches(session, (req.body as Record<string, unknown> | undefined)?.csrf)) {
             send(ctx, { status: 403, title: ctx.t('error.title'), body: errorBody(ctx.t, ctx.t('error.csrf')) });

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
@@ -199,6 +201,43 @@ describe('POST /provider/enrolments/:enrolmentId/claim (upload the credential)',
     const res = await request(h.app).post(`/provider/enrolments/${e.enrolmentId}/claim`).set('Cookie', desk.cookie)
       .set('content-type', 'multipart/form-data; boundary=xyz').send('--xyz\r\nContent-Disposition: form-data; name="csrf"\r\n\r\nnever ends');
     expect(res.status).toBe(400);
+    expect(await claimsOf(e.enrolmentId)).toEqual([]);
+  });
+
+  it('when a file comes under a name the form does not take, or a form has too many parts, then 400 and no claim', async () => {
+    const { e, credential } = await finishedEnrolment();
+    const stray = await request(h.app).post(`/provider/enrolments/${e.enrolmentId}/claim`).set('Cookie', desk.cookie)
+      .field('csrf', desk.csrf).field('idempotencyKey', randomUUID()).field('amount', '300.00').attach('somethingElse', Buffer.from(credential), 'credential.jwt');
+    expect(stray.status).toBe(400);
+    let many = request(h.app).post(`/provider/enrolments/${e.enrolmentId}/claim`).set('Cookie', desk.cookie)
+      .field('csrf', desk.csrf).field('idempotencyKey', randomUUID()).field('amount', '300.00');
+    for (let i = 0; i < 10; i++) many = many.field(`extra${i}`, 'x');
+    expect((await many.attach('credentialFile', Buffer.from(credential), 'credential.jwt')).status).toBe(400);
+    expect(await claimsOf(e.enrolmentId)).toEqual([]);
+  });
+
+  it('when a multipart body with no length streams past the limit, then 413 and no claim', async () => {
+    const { e } = await finishedEnrolment();
+    const server = h.app.listen(0);
+    try {
+      const { port } = server.address() as AddressInfo;
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest({
+          port, method: 'POST', path: `/provider/enrolments/${e.enrolmentId}/claim`,
+          headers: { cookie: desk.cookie, 'content-type': 'multipart/form-data; boundary=xyz', 'transfer-encoding': 'chunked' },
+        }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', (err) => (String(err).includes('EPIPE') || String(err).includes('ECONNRESET') ? undefined : reject(err)));
+        req.write(`--xyz\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n${desk.csrf}\r\n--xyz\r\nContent-Disposition: form-data; name="credentialFile"; filename="c.jwt"\r\n\r\n`);
+        for (let i = 0; i < 20; i++) req.write(Buffer.alloc(10_000, 'a'));
+        req.end('\r\n--xyz--\r\n');
+      });
+      expect(status).toBe(413);
+    } finally {
+      server.close();
+    }
     expect(await claimsOf(e.enrolmentId)).toEqual([]);
   });
 

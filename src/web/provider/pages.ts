@@ -250,7 +250,7 @@ ${r.status === 'cancelled' ? html`<p><span class="tag">${t('provider.run.cancell
     }),
 
     definePage({
-      method: 'post', path: '/provider/enrolments/:enrolmentId/claim', roles: ['provider'], upload: { maxBytes: UPLOAD_MAX_BYTES },
+      method: 'post', path: '/provider/enrolments/:enrolmentId/claim', roles: ['provider'], upload: { maxBytes: UPLOAD_MAX_BYTES, field: 'credentialFile' },
       async handler(ctx) {
         const { t } = ctx;
         const providerId = providerOf(ctx.principal);
