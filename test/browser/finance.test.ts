@@ -129,9 +129,9 @@ describe('two finance officers in their browsers', () => {
 
     await open(first.page, '/finance/statements');
     await first.page.getByLabel('ISO 20022 camt.053 (XML)').check();
-    // Picked as a file: the enhancement reads it into the statement box (without script, it is pasted there).
-    await first.page.getByLabel(/Choose the file/).setInputFiles({ name: 'statement.xml', mimeType: 'application/xml', buffer: Buffer.from(statement) });
-    await expect.poll(() => first.page.getByLabel('Statement', { exact: true }).inputValue()).toBe(statement);
+    // Picked as a file: the form uploads the file itself (the paste box stays empty).
+    await first.page.getByLabel(/Statement file/).setInputFiles({ name: 'statement.xml', mimeType: 'application/xml', buffer: Buffer.from(statement) });
+    expect(await first.page.getByLabel('Statement', { exact: true }).inputValue()).toBe('');
     await shot(first.page, 'statements');
     await first.page.getByRole('button', { name: 'Import and reconcile' }).click();
     await first.page.waitForURL(/\/finance\/statements\/[0-9a-f-]{36}\?done=imported/);

@@ -23,6 +23,12 @@ beforeAll(async () => {
 });
 
 const page = async (path: string, browser = first) => request(h.app).get(path).set('Cookie', browser.cookie);
+/** The statement form as a browser sends it with a file chosen: multipart, the file as statementFile. */
+const uploadStatement = (fields: Record<string, string>, file: { name: string; type: string; data: string }, browser = first) => {
+  const req = request(h.app).post('/finance/statements').set('Cookie', browser.cookie);
+  for (const [name, value] of Object.entries(fields)) req.field(name, value);
+  return req.attach('statementFile', Buffer.from(file.data), { filename: file.name, contentType: file.type });
+};
 
 /** The fields of the form that posts to `action`, as the page rendered them (hidden and pre-filled ones). */
 function formFields(text: string, action: string): Record<string, string> {
@@ -137,12 +143,16 @@ describe('the batch, statement and exception pages', () => {
       `${h.clock.now().toISOString().slice(0, 10)},${line.endToEndId},${decimal(line.amount)},SGD,DBIT,payment,BOOK`,
       `${h.clock.now().toISOString().slice(0, 10)},LCUNKNOWN0001,12.34,SGD,DBIT,payment,BOOK`,
     ].join('\n');
-    const upload = formFields((await page('/finance/statements')).text, '/finance/statements');
+    const form = (await page('/finance/statements')).text;
+    expect(form).toContain('enctype="multipart/form-data"');
+    expect(form).toMatch(/<input type="file" id="statement-file" name="statementFile"/);
+    const upload = formFields(form, '/finance/statements');
     const empty = await postForm(h.app, '/finance/statements', first.cookie, { ...upload, format: 'csv', statement: '' });
     expect(empty.status).toBe(400);
     expect(empty.text).toContain('href="#statement"');
-    const imported = await postForm(h.app, '/finance/statements', first.cookie, { ...upload, format: 'csv', statement: csv });
-    expect(imported.status).toBe(303);
+    // The file itself is sent (no script needed); the paste box is left empty.
+    const imported = await uploadStatement({ ...upload, format: 'csv', statement: '' }, { name: 'statement.csv', type: 'text/csv', data: csv });
+    expect(imported.status, imported.text).toBe(303);
     const statement = await page(imported.headers.location!);
     expect(statement.text).toContain('The statement was imported and reconciled.');
     expect(statement.text).toMatch(/<dt>Settled<\/dt><dd>1<\/dd>/);
@@ -171,6 +181,14 @@ describe('the batch, statement and exception pages', () => {
     expect(res.status).toBe(400);
     expect(res.text).toContain('href="#statement"');
     expect(res.text).toContain('&lt;Document&gt;not a statement&lt;/Document&gt;');
+    // An uploaded file is the statement even with text in the paste box; a broken one is refused the same way.
+    const file = await uploadStatement({ ...upload, format: 'camt.053', statement: 'ignored' }, { name: 'statement.xml', type: 'application/xml', data: '<Document>not a file either</Document>' });
+    expect(file.status).toBe(400);
+    expect(file.text).toContain('href="#statement"');
+    expect(file.text).toContain('&lt;Document&gt;not a file either&lt;/Document&gt;');
+    // Above the form's limit, a file is refused before it is read whole.
+    const huge = await uploadStatement({ ...upload, format: 'csv', statement: '' }, { name: 'statement.csv', type: 'text/csv', data: 'a'.repeat(1024 * 1024 + 20_000) });
+    expect(huge.status).toBe(413);
     expect(await q('select id from bank_statements')).toEqual(before);
   });
 });

@@ -37,15 +37,3 @@ document.querySelectorAll('select[data-autosubmit]').forEach(function (select) {
       .catch(function () { /* offline for a moment: the next tick tries again */ });
   }, window.LC_REFRESH_MS || 15000);
 })();
-// A file picked in an input[data-fills] is read into the textarea it names, so a statement can be chosen rather than pasted.
-// Without script the picker stays hidden and the textarea alone does the job.
-document.querySelectorAll('input[type="file"][data-fills]').forEach(function (input) {
-  var target = document.getElementById(input.dataset.fills);
-  var field = input.closest('.field');
-  if (!target || !field) return;
-  field.hidden = false;
-  input.addEventListener('change', function () {
-    var file = input.files && input.files[0];
-    if (file) file.text().then(function (text) { target.value = text; });
-  });
-});

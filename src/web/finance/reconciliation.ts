@@ -8,10 +8,13 @@ import { timeZoneOfCurrency } from '../i18n.js';
 import type { MessageKey } from '../messages/catalogue.js';
 import { definePage, type PageContext, type PageReply, type PageSpec } from '../page.js';
 import type { WebDeps } from '../router.js';
+import { uploadsOf } from '../multipart.js';
 import { errorSummary, fieldError, formGuards, officerRuns, outcomeNotice, refusedRedirect, shortId, textField, type FieldError } from './forms.js';
 
-/** The largest statement a form may carry: pasted text, URL-encoded. The API takes larger files. */
+/** The largest statement a form may carry: pasted text, URL-encoded, or an uploaded file. The API takes larger files. */
 export const STATEMENT_FORM_BYTES = 1024 * 1024;
+/** The statement file and the form's few short fields around it. */
+const STATEMENT_UPLOAD_BYTES = STATEMENT_FORM_BYTES + 16_384;
 
 export const exceptionKindKeys: Record<`fin.exception.${(typeof exceptionKinds)[number]}`, true> = {
   'fin.exception.amount_differs': true, 'fin.exception.unknown_reference': true, 'fin.exception.duplicate': true, 'fin.exception.returned_payment': true,
@@ -37,13 +40,13 @@ export function reconciliationPages(deps: WebDeps): PageSpec[] {
 ${errorSummary(ctx, errors)}
 ${outcomeNotice(ctx, {})}
 <p class="lead">${t('fin.statements.lead')}</p>
-<form method="post" action="/finance/statements" class="stack">${formGuards(ctx)}
+<form method="post" action="/finance/statements" enctype="multipart/form-data" class="stack">${formGuards(ctx)}
 <fieldset><legend>${t('fin.statements.format')}</legend>
 <div class="choice"><input type="radio" id="format-camt" name="format" value="camt.053"${format === 'camt.053' ? html` checked` : ''}><label for="format-camt">${t('fin.statements.camt')}</label></div>
 <div class="choice"><input type="radio" id="format-csv" name="format" value="csv"${format === 'csv' ? html` checked` : ''}><label for="format-csv">${t('fin.statements.csv')}</label></div>
 </fieldset>
-<div class="field" hidden><label for="statement-file">${t('fin.statements.file')}</label>
-<input type="file" id="statement-file" data-fills="statement" accept=".xml,.csv,application/xml,text/xml,text/csv"></div>
+<div class="field"><label for="statement-file">${t('fin.statements.file')}</label>
+<input type="file" id="statement-file" name="statementFile" accept=".xml,.csv,application/xml,text/xml,text/csv"></div>
 <div class="field"><label for="statement">${t('fin.statements.paste')}</label><p class="hint" id="statement-hint">${t('fin.statements.pasteHint')}</p>${statement.message}
 ${problems.length > 0 ? html`<ul class="field-error">${problems.map((p) => html`<li>${p}</li>`)}</ul>` : ''}
 <textarea id="statement" name="statement" rows="12" class="code" spellcheck="false" aria-describedby="statement-hint"${statement.attrs}>${values.statement ?? ''}</textarea></div>
@@ -122,9 +125,12 @@ ${e.status === 'resolved'
     definePage({ method: 'get', path: '/finance/statements', roles: ['finance'], handler: async (ctx) => uploadForm(ctx) }),
     definePage({
       method: 'post', path: '/finance/statements', roles: ['finance'], formBytes: STATEMENT_FORM_BYTES,
+      upload: { maxBytes: STATEMENT_UPLOAD_BYTES, field: 'statementFile' },
       async handler(ctx) {
         const format = textField(ctx, 'format') === 'csv' ? 'csv' : 'camt.053';
-        const content = textField(ctx, 'statement');
+        // A chosen file is the statement; without one, the pasted text is.
+        const file = uploadsOf(ctx.req).statementFile;
+        const content = file ? file.data.toString('utf8') : textField(ctx, 'statement');
         if (content.trim() === '') return uploadForm(ctx, [{ field: 'statement', key: 'fin.statements.empty' }], { format });
         // The same service call and key semantics as POST /v1/bank-statements.
         const outcome = await officerRuns(deps, ctx, '/v1/bank-statements', async (tx, acting) => {
