@@ -86,8 +86,9 @@ function parse(req: Request, limits: UploadLimits): Promise<{ fields: Record<str
       stream.on('limit', () => fail(tooLarge(limits.maxBytes)));
       stream.on('end', () => {
         const data = Buffer.concat(chunks);
-        // A file input left empty still sends its part, with no name and no bytes.
-        if (!settled && (info.filename !== '' || data.length > 0)) files[name] = { filename: info.filename ?? '', data };
+        // A file input left empty still sends its part, with no name (busboy reads filename="" as none) and no bytes.
+        const filename = info.filename ?? '';
+        if (!settled && (filename !== '' || data.length > 0)) files[name] = { filename, data };
       });
     });
     parser.on('partsLimit', () => fail(malformed()));

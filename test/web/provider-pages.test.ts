@@ -204,6 +204,20 @@ describe('POST /provider/enrolments/:enrolmentId/claim (upload the credential)',
     expect(await claimsOf(e.enrolmentId)).toEqual([]);
   });
 
+  it('when script is off and the file input is left empty, then the pasted credential is the claim\'s', async () => {
+    const { e, credential } = await finishedEnrolment();
+    // As a browser sends it: the empty file input still has its part, with filename="" and no bytes.
+    const b = '----WebKitFormBoundaryEmptyFile';
+    const part = (name: string, value: string) => `--${b}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    const body = part('csrf', desk.csrf) + part('idempotencyKey', randomUUID()) + part('amount', '300.00')
+      + `--${b}\r\nContent-Disposition: form-data; name="credentialFile"; filename=""\r\nContent-Type: application/octet-stream\r\n\r\n\r\n`
+      + part('credential', credential) + `--${b}--\r\n`;
+    const res = await request(h.app).post(`/provider/enrolments/${e.enrolmentId}/claim`).set('Cookie', desk.cookie)
+      .set('content-type', `multipart/form-data; boundary=${b}`).send(body);
+    expect(res.status, res.text).toBe(303);
+    expect(await claimsOf(e.enrolmentId)).toEqual([expect.objectContaining({ status: 'approved' })]);
+  });
+
   it('when a file comes under a name the form does not take, or a form has too many parts, then 400 and no claim', async () => {
     const { e, credential } = await finishedEnrolment();
     const stray = await request(h.app).post(`/provider/enrolments/${e.enrolmentId}/claim`).set('Cookie', desk.cookie)
