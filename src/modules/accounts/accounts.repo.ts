@@ -66,6 +66,8 @@ export interface MovementRow {
   createdAt: Date;
   /** For movements of an enrolment: what it was for. */
   course: { title: string; runStarts: string } | null;
+  /** For a reservation the learner agreed to at a service counter: the officer who recorded it. */
+  counterOfficer: string | null;
 }
 
 /**
@@ -93,11 +95,13 @@ export async function learnerMovements(
     )
     select m.id, m.kind, m.code, m.amount::text, m.currency, m.direction, m.grant_id, m.scheme_name, m.reference_id,
            to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at,
-           c.title as course_title, to_char(r.starts_at at time zone 'UTC', 'FMDD Mon YYYY') as run_starts
+           c.title as course_title, to_char(r.starts_at at time zone 'UTC', 'FMDD Mon YYYY') as run_starts, ca.officer_subject as counter_officer
       from moves m
       left join enrolments e on e.id = m.reference_id
       left join course_runs r on r.id = e.course_run_id
       left join courses c on c.id = r.course_id
+      left join lateral (select a.officer_subject from counter_acts a
+                          where m.kind = 'pending' and a.enrolment_id = e.id and a.action = 'consent' limit 1) ca on true
      order by m.created_at desc, m.id desc limit ${page.limit}`);
   return r.rows.map((x) => ({
     id: x.id!,
@@ -111,5 +115,6 @@ export async function learnerMovements(
     referenceId: x.reference_id ?? null,
     createdAt: new Date(x.created_at!),
     course: x.course_title ? { title: x.course_title, runStarts: x.run_starts! } : null,
+    counterOfficer: x.counter_officer ?? null,
   }));
 }

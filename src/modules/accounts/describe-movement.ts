@@ -26,7 +26,9 @@ function describeEnrolmentMovement(m: MovementRow, money: string): string {
   const course = courseOf(m);
   switch (m.kind) {
     case 'pending':
-      return `${money} reserved for ${course}`;
+      return m.counterOfficer
+        ? `${money} reserved for ${course}, agreed at a service counter with officer ${m.counterOfficer}`
+        : `${money} reserved for ${course}`;
     case 'post_pending':
       return `${money} paid to the training provider for ${course}`;
     case 'void_pending':
