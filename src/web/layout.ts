@@ -27,6 +27,7 @@ const citizenMenu: MenuItem[] = [
 /** Each role's menu; a role without one sees no menu. */
 const menus: Partial<Record<Role, MenuItem[]>> = {
   citizen: citizenMenu,
+  counter: [{ href: '/counter', key: 'counter.nav.find' }],
 };
 
 /** The page around every page: skip link, masthead, header with the language switcher and sign-out, menu, main, footer. */

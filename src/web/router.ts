@@ -11,6 +11,7 @@ import type { SignInClient } from './auth/oidc-client.js';
 import { cookieValue, csrfMatches, type SessionCodec } from './auth/session.js';
 import { loadAssets } from './assets.js';
 import { citizenPages } from './citizen/pages.js';
+import { counterPages } from './counter/pages.js';
 import { html } from './html.js';
 import { chooseLanguage, formatterFor, translatorFor, type Lang } from './i18n.js';
 import { layout } from './layout.js';
@@ -35,7 +36,7 @@ export interface WebDeps {
 
 /** Every page of the service, each declaring its roles: the access test walks this list. */
 export function allPages(deps: WebDeps): PageSpec[] {
-  return [...authPages(deps), ...citizenPages(deps)];
+  return [...authPages(deps), ...citizenPages(deps), ...counterPages(deps)];
 }
 
 /**
