@@ -224,8 +224,8 @@ ${e.consentDeadline ? html`<p class="deadline">${t('enrol.answerBy', { date: fmt
 <input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="idempotencyKey" value="${randomUUID()}">
 ${attestationFields(ctx, `e${e.id}-`, {}, errorsFor(e.id))}
 <div class="actions">
-<button type="submit" name="answer" value="consent" aria-label="${t('counter.approveLabel', { course: e.courseTitle })}">${t('counter.approve')}</button>
-<button type="submit" name="answer" value="decline" class="secondary" aria-label="${t('counter.declineLabel', { course: e.courseTitle })}">${t('counter.decline')}</button>
+<button type="submit" name="answer" value="consent" aria-label="${`${t('counter.approve')}: ${e.courseTitle}`}">${t('counter.approve')}</button>
+<button type="submit" name="answer" value="decline" class="secondary" aria-label="${`${t('counter.decline')}: ${e.courseTitle}`}">${t('counter.decline')}</button>
 </div>
 </form>
 </li>`;

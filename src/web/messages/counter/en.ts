@@ -42,8 +42,6 @@ export default {
   'counter.coPay': 'The learner pays',
   'counter.approve': 'Approve for the learner',
   'counter.decline': 'Decline for the learner',
-  'counter.approveLabel': 'Approve the enrolment on {{course}} for the learner',
-  'counter.declineLabel': 'Decline the enrolment on {{course}} for the learner',
   'counter.done.approved': 'The learner approved the enrolment. {{amount}} of their credit is reserved for it.',
   'counter.done.declined': 'The learner declined the enrolment. Nothing was taken from their credit.',
   'counter.refused': 'That could not be done: {{why}}',

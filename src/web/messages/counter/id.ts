@@ -44,8 +44,6 @@ export default {
   'counter.coPay': 'Peserta membayar',
   'counter.approve': 'Setujui untuk peserta',
   'counter.decline': 'Tolak untuk peserta',
-  'counter.approveLabel': 'Setujui pendaftaran pada {{course}} untuk peserta',
-  'counter.declineLabel': 'Tolak pendaftaran pada {{course}} untuk peserta',
   'counter.done.approved': 'Peserta menyetujui pendaftaran. {{amount}} dari kreditnya dicadangkan untuk itu.',
   'counter.done.declined': 'Peserta menolak pendaftaran. Tidak ada yang diambil dari kreditnya.',
   'counter.refused': 'Hal itu tidak dapat dilakukan: {{why}}',

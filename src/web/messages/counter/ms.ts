@@ -44,8 +44,6 @@ export default {
   'counter.coPay': 'Pelajar membayar',
   'counter.approve': 'Setuju bagi pihak pelajar',
   'counter.decline': 'Tolak bagi pihak pelajar',
-  'counter.approveLabel': 'Setuju dengan pendaftaran dalam {{course}} bagi pihak pelajar',
-  'counter.declineLabel': 'Tolak pendaftaran dalam {{course}} bagi pihak pelajar',
   'counter.done.approved': 'Pelajar bersetuju dengan pendaftaran. {{amount}} daripada kredit mereka ditempah untuknya.',
   'counter.done.declined': 'Pelajar menolak pendaftaran. Tiada apa-apa diambil daripada kredit mereka.',
   'counter.refused': 'Perkara itu tidak dapat dilakukan: {{why}}',

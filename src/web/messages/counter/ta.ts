@@ -44,8 +44,6 @@ export default {
   'counter.coPay': 'கற்பவர் செலுத்துவது',
   'counter.approve': 'கற்பவருக்காக ஒப்புக்கொள்',
   'counter.decline': 'கற்பவருக்காக மறு',
-  'counter.approveLabel': '{{course}} பயிற்சியில் சேர்வதைக் கற்பவருக்காக ஒப்புக்கொள்',
-  'counter.declineLabel': '{{course}} பயிற்சியில் சேர்வதைக் கற்பவருக்காக மறு',
   'counter.done.approved': 'கற்பவர் பதிவை ஒப்புக்கொண்டார். அவரது வரவில் {{amount}} இதற்காக ஒதுக்கப்பட்டது.',
   'counter.done.declined': 'கற்பவர் பதிவை மறுத்தார். அவரது வரவிலிருந்து எதுவும் எடுக்கப்படவில்லை.',
   'counter.refused': 'அதைச் செய்ய முடியவில்லை: {{why}}',

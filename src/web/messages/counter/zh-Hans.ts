@@ -44,8 +44,6 @@ export default {
   'counter.coPay': '学员自付',
   'counter.approve': '代学员同意',
   'counter.decline': '代学员拒绝',
-  'counter.approveLabel': '代学员同意报名{{course}}',
-  'counter.declineLabel': '代学员拒绝报名{{course}}',
   'counter.done.approved': '学员已同意报名，已从其积分中为此预留 {{amount}}。',
   'counter.done.declined': '学员已拒绝报名，其积分未被扣除。',
   'counter.refused': '无法办理：{{why}}',
