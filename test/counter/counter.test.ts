@@ -14,7 +14,7 @@ import { nextNric } from '../support/ids.js';
 import { captureLogs } from '../support/log-capture.js';
 import { createSigningKey } from '../support/signing-key.js';
 
-const h = useHarness();
+const h = useHarness({ poolSize: 20 });
 let world: Awaited<ReturnType<typeof catalogue>>;
 beforeAll(async () => {
   world = await catalogue(h);
@@ -192,6 +192,29 @@ describe('acting for the learner within a visit', () => {
     const account = (await asCitizen(h, l.token).get('/v1/me/account')).body;
     expect(account.totals[0].reserved).toBe('15000');
     expect((await h.database.pool.query(`select 1 from counter_acts where enrolment_id = $1`, [l.enrolmentId])).rowCount).toBe(1);
+  });
+
+  it('when the learner consents on their phone while the officer consents at the counter, racing on separate connections, then exactly one reservation is made', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const l = await learnerWaiting('30000');
+      const { api, visitId } = await visitFor(l.nationalId);
+      const results = await Promise.all([
+        api.post(`/v1/counter/visits/${visitId}/enrolments/${l.enrolmentId}/consent`, attested),
+        asCitizen(h, l.token).post(`/v1/me/enrolments/${l.enrolmentId}/consent`),
+        api.post(`/v1/counter/visits/${visitId}/enrolments/${l.enrolmentId}/decline`, attested),
+      ]);
+      const ok = results.filter((r) => r.status === 200);
+      expect(ok, results.map((r) => `${r.status} ${r.body.code ?? ''}`).join(', ')).toHaveLength(1);
+      for (const r of results.filter((x) => x.status !== 200)) expectProblem(r, 409, 'invalid_state');
+      const pending = await h.database.pool.query(
+        `select coalesce(sum(amount), 0)::text s, count(*)::int n from ledger_transfers where reference_id = $1 and kind = 'pending'`, [l.enrolmentId]);
+      const final = (await h.database.pool.query('select status from enrolments where id = $1', [l.enrolmentId])).rows[0].status;
+      expect(pending.rows[0]).toEqual(final === 'reserved' ? { s: '30000', n: 1 } : { s: '0', n: 0 });
+      const acts = (await h.database.pool.query(`select action from counter_acts where enrolment_id = $1`, [l.enrolmentId])).rows.map((r) => r.action);
+      // The counter's record exists exactly when the counter's answer is the one that stood.
+      expect(acts).toEqual(final === 'declined' ? ['decline'] : ok[0]!.body.officer ? ['consent'] : []);
+    }
+    expect(await ledgerViolations(h.database.db)).toEqual([]);
   });
 
   it('when the officer checks a course run, then the decision is the one the learner would get, and reads record nothing beyond the look-up', async () => {
