@@ -21,7 +21,11 @@ export interface PageContext {
 }
 
 /** A page's answer: HTML inside the layout, or a redirect (after a POST: 303, redirect-after-post). */
-export type PageReply = { status?: number; title: string; body: Html; wide?: boolean } | { redirect: string; status?: 302 | 303 };
+export type PageReply =
+  | { status?: number; title: string; body: Html; wide?: boolean }
+  | { redirect: string; status?: 302 | 303 }
+  /** Sent as it is, without the layout: a region a script refreshes, or a file to download. */
+  | { raw: string | Html; type: string; status?: number; headers?: Record<string, string> };
 
 export interface PageSpec {
   method: 'get' | 'post';

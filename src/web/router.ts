@@ -12,6 +12,8 @@ import { cookieValue, csrfMatches, type SessionCodec } from './auth/session.js';
 import { loadAssets } from './assets.js';
 import { citizenPages } from './citizen/pages.js';
 import { counterPages } from './counter/pages.js';
+import { recordPages } from './record/pages.js';
+import { trackerPages } from './tracker/pages.js';
 import { html } from './html.js';
 import { chooseLanguage, formatterFor, translatorFor, type Lang } from './i18n.js';
 import { layout } from './layout.js';
@@ -36,7 +38,7 @@ export interface WebDeps {
 
 /** Every page of the service, each declaring its roles: the access test walks this list. */
 export function allPages(deps: WebDeps): PageSpec[] {
-  return [...authPages(deps), ...citizenPages(deps), ...counterPages(deps)];
+  return [...authPages(deps), ...citizenPages(deps), ...trackerPages(deps), ...recordPages(deps), ...counterPages(deps)];
 }
 
 /**
@@ -73,6 +75,11 @@ export function createWebRouter(deps: WebDeps): Router {
   const send = (ctx: PageContext, reply: PageReply) => {
     if ('redirect' in reply) {
       ctx.res.redirect(reply.status ?? 303, reply.redirect);
+      return;
+    }
+    if ('raw' in reply) {
+      for (const [name, value] of Object.entries(reply.headers ?? {})) ctx.res.setHeader(name, value);
+      ctx.res.status(reply.status ?? 200).type(reply.type).send(String(reply.raw));
       return;
     }
     const page = layout({

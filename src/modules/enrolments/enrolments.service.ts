@@ -320,6 +320,11 @@ export async function learnerEnrolmentsOverview(db: Db | Tx, learnerId: string, 
     id: e.id, status: e.status, fee: e.fee, funded: e.funded, coPay: e.coPay, currency: e.currency,
     reserved: e.status === 'reserved' ? (legs.get(e.id) ?? []).reduce((s, l) => s + l.amount, 0n) : 0n,
     consentDeadline: e.status === 'requested' ? e.consentDeadline : null,
+    origin: e.origin, requestedAt: e.requestedAt, reservedAt: e.reservedAt, endedAt: e.endedAt,
+    /** When the claim window closes (a reserved enrolment's claim must come before it). */
+    claimWindowEnds: e.status === 'reserved' ? e.reservationExpiresAt : null,
+    /** Why it ended, as a stable code: the words a provider or officer wrote after the colon stay out. */
+    endReasonCode: e.endReason?.split(':')[0] ?? null,
     /** The service-counter officer who answered the request with the learner, when it was answered at a counter. */
     answeredAtCounterBy: atCounter.get(e.id) ?? null,
   }));

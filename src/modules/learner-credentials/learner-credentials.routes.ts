@@ -4,19 +4,18 @@ import { notFound } from '../../lib/app-error.js';
 import { cursorInstant, decodeCursor, encodeCursor, pageSchema } from '../../lib/cursor.js';
 import { definePublicRoute, defineRoute, type AnyRoute, type RouteContext } from '../../http/route.js';
 import { verificationAnswerSchema } from '../credentials/verification-answer.js';
-import { policyOf, type ServiceDeps } from '../deps.js';
+import type { ServiceDeps } from '../deps.js';
 import {
   createdShareSchema, createShareBody, credentialIdParams, learnerCredentialSchema, learnerCredentialView, listCredentialsQuery, shareIdParams, shareSchema,
   sharedCredentialSchema, sharedCredentialView, shareTokenParams, shareUseSchema, shareUseView, shareView, verifyCredentialBody,
 } from './learner-credentials.schemas.js';
 import { verifyAnyCredential } from './verify-any-credential.js';
-import { createShare, getMyCredential, listMyCredentials, openShare, revokeShare, sharesOf, usesOf } from './learner-credentials.service.js';
+import { createShare, getMyCredential, shareUrlOf, listMyCredentials, openShare, revokeShare, sharesOf, usesOf } from './learner-credentials.service.js';
 
 /** The media type of a VC secured as a JWT (W3C VC-JOSE-COSE, section 3.1.1; its JOSE header `typ` is vc+jwt). */
 export const VC_JWT_MEDIA_TYPE = 'application/vc+jwt';
 
 const cursorSchema = z.object({ at: cursorInstant, id: z.uuid() });
-const sharePath = (token: string) => `/v1/public/credential-shares/${token}`;
 
 /** The signed-in citizen's learner: every operation here is about their own record only. */
 const learnerOf = (ctx: RouteContext) => {
@@ -99,9 +98,7 @@ export function learnerCredentialRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 201: { description: 'The link', schema: createdShareSchema } },
       handler: async ({ params, body }, ctx) => {
         const { share, token } = await createShare(deps, ctx.db, learnerOf(ctx), params.credentialId, body, actingOf(ctx));
-        // Never from the Host header when PUBLIC_URL is set: a forged host would send the employer, and the token, elsewhere.
-        const base = policyOf(deps).publicUrl?.replace(/\/+$/, '') ?? `${ctx.req.protocol}://${ctx.req.get('host') ?? 'localhost'}`;
-        const url = `${base}${sharePath(token)}`;
+        const url = shareUrlOf(deps, ctx.req, token);
         return { status: 201, body: { shareId: share.id, url, token, expiresAt: share.expiresAt.toISOString() } };
       },
     }),

@@ -9,7 +9,7 @@ import { recordAudit } from '../audit/audit.repo.js';
 import { readCredentialContent } from '../credentials/credential-content.js';
 import type { VerificationAnswer } from '../credentials/verification-answer.js';
 import { verifyPresentedCredential } from '../credentials/verify-presented-credential.js';
-import type { ServiceDeps } from '../deps.js';
+import { policyOf, type ServiceDeps } from '../deps.js';
 import {
   findLearnerCredential, findShare, findShareByToken, insertLearnerCredential, insertShare, insertShareUse, listLearnerCredentials, listShares,
   listShareUses, markShareRevoked, type CredentialShareRow, type LearnerCredentialRow, type ShownCredential,
@@ -77,6 +77,15 @@ export async function createShare(
     });
     return { share, token };
   });
+}
+
+/**
+ * The address a share link's token is given at. Never from the Host header when
+ * PUBLIC_URL is set: a forged host would send the employer, and the token, elsewhere.
+ */
+export function shareUrlOf(deps: ServiceDeps, req: { protocol: string; get(name: string): string | undefined }, token: string): string {
+  const base = policyOf(deps).publicUrl?.replace(/\/+$/, '') ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  return `${base}/v1/public/credential-shares/${token}`;
 }
 
 export async function sharesOf(deps: ServiceDeps, db: Db | Tx, learnerId: string, credentialId: string) {
