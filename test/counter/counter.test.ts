@@ -100,10 +100,10 @@ describe('POST /v1/counter/visits (find the learner at the counter)', () => {
     const app = createApp({ ...h.deps, logger: createLogger('info', sink), metrics: createMetrics(), authenticator: key.authenticator(), bodyLimit: '256kb' });
     const l = await learnerWaiting();
     const token = await key.token('counter', { sub: 'counter-logged' });
-    const open = await request(app).post('/v1/counter/visits').set('authorization', `Bearer ${token}`)
+    const open = await request(app).post('/v1/counter/visits').set('authorization', `Bearer ${token}`).set('idempotency-key', randomUUID())
       .send({ country: 'SG', nationalId: l.nationalId, reason: 'learner at the counter', ...attested });
     expect(open.status).toBe(201);
-    const bad = await request(app).post('/v1/counter/visits').set('authorization', `Bearer ${token}`)
+    const bad = await request(app).post('/v1/counter/visits').set('authorization', `Bearer ${token}`).set('idempotency-key', randomUUID())
       .send({ country: 'SG', nationalId: `${l.nationalId}9`, reason: 'learner at the counter', ...attested });
     expect(bad.status).toBe(422);
     await new Promise((r) => setTimeout(r, 50));
@@ -271,7 +271,7 @@ describe('who may use the counter', () => {
   it.each(roles.filter((r) => r !== 'counter'))('when a %s calls the counter look-up, then 403 and nothing is recorded', async (role) => {
     const l = await learnerWaiting();
     const token = role === 'citizen' ? l.token : role === 'provider' ? world.providerToken : await h.token(role);
-    const res = await request(h.app).post('/v1/counter/visits').set('authorization', `Bearer ${token}`)
+    const res = await request(h.app).post('/v1/counter/visits').set('authorization', `Bearer ${token}`).set('idempotency-key', randomUUID())
       .send({ country: 'SG', nationalId: l.nationalId, reason: 'not a counter', ...attested });
     expectProblem(res, 403, 'forbidden');
     expect((await h.database.pool.query('select 1 from counter_acts where learner_id = $1', [l.id])).rowCount).toBe(0);

@@ -68,7 +68,7 @@ beforeAll(async () => {
   // A visit of the counter officer whose token the counter routes get, so their reads reach the input checks past the visit.
   const visitNric = nextNric();
   await a.world.api.learner({ nationalId: visitNric });
-  const visit = await request(h.app).post('/v1/counter/visits').set('authorization', `Bearer ${await h.token('counter')}`)
+  const visit = await request(h.app).post('/v1/counter/visits').set('authorization', `Bearer ${await h.token('counter')}`).set('idempotency-key', randomUUID())
     .send({ country: 'SG', nationalId: visitNric, reason: 'the bad-input world', learnerPresent: true, identityCheck: 'nric_card' });
   expect(visit.status, visit.text).toBe(201);
   ids = {

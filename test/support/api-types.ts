@@ -2083,7 +2083,7 @@ export interface paths {
         put?: never;
         /**
          * Find the learner at the counter by national id and open a visit
-         * @description A service-counter officer finds a learner who is present by the national id on their card (sent in the body, matched through its keyed hash, never echoed back or logged), says why, and attests that the learner is present and how their identity was checked. The look-up is recorded with the officer and the reason. The visit lasts 30 minutes and only its officer can use it. Counted against the per-caller learner look-up limit (429 past it).
+         * @description A service-counter officer finds a learner who is present by the national id on their card (sent in the body, matched through its keyed hash, never echoed back or logged), says why, and attests that the learner is present and how their identity was checked. The look-up is recorded with the officer and the reason. The visit lasts 30 minutes and only its officer can use it; a retry with the same Idempotency-Key answers the same visit. Counted against the per-caller learner look-up limit (429 past it).
          */
         post: operations["openCounterVisit"];
         delete?: never;
@@ -12736,7 +12736,10 @@ export interface operations {
     openCounterVisit: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12760,6 +12763,7 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12780,10 +12784,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["ForbiddenReplayable"];
+            409: components["responses"]["ConflictReplayable"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
+            422: components["responses"]["ValidationFailedReplayable"];
             429: components["responses"]["RateLimitedLearnerLookup"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

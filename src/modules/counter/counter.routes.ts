@@ -21,8 +21,8 @@ export function counterRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'post', path: '/v1/counter/visits', operationId: 'openCounterVisit',
       summary: 'Find the learner at the counter by national id and open a visit',
-      description: 'A service-counter officer finds a learner who is present by the national id on their card (sent in the body, matched through its keyed hash, never echoed back or logged), says why, and attests that the learner is present and how their identity was checked. The look-up is recorded with the officer and the reason. The visit lasts 30 minutes and only its officer can use it. Counted against the per-caller learner look-up limit (429 past it).',
-      tags, roles: ['counter'], body: counterLookupBody, rateLimit: 'learnerLookup',
+      description: 'A service-counter officer finds a learner who is present by the national id on their card (sent in the body, matched through its keyed hash, never echoed back or logged), says why, and attests that the learner is present and how their identity was checked. The look-up is recorded with the officer and the reason. The visit lasts 30 minutes and only its officer can use it; a retry with the same Idempotency-Key answers the same visit. Counted against the per-caller learner look-up limit (429 past it).',
+      tags, roles: ['counter'], body: counterLookupBody, rateLimit: 'learnerLookup', idempotent: true,
       responses: { 201: { description: 'The visit is open', schema: visitSchema } },
       handler: async ({ body }, ctx) => {
         const { visit, learner } = await openVisit(deps, ctx.db, body, actingOf(ctx));
