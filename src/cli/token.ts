@@ -14,8 +14,8 @@ async function main() {
     },
   });
   const role = values.role;
-  if (role !== 'citizen' && role !== 'provider' && role !== 'finance' && role !== 'admin' && role !== 'analyst') {
-    throw new Error('--role must be one of citizen, provider, finance, admin, analyst');
+  if (role !== 'citizen' && role !== 'provider' && role !== 'finance' && role !== 'admin' && role !== 'analyst' && role !== 'counter') {
+    throw new Error('--role must be one of citizen, provider, finance, admin, analyst, counter');
   }
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   if (role === 'citizen' && !uuid.test(values.learner ?? '')) throw new Error('--role citizen needs --learner <learner id>');

@@ -10,6 +10,7 @@ const claimsSchema = z.discriminatedUnion('role', [
   z.object({ role: z.literal('finance'), sub: z.string().min(1) }),
   z.object({ role: z.literal('admin'), sub: z.string().min(1) }),
   z.object({ role: z.literal('analyst'), sub: z.string().min(1) }),
+  z.object({ role: z.literal('counter'), sub: z.string().min(1) }),
 ]);
 
 /** Where a claim sits in a token: a top-level name (which may itself hold dots or be a URL), or a path into nested objects. */

@@ -26,7 +26,7 @@ export async function ensureDevSigningKey(dataDir: string): Promise<string> {
 }
 
 export interface TokenClaims {
-  role: 'citizen' | 'provider' | 'finance' | 'admin' | 'analyst';
+  role: 'citizen' | 'provider' | 'finance' | 'admin' | 'analyst' | 'counter';
   sub: string;
   learner_id?: string;
   provider_id?: string;

@@ -21,6 +21,7 @@ import { incentiveRoutes } from './incentives/incentives.routes.js';
 import { payeeAccountRoutes } from './learners/payee-account/payee-account.routes.js';
 import { ratingRoutes } from './ratings/ratings.routes.js';
 import { pathwayRoutes } from './pathways/pathways.routes.js';
+import { counterRoutes } from './counter/counter.routes.js';
 
 /** Every API route of the service. The access test walks this list. */
 export function allRoutes(deps: ServiceDeps): AnyRoute[] {
@@ -46,5 +47,6 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...incentiveRoutes(deps),
     ...ratingRoutes(deps),
     ...pathwayRoutes(deps),
+    ...counterRoutes(deps),
   ];
 }

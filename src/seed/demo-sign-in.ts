@@ -9,7 +9,7 @@ import { learnerSpecs, nationalIdFor, providerSpecs } from './demo.js';
  * The people the demo identity provider signs in: the demo learners (their
  * national ids rebuilt from the seed's rules and their stored dates of birth,
  * so every start has them, not only the first), one staff member per demo
- * provider, two finance officers (four eyes) and an administrator. The claims
+ * provider, two finance officers (four eyes), an administrator and two service-counter officers. The claims
  * are those of OIDC_CLAIMS' defaults. National ids go into ID tokens only,
  * never into a log line.
  */
@@ -43,6 +43,8 @@ export async function demoSignInUsers(db: Db, now: Date): Promise<DemoUser[]> {
     { id: 'finance-1', label: 'Finance officer 1', claims: { role: 'finance', name: 'Finance officer 1' } },
     { id: 'finance-2', label: 'Finance officer 2 (the second pair of eyes)', claims: { role: 'finance', name: 'Finance officer 2' } },
     { id: 'admin', label: 'Administrator', claims: { role: 'admin', name: 'Administrator' } },
+    { id: 'counter-1', label: 'Service-counter officer 1 (assisted digital)', claims: { role: 'counter', name: 'Counter officer 1' } },
+    { id: 'counter-2', label: 'Service-counter officer 2 (assisted digital)', claims: { role: 'counter', name: 'Counter officer 2' } },
   );
   return users;
 }

@@ -31,6 +31,7 @@ const menus: Partial<Record<Role, MenuItem[]>> = {
   citizen: citizenMenu,
   finance: financeMenu,
   provider: [{ href: '/provider', key: 'provider.nav.runs' }, { href: '/provider/claims', key: 'provider.nav.claims' }, { href: '/provider/recoveries', key: 'provider.nav.recoveries' }],
+  counter: [{ href: '/counter', key: 'counter.nav.find' }],
 };
 
 /** A role's menu (empty when it has none): the signed-in home page lists it. */

@@ -13,6 +13,7 @@ import { loadAssets } from './assets.js';
 import { citizenPages } from './citizen/pages.js';
 import { readMultipart } from './multipart.js';
 import { providerPages } from './provider/pages.js';
+import { counterPages } from './counter/pages.js';
 import { recordPages } from './record/pages.js';
 import { trackerPages } from './tracker/pages.js';
 import { financePages } from './finance/pages.js';
@@ -40,7 +41,9 @@ export interface WebDeps {
 
 /** Every page of the service, each declaring its roles: the access test walks this list. */
 export function allPages(deps: WebDeps): PageSpec[] {
-  return [...authPages(deps), ...citizenPages(deps), ...trackerPages(deps), ...recordPages(deps), ...financePages(deps), ...providerPages(deps)];
+  return [
+    ...authPages(deps), ...citizenPages(deps), ...trackerPages(deps), ...recordPages(deps), ...providerPages(deps), ...financePages(deps), ...counterPages(deps),
+  ];
 }
 
 /**

@@ -7,6 +7,7 @@ import { isCursorInstant } from '../../src/lib/cursor.js';
 import { allRoutes } from '../../src/modules/index.js';
 import { financeApi, statementCsv, tenantWithApprovedClaim, type Tenant } from '../robustness/world.js';
 import { useHarness } from '../support/harness.js';
+import { nextNric } from '../support/ids.js';
 import { errorPaths, expectProblem } from './expect-problem.js';
 import { describeRoute } from './routes.js';
 
@@ -67,7 +68,15 @@ beforeAll(async () => {
     courseId: a.world.courseId,
     schemeId: a.world.scheme.id,
   };
-  tokens = { citizen: a.enrolment.learner.token, provider: a.world.providerToken, finance, admin: a.world.api.admin };
+  // A visit of the counter officer whose token the counter's history list gets.
+  const counter = await h.token('counter');
+  const nationalId = nextNric();
+  await a.world.api.learner({ nationalId });
+  const visit = await request(h.app).post('/v1/counter/visits').set('authorization', `Bearer ${counter}`).set('idempotency-key', randomUUID())
+    .send({ country: 'SG', nationalId, reason: 'the forged-cursor world', learnerPresent: true, identityCheck: 'nric_card' });
+  expect(visit.status, visit.text).toBe(201);
+  ids.visitId = visit.body.visitId;
+  tokens = { citizen: a.enrolment.learner.token, provider: a.world.providerToken, finance, admin: a.world.api.admin, counter };
   lists = allRoutes(h.deps).filter((r) => r.method === 'get' && r.query !== undefined && 'cursor' in ((r.query as z.ZodObject).shape ?? {}));
 });
 

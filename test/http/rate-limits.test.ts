@@ -321,7 +321,7 @@ describe('OpenAPI', () => {
     const ops = Object.values(doc.paths).flatMap((item) => Object.values(item));
     for (const op of ops) expect(op.responses['429'], op.operationId).toBeDefined();
     const limited = ops.filter((op) => op.responses['429']!.$ref !== '#/components/responses/RateLimited').map((op) => op.operationId).sort();
-    expect(limited).toEqual(['checkEligibility', 'checkMyEligibility', 'getSchemeJwks', 'getSchemeStatusList', 'lookupLearner', 'openCredentialShare', 'verifyCredential']);
+    expect(limited).toEqual(['checkCounterLearnerEligibility', 'checkEligibility', 'checkMyEligibility', 'getSchemeJwks', 'getSchemeStatusList', 'lookupLearner', 'openCounterVisit', 'openCredentialShare', 'verifyCredential']);
     const shared = (ref: string | undefined) => doc.components.responses[ref!.replace('#/components/responses/', '')]!;
     expect(shared(doc.paths['/v1/eligibility']!.get!.responses['429']!.$ref).description).toMatch(/eligibility checks by this caller/);
     expect(shared(doc.paths['/v1/learners/lookup']!.post!.responses['429']!.$ref).description).toMatch(/learner look-ups by this caller/);

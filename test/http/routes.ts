@@ -17,7 +17,7 @@ export function tokenFor(h: Harness, role: Role): Promise<string> {
 
 /** The role a test should use to get past the role check: staff before tenants. */
 export function allowedRole(route: AnyRoute): Role {
-  const preference: Role[] = ['finance', 'admin', 'provider', 'citizen', 'analyst'];
+  const preference: Role[] = ['finance', 'admin', 'provider', 'citizen', 'analyst', 'counter'];
   const role = preference.find((r) => route.roles.includes(r));
   if (!role) throw new Error(`${describeRoute(route)} allows no role`);
   return role;

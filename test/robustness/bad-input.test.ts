@@ -65,6 +65,12 @@ beforeAll(async () => {
   exceptionId = (await f.get('/v1/reconciliation-exceptions?status=open')).body.items[0].id;
   const grantRun = await a.world.api.post(`/v1/schemes/${a.world.scheme.id}/grant-runs`, { amount: '100', criteria: {} }, true);
   const account = await request(h.app).get(`/v1/learners/${a.enrolment.learner.id}/account`).set('authorization', `Bearer ${a.world.api.admin}`);
+  // A visit of the counter officer whose token the counter routes get, so their reads reach the input checks past the visit.
+  const visitNric = nextNric();
+  await a.world.api.learner({ nationalId: visitNric });
+  const visit = await request(h.app).post('/v1/counter/visits').set('authorization', `Bearer ${await h.token('counter')}`).set('idempotency-key', randomUUID())
+    .send({ country: 'SG', nationalId: visitNric, reason: 'the bad-input world', learnerPresent: true, identityCheck: 'nric_card' });
+  expect(visit.status, visit.text).toBe(201);
   ids = {
     schemeId: a.world.scheme.id,
     learnerId: a.enrolment.learner.id,
@@ -78,6 +84,7 @@ beforeAll(async () => {
     batchId,
     exceptionId,
     statementId: st.body.statementId,
+    visitId: visit.body.visitId,
     accountId: account.body?.accountId ?? account.body?.grants?.[0]?.accountId ?? randomUUID(),
   };
   publicJwk = (await newSigner()).publicJwk as Json;
@@ -87,6 +94,7 @@ beforeAll(async () => {
     finance,
     admin: a.world.api.admin,
     analyst: await h.token('analyst'),
+    counter: await h.token('counter'),
   };
   routes = allRoutes(h.deps);
   const served = await request(h.app).get('/openapi.json');

@@ -2112,6 +2112,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/counter/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find the learner at the counter by national id and open a visit
+         * @description A service-counter officer finds a learner who is present by the national id on their card (sent in the body, matched through its keyed hash, never echoed back or logged), says why, and attests that the learner is present and how their identity was checked. The look-up is recorded with the officer and the reason. The visit lasts 30 minutes and only its officer can use it; a retry with the same Idempotency-Key answers the same visit. Counted against the per-caller learner look-up limit (429 past it).
+         */
+        post: operations["openCounterVisit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/counter/visits/{visitId}/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The credit of the learner at the counter, as they see it
+         * @description The learner's credit as the citizen portal shows it, read within the visit the officer opened (the look-up is the record of the read).
+         */
+        get: operations["getCounterLearnerAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/counter/visits/{visitId}/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The history of the learner at the counter, newest first
+         * @description The learner's credit movements, read within the visit the officer opened (the look-up is the record of the read). Paged with `cursor` and `limit`.
+         */
+        get: operations["listCounterLearnerTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/counter/visits/{visitId}/enrolments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The enrolments of the learner at the counter, with the requests waiting for their consent
+         * @description The learner's enrolments, newest first; those with status `requested` and a `consentDeadline` wait for the learner's answer. Read within the visit the officer opened.
+         */
+        get: operations["listCounterLearnerEnrolments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/counter/visits/{visitId}/eligibility": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether a course run is fundable for the learner at the counter, every rule checked
+         * @description The same decision the citizen sees for themselves; nothing is reserved. Counted against the per-caller eligibility limit (429 past it).
+         */
+        get: operations["checkCounterLearnerEligibility"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/counter/visits/{visitId}/enrolments/{enrolmentId}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The learner at the counter approves a provider's request; credit is reserved
+         * @description The officer records that the learner, present and with their identity checked, approves a provider's enrolment request. The same consent as the learner's own (eligibility checked again, credit reserved); the audit trail and the learner's history name the officer. Refused with 422 `validation_failed` naming `body.learnerPresent` or `body.identityCheck` without the attestation.
+         */
+        post: operations["consentAtCounter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/counter/visits/{visitId}/enrolments/{enrolmentId}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The learner at the counter declines a provider's request
+         * @description The officer records that the learner, present and with their identity checked, declines a provider's enrolment request; nothing moves. Refused with 422 `validation_failed` naming the field without the attestation, and 409 `invalid_state` unless the enrolment is `requested`.
+         */
+        post: operations["declineAtCounter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2588,6 +2728,11 @@ export interface components {
             /** @description For a movement of an enrolment: the course it is for */
             courseTitle: string | null;
             referenceId: string | null;
+            /**
+             * @description For a reservation the learner agreed to at a service counter: the officer who recorded it
+             * @example null
+             */
+            counterOfficer: string | null;
         };
         Provider: {
             /** Format: uuid */
@@ -4280,6 +4425,86 @@ export interface components {
             } & {
                 [key: string]: unknown;
             })[];
+        };
+        CounterVisit: {
+            /** Format: uuid */
+            visitId: string;
+            /** @description The visit lasts 30 minutes from the look-up; after it, look the learner up again */
+            expiresAt: string;
+            learner: {
+                /** Format: uuid */
+                id: string;
+                country: string;
+                nationalIdMasked: string;
+                fullName: string;
+            };
+        };
+        CounterLookup: {
+            country: string;
+            /** @description The learner's national id, read from their card; sent in a body, never echoed back or logged */
+            nationalId: string;
+            reason: string;
+            /**
+             * @description The officer attests that the learner is present at the counter and agrees to this action
+             * @enum {boolean}
+             */
+            learnerPresent: true;
+            /** @enum {string} */
+            identityCheck: "nric_card" | "ktp_card" | "passport" | "driving_licence" | "work_pass";
+        };
+        CounterEnrolment: {
+            /** Format: uuid */
+            id: string;
+            /** @example requested */
+            status: string;
+            /** @example Data Analytics with Python */
+            courseTitle: string;
+            providerName: string;
+            /** @example 2027-03-15T01:00:00.000Z */
+            runStartsAt: string;
+            /** @description minor units */
+            fee: string;
+            /** @description minor units */
+            funded: string;
+            /**
+             * @description minor units
+             * @example 120000
+             */
+            coPay: string;
+            /** @description minor units */
+            reserved: string;
+            currency: string;
+            consentDeadline: string | null;
+            /**
+             * @description The service-counter officer who answered the request with the learner, when it was answered at a counter
+             * @example null
+             */
+            answeredAtCounterBy: string | null;
+        };
+        CounterAnswer: {
+            /** Format: uuid */
+            enrolmentId: string;
+            /** Format: uuid */
+            visitId: string;
+            /** @example reserved */
+            status: string;
+            /** @description minor units */
+            reserved: string;
+            currency: string;
+            /**
+             * @description The officer who acted, as the audit trail and the learner's history name them
+             * @example oidc:counter-1
+             */
+            officer: string;
+        };
+        CounterAttestation: {
+            /**
+             * @description The officer attests that the learner is present at the counter and agrees to this action
+             * @enum {boolean}
+             */
+            learnerPresent: true;
+            /** @enum {string} */
+            identityCheck: "nric_card" | "ktp_card" | "passport" | "driving_licence" | "work_pass";
         };
     };
     responses: {
@@ -6146,7 +6371,8 @@ export interface operations {
                      *           "sign": "granted",
                      *           "schemeName": "SkillsFuture Credit 2027",
                      *           "courseTitle": null,
-                     *           "referenceId": "01939f22-853f-7abc-8a3f-ba2ba28d2dc4"
+                     *           "referenceId": "01939f22-853f-7abc-8a3f-ba2ba28d2dc4",
+                     *           "counterOfficer": null
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -6277,7 +6503,8 @@ export interface operations {
                      *           "sign": "granted",
                      *           "schemeName": "SkillsFuture Credit 2027",
                      *           "courseTitle": null,
-                     *           "referenceId": "01939f22-853f-7abc-8a3f-ba2ba28d2dc4"
+                     *           "referenceId": "01939f22-853f-7abc-8a3f-ba2ba28d2dc4",
+                     *           "counterOfficer": null
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -12867,6 +13094,605 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimitedPublicVerify"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    openCounterVisit: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "country": "SG",
+                 *       "nationalId": "S1234567D",
+                 *       "reason": "course completed and certificate verified",
+                 *       "learnerPresent": true,
+                 *       "identityCheck": "nric_card"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CounterLookup"];
+            };
+        };
+        responses: {
+            /** @description The visit is open */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "visitId": "0193217a-88a2-77dd-8b1b-0a243cfcc24a",
+                     *       "expiresAt": "2028-12-31T15:59:59.999Z",
+                     *       "learner": {
+                     *         "id": "01934784-0286-79b5-8028-e64d682fb23f",
+                     *         "country": "SG",
+                     *         "nationalIdMasked": "S****567D",
+                     *         "fullName": "Tan Mei Ling"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CounterVisit"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimitedLearnerLookup"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCounterLearnerAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *       "asOf": "2027-03-01T09:30:00.000Z",
+                     *       "grants": [
+                     *         {
+                     *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "schemeName": "SkillsFuture Credit 2027",
+                     *           "currency": "SGD",
+                     *           "amount": "30000",
+                     *           "available": "3800000000",
+                     *           "reserved": "30000",
+                     *           "spent": "90000",
+                     *           "expired": "0",
+                     *           "grantedAt": "2027-03-01T09:30:00.000Z",
+                     *           "expiresAt": "2028-12-31T15:59:59.999Z",
+                     *           "firstUseDeadline": "2028-03-01T09:30:00.000Z",
+                     *           "status": "active"
+                     *         }
+                     *       ],
+                     *       "totals": [
+                     *         {
+                     *           "currency": "SGD",
+                     *           "available": "3800000000",
+                     *           "reserved": "30000",
+                     *           "spent": "90000",
+                     *           "expired": "0"
+                     *         }
+                     *       ],
+                     *       "expiringSoon": [
+                     *         {
+                     *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *           "currency": "SGD",
+                     *           "available": "3800000000",
+                     *           "expiresAt": "2028-12-31T15:59:59.999Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LearnerAccount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `invalid_state`: the visit ended (30 minutes after the look-up); look the learner up again */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the visit ended (30 minutes after the look-up)",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/counter/visits/0193217a-88a2-77dd-8b1b-0a243cfcc24a/account",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listCounterLearnerTransactions: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                visitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of movements */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193364a-f592-7d9a-8282-3e90a9e24030",
+                     *           "at": "2027-03-01T09:30:00.000Z",
+                     *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *           "kind": "posted",
+                     *           "code": "grant",
+                     *           "direction": "credit",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *           "sign": "granted",
+                     *           "schemeName": "SkillsFuture Credit 2027",
+                     *           "courseTitle": null,
+                     *           "referenceId": "01939f22-853f-7abc-8a3f-ba2ba28d2dc4",
+                     *           "counterOfficer": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["AccountMovement"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `invalid_state`: the visit ended (30 minutes after the look-up); look the learner up again */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the visit ended (30 minutes after the look-up)",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/counter/visits/0193217a-88a2-77dd-8b1b-0a243cfcc24a/transactions",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listCounterLearnerEnrolments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The enrolments */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193bfe6-48c2-7fb9-8d6a-f2722569398d",
+                     *           "status": "requested",
+                     *           "courseTitle": "Data Analytics with Python",
+                     *           "providerName": "Lion City Digital Academy Pte Ltd",
+                     *           "runStartsAt": "2027-03-15T01:00:00.000Z",
+                     *           "fee": "150000",
+                     *           "funded": "30000",
+                     *           "coPay": "120000",
+                     *           "reserved": "30000",
+                     *           "currency": "SGD",
+                     *           "consentDeadline": "2027-03-08T09:30:00.000Z",
+                     *           "answeredAtCounterBy": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["CounterEnrolment"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `invalid_state`: the visit ended (30 minutes after the look-up); look the learner up again */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the visit ended (30 minutes after the look-up)",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/counter/visits/0193217a-88a2-77dd-8b1b-0a243cfcc24a/enrolments",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    checkCounterLearnerEligibility: {
+        parameters: {
+            query: {
+                courseRunId: string;
+            };
+            header?: never;
+            path: {
+                visitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The decision */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "eligible": false,
+                     *       "reasons": [],
+                     *       "checks": [
+                     *         {
+                     *           "rule": "citizenship",
+                     *           "passed": false,
+                     *           "reason": "course completed and certificate verified",
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *           "detail": "citizenship SG is eligible for this scheme"
+                     *         }
+                     *       ],
+                     *       "plan": {
+                     *         "fee": "150000",
+                     *         "currency": "SGD",
+                     *         "funded": "30000",
+                     *         "coPay": "30000",
+                     *         "fundable": "30000",
+                     *         "coPayFloor": "30000",
+                     *         "capApplied": false,
+                     *         "legs": [
+                     *           {
+                     *             "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *             "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *             "amount": "30000",
+                     *             "holdUntil": "2027-04-15T10:00:00.000Z"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "ruleVersions": {},
+                     *       "appliedTargeting": [
+                     *         {
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "ruleId": "01935ea8-7a32-7ef7-8523-fcac0d0aa3f6",
+                     *           "subsidyRateBps": 1,
+                     *           "capPerCourse": "30000",
+                     *           "noCoPayment": false
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Eligibility"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `invalid_state`: the visit ended (30 minutes after the look-up); look the learner up again */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the visit ended (30 minutes after the look-up)",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/counter/visits/0193217a-88a2-77dd-8b1b-0a243cfcc24a/eligibility",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimitedEligibility"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    consentAtCounter: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                visitId: string;
+                enrolmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "learnerPresent": true,
+                 *       "identityCheck": "nric_card"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CounterAttestation"];
+            };
+        };
+        responses: {
+            /** @description Reserved */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "visitId": "0193217a-88a2-77dd-8b1b-0a243cfcc24a",
+                     *       "status": "reserved",
+                     *       "reserved": "30000",
+                     *       "currency": "SGD",
+                     *       "officer": "oidc:counter-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CounterAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `invalid_state`: the enrolment is no longer awaiting consent, the request lapsed or the visit ended; `insufficient_credit`: the credit changed while reserving; `idempotency_key_in_use`: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the enrolment is no longer awaiting consent, the request lapsed or the visit ended",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/counter/visits/0193217a-88a2-77dd-8b1b-0a243cfcc24a/enrolments/0193b92a-41c0-7e21-834d-6d13736cc495/consent",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `not_eligible`: the learner may no longer use credit for this run, and `reasons` says why; `validation_failed`: no attestation, and `errors` names the field */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/not_eligible",
+                     *       "title": "The learner is not eligible for this course run",
+                     *       "status": 422,
+                     *       "detail": "the learner may no longer use credit for this run, and `reasons` says why",
+                     *       "code": "not_eligible",
+                     *       "instance": "/v1/counter/visits/0193217a-88a2-77dd-8b1b-0a243cfcc24a/enrolments/0193b92a-41c0-7e21-834d-6d13736cc495/consent",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    declineAtCounter: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                visitId: string;
+                enrolmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "learnerPresent": true,
+                 *       "identityCheck": "nric_card"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CounterAttestation"];
+            };
+        };
+        responses: {
+            /** @description Declined */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "enrolmentId": "0193b92a-41c0-7e21-834d-6d13736cc495",
+                     *       "visitId": "0193217a-88a2-77dd-8b1b-0a243cfcc24a",
+                     *       "status": "reserved",
+                     *       "reserved": "30000",
+                     *       "currency": "SGD",
+                     *       "officer": "oidc:counter-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CounterAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `invalid_state`: the visit ended (30 minutes after the look-up); look the learner up again */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the visit ended (30 minutes after the look-up)",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/counter/visits/0193217a-88a2-77dd-8b1b-0a243cfcc24a/enrolments/0193b92a-41c0-7e21-834d-6d13736cc495/decline",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -5,7 +5,7 @@ import { createAuthenticator, type Authenticator } from '../../src/http/auth.js'
 export const ISSUER = 'learning-credits-test';
 export const AUDIENCE = 'learning-credits-api';
 
-export type TestRole = 'citizen' | 'provider' | 'finance' | 'admin' | 'analyst';
+export type TestRole = 'citizen' | 'provider' | 'finance' | 'admin' | 'analyst' | 'counter';
 
 /** The tenancy a token speaks for; `sub` defaults to `<role>-<learner or provider id, or "test">`. */
 export interface TokenIds {

@@ -15,7 +15,7 @@ const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
 describe('the demo identity provider\'s users', () => {
-  it('when the demo is seeded, then every demo citizen and provider signs in as the learner or provider the seed made, with two finance officers and an admin', async () => {
+  it('when the demo is seeded, then every demo citizen and provider signs in as the learner or provider the seed made, with two finance officers, an admin and two service-counter officers', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'lc-demo-sign-in-'));
     dirs.push(dataDir);
     await seedDemoData({
@@ -30,6 +30,11 @@ describe('the demo identity provider\'s users', () => {
     expect(providers.length).toBe(3);
     expect(users.filter((u) => u.claims.role === 'finance').length).toBe(2);
     expect(users.some((u) => u.claims.role === 'admin')).toBe(true);
+    const officers = users.filter((u) => u.claims.role === 'counter');
+    expect(officers.length).toBe(2);
+    for (const o of officers) {
+      expect(await principalFromClaims(h.deps, h.database.db, { sub: o.id, ...o.claims }, defaultSignInClaimNames)).toEqual({ role: 'counter', subject: `oidc:${o.id}` });
+    }
     const learnerIds = new Set<string>();
     for (const user of [...citizens, ...providers]) {
       const p = await principalFromClaims(h.deps, h.database.db, { sub: user.id, ...user.claims }, defaultSignInClaimNames);

@@ -11,3 +11,4 @@ export * from './incentives.js';
 export * from './learner-credentials.js';
 export * from './equity.js';
 export * from './pathways.js';
+export * from './counter.js';

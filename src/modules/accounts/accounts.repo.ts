@@ -68,6 +68,8 @@ export interface MovementRow {
   course: { title: string; runStarts: string } | null;
   /** For a payment that posted less than its reservation: what went back to the credit. */
   returned: bigint;
+  /** For a reservation the learner agreed to at a service counter: the officer who recorded it. */
+  counterOfficer: string | null;
 }
 
 /**
@@ -96,12 +98,14 @@ export async function learnerMovements(
     select m.id, m.kind, m.code, m.amount::text, m.currency, m.direction, m.grant_id, m.scheme_name, m.reference_id,
            to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at,
            c.title as course_title, to_char(r.starts_at at time zone 'UTC', 'FMDD Mon YYYY') as run_starts,
-           (case when m.kind = 'post_pending' then p.amount - m.amount else 0 end)::text as returned
+           (case when m.kind = 'post_pending' then p.amount - m.amount else 0 end)::text as returned, ca.officer_subject as counter_officer
       from moves m
       left join lateral ledger_transfer(m.pending_id) p on m.kind = 'post_pending'
       left join enrolments e on e.id = m.reference_id
       left join course_runs r on r.id = e.course_run_id
       left join courses c on c.id = r.course_id
+      left join lateral (select a.officer_subject from counter_acts a
+                          where m.kind = 'pending' and a.enrolment_id = e.id and a.action = 'consent' limit 1) ca on true
      order by m.created_at desc, m.id desc limit ${page.limit}`);
   return r.rows.map((x) => ({
     id: x.id!,
@@ -116,5 +120,6 @@ export async function learnerMovements(
     createdAt: new Date(x.created_at!),
     course: x.course_title ? { title: x.course_title, runStarts: x.run_starts! } : null,
     returned: toBigInt(x.returned ?? '0'),
+    counterOfficer: x.counter_officer ?? null,
   }));
 }

@@ -53,5 +53,6 @@ export const movementSchema = z
     schemeName: z.string().meta({ description: 'The scheme of the grant the movement is on' }),
     courseTitle: z.string().nullable().meta({ description: 'For a movement of an enrolment: the course it is for' }),
     referenceId: z.string().nullable(),
+    counterOfficer: z.string().nullable().meta({ example: null, description: 'For a reservation the learner agreed to at a service counter: the officer who recorded it' }),
   })
   .meta({ id: 'AccountMovement' });

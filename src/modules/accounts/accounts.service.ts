@@ -54,6 +54,7 @@ export async function movementsPage(db: Db | Tx, learnerId: string, page: { curs
     sign: movementSign(m),
     schemeName: m.schemeName,
     courseTitle: m.course?.title ?? null,
+    counterOfficer: m.counterOfficer,
     referenceId: m.referenceId,
   }));
   const last = rows.length > page.limit ? rows[page.limit - 1] : undefined;

@@ -28,7 +28,9 @@ function describeEnrolmentMovement(m: MovementRow, money: string): string {
   const course = courseOf(m);
   switch (m.kind) {
     case 'pending':
-      return `${money} reserved for ${course}`;
+      return m.counterOfficer
+        ? `${money} reserved for ${course}, agreed at a service counter with officer ${m.counterOfficer}`
+        : `${money} reserved for ${course}`;
     case 'post_pending':
       return m.returned > 0n
         ? `${money} paid to the training provider for ${course}; the other ${formatMoney(m.returned, m.currency as Currency)} reserved for it returned to your credit`

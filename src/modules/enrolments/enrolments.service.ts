@@ -20,6 +20,7 @@ import {
 
 export type { EnrolmentFilter, EnrolmentRow };
 import type { Acting } from '../acting.js';
+import { counterAnswersOf } from '../counter/counter.repo.js';
 import { DAY_MS } from '../../lib/dates.js';
 
 /** A requested enrolment the learner has not answered lapses after this. */
@@ -313,11 +314,13 @@ export const credentialFactsOf = (db: Db | Tx, rows: EnrolmentRow[]) => credenti
 /**
  * A learner's enrolments as the learner recognises them (course title, run
  * dates, provider name), newest first, with what each would reserve or has
- * reserved; those awaiting their consent carry the deadline to answer by.
+ * reserved; those awaiting their consent carry the deadline to answer by,
+ * and those answered at a service counter name the officer.
  */
 export async function learnerEnrolmentsOverview(db: Db | Tx, learnerId: string, limit = 50) {
   const rows = await learnerEnrolmentsDescribed(db, learnerId, limit);
   const legs = await enrolmentLegs(db, rows.map((r) => r.enrolment.id));
+  const atCounter = await counterAnswersOf(db, rows.map((r) => r.enrolment.id));
   return rows.map(({ enrolment: e, ...about }) => ({
     ...about,
     id: e.id, status: e.status, fee: e.fee, funded: e.funded, coPay: e.coPay, currency: e.currency,
@@ -328,5 +331,7 @@ export async function learnerEnrolmentsOverview(db: Db | Tx, learnerId: string, 
     claimWindowEnds: e.status === 'reserved' ? e.reservationExpiresAt : null,
     /** Why it ended, as a stable code: the words a provider or officer wrote after the colon stay out. */
     endReasonCode: e.endReason?.split(':')[0] ?? null,
+    /** The service-counter officer who answered the request with the learner, when it was answered at a counter. */
+    answeredAtCounterBy: atCounter.get(e.id) ?? null,
   }));
 }

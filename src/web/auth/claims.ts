@@ -66,6 +66,8 @@ export async function principalFromClaims(
       return { role: 'admin', subject };
     case 'analyst':
       return { role: 'analyst', subject };
+    case 'counter':
+      return { role: 'counter', subject };
     default:
       throw new AppError('unauthenticated', `the ${role} role has no pages yet`);
   }

@@ -25,6 +25,7 @@ const principalSchema = z.discriminatedUnion('role', [
   z.object({ role: z.literal('finance'), subject: z.string() }),
   z.object({ role: z.literal('admin'), subject: z.string() }),
   z.object({ role: z.literal('analyst'), subject: z.string() }),
+  z.object({ role: z.literal('counter'), subject: z.string() }),
 ]);
 
 export interface Session {

@@ -117,7 +117,7 @@ ${grants.length > 0 ? html`<h2>${t('credit.grants')}</h2><ul class="cards">${gra
           const amount = `${plus ? '+' : '−'}${fmt.money(m.amount, m.currency)}`;
           return html`<tr>
 <td>${fmt.date(m.at, timeZoneOfCurrency(m.currency))}</td>
-<td><span class="tag ${plus ? 'plus' : 'minus'}">${t(`sign.${sign}` as MessageKey)}</span> ${t(`movement.${sign}` as MessageKey, { course, scheme: m.schemeName })}</td>
+<td><span class="tag ${plus ? 'plus' : 'minus'}">${t(`sign.${sign}` as MessageKey)}</span> ${t(`movement.${sign}` as MessageKey, { course, scheme: m.schemeName })}${m.counterOfficer ? html`<br>${t('counter.history.atCounter', { officer: m.counterOfficer })}` : ''}</td>
 <td class="amount">${amount}</td>
 </tr>`;
         };
