@@ -379,8 +379,8 @@ async function seed(runtime: Runtime & { logger: Logger; dataDir: string }, keys
     const pathway = pathwayCourses.length >= 2
       ? await createPathway(deps, tx, createPathwayBody.parse({ ...DEMO_PATHWAY.body, schemeId: schemeIds.get(DEMO_PATHWAY.scheme)!, courseIds: pathwayCourses }), acting)
       : undefined;
-    // A course just finished, its claim approved: a kept credential in the fourth citizen's record from the first start.
-    const finisher = learnersSeeded[3];
+    // A course just finished, its claim approved: a kept credential in the third citizen's record from the first start.
+    const finisher = learnersSeeded[2];
     const finished = sgdCourses[1];
     if (finisher && finished) {
       await seedCompletedCourse(deps, tx, { learnerId: finisher.id, courseId: finished.id, fee: finished.fee, currency: 'SGD', provider: finished.provider }, acting);

@@ -194,7 +194,7 @@ export default {
   'fin.equity.period': 'Figures for the last closed period, {{start}} to {{end}}: the report is published per period, so no two reports can be compared to single out a person.',
   'fin.equity.groupBy': 'Group by',
   'fin.equity.csv': 'Download the equity report (CSV)',
-  'fin.equity.none': 'No scheme has learners yet.',
+  'fin.equity.none': 'Nothing is published for this period: the report shows the last closed period, and learners granted since then appear once their period closes.',
   'fin.equity.caption': '{{scheme}} by {{dimension}}',
   'fin.equity.learners': 'Learners granted',
   'fin.equity.enrolled': 'Enrolled',

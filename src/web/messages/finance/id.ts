@@ -196,7 +196,7 @@ export default {
   'fin.equity.period': 'Angka untuk periode terakhir yang sudah ditutup, {{start}} sampai {{end}}: laporan diterbitkan per periode, sehingga tidak ada dua laporan yang dapat dibandingkan untuk mengenali seseorang.',
   'fin.equity.groupBy': 'Kelompokkan menurut',
   'fin.equity.csv': 'Unduh laporan pemerataan (CSV)',
-  'fin.equity.none': 'Belum ada program yang memiliki peserta.',
+  'fin.equity.none': 'Belum ada yang diterbitkan untuk periode ini: laporan menampilkan periode terakhir yang sudah ditutup, dan peserta yang menerima kredit setelahnya tampil begitu periodenya ditutup.',
   'fin.equity.caption': '{{scheme}} menurut {{dimension}}',
   'fin.equity.learners': 'Peserta penerima kredit',
   'fin.equity.enrolled': 'Mendaftar',

@@ -196,7 +196,7 @@ export default {
   'fin.equity.period': 'Angka bagi tempoh terakhir yang telah ditutup, {{start}} hingga {{end}}: laporan diterbitkan mengikut tempoh, supaya tiada dua laporan boleh dibandingkan untuk mengenal pasti seseorang.',
   'fin.equity.groupBy': 'Kumpulkan mengikut',
   'fin.equity.csv': 'Muat turun laporan ekuiti (CSV)',
-  'fin.equity.none': 'Belum ada skim yang mempunyai pelajar.',
+  'fin.equity.none': 'Tiada apa-apa diterbitkan bagi tempoh ini: laporan menunjukkan tempoh terakhir yang telah ditutup, dan pelajar yang diberi kredit selepas itu dipaparkan setelah tempoh mereka ditutup.',
   'fin.equity.caption': '{{scheme}} mengikut {{dimension}}',
   'fin.equity.learners': 'Pelajar yang diberi kredit',
   'fin.equity.enrolled': 'Mendaftar',

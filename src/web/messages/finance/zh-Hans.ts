@@ -196,7 +196,7 @@ export default {
   'fin.equity.period': '最近一个已结束期间（{{start}} 至 {{end}}）的数据：报告按期间发布，因此无法通过比较两份报告识别出任何个人。',
   'fin.equity.groupBy': '分组依据',
   'fin.equity.csv': '下载公平性报告（CSV）',
-  'fin.equity.none': '尚无计划有学员。',
+  'fin.equity.none': '本期间尚无发布的数据：报告显示最近一个已结束的期间，此后获得资助的学员将在其期间结束后显示。',
   'fin.equity.caption': '{{scheme}}，按{{dimension}}',
   'fin.equity.learners': '获授额度的学员',
   'fin.equity.enrolled': '已报名',
