@@ -18,7 +18,7 @@ export default {
   'signIn.lead': 'See how much credit you have and when it expires, answer training providers who want to enrol you, and find courses your credit can pay for.',
   'signIn.button': 'Sign in',
   'signIn.hint': 'You sign in with your digital identity.',
-  'signIn.failed': 'Sign-in did not complete: {{why}} Please try again.',
+  'signIn.failed': 'Sign-in did not complete.',
   'signIn.unavailable': 'Sign-in is not set up on this service.',
   'role.title': 'Signed in',
   'role.noPages': 'There are no pages for your role yet. You can use the API: see the API documentation.',
@@ -251,4 +251,12 @@ export default {
   'path.download': 'Download the stacked credential',
   'path.downloadLabel': 'Download the stacked credential of {{name}}',
   'path.toCredentials': 'See my credentials',
+  // Why a sign-in did not complete (src/web/auth/sign-in-failure.ts).
+  'signIn.why.expired': 'The sign-in took too long or was started in another window. Please sign in again.',
+  'signIn.why.denied': 'The sign-in was cancelled, or permission to share your details was not given. Sign in again and allow sharing to use this service.',
+  'signIn.why.loginRequired': 'Your digital identity asked you to sign in again. Please sign in again.',
+  'signIn.why.unknownRole': 'Your account does not have a role in this service. Ask your organisation to give you access.',
+  'signIn.why.unknownPerson': 'We could not find an account for the identity you signed in with. If you think this is wrong, contact us.',
+  'signIn.why.unreachable': 'We could not reach the sign-in service. Please try again in a few minutes.',
+  'signIn.why.other': 'Something went wrong while signing you in. Please try again.',
 } as const;

@@ -20,7 +20,7 @@ export default {
   'signIn.lead': 'Lihat berapa kredit Anda dan kapan berakhir, jawab lembaga pelatihan yang ingin mendaftarkan Anda, dan cari pelatihan yang bisa dibayar dengan kredit Anda.',
   'signIn.button': 'Masuk',
   'signIn.hint': 'Anda masuk dengan identitas digital Anda.',
-  'signIn.failed': 'Proses masuk tidak selesai: {{why}} Silakan coba lagi.',
+  'signIn.failed': 'Proses masuk tidak selesai.',
   'signIn.unavailable': 'Proses masuk belum disiapkan untuk layanan ini.',
   'role.title': 'Sudah masuk',
   'role.noPages': 'Belum ada halaman untuk peran Anda. Anda dapat memakai API: lihat dokumentasi API.',
@@ -253,4 +253,12 @@ export default {
   'path.download': 'Unduh kredensial bertumpuk',
   'path.downloadLabel': 'Unduh kredensial bertumpuk dari {{name}}',
   'path.toCredentials': 'Lihat kredensial saya',
+  // Why a sign-in did not complete (src/web/auth/sign-in-failure.ts).
+  'signIn.why.expired': 'Proses masuk terlalu lama atau dimulai di jendela lain. Silakan masuk lagi.',
+  'signIn.why.denied': 'Proses masuk dibatalkan, atau izin untuk membagikan data Anda tidak diberikan. Masuk lagi dan izinkan pembagian data untuk menggunakan layanan ini.',
+  'signIn.why.loginRequired': 'Identitas digital Anda meminta Anda masuk lagi. Silakan masuk lagi.',
+  'signIn.why.unknownRole': 'Akun Anda tidak memiliki peran di layanan ini. Mintalah organisasi Anda untuk memberi Anda akses.',
+  'signIn.why.unknownPerson': 'Kami tidak menemukan akun untuk identitas yang Anda gunakan untuk masuk. Jika menurut Anda ini keliru, hubungi kami.',
+  'signIn.why.unreachable': 'Kami tidak dapat menghubungi layanan masuk. Silakan coba lagi dalam beberapa menit.',
+  'signIn.why.other': 'Terjadi masalah saat Anda masuk. Silakan coba lagi.',
 } satisfies Catalogue;

@@ -20,7 +20,7 @@ export default {
   'signIn.lead': 'Lihat berapa banyak kredit anda dan bila ia tamat tempoh, jawab penyedia latihan yang ingin mendaftarkan anda, dan cari kursus yang boleh dibayar dengan kredit anda.',
   'signIn.button': 'Log masuk',
   'signIn.hint': 'Anda log masuk dengan identiti digital anda.',
-  'signIn.failed': 'Log masuk tidak selesai: {{why}} Sila cuba lagi.',
+  'signIn.failed': 'Log masuk tidak selesai.',
   'signIn.unavailable': 'Log masuk belum disediakan untuk perkhidmatan ini.',
   'role.title': 'Telah log masuk',
   'role.noPages': 'Belum ada halaman untuk peranan anda. Anda boleh menggunakan API: lihat dokumentasi API.',
@@ -253,4 +253,12 @@ export default {
   'path.download': 'Muat turun kelayakan bertindan',
   'path.downloadLabel': 'Muat turun kelayakan bertindan bagi {{name}}',
   'path.toCredentials': 'Lihat kelayakan saya',
+  // Why a sign-in did not complete (src/web/auth/sign-in-failure.ts).
+  'signIn.why.expired': 'Log masuk mengambil masa terlalu lama atau dimulakan dalam tetingkap lain. Sila log masuk semula.',
+  'signIn.why.denied': 'Log masuk dibatalkan, atau kebenaran untuk berkongsi butiran anda tidak diberikan. Log masuk semula dan benarkan perkongsian untuk menggunakan perkhidmatan ini.',
+  'signIn.why.loginRequired': 'Identiti digital anda meminta anda log masuk semula. Sila log masuk semula.',
+  'signIn.why.unknownRole': 'Akaun anda tidak mempunyai peranan dalam perkhidmatan ini. Minta organisasi anda memberikan akses kepada anda.',
+  'signIn.why.unknownPerson': 'Kami tidak menemui akaun bagi identiti yang anda gunakan untuk log masuk. Jika anda rasa ini salah, hubungi kami.',
+  'signIn.why.unreachable': 'Kami tidak dapat menghubungi perkhidmatan log masuk. Sila cuba lagi dalam beberapa minit.',
+  'signIn.why.other': 'Berlaku masalah semasa log masuk. Sila cuba lagi.',
 } satisfies Catalogue;

@@ -20,7 +20,7 @@ export default {
   'signIn.lead': '查看您有多少积分以及何时到期，回复想为您报名的培训机构，并查找可用积分支付的课程。',
   'signIn.button': '登录',
   'signIn.hint': '请使用您的数字身份登录。',
-  'signIn.failed': '登录未完成：{{why}} 请重试。',
+  'signIn.failed': '登录未完成。',
   'signIn.unavailable': '本服务尚未设置登录。',
   'role.title': '已登录',
   'role.noPages': '您的角色暂时没有页面。您可以使用 API：请参阅 API 文档。',
@@ -253,4 +253,12 @@ export default {
   'path.download': '下载叠加证书',
   'path.downloadLabel': '下载叠加证书：{{name}}',
   'path.toCredentials': '查看我的证书',
+  // Why a sign-in did not complete (src/web/auth/sign-in-failure.ts).
+  'signIn.why.expired': '登录耗时过长，或是在另一个窗口中开始的。请重新登录。',
+  'signIn.why.denied': '登录已取消，或您未允许共享您的资料。请重新登录并允许共享，才能使用本服务。',
+  'signIn.why.loginRequired': '您的数字身份要求您重新登录。请重新登录。',
+  'signIn.why.unknownRole': '您的账户在本服务中没有角色。请联系您的机构为您开通权限。',
+  'signIn.why.unknownPerson': '我们找不到与您登录身份对应的账户。如果您认为有误，请联系我们。',
+  'signIn.why.unreachable': '我们无法连接登录服务。请几分钟后再试。',
+  'signIn.why.other': '登录时出现问题。请重试。',
 } satisfies Catalogue;
