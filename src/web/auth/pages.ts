@@ -3,7 +3,7 @@ import { html } from '../html.js';
 import { definePage, type PageSpec } from '../page.js';
 import type { WebDeps } from '../router.js';
 import { principalFromClaims } from './claims.js';
-import { classifySignInFailure, type SignInFailureLog } from './sign-in-failure.js';
+import { classifySignInFailure, signInFailureMessage, type SignInFailureLog } from './sign-in-failure.js';
 
 /** Only a path of this service: never another origin (an open redirect) or a protocol-relative //host. */
 export const safeReturnTo = (v: unknown): string => (typeof v === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(v) ? v : '/');
@@ -30,7 +30,7 @@ export function authPages(deps: WebDeps): PageSpec[] {
           log.warn(failure, 'sign-in callback refused');
           return {
             status: 400, title: t('signIn.button'),
-            body: html`<h1>${t('error.title')}</h1><div class="notice error" role="alert"><p>${t('signIn.failed')}</p><p>${t(`signIn.why.${failure.reason}`)}</p></div>
+            body: html`<h1>${t('error.title')}</h1><div class="notice error" role="alert"><p>${t('signIn.failed')}</p><p>${t(signInFailureMessage[failure.reason])}</p></div>
 <p><a class="button" href="/sign-in">${t('signIn.button')}</a></p>`,
           };
         };

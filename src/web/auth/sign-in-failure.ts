@@ -1,8 +1,15 @@
 import * as oidc from 'openid-client';
 import { AppError } from '../../lib/app-error.js';
+import type { MessageKey } from '../messages/catalogue.js';
 
-/** Why a sign-in did not complete, as the person is told it (a key `signIn.why.<reason>` in the citizen catalogues). */
+/** Why a sign-in did not complete, as the person is told it (signInFailureMessage names its message). */
 export type SignInFailure = 'expired' | 'denied' | 'loginRequired' | 'unknownRole' | 'unknownPerson' | 'unreachable' | 'other';
+
+/** The message that tells the person each failure. */
+export const signInFailureMessage = {
+  expired: 'signIn.why.expired', denied: 'signIn.why.denied', loginRequired: 'signIn.why.loginRequired', unknownRole: 'signIn.why.unknownRole',
+  unknownPerson: 'signIn.why.unknownPerson', unreachable: 'signIn.why.unreachable', other: 'signIn.why.other',
+} as const satisfies Record<SignInFailure, MessageKey>;
 
 /** What the log keeps of a failure: codes only, never a token, a claim or the library's text with parameters in it. */
 export interface SignInFailureLog {
