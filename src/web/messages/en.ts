@@ -259,4 +259,14 @@ export default {
   'signIn.why.unknownPerson': 'We could not find an account for the identity you signed in with. If you think this is wrong, contact us.',
   'signIn.why.unreachable': 'We could not reach the sign-in service. Please try again in a few minutes.',
   'signIn.why.other': 'Something went wrong while signing you in. Please try again.',
+  // The staff home page (src/web/home/staff-home.ts).
+  'home.waiting': 'Waiting for you',
+  'home.menu': 'Your pages',
+  'home.finance.inReview': 'Claims in review: {{count}}',
+  'home.finance.batchesWaiting': 'Payment batches waiting for a second officer: {{count}}',
+  'home.provider.inReview': 'Your claims in review: {{count}}',
+  'home.provider.awaitingConsent': 'Enrolments waiting for the learner\'s consent: {{count}}',
+  'home.counter.find': 'Find a learner to help',
+  'home.apiDocs.admin': 'You manage schemes, providers and courses through the API. Its documentation lists the admin routes.',
+  'home.apiDocs.analyst': 'You read reports and figures through the API. Its documentation lists the analyst routes.',
 } as const;

@@ -261,4 +261,14 @@ export default {
   'signIn.why.unknownPerson': 'Kami tidak menemukan akun untuk identitas yang Anda gunakan untuk masuk. Jika menurut Anda ini keliru, hubungi kami.',
   'signIn.why.unreachable': 'Kami tidak dapat menghubungi layanan masuk. Silakan coba lagi dalam beberapa menit.',
   'signIn.why.other': 'Terjadi masalah saat Anda masuk. Silakan coba lagi.',
+  // The staff home page (src/web/home/staff-home.ts).
+  'home.waiting': 'Menunggu Anda',
+  'home.menu': 'Halaman Anda',
+  'home.finance.inReview': 'Klaim dalam peninjauan: {{count}}',
+  'home.finance.batchesWaiting': 'Batch pembayaran menunggu petugas kedua: {{count}}',
+  'home.provider.inReview': 'Klaim Anda dalam peninjauan: {{count}}',
+  'home.provider.awaitingConsent': 'Pendaftaran menunggu persetujuan peserta: {{count}}',
+  'home.counter.find': 'Cari peserta untuk dibantu',
+  'home.apiDocs.admin': 'Anda mengelola skema, lembaga, dan pelatihan melalui API. Dokumentasinya mencantumkan rute admin.',
+  'home.apiDocs.analyst': 'Anda membaca laporan dan angka melalui API. Dokumentasinya mencantumkan rute analis.',
 } satisfies Catalogue;

@@ -261,4 +261,14 @@ export default {
   'signIn.why.unknownPerson': 'Kami tidak menemui akaun bagi identiti yang anda gunakan untuk log masuk. Jika anda rasa ini salah, hubungi kami.',
   'signIn.why.unreachable': 'Kami tidak dapat menghubungi perkhidmatan log masuk. Sila cuba lagi dalam beberapa minit.',
   'signIn.why.other': 'Berlaku masalah semasa log masuk. Sila cuba lagi.',
+  // The staff home page (src/web/home/staff-home.ts).
+  'home.waiting': 'Menunggu anda',
+  'home.menu': 'Halaman anda',
+  'home.finance.inReview': 'Tuntutan dalam semakan: {{count}}',
+  'home.finance.batchesWaiting': 'Kelompok pembayaran menunggu pegawai kedua: {{count}}',
+  'home.provider.inReview': 'Tuntutan anda dalam semakan: {{count}}',
+  'home.provider.awaitingConsent': 'Pendaftaran menunggu persetujuan pelajar: {{count}}',
+  'home.counter.find': 'Cari pelajar untuk dibantu',
+  'home.apiDocs.admin': 'Anda mengurus skim, penyedia dan kursus melalui API. Dokumentasinya menyenaraikan laluan pentadbir.',
+  'home.apiDocs.analyst': 'Anda membaca laporan dan angka melalui API. Dokumentasinya menyenaraikan laluan penganalisis.',
 } satisfies Catalogue;

@@ -261,4 +261,14 @@ export default {
   'signIn.why.unknownPerson': '我们找不到与您登录身份对应的账户。如果您认为有误，请联系我们。',
   'signIn.why.unreachable': '我们无法连接登录服务。请几分钟后再试。',
   'signIn.why.other': '登录时出现问题。请重试。',
+  // The staff home page (src/web/home/staff-home.ts).
+  'home.waiting': '待您处理',
+  'home.menu': '您的页面',
+  'home.finance.inReview': '审核中的申领：{{count}}',
+  'home.finance.batchesWaiting': '等待第二位官员的付款批次：{{count}}',
+  'home.provider.inReview': '您审核中的申领：{{count}}',
+  'home.provider.awaitingConsent': '等待学员同意的报名：{{count}}',
+  'home.counter.find': '查找需要协助的学员',
+  'home.apiDocs.admin': '您通过 API 管理计划、培训机构和课程。其文档列出了管理员可用的接口。',
+  'home.apiDocs.analyst': '您通过 API 查看报告和数据。其文档列出了分析员可用的接口。',
 } satisfies Catalogue;
