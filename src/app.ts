@@ -40,7 +40,7 @@ export interface AppDeps {
   /** TRUST_PROXY: the proxies whose X-Forwarded-For names the client (req.ip, the key of per-address rate limits); default none. */
   trustProxy?: TrustProxy;
   /** The pages' sign-in: the OIDC client (unset: sign-in not configured), claim names, and whether cookies are Secure. */
-  web?: { signIn?: SignInClient | undefined; claimNames?: Partial<SignInClaimNames> | undefined; secureCookies?: boolean; signInOrigin?: string | undefined };
+  web?: { signIn?: SignInClient | undefined; claimNames?: Partial<SignInClaimNames> | undefined; secureCookies?: boolean; signInOrigin?: string | undefined; themeCss?: string | undefined };
 }
 
 /** The key that seals the pages' session cookies, derived from the national-id key as the idempotency fingerprints' is. */
@@ -107,7 +107,7 @@ export function createApp(deps: AppDeps): Express {
     services: { ledger: deps.ledger, clock: deps.clock, logger: deps.logger, database: deps.database, nationalIds: deps.nationalIds, ...(deps.policy ? { policy: deps.policy } : {}) },
     clock: deps.clock, logger: deps.logger, fingerprintSecret, rateLimiter,
     sessions: createSessionCodec(sessionKeyOf(deps.nationalIds), { secure: deps.web?.secureCookies ?? false }),
-    signIn: deps.web?.signIn, signInOrigin: deps.web?.signInOrigin,
+    signIn: deps.web?.signIn, signInOrigin: deps.web?.signInOrigin, themeCss: deps.web?.themeCss,
     claimNames: { ...defaultSignInClaimNames, ...deps.web?.claimNames },
   }));
 

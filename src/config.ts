@@ -178,6 +178,37 @@ const trustProxySchema = z
 
 const blankIsUnset = blankIsUnsetEarly;
 
+/** The largest theme file accepted: a sheet of custom-property overrides, not a second stylesheet. */
+export const WEB_THEME_CSS_MAX_BYTES = 64 * 1024;
+
+/** WEB_THEME_CSS: a path to the deployment's CSS (SGDS custom-property overrides), read and checked once, at start. */
+const themeCss = z.string().trim().min(1).transform((file, ctx) => {
+  let css: Buffer;
+  try {
+    css = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    ctx.addIssue({ code: 'custom', message: `cannot read ${file} (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})` });
+    return z.NEVER;
+  }
+  if (css.length > WEB_THEME_CSS_MAX_BYTES) {
+    ctx.addIssue({ code: 'custom', message: `${file} is ${css.length} bytes; at most ${WEB_THEME_CSS_MAX_BYTES} are accepted` });
+    return z.NEVER;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(css);
+  } catch {
+    text = '@import';
+  }
+  // The pages' CSP allows this origin's styles only: an @import or url() elsewhere would be blocked, so refuse it here, loudly.
+  if (/@import|url\(\s*['"]?\s*(https?:)?\/\//i.test(text)) {
+    ctx.addIssue({ code: 'custom', message: `${file} must be UTF-8 CSS without @import or url() to another origin` });
+    return z.NEVER;
+  }
+  return { file, css: text };
+});
+
 const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: wholeNumber(0, 65535).default(3000),
@@ -223,6 +254,8 @@ const configSchema = z.object({
   OIDC_CLAIMS: z.preprocess(blankIsUnset, oidcClaimsSchema.optional()),
   /** The port of the local demo identity provider on 127.0.0.1 (only without OIDC_ISSUER); unset: PORT + 1. */
   OIDC_LOCAL_PORT: z.preprocess(blankIsUnset, wholeNumber(0, 65535).optional()),
+  /** The deployment's theme: a CSS file of SGDS custom-property overrides, served after the SGDS tokens in the one stylesheet. */
+  WEB_THEME_CSS: z.preprocess(blankIsUnset, themeCss.optional()),
   /** The treasury's disbursement account per currency (JSON). Required in production; elsewhere demo accounts apply. */
   TREASURY_ACCOUNTS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), treasuryAccountsSchema.optional()),
   /** The periods the equity report is published for: any asOf answers for the last month (default) or quarter closed by then. */

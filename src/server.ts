@@ -91,7 +91,7 @@ async function main() {
     if (seed) await seedDemoData({ ...runtime, logger, dataDir: config.dataDir });
     app = createApp({
       ...runtime, logger, bodyLimit: config.BODY_LIMIT, policy, trustProxy: config.TRUST_PROXY,
-      web: { signIn, claimNames: config.OIDC_CLAIMS, secureCookies: config.NODE_ENV === 'production' || (config.PUBLIC_URL ?? '').startsWith('https://') },
+      web: { signIn, claimNames: config.OIDC_CLAIMS, themeCss: config.WEB_THEME_CSS?.css, secureCookies: config.NODE_ENV === 'production' || (config.PUBLIC_URL ?? '').startsWith('https://') },
     });
   } catch (err) {
     await runtime.close();

@@ -20,11 +20,12 @@ export interface Asset {
   url: string;
 }
 
-/** The two files every page loads: one stylesheet, one small enhancement script. */
-export function loadAssets(): { css: Asset; js: Asset } {
+/** The two files every page loads: one stylesheet (with the deployment's theme, if any), one small enhancement script. */
+export function loadAssets(themeCss?: string): { css: Asset; js: Asset } {
   const make = (body: string, name: string, ext: string, type: string): Asset => ({
     body, type, url: `/assets/${name}.${createHash('sha256').update(body).digest('hex').slice(0, 12)}.${ext}`,
   });
-  const css = `${sgdsCss()}\n${readFileSync(path.join(here, 'assets', 'site.css'), 'utf8')}`;
+  // The deployment's theme (WEB_THEME_CSS) comes last, so its overrides win; it is part of the hash, so a new theme gets a new URL.
+  const css = `${sgdsCss()}\n${readFileSync(path.join(here, 'assets', 'site.css'), 'utf8')}${themeCss ? `\n/* WEB_THEME_CSS */\n${themeCss}` : ''}`;
   return { css: make(css, 'site', 'css', 'text/css; charset=utf-8'), js: make(readFileSync(path.join(here, 'assets', 'enhance.js'), 'utf8'), 'enhance', 'js', 'text/javascript; charset=utf-8') };
 }

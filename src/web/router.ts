@@ -37,6 +37,8 @@ export interface WebDeps {
   rateLimiter?: RateLimiter | undefined;
   /** Origins forms may post to and the browser is sent to for sign-in (the issuer's). */
   signInOrigin?: string | undefined;
+  /** The deployment's theme CSS (WEB_THEME_CSS), appended to the stylesheet. */
+  themeCss?: string | undefined;
 }
 
 /** Every page of the service, each declaring its roles: the access test walks this list. */
@@ -66,7 +68,7 @@ const errorBody = (t: PageContext['t'], message: string) => html`<h1>${t('error.
 
 export function createWebRouter(deps: WebDeps): Router {
   const router = express.Router();
-  const assets = loadAssets();
+  const assets = loadAssets(deps.themeCss);
   const csp = pageCsp(deps.signInOrigin);
   const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
 

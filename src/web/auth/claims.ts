@@ -37,19 +37,19 @@ export async function principalFromClaims(
   const sub = text(claims.sub);
   const role = roleOf(claimAt(claims, names.role));
   if (!sub || typeof role !== 'string' || !(roles as readonly string[]).includes(role)) {
-    throw new AppError('unauthenticated', 'the identity provider did not say which role you have in this service');
+    throw new AppError('unauthenticated', 'the identity provider did not say which role you have in this service', { reasons: ['unknown_role'] });
   }
   const subject = `oidc:${sub}`;
   switch (role as Role) {
     case 'citizen': {
       const nationalId = text(claimAt(claims, names.nationalId));
       const country = text(claimAt(claims, names.country));
-      if (!nationalId || !country) throw new AppError('unauthenticated', 'the identity provider did not send your national id');
+      if (!nationalId || !country) throw new AppError('unauthenticated', 'the identity provider did not send your national id', { reasons: ['unknown_person'] });
       try {
         const learner = await lookupLearner(deps as ServiceDeps, db, country.toUpperCase(), nationalId);
         return { role: 'citizen', subject, learnerId: learner.id };
       } catch (err) {
-        if (err instanceof AppError) throw new AppError('unauthenticated', 'no learner account holds the national id you signed in with');
+        if (err instanceof AppError) throw new AppError('unauthenticated', 'no learner account holds the national id you signed in with', { reasons: ['unknown_person'] });
         throw err;
       }
     }
@@ -57,7 +57,7 @@ export async function principalFromClaims(
       const registration = text(claimAt(claims, names.providerRegistration));
       const country = text(claimAt(claims, names.country));
       const provider = registration && country ? await providerByRegistration(db, country.toUpperCase(), registration) : undefined;
-      if (!provider) throw new AppError('unauthenticated', 'no provider is registered under the registration number you signed in with');
+      if (!provider) throw new AppError('unauthenticated', 'no provider is registered under the registration number you signed in with', { reasons: ['unknown_person'] });
       return { role: 'provider', subject, providerId: provider.id };
     }
     case 'finance':
@@ -69,6 +69,6 @@ export async function principalFromClaims(
     case 'counter':
       return { role: 'counter', subject };
     default:
-      throw new AppError('unauthenticated', `the ${role} role has no pages yet`);
+      throw new AppError('unauthenticated', `the ${role} role has no pages yet`, { reasons: ['unknown_role'] });
   }
 }

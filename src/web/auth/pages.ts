@@ -3,6 +3,7 @@ import { html } from '../html.js';
 import { definePage, type PageSpec } from '../page.js';
 import type { WebDeps } from '../router.js';
 import { principalFromClaims } from './claims.js';
+import { classifySignInFailure, signInFailureMessage, type SignInFailureLog } from './sign-in-failure.js';
 
 /** Only a path of this service: never another origin (an open redirect) or a protocol-relative //host. */
 export const safeReturnTo = (v: unknown): string => (typeof v === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(v) ? v : '/');
@@ -25,19 +26,23 @@ export function authPages(deps: WebDeps): PageSpec[] {
       async handler({ t, req, res, log }) {
         const state = await deps.sessions.readSignIn(req);
         deps.sessions.clearSignIn(res);
-        const failed = (why: string) => ({
-          status: 400, title: t('signIn.button'),
-          body: html`<h1>${t('error.title')}</h1><div class="notice error" role="alert"><p>${t('signIn.failed', { why })}</p></div>
+        const failed = (failure: SignInFailureLog) => {
+          log.warn(failure, 'sign-in callback refused');
+          return {
+            status: 400, title: t('signIn.button'),
+            body: html`<h1>${t('error.title')}</h1><div class="notice error" role="alert"><p>${t('signIn.failed')}</p><p>${t(signInFailureMessage[failure.reason])}</p></div>
 <p><a class="button" href="/sign-in">${t('signIn.button')}</a></p>`,
-        });
-        if (!deps.signIn || !state) return failed('');
+          };
+        };
+        if (!deps.signIn) return failed({ reason: 'unreachable', code: 'not_configured' });
+        // No sign-in cookie: it expired (it lives minutes) or the sign-in was started in another browser.
+        if (!state) return failed({ reason: 'expired', code: 'no_sign_in_state' });
         let claims: Record<string, unknown>;
         try {
           const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
           claims = await deps.signIn.finish(new URL(`${deps.signIn.redirectUri}${query}`), state);
         } catch (err) {
-          log.warn({ reason: (err as { code?: string }).code ?? (err as Error).name }, 'sign-in callback refused');
-          return failed('');
+          return failed(classifySignInFailure(err));
         }
         try {
           const principal = await principalFromClaims(deps.services, deps.services.database.db, claims, deps.claimNames);
@@ -45,7 +50,7 @@ export function authPages(deps: WebDeps): PageSpec[] {
           log.info({ role: principal.role }, 'signed in');
           return { redirect: state.returnTo, status: 303 };
         } catch (err) {
-          if (err instanceof AppError) return failed(err.message);
+          if (err instanceof AppError) return failed(classifySignInFailure(err));
           throw err;
         }
       },

@@ -10,7 +10,7 @@ import type { ReasonCode } from '../../modules/eligibility/eligibility.types.js'
 import { consentToEnrolment, learnerEnds, learnerEnrolmentsOverview } from '../../modules/enrolments/enrolments.service.js';
 import type { Principal } from '../../lib/principal.js';
 import { html, type Html } from '../html.js';
-import { menuOf } from '../layout.js';
+import { staffHome } from '../home/staff-home.js';
 import { timeZoneOfCurrency } from '../i18n.js';
 import type { MessageKey } from '../messages/catalogue.js';
 import { runOnce } from '../once.js';
@@ -97,9 +97,7 @@ ${grants.length > 0 ? html`<h2>${t('credit.grants')}</h2><ul class="cards">${gra
       async handler(ctx) {
         if (!ctx.principal) return landing(ctx);
         if (ctx.principal.role === 'citizen') return credit(ctx);
-        const menu = menuOf(ctx.principal.role);
-        if (menu.length > 0) return { title: ctx.t('role.title'), body: html`<h1>${ctx.t('role.title')}</h1><ul>${menu.map((m) => html`<li><a href="${m.href}">${ctx.t(m.key)}</a></li>`)}</ul>` };
-        return { title: ctx.t('role.title'), body: html`<h1>${ctx.t('role.title')}</h1><p>${ctx.t('role.noPages')}</p><p><a href="/docs">${ctx.t('footer.api')}</a></p>` };
+        return staffHome(deps, ctx);
       },
     }),
 
