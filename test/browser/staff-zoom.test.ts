@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { learnerSpecs, nationalIdFor } from '../../src/seed/demo.js';
-import { api, devToken, fitsWell, launchChromium, layoutProblems, screenshotDir, signIn, startService, zoomTextTo400, type RunningService } from './support.js';
+import { api, axeViolations, devToken, fitsWell, launchChromium, layoutProblems, screenshotDir, signIn, startService, zoomTextTo400, type RunningService } from './support.js';
 
 /**
  * Every staff page (the provider desk, the finance console, the counter) at
@@ -91,7 +91,7 @@ describe('staff pages at 400% text', () => {
     expect(problems).toEqual({});
   });
 
-  it('when a counter officer finds the learner and opens the visit with 400% text, then nothing scrolls sideways or is cut off', async () => {
+  it('when a counter officer finds the learner and checks a course run for them, then the decision shows, axe finds nothing in five languages, and at 320 px and 400% text nothing scrolls sideways or is cut off', async () => {
     const admin = await devToken(service.dataDir, { role: 'admin', sub: 'admin-demo' });
     const learner = await api(service.base, admin, 'GET', `/v1/learners/${service.learners[LEARNER]}`);
     const nationalId = nationalIdFor(learnerSpecs[LEARNER]!, LEARNER, learner.body.dateOfBirth as string);
@@ -104,7 +104,44 @@ describe('staff pages at 400% text', () => {
     await page.getByRole('button', { name: 'Find the learner' }).click();
     await page.waitForURL(/\/counter\/visits\/[0-9a-f-]{36}$/);
     const visit = new URL(page.url()).pathname;
-    const problems = await problemsAt400(page, [visit, '/counter'], 'counter');
+
+    // The eligibility check for the learner at the counter: search a course, open a run, read the decision.
+    const courseTitle = (await api(service.base, admin, 'GET', '/v1/courses?limit=1')).body.items[0].title as string;
+    await page.getByLabel('Words in the course title').fill(courseTitle);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/\/courses\?q=/);
+    await page.screenshot({ path: path.join(screenshotDir, 'counter-check-courses.png'), fullPage: true });
+    await page.getByRole('link', { name: /^Check their funding – / }).first().click();
+    await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
+    const check = new URL(page.url()).pathname;
+    expect(await page.locator('h1').textContent()).toMatch(/^Can the credit of .+ pay for this course\?$/);
+    expect(await page.locator('main .notice').textContent()).toMatch(/^(Yes|No)\. Their credit can(not)? pay for this course\.$/);
+    expect(await page.locator('main dl.summary').textContent()).toContain('The learner pays themselves');
+    await page.screenshot({ path: path.join(screenshotDir, 'counter-check.png'), fullPage: true });
+    const courseSearch = `${visit}/courses?q=${encodeURIComponent(courseTitle)}`;
+    const found: Record<string, unknown> = {};
+    for (const lang of ['en', 'ms', 'id', 'zh-Hans', 'ta']) {
+      for (const p of [courseSearch, check]) {
+        await page.goto(`${service.base}${p}${p.includes('?') ? '&' : '?'}lang=${lang}`);
+        expect(await page.locator('html').getAttribute('lang')).toBe(lang);
+        const violations = await axeViolations(page);
+        if (violations.length > 0) found[`${lang} ${p}`] = violations;
+      }
+    }
+    await page.goto(`${service.base}${visit}?lang=en`);
+    expect(found).toEqual({});
+    await page.setViewportSize({ width: 320, height: 640 });
+    const narrow: Record<string, unknown> = {};
+    for (const p of [visit, courseSearch, check]) {
+      await page.goto(`${service.base}${p}`);
+      const r = await layoutProblems(page);
+      if (!fitsWell(r)) narrow[p] = r;
+    }
+    await page.screenshot({ path: path.join(screenshotDir, 'counter-check-320px.png'), fullPage: true });
+    expect(narrow).toEqual({});
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    const problems = await problemsAt400(page, [visit, '/counter', courseSearch, check], 'counter');
 
     // The check itself can fail: a fixed-width block at 400% text is caught.
     await page.evaluate(() => {

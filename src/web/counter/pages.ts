@@ -302,7 +302,7 @@ ${withRuns.length === 0 ? html`<p>${t('courses.none')}</p>` : html`<ul class="ca
 ${runs.length === 0 ? html`<p>${t('courses.noRuns')}</p>` : html`<ul>${runs.map((r) => {
             const date = fmt.date(r.startsAt, timeZoneOfCurrency(r.currency));
             return html`<li>${t('courses.run', { date, amount: fmt.money(r.fee, r.currency) })}<br>
-<a href="${back}/runs/${r.id}" aria-label="${t('counter.check.linkLabel', { course: course.title, date })}">${t('counter.check.link')}</a></li>`;
+<a href="${back}/runs/${r.id}">${t('counter.check.link')}<span class="visually-hidden"> – ${t('counter.check.linkFor', { course: course.title, date })}</span></a></li>`;
           })}</ul>`}
 </li>`)}</ul>`}
 <p><a href="${back}">${t('counter.check.back')}</a></p>`,

@@ -54,7 +54,7 @@ export default {
   'counter.check.search': 'Words in the course title',
   'counter.check.for': 'Courses to check for {{name}}',
   'counter.check.link': 'Check their funding',
-  'counter.check.linkLabel': 'Check the learner\'s funding for {{course}}, starting {{date}}',
+  'counter.check.linkFor': '{{course}}, starting {{date}}',
   'counter.check.another': 'Check another course',
   'counter.check.back': 'Back to the learner',
   'counter.elig.title': 'Can the credit of {{name}} pay for this course?',

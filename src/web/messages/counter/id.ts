@@ -56,7 +56,7 @@ export default {
   'counter.check.search': 'Kata dalam judul kursus',
   'counter.check.for': 'Kursus yang akan diperiksa untuk {{name}}',
   'counter.check.link': 'Periksa pendanaan mereka',
-  'counter.check.linkLabel': 'Periksa pendanaan peserta untuk {{course}}, mulai {{date}}',
+  'counter.check.linkFor': '{{course}}, mulai {{date}}',
   'counter.check.another': 'Periksa kursus lain',
   'counter.check.back': 'Kembali ke peserta',
   'counter.elig.title': 'Dapatkah kredit {{name}} membayar kursus ini?',

@@ -56,7 +56,7 @@ export default {
   'counter.check.search': 'Perkataan dalam tajuk kursus',
   'counter.check.for': 'Kursus untuk disemak bagi {{name}}',
   'counter.check.link': 'Semak pembiayaan mereka',
-  'counter.check.linkLabel': 'Semak pembiayaan pelajar untuk {{course}}, bermula {{date}}',
+  'counter.check.linkFor': '{{course}}, bermula {{date}}',
   'counter.check.another': 'Semak kursus lain',
   'counter.check.back': 'Kembali kepada pelajar',
   'counter.elig.title': 'Bolehkah kredit {{name}} membayar kursus ini?',

@@ -56,7 +56,7 @@ export default {
   'counter.check.search': 'பாடநெறித் தலைப்பில் உள்ள சொற்கள்',
   'counter.check.for': '{{name}} அவர்களுக்காகச் சரிபார்க்க வேண்டிய பாடநெறிகள்',
   'counter.check.link': 'அவர்களின் நிதியுதவியைச் சரிபார்க்கவும்',
-  'counter.check.linkLabel': '{{date}} அன்று தொடங்கும் {{course}} பாடநெறிக்கு கற்பவரின் நிதியுதவியைச் சரிபார்க்கவும்',
+  'counter.check.linkFor': '{{course}}, {{date}} அன்று தொடங்குகிறது',
   'counter.check.another': 'வேறொரு பாடநெறியைச் சரிபார்க்கவும்',
   'counter.check.back': 'கற்பவரிடம் திரும்பு',
   'counter.elig.title': '{{name}} அவர்களின் கடன் தொகை இந்தப் பாடநெறிக்குச் செலுத்துமா?',

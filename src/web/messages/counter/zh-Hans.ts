@@ -56,7 +56,7 @@ export default {
   'counter.check.search': '课程名称中的关键词',
   'counter.check.for': '为{{name}}查询的课程',
   'counter.check.link': '查询其资助',
-  'counter.check.linkLabel': '查询学员参加{{course}}（{{date}}开课）的资助',
+  'counter.check.linkFor': '{{course}}，{{date}}开课',
   'counter.check.another': '查询其他课程',
   'counter.check.back': '返回学员页面',
   'counter.elig.title': '{{name}}的额度能支付这门课程吗？',
