@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, axeViolations, devToken, firstLoadBytes, launchChromium, repoRoot, screenshotDir, signIn, startService, type RunningService } from './support.js';
+import { api, axeViolations, devToken, firstLoadBytes, fitsWell, launchChromium, layoutProblems, repoRoot, screenshotDir, signIn, startService, zoomTextTo400, type RunningService } from './support.js';
 
 /**
  * The rest of the citizen portal in a real browser: the live tracker, the
@@ -179,26 +179,12 @@ describe('for everyone', () => {
     await page.goto(`${service.base}/courses`);
     const runHref = await page.locator('a[href^="/courses/runs/"]').first().getAttribute('href');
     const every = ['/', '/history', '/enrolments', '/courses', runHref!, ...newPages()];
-    /** Sideways scroll of the page, and any element outside the viewport (a data table may scroll inside its own region). */
-    const fits = () => page.evaluate(() => {
-      const width = document.documentElement.clientWidth;
-      const outside = Array.from(document.querySelectorAll('body *'))
-        .filter((el) => !el.closest('.table-wrap, .visually-hidden, .skip') && el.getClientRects().length > 0)
-        .filter((el) => el.getBoundingClientRect().right > width + 1)
-        .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}.${el.className}`);
-      // Lines shorter than their text overlap the next line: text cut off or unreadable.
-      const overlapping = Array.from(document.querySelectorAll('body *'))
-        .filter((el) => el.getClientRects().length > 0 && Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent!.trim() !== ''))
-        .filter((el) => { const s = getComputedStyle(el); return s.lineHeight !== 'normal' && parseFloat(s.lineHeight) < parseFloat(s.fontSize); })
-        .map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
-      return { overflow: document.documentElement.scrollWidth - width, outside: outside.slice(0, 5), overlapping: overlapping.slice(0, 5) };
-    });
     const problems: Record<string, unknown> = {};
     await page.setViewportSize({ width: 320, height: 640 });
     for (const p of every) {
       await page.goto(`${service.base}${p}`);
-      const r = await fits();
-      if (r.overflow > 0 || r.outside.length > 0 || r.overlapping.length > 0) problems[`320px ${p}`] = r;
+      const r = await layoutProblems(page);
+      if (!fitsWell(r)) problems[`320px ${p}`] = r;
     }
     await page.goto(`${service.base}/tracker`);
     await shot('tracker-320px');
@@ -206,12 +192,12 @@ describe('for everyone', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     for (const p of every) {
       await page.goto(`${service.base}${p}`);
-      await page.evaluate(() => { document.documentElement.style.setProperty('font-size', '400%', 'important'); });
-      const r = await fits();
-      if (r.overflow > 0 || r.outside.length > 0 || r.overlapping.length > 0) problems[`400% ${p}`] = r;
+      await zoomTextTo400(page);
+      const r = await layoutProblems(page);
+      if (!fitsWell(r)) problems[`400% ${p}`] = r;
     }
     await page.goto(`${service.base}/credentials/${credentialId}`);
-    await page.evaluate(() => { document.documentElement.style.setProperty('font-size', '400%', 'important'); });
+    await zoomTextTo400(page);
     await shot('credential-400pct');
     await page.setViewportSize({ width: 390, height: 844 });
     expect(problems).toEqual({});

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -117,4 +118,36 @@ export async function firstLoadBytes(context: BrowserContext, url: string): Prom
   const all = (await Promise.all(bodies)).filter((b): b is Buffer => b !== undefined);
   await page.close();
   return { raw: all.reduce((s, b) => s + b.length, 0), gzip: all.reduce((s, b) => s + gzipSync(b).length, 0), files: all.length };
+}
+
+export interface LayoutProblems {
+  /** Pixels the page scrolls sideways. */
+  overflow: number;
+  /** Elements past the right edge of the viewport (a data table may scroll inside its own `.table-wrap` region). */
+  outside: string[];
+  /** Elements whose line height is less than their font size: lines overlap, text is cut off or unreadable. */
+  overlapping: string[];
+}
+
+/** What a reflow check (WCAG 1.4.10, 1.4.4) finds wrong with the page as it is laid out now. */
+export function layoutProblems(page: Page): Promise<LayoutProblems> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const outside = Array.from(document.querySelectorAll('body *'))
+      .filter((el) => !el.closest('.table-wrap, .visually-hidden, .skip') && el.getClientRects().length > 0)
+      .filter((el) => el.getBoundingClientRect().right > width + 1)
+      .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}.${el.className}`);
+    const overlapping = Array.from(document.querySelectorAll('body *'))
+      .filter((el) => el.getClientRects().length > 0 && Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent!.trim() !== ''))
+      .filter((el) => { const s = getComputedStyle(el); return s.lineHeight !== 'normal' && parseFloat(s.lineHeight) < parseFloat(s.fontSize); })
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
+    return { overflow: document.documentElement.scrollWidth - width, outside: outside.slice(0, 5), overlapping: overlapping.slice(0, 5) };
+  });
+}
+
+export const fitsWell = (r: LayoutProblems) => r.overflow <= 0 && r.outside.length === 0 && r.overlapping.length === 0;
+
+/** 400% text: the root font size a user's text zoom sets, as WCAG 1.4.4 asks (use with a 1280 px window). */
+export async function zoomTextTo400(page: Page): Promise<void> {
+  await page.evaluate(() => { document.documentElement.style.setProperty('font-size', '400%', 'important'); });
 }

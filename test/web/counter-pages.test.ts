@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
@@ -197,5 +198,83 @@ describe('GET /counter/visits/:visitId and answering for the learner', () => {
     const res = await request(h.app).get(`/counter?lang=${lang}`).set('Cookie', browser.cookie);
     expect(res.text).toContain(`<html lang="${lang}">`);
     expect(res.text).not.toContain('Find the learner at the counter');
+  });
+});
+
+describe('GET /counter/visits/:visitId/courses and /runs/:runId (a course-run eligibility check for the learner)', () => {
+  const money = (minor: string) => `$${(Number(minor) / 100).toFixed(2)}`;
+  const enrolmentCount = async (learnerId: string) =>
+    (await h.database.pool.query('select count(*)::int n from enrolments where learner_id = $1', [learnerId])).rows[0].n as number;
+
+  it('when the officer searches a course and checks a run, then the page says yes with the fee, the credit\'s share and the co-payment the service computes, and nothing is booked', async () => {
+    const l = await learnerWaiting();
+    // The soonest run of the course, so the search lists it among the next three.
+    const runId = await world.run('30000', { startsInDays: 2 });
+    const browser = await officer();
+    const visit = await openVisit(browser, l.nationalId);
+    const page = await request(h.app).get(visit).set('Cookie', browser.cookie);
+    expect(page.text).toContain('<h2>Check a course for the learner</h2>');
+    expect(page.text).toContain(`action="${visit}/courses"`);
+
+    const found = await request(h.app).get(`${visit}/courses?q=Data+Analytics`).set('Cookie', browser.cookie);
+    expect(found.status).toBe(200);
+    expect(found.text).toContain('<h1>Courses to check for Siti binte Rahman</h1>');
+    expect(found.text).toContain('value="Data Analytics"');
+    expect(found.text).toContain(`href="${visit}/runs/${runId}"`);
+    expect(found.text).toMatch(/>Check their funding<span class="visually-hidden"> – Data Analytics Fundamentals, starting [^<]+<\/span><\/a>/);
+
+    const before = await enrolmentCount(l.id);
+    const res = await request(h.app).get(`${visit}/runs/${runId}`).set('Cookie', browser.cookie);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<h1>Can the credit of Siti binte Rahman pay for this course?</h1>');
+    expect(res.text).toContain('Yes. Their credit can pay for this course.');
+    // The numbers are the eligibility service's, as the learner's own check gives them.
+    const own = await request(h.app).get(`/v1/me/eligibility?courseRunId=${runId}`).set('authorization', `Bearer ${l.token}`);
+    expect(own.status).toBe(200);
+    const plan = own.body.plan as { fee: string; funded: string; coPay: string };
+    expect(res.text).toContain(`<dt>Course fee</dt><dd>${money(plan.fee)}</dd>`);
+    expect(res.text).toContain(`<dt>Paid from their credit</dt><dd>${money(plan.funded)}</dd>`);
+    expect(res.text).toContain(`<dt>The learner pays themselves</dt><dd>${money(plan.coPay)}</dd>`);
+    expect(res.text).toContain(`href="${visit}"`);
+    expect(await enrolmentCount(l.id)).toBe(before);
+  });
+
+  it('when the learner cannot use credit for the run, then the page says no and gives each reason in plain words', async () => {
+    const nationalId = nextNric();
+    const learner = await world.learnerWithCredit('0', { nationalId, fullName: 'Tan Wei Ming' });
+    const runId = await world.run('20000');
+    const browser = await officer();
+    const visit = await openVisit(browser, nationalId);
+    const res = await request(h.app).get(`${visit}/runs/${runId}`).set('Cookie', browser.cookie);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('No. Their credit cannot pay for this course.');
+    expect(res.text).toContain('<h2>Why</h2>');
+    expect(res.text).toContain('<li>You hold no credit from a scheme that funds this course.</li>');
+    expect(res.text).toContain(`<dt>The learner pays themselves</dt><dd>${money('20000')}</dd>`);
+    expect(await enrolmentCount(learner.id)).toBe(0);
+  });
+
+  it('when the run id is not an id or names no run, or the visit is another officer\'s, then 404 and no 500', async () => {
+    const l = await learnerWaiting();
+    const runId = await world.run('20000');
+    const browser = await officer('oidc:counter-a');
+    const visit = await openVisit(browser, l.nationalId);
+    const bad = await request(h.app).get(`${visit}/runs/not-a-run`).set('Cookie', browser.cookie);
+    expect(bad.status).toBe(404);
+    const none = await request(h.app).get(`${visit}/runs/${randomUUID()}`).set('Cookie', browser.cookie);
+    expect(none.status).toBe(404);
+    const other = await officer('oidc:counter-b');
+    expect((await request(h.app).get(`${visit}/runs/${runId}`).set('Cookie', other.cookie)).status).toBe(404);
+    expect((await request(h.app).get(`${visit}/courses`).set('Cookie', other.cookie)).status).toBe(404);
+  });
+
+  it.each(['ms', 'id', 'zh-Hans', 'ta'])('when the officer reads the check in %s, then it is in that language', async (lang) => {
+    const l = await learnerWaiting();
+    const runId = await world.run('20000');
+    const browser = await officer();
+    const visit = await openVisit(browser, l.nationalId);
+    const res = await request(h.app).get(`${visit}/runs/${runId}?lang=${lang}`).set('Cookie', browser.cookie);
+    expect(res.text).toContain(`<html lang="${lang}">`);
+    expect(res.text).not.toContain('Their credit can pay for this course');
   });
 });

@@ -22,7 +22,8 @@ const learnerOf = (p: Principal | undefined): string => {
   return p.learnerId;
 };
 
-const reasonKey = (code: string): MessageKey => {
+/** The message of an eligibility reason code, in plain words; an unknown code is 'other'. */
+export const reasonKey = (code: string): MessageKey => {
   const key = `reason.${code}`;
   return (key in reasonKeys ? key : 'reason.other') as MessageKey;
 };
@@ -44,6 +45,37 @@ function refusalWords(ctx: PageContext, problem: { code: string; detail?: string
   if (reasons.length > 0) return reasons.map((r) => ctx.t(reasonKey(r))).join(' ');
   if (problem.code === 'insufficient_credit') return ctx.t('reason.insufficient_credit');
   return ctx.t('reason.other');
+}
+
+/**
+ * One eligibility decision in plain words: yes or no, the fee, what the
+ * credit pays and the co-payment, and each reason it cannot. The citizen's
+ * own check and the counter's check for a learner show it the same way,
+ * each in its own voice (`words`).
+ */
+export function eligibilityDecision(
+  ctx: PageContext, result: Awaited<ReturnType<typeof checkEligibility>>, words: { yes: MessageKey; no: MessageKey; funded: MessageKey; coPay: MessageKey },
+): Html {
+  const { t, fmt } = ctx;
+  const c = result.plan.currency;
+  const passed = result.checks.filter((x) => x.passed).length;
+  return html`<div class="notice ${result.eligible ? 'success' : 'error'}"><p><strong>${t(result.eligible ? words.yes : words.no)}</strong></p></div>
+<dl class="summary">
+<dt>${t('elig.fee')}</dt><dd>${fmt.money(result.plan.fee, c)}</dd>
+<dt>${t(words.funded)}</dt><dd>${fmt.money(result.plan.funded, c)}</dd>
+<dt>${t(words.coPay)}</dt><dd>${fmt.money(result.plan.coPay, c)}</dd>
+</dl>
+${result.reasons.length > 0 ? html`<h2>${t('elig.why')}</h2><ul class="reasons">${[...new Set(result.reasons)].map((r) => html`<li>${t(reasonKey(r))}</li>`)}</ul>` : ''}
+<p>${t('elig.passed', { count: passed })}</p>`;
+}
+
+/** Courses matching the words `q`, each with its next (up to three) scheduled runs that have not started: what a course search shows. */
+export async function coursesWithUpcomingRuns(courses: ReturnType<typeof coursesService>, caller: Parameters<ReturnType<typeof coursesService>['listCourses']>[0], q: string | undefined, now: Date) {
+  const found = await courses.listCourses(caller, { q, limit: 20 });
+  return Promise.all(found.items.map(async (c) => ({
+    course: c,
+    runs: (await courses.listRuns(caller, c.id, { status: 'scheduled', limit: 5 })).items.filter((r) => r.startsAt > now).slice(0, 3),
+  })));
 }
 
 export function citizenPages(deps: WebDeps): PageSpec[] {
@@ -222,11 +254,7 @@ ${others.length === 0 ? html`<p>${t('enrol.none')}</p>` : html`<div class="table
         const { t, fmt, req } = ctx;
         const q = z.string().trim().min(1).max(100).optional().safeParse(req.query.q || undefined);
         const caller = { db, principal: ctx.principal!, requestId: ctx.requestId };
-        const found = await courses.listCourses(caller, { q: q.success ? q.data : undefined, limit: 20 });
-        const withRuns = await Promise.all(found.items.map(async (c) => ({
-          course: c,
-          runs: (await courses.listRuns(caller, c.id, { status: 'scheduled', limit: 5 })).items.filter((r) => r.startsAt > deps.clock.now()).slice(0, 3),
-        })));
+        const withRuns = await coursesWithUpcomingRuns(courses, caller, q.success ? q.data : undefined, deps.clock.now());
         return {
           title: t('courses.title'),
           body: html`<h1>${t('courses.title')}</h1>
@@ -250,25 +278,16 @@ ${runs.length === 0 ? html`<p>${t('courses.noRuns')}</p>` : html`<ul>${runs.map(
     definePage({
       method: 'get', path: '/courses/runs/:runId', roles: ['citizen'],
       async handler(ctx) {
-        const { t, fmt } = ctx;
+        const { t } = ctx;
         const runId = z.uuid().safeParse(ctx.req.params.runId);
         if (!runId.success) return { status: 404, title: t('error.title'), body: html`<h1>${t('error.title')}</h1><p>${t('error.notFound')}</p>` };
         // The same per-caller limit as GET /v1/me/eligibility.
         await deps.rateLimiter?.consume('eligibility', ctx.principal!);
         const result = await checkEligibility(services, db, learnerOf(ctx.principal), runId.data);
-        const c = result.plan.currency;
-        const passed = result.checks.filter((x) => x.passed).length;
         return {
           title: t('elig.title'),
           body: html`<h1>${t('elig.title')}</h1>
-<div class="notice ${result.eligible ? 'success' : 'error'}"><p><strong>${t(result.eligible ? 'elig.yes' : 'elig.no')}</strong></p></div>
-<dl class="summary">
-<dt>${t('elig.fee')}</dt><dd>${fmt.money(result.plan.fee, c)}</dd>
-<dt>${t('elig.funded')}</dt><dd>${fmt.money(result.plan.funded, c)}</dd>
-<dt>${t('elig.coPay')}</dt><dd>${fmt.money(result.plan.coPay, c)}</dd>
-</dl>
-${result.reasons.length > 0 ? html`<h2>${t('elig.why')}</h2><ul class="reasons">${[...new Set(result.reasons)].map((r) => html`<li>${t(reasonKey(r))}</li>`)}</ul>` : ''}
-<p>${t('elig.passed', { count: passed })}</p>
+${eligibilityDecision(ctx, result, { yes: 'elig.yes', no: 'elig.no', funded: 'elig.funded', coPay: 'elig.coPay' })}
 <p><a href="/courses">${t('elig.back')}</a></p>`,
         };
       },

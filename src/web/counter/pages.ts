@@ -6,10 +6,11 @@ import { actingOf } from '../../modules/acting.js';
 import { movementSigns, signAddsCredit, type MovementSign } from '../../modules/accounts/describe-movement.js';
 import { attestationBody, counterLookupBody } from '../../modules/counter/counter.schemas.js';
 import {
-  consentAtCounter, counterAccount, counterEnrolments, counterHistory, declineAtCounter, openVisit, openedVisit, type Visit,
+  consentAtCounter, counterAccount, counterEligibility, counterEnrolments, counterHistory, declineAtCounter, openVisit, openedVisit, type Visit,
 } from '../../modules/counter/counter.service.js';
 import { getLearner } from '../../modules/learners/learners.service.js';
-import { reasonKeys } from '../citizen/pages.js';
+import { coursesService } from '../../modules/courses/courses.service.js';
+import { coursesWithUpcomingRuns, eligibilityDecision, reasonKeys } from '../citizen/pages.js';
 import { html, type Html } from '../html.js';
 import { languages, timeZoneOfCurrency } from '../i18n.js';
 import type { MessageKey } from '../messages/catalogue.js';
@@ -77,6 +78,14 @@ export function counterPages(deps: WebDeps): PageSpec[] {
   const db = services.database.db;
   const acting = (ctx: PageContext) => actingOf({ principal: ctx.principal!, requestId: ctx.requestId });
   const once = (ctx: PageContext) => ({ db, clock: deps.clock, fingerprintSecret: deps.fingerprintSecret, log: ctx.log });
+  const courses = coursesService(services);
+
+  /** The search for a course run to check for the learner: a plain GET form, as the citizen's own course search. */
+  const checkForm = (ctx: PageContext, visitId: string, q = '') => html`<form method="get" action="/counter/visits/${visitId}/courses" class="search" role="search" aria-label="${ctx.t('counter.check.title')}">
+<div class="field"><label for="q">${ctx.t('counter.check.search')}</label><input type="search" id="q" name="q" value="${q}" maxlength="100"></div>
+<div class="field"><button type="submit">${ctx.t('courses.submit')}</button></div>
+</form>`;
+  const notFoundPage = (ctx: PageContext) => ({ status: 404, title: ctx.t('error.title'), body: html`<h1>${ctx.t('error.title')}</h1><p>${ctx.t('error.notFound')}</p>` });
 
   function findForm(ctx: PageContext, values: { country?: string | undefined; reason?: string | undefined; learnerPresent?: boolean | undefined; identityCheck?: string | undefined }, errors: Partial<Record<LookupField, string>>, status = 200) {
     const { t, lang, csrf } = ctx;
@@ -259,12 +268,66 @@ ${g.firstUseDeadline ? html`<p class="deadline">${t('credit.firstUse', { date: f
 </li>`)}</ul>` : ''}
 <h2>${t('counter.waiting')}</h2>
 ${waiting.length === 0 ? html`<p>${t('counter.noneWaiting')}</p>` : html`<p>${t('counter.waitingHint')}</p><ul class="cards">${waiting.map(request)}</ul>`}
+<h2>${t('counter.check.title')}</h2>
+<p>${t('counter.check.lead')}</p>
+${checkForm(ctx, visit.visitId)}
 <h2>${t('counter.history')}</h2>
 ${history.result.items.length === 0 ? html`<p>${t('history.empty')}</p>` : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="counter-history-caption"><table>
 <caption id="counter-history-caption">${t('counter.history.caption')}</caption>
 <thead><tr><th scope="col">${t('history.date')}</th><th scope="col">${t('history.what')}</th><th scope="col" class="amount">${t('history.amount')}</th></tr></thead>
 <tbody>${history.result.items.map(line)}</tbody></table></div>`}
 <p><a href="/counter">${t('counter.another')}</a></p>`,
+        };
+      },
+    }),
+
+    definePage({
+      method: 'get', path: '/counter/visits/:visitId/courses', roles: ['counter'],
+      async handler(ctx) {
+        const { t, fmt, req } = ctx;
+        const visit = await visitOr(ctx);
+        if (!('visitId' in visit)) return visit;
+        const learner = await getLearner(db, visit.learnerId);
+        const q = z.string().trim().min(1).max(100).optional().safeParse(req.query.q || undefined);
+        const caller = { db, principal: ctx.principal!, requestId: ctx.requestId };
+        const withRuns = await coursesWithUpcomingRuns(courses, caller, q.success ? q.data : undefined, deps.clock.now());
+        const back = `/counter/visits/${visit.visitId}`;
+        return {
+          title: t('counter.check.for', { name: learner.fullName }),
+          body: html`<h1>${t('counter.check.for', { name: learner.fullName })}</h1>
+${checkForm(ctx, visit.visitId, q.success ? (q.data ?? '') : '')}
+<h2>${t('courses.results')}</h2>
+${withRuns.length === 0 ? html`<p>${t('courses.none')}</p>` : html`<ul class="cards">${withRuns.map(({ course, runs }) => html`<li class="card">
+<h3>${course.title}</h3>
+${runs.length === 0 ? html`<p>${t('courses.noRuns')}</p>` : html`<ul>${runs.map((r) => {
+            const date = fmt.date(r.startsAt, timeZoneOfCurrency(r.currency));
+            return html`<li>${t('courses.run', { date, amount: fmt.money(r.fee, r.currency) })}<br>
+<a href="${back}/runs/${r.id}">${t('counter.check.link')}<span class="visually-hidden"> – ${t('counter.check.linkFor', { course: course.title, date })}</span></a></li>`;
+          })}</ul>`}
+</li>`)}</ul>`}
+<p><a href="${back}">${t('counter.check.back')}</a></p>`,
+        };
+      },
+    }),
+
+    definePage({
+      method: 'get', path: '/counter/visits/:visitId/runs/:runId', roles: ['counter'],
+      async handler(ctx) {
+        const { t } = ctx;
+        const runId = z.uuid().safeParse(ctx.req.params.runId);
+        const visit = await visitOr(ctx);
+        if (!('visitId' in visit)) return visit;
+        if (!runId.success) return notFoundPage(ctx);
+        // The same per-caller limit and the same service call as GET /v1/counter/visits/{visitId}/eligibility.
+        await deps.rateLimiter?.consume('eligibility', ctx.principal!);
+        const [learner, { result }] = await Promise.all([getLearner(db, visit.learnerId), counterEligibility(services, db, visit.visitId, runId.data, acting(ctx))]);
+        const back = `/counter/visits/${visit.visitId}`;
+        return {
+          title: t('counter.elig.title', { name: learner.fullName }),
+          body: html`<h1>${t('counter.elig.title', { name: learner.fullName })}</h1>
+${eligibilityDecision(ctx, result, { yes: 'counter.elig.yes', no: 'counter.elig.no', funded: 'counter.elig.funded', coPay: 'counter.elig.coPay' })}
+<p><a href="${back}/courses">${t('counter.check.another')}</a></p>
+<p><a href="${back}">${t('counter.check.back')}</a></p>`,
         };
       },
     }),
