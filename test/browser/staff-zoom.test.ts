@@ -156,3 +156,31 @@ describe('staff pages at 400% text', () => {
     expect(problems).toEqual({});
   });
 });
+
+describe('the staff home page', () => {
+  it.each([
+    ['provider', /Provider staff: Lion City Digital Academy/],
+    ['finance', /^Finance officer 1$/],
+    ['counter', /Service-counter officer 1/],
+    ['admin', /^Administrator$/],
+  ] as const)('when %s signs in, then the home page has no axe violations in any of the five languages, and fits at 320 px and at four times the text size', async (role, label) => {
+    const { page, close } = await staffSession(label);
+    const found: Record<string, unknown> = {};
+    for (const lang of ['en', 'ms', 'id', 'zh-Hans', 'ta']) {
+      const res = await page.goto(`${service.base}/?lang=${lang}`);
+      expect(res?.status()).toBe(200);
+      const violations = await axeViolations(page);
+      if (violations.length > 0) found[lang] = violations;
+    }
+    await page.goto(`${service.base}/?lang=en`);
+    await page.screenshot({ path: path.join(screenshotDir, `home-${role}.png`), fullPage: true });
+    const problems = await problemsAt400(page, ['/'], `home-${role}`);
+    await page.setViewportSize({ width: 320, height: 640 });
+    await page.goto(`${service.base}/`);
+    const narrow = await layoutProblems(page);
+    await close();
+    expect(found).toEqual({});
+    expect(problems).toEqual({});
+    expect(fitsWell(narrow)).toBe(true);
+  });
+});
