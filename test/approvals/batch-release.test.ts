@@ -70,6 +70,16 @@ describe('POST /v1/disbursement-batches, then POST /v1/approvals/{id}/approve', 
     await releaseBatch(h, batch);
   });
 
+  it('when the proposer comes back through the pages (subject oidc:<sub>) to approve, then it is still one person: 403 four_eyes_required', async () => {
+    await tenantWithApprovedClaim(h);
+    const batch = await proposedBatch(h, { currency: 'SGD' });
+    const samePersonSignedIn = await (await financeAs(h, `oidc:${BATCH_BUILDER}`)).post(`/v1/approvals/${batch.approval!.id}/approve`, {});
+    expect(samePersonSignedIn.status).toBe(403);
+    expect(samePersonSignedIn.body.code).toBe('four_eyes_required');
+    expect(await pendingDisbursements(batch.id)).toBe('0');
+    await releaseBatch(h, batch);
+  });
+
   it('when an administrator tries to release a batch, then 403: only finance decides a batch', async () => {
     await tenantWithApprovedClaim(h);
     const batch = await proposedBatch(h, { currency: 'SGD' });

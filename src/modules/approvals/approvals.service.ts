@@ -5,7 +5,7 @@ import { AppError, notFound } from '../../lib/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
-import type { Acting } from '../acting.js';
+import { samePerson, type Acting } from '../acting.js';
 import { closeApproval, findApproval, insertApproval, latestApprovalOf, listApprovals, pendingApprovalOf, type ApprovalRow } from './approvals.repo.js';
 
 export type { ApprovalRow };
@@ -79,7 +79,7 @@ export async function decideApproval(
       throw new AppError('forbidden', `the ${acting.actor.role} role may not decide a ${approval.kind} proposal`);
     }
     if (approval.status !== 'pending') throw new AppError('invalid_state', `the proposal is already ${approval.status}`);
-    if (decision.decision === 'approve' && approval.proposedBy === acting.actor.subject) {
+    if (decision.decision === 'approve' && samePerson(approval.proposedBy, acting.actor.subject)) {
       throw new AppError('four_eyes_required', 'you proposed this action: a second person must approve it', { approvalId: approval.id });
     }
     const now = deps.clock.now();

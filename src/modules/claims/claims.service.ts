@@ -16,7 +16,7 @@ import { microCredentialOf } from '../courses/micro-credential.js';
 import { accrueIncentive } from '../incentives/incentives.service.js';
 import { findEnrolment, reservationsOf } from '../enrolments/enrolments.repo.js';
 import { keepClaimCredential } from '../learner-credentials/learner-credentials.service.js';
-import type { Acting } from '../acting.js';
+import { samePerson, type Acting } from '../acting.js';
 import { recordCourseCompletion } from '../pathways/record-completion.js';
 import { activeProviderKeys } from '../providers/providers.repo.js';
 import {
@@ -47,6 +47,16 @@ const claimAboveReservation = (reserved: bigint) =>
  * claimed amount, drawing the legs first-expiry-first; what is not claimed
  * goes back to the learner. One linked chain: all legs or none.
  */
+/** Whether modules 1..ordinal add up to more of the price than the share of the run that had passed at `issuedAt`. */
+export function moduleAheadOfRun(
+  modules: readonly { shareBps: number }[], ordinal: number, issuedAt: Date, run: { runStartsAt: Date; runEndsAt: Date },
+): boolean {
+  const paidBps = modules.slice(0, ordinal).reduce((s, m) => s + m.shareBps, 0);
+  const length = run.runEndsAt.getTime() - run.runStartsAt.getTime();
+  const elapsed = Math.min(Math.max(issuedAt.getTime() - run.runStartsAt.getTime(), 0), length);
+  return length <= 0 ? issuedAt < run.runEndsAt : paidBps * length > elapsed * 10_000;
+}
+
 async function payFromReservation(deps: ServiceDeps, tx: Tx, enrolmentId: string, moduleOrdinal: number, amount: bigint) {
   const legs = await legsInPlanOrder(tx, enrolmentId, moduleOrdinal);
   let remaining = amount;
@@ -160,9 +170,12 @@ export async function submitClaim(
 
     const review: ReviewReason[] = [];
     if (failures.length === 0 && verified.issuedAt) {
-      // A module before the last is meant to be completed while the run goes on.
+      // A module before the last is meant to be completed while the run goes on, but not ahead of it: the share of the
+      // price paid so far may not run ahead of the share of the run that had passed when its credential was issued.
       const completesCourse = !module || moduleOrdinal === course.modules.length;
-      if (completesCourse && verified.issuedAt < ctx.runEndsAt) review.push('completed_before_run_end');
+      if (completesCourse ? verified.issuedAt < ctx.runEndsAt : moduleAheadOfRun(course.modules, moduleOrdinal, verified.issuedAt, ctx)) {
+        review.push('completed_before_run_end');
+      }
       if ((await claimsInLastHour(tx, providerId, now)) >= policyOf(deps).claimBurstPerHour) review.push('provider_claim_burst');
       if (await overlappingCompletion(tx, enrolment.learnerId, enrolment.id, verified.issuedAt, { startsAt: ctx.runStartsAt, endsAt: ctx.runEndsAt })) {
         review.push('overlapping_completions');
@@ -213,7 +226,7 @@ export function decisionNeedsSecondOfficer(claim: ClaimRow): boolean {
 
 /** Why this person cannot make this decision on this claim now, if they cannot. Checked on proposal and again on approval. */
 async function refuseUndecidable(tx: Tx, claim: ClaimRow, decision: ClaimDecision, acting: Acting): Promise<void> {
-  if (claim.flaggedBy && claim.flaggedBy === acting.actor.subject) {
+  if (samePerson(claim.flaggedBy, acting.actor.subject)) {
     throw new AppError('four_eyes_required', 'the officer who flagged this claim cannot also decide it');
   }
   await refuseEscalatedHandler(tx, claim, acting);

@@ -3,7 +3,7 @@ import { inTransaction } from '../../db/transaction.js';
 import { AppError } from '../../lib/app-error.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
-import type { Acting } from '../acting.js';
+import { samePerson, type Acting } from '../acting.js';
 import type { ClaimRow } from './claims.repo.js';
 import { holdReasonCodes, holdWords, type HoldReasonCode } from './hold-reasons.js';
 import { holdsOfClaims, insertEscalations, type HoldRow } from './holds.repo.js';
@@ -65,7 +65,7 @@ export async function holdOf(db: Db | Tx, claimId: string, audience: HoldAudienc
  */
 export async function refuseEscalatedHandler(tx: Tx, claim: Pick<ClaimRow, 'id'>, acting: Acting): Promise<void> {
   const [hold] = await holdsOfClaims(tx, [claim.id]);
-  if (hold?.escalated_at && (hold.handled_by ?? []).includes(acting.actor.subject)) {
+  if (hold?.escalated_at && (hold.handled_by ?? []).some((handler) => samePerson(handler, acting.actor.subject))) {
     throw new AppError(
       'four_eyes_required',
       `this hold passed its decision deadline (${ms(hold.decide_by)}) and was escalated: an officer who has not handled it must decide it`,

@@ -1,3 +1,4 @@
+import { samePerson } from '../../modules/acting.js';
 import { z } from 'zod';
 import { currencies, isCurrency } from '../../lib/money.js';
 import { getBatch, proposeDisbursementBatch, recentBatches, releasedBatchFile, type ExcludedLine } from '../../modules/disbursements/disbursements.service.js';
@@ -95,8 +96,8 @@ ${outcomeNotice(ctx, { proposed: 'fin.batch.done.proposed', approved: 'fin.batch
 <dt>${t('fin.batch.proposedBy')}</dt><dd>${batch.createdBy}</dd>
 ${batch.releasedBy ? html`<dt>${t('fin.batch.releasedBy')}</dt><dd>${batch.releasedBy}</dd>` : ''}
 </dl>
-${pending && approval.proposedBy === me ? html`<div class="notice"><p>${t('fin.batch.youProposed')}</p></div>` : ''}
-${pending && approval.proposedBy !== me ? html`<h2>${t('fin.batch.decide')}</h2>
+${pending && samePerson(approval.proposedBy, me) ? html`<div class="notice"><p>${t('fin.batch.youProposed')}</p></div>` : ''}
+${pending && !samePerson(approval.proposedBy, me) ? html`<h2>${t('fin.batch.decide')}</h2>
 <p>${t('fin.batch.decideLead', { who: approval.proposedBy })}</p>
 <div class="actions">
 <form method="post" action="/finance/approvals/${approval.id}/approve">${formGuards(ctx)}<button type="submit">${t('fin.batch.approve')}</button></form>

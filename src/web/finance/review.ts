@@ -1,3 +1,4 @@
+import { samePerson } from '../../modules/acting.js';
 import { z } from 'zod';
 import { latestProposalOf } from '../../modules/approvals/approvals.service.js';
 import { holdReasonCodes, type HoldReasonCode } from '../../modules/claims/hold-reasons.js';
@@ -26,11 +27,11 @@ type Standing =
 
 function standingOf(me: string, item: HoldItem, claim: ClaimRow, proposal: ApprovalRow | undefined): Standing {
   if (proposal?.status === 'pending') {
-    if (proposal.proposedBy === me) return { can: 'wait', why: 'fin.review.youProposed', proposal };
+    if (samePerson(proposal.proposedBy, me)) return { can: 'wait', why: 'fin.review.youProposed', proposal };
     return { can: 'second', proposal };
   }
-  if (claim.flaggedBy === me) return { can: 'wait', why: 'fin.review.youFlagged' };
-  if (item.escalated && item.handledBy.includes(me)) return { can: 'wait', why: 'fin.review.escalatedAway' };
+  if (samePerson(claim.flaggedBy, me)) return { can: 'wait', why: 'fin.review.youFlagged' };
+  if (item.escalated && item.handledBy.some((h) => samePerson(h, me))) return { can: 'wait', why: 'fin.review.escalatedAway' };
   // A claim already approved and posted can only be released from its hold; reversing it is a clawback.
   return { can: 'decide', approveOnly: claim.status === 'approved' };
 }
