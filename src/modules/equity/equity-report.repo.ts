@@ -65,10 +65,16 @@ export async function equityCells(db: Db | Tx, asOf: string, dimension: EquityDi
     ),
     enrol as (
       select d.scheme_id, d.learner_id, count(*) enrolments, sum(d.co_pay) co_pay,
-             bool_or(exists (
-               select 1 from claims c
+             -- Completed: every module (a plain course: its one claim) approved by asOf and not reversed by then.
+             bool_or((
+               select count(distinct c.module_ordinal) from claims c
                 where c.enrolment_id = d.enrolment_id and c.status in ('approved', 'paid', 'reversed')
-                  and c.decided_at <= ${asOf}::timestamptz and (c.reversed_at is null or c.reversed_at > ${asOf}::timestamptz))) completed
+                  and c.decided_at <= ${asOf}::timestamptz and (c.reversed_at is null or c.reversed_at > ${asOf}::timestamptz)
+             ) >= (
+               select greatest(1, jsonb_array_length(co.modules)) from enrolments ce
+                 join course_runs cr on cr.id = ce.course_run_id join courses co on co.id = cr.course_id
+                where ce.id = d.enrolment_id
+             )) completed
         from (select distinct scheme_id, learner_id, enrolment_id, co_pay from legs) d
        group by d.scheme_id, d.learner_id
     ),
