@@ -223,13 +223,13 @@ ${items.length === 0 ? html`<p>${t('path.none')}</p>` : html`<ul class="cards">$
             const of = p.completed ? done : done + p.stillNeeded;
             return html`<li class="card">
 <h2 class="card-title">${p.pathway.name}</h2>
-<p><span class="tag ${p.completed ? 'plus' : 'minus'}">${t(p.completed ? (p.completion?.revoked ? 'path.revoked' : 'path.completed') : 'path.inProgress')}</span></p>
+<p><span class="tag ${p.completed ? 'plus' : 'minus'}">${t(p.completion?.revoked ? 'path.revoked' : p.completed ? 'path.completed' : 'path.inProgress')}</span></p>
 <p><label for="progress-${p.pathway.id}">${t('path.progress', { done, of })}</label>
 <progress id="progress-${p.pathway.id}" max="${of}" value="${done}">${done} / ${of}</progress></p>
 <ul>${p.completedCourses.map((c) => html`<li>${titles.get(c.courseId) ?? t('path.aCourse')}: ${fmt.date(c.completedAt)}</li>`)}</ul>
 ${!p.completed && p.stillNeeded > 0 ? html`<p>${t('path.stillNeeded', { count: p.stillNeeded })}</p>` : ''}
 ${p.deadline ? html`<p class="deadline">${t('path.deadline', { date: fmt.date(p.deadline) })}</p>` : ''}
-${p.completion ? html`<p>${t('path.completedOn', { date: fmt.date(p.completion.completedAt) })} ${t(bonusKeys[p.completion.bonus.status])}</p>
+${p.completion && !p.completion.revoked ? html`<p>${t('path.completedOn', { date: fmt.date(p.completion.completedAt) })} ${t(bonusKeys[p.completion.bonus.status])}</p>
 <p><a href="/pathways/${p.completion.id}/credential" download aria-label="${t('path.downloadLabel', { name: p.pathway.name })}">${t('path.download')}</a></p>` : ''}
 </li>`;
           })}</ul>`}
