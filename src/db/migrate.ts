@@ -57,6 +57,7 @@ const sourceRoot = path.resolve(here, '..');
 export const REPEATABLE_FILES = [
   'ledger/ledger.sql',
   'modules/audit/audit.sql',
+  'modules/events/outbox.sql',
   'modules/grants/grants.sql',
   'modules/eligibility/eligibility.sql',
   'modules/accounts/accounts.sql',

@@ -1,0 +1,86 @@
+import PgBoss from 'pg-boss';
+import type pg from 'pg';
+import type { Tx } from '../db/client.js';
+import type { Logger } from '../lib/logger.js';
+import { safeErrorText } from '../lib/metrics.js';
+
+/**
+ * The service's job queue: pg-boss, on the service's own database and pool
+ * (schema `pgboss`). A job enqueued with a transaction exists only if that
+ * transaction commits, so work handed over with a state change (a webhook
+ * delivery, a notice) is never lost or done for a change that rolled back.
+ */
+export interface JobQueue {
+  /** Creates the queue if it does not exist, with its retry policy. */
+  define(queue: string, policy?: QueuePolicy): Promise<void>;
+  /** Enqueues a job in `tx`: it runs only once tx commits. */
+  enqueue(tx: Tx, queue: string, data: object, options?: EnqueueOptions): Promise<void>;
+  /** Runs `handler` for each job of `queue` in this process; a handler that throws fails the job, and pg-boss retries it per the queue's policy. */
+  work<T extends object>(queue: string, handler: (data: T) => Promise<void>, options?: { pollingIntervalSeconds?: number }): Promise<void>;
+  stop(): Promise<void>;
+  /** pg-boss itself, for what this interface does not cover (tests read job states through it). */
+  readonly boss: PgBoss;
+}
+
+export interface QueuePolicy {
+  retryLimit?: number;
+  retryDelaySeconds?: number;
+  retryBackoff?: boolean;
+  expireInSeconds?: number;
+  deadLetter?: string;
+}
+
+export interface EnqueueOptions {
+  startAfter?: Date;
+  /** A second job with the same key is not created while the first is waiting or running. */
+  singletonKey?: string;
+}
+
+/** Runs a statement on the connection of a drizzle transaction, as pg-boss's `db` option expects. */
+function executorOf(tx: Tx): PgBoss.Db {
+  const client = (tx as unknown as { session: { client: pg.PoolClient } }).session.client;
+  return { executeSql: async (text, values) => client.query(text, values) };
+}
+
+export async function startJobQueue(pool: pg.Pool, logger: Logger, options: { schema?: string } = {}): Promise<JobQueue> {
+  const boss = new PgBoss({
+    db: { executeSql: async (text, values) => pool.query(text, values) },
+    schema: options.schema ?? 'pgboss',
+    // The service's own maintenance owns its tables; pg-boss supervises only its own.
+    supervise: true,
+    schedule: false,
+  });
+  boss.on('error', (err) => logger.error({ err: safeErrorText(err) }, 'job queue error'));
+  await boss.start();
+  return {
+    boss,
+    async define(queue, policy = {}) {
+      const existing = await boss.getQueue(queue);
+      const settings: PgBoss.Queue = {
+        name: queue,
+        ...(policy.retryLimit !== undefined ? { retryLimit: policy.retryLimit } : {}),
+        ...(policy.retryDelaySeconds !== undefined ? { retryDelay: policy.retryDelaySeconds } : {}),
+        ...(policy.retryBackoff !== undefined ? { retryBackoff: policy.retryBackoff } : {}),
+        ...(policy.expireInSeconds !== undefined ? { expireInSeconds: policy.expireInSeconds } : {}),
+        ...(policy.deadLetter !== undefined ? { deadLetter: policy.deadLetter } : {}),
+      };
+      if (existing) await boss.updateQueue(queue, settings);
+      else await boss.createQueue(queue, settings);
+    },
+    async enqueue(tx, queue, data, enqueueOptions = {}) {
+      await boss.send(queue, data, {
+        db: executorOf(tx),
+        ...(enqueueOptions.startAfter ? { startAfter: enqueueOptions.startAfter } : {}),
+        ...(enqueueOptions.singletonKey ? { singletonKey: enqueueOptions.singletonKey } : {}),
+      });
+    },
+    async work<T extends object>(queue: string, handler: (data: T) => Promise<void>, workOptions: { pollingIntervalSeconds?: number } = {}) {
+      await boss.work<T>(queue, { pollingIntervalSeconds: workOptions.pollingIntervalSeconds ?? 2, batchSize: 1 }, async (jobs) => {
+        for (const job of jobs) await handler(job.data);
+      });
+    },
+    async stop() {
+      await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    },
+  };
+}
