@@ -1,0 +1,21 @@
+import type { ServiceDeps } from '../modules/deps.js';
+import type { EventConsumer } from '../modules/events/relay.js';
+import type { JobQueue } from './job-queue.js';
+
+/**
+ * One kind of work the background worker does: webhook deliveries, learner
+ * notices. A part may take its share of each outbox event (its consumer,
+ * run in the relay's transaction, enqueues its jobs there) and works its own
+ * queues.
+ */
+export interface WorkerPart {
+  name: string;
+  consumer?: EventConsumer;
+  /** Declares the part's queues (with their retry policies) and starts working them in this process. */
+  start?(): Promise<void>;
+}
+
+export type WorkerPartFactory = (deps: ServiceDeps, jobs: JobQueue) => WorkerPart;
+
+/** Every part of the worker (src/jobs/worker.ts starts them). */
+export const workerParts: WorkerPartFactory[] = [];
