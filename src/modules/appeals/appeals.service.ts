@@ -7,7 +7,7 @@ import type { Acting } from '../acting.js';
 import { propose, type ApprovalRow } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
-import { findGrant, type GrantRow } from '../grants/grants.repo.js';
+import { findGrant, grantsOfLearner, type GrantRow } from '../grants/grants.repo.js';
 import { rulesAt } from '../schemes/schemes.repo.js';
 import { appealWindow, appealWindowRefusal } from './appeal-window.js';
 import { appealsOfLearner, closingOfGrant, findAppeal, insertAppeal, listAppeals, updateAppeal, type AppealRow } from './appeals.repo.js';
@@ -159,4 +159,21 @@ export async function rejectAppeal(
     });
     return row;
   });
+}
+
+/**
+ * The learner's grants they can appeal now (expired or lapsed, inside the
+ * window, something left to reinstate, no appeal waiting), by grant id, with
+ * the end of each window: what the credit page offers an Appeal form for.
+ */
+export async function appealableGrants(db: Db | Tx, learnerId: string, now: Date): Promise<Map<string, { closes: Date; closing: AppealRow['closing']; reinstatable: bigint; closedAt: Date }>> {
+  const closed = (await grantsOfLearner(db, learnerId)).filter((g) => g.status !== 'active');
+  const waiting = new Set((await appealsOfLearner(db, learnerId, 100)).filter((a) => a.status === 'open' || a.status === 'proposed').map((a) => a.grantId));
+  const out = new Map<string, { closes: Date; closing: AppealRow['closing']; reinstatable: bigint; closedAt: Date }>();
+  for (const g of closed) {
+    if (waiting.has(g.id)) continue;
+    const s = await appealStanding(db, g, now);
+    if (s.ok) out.set(g.id, { closes: s.window!.closes, closing: s.closing, reinstatable: s.reinstatable, closedAt: s.closedAt });
+  }
+  return out;
 }
