@@ -6,7 +6,7 @@ import { sweepGrants } from '../../src/modules/grants/grants.service.js';
 import { adminApi } from '../support/fixtures.js';
 import { financeAs } from '../support/finance.js';
 import { useHarness } from '../support/harness.js';
-import { postForm, sessionFor } from './web-support.js';
+import { formFields, postForm, sessionFor } from './web-support.js';
 
 const h = useHarness();
 let api: Awaited<ReturnType<typeof adminApi>>;
@@ -28,11 +28,6 @@ async function lapsedLearner(windowDays = 30) {
   return { scheme, learner, grant, browser };
 }
 
-const hiddenFields = (page: string, action: string): Record<string, string> => {
-  const form = new RegExp(`<form method="post" action="${action}"[^>]*>([\\s\\S]*?)</form>`).exec(page)?.[1];
-  if (!form) throw new Error(`no form for ${action}`);
-  return Object.fromEntries([...form.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
-};
 const appealRows = async (grantId: string) => (await h.database.pool.query(`select status, statement from grant_appeals where grant_id = $1`, [grantId])).rows;
 
 describe('appeals on the citizen portal', () => {
@@ -48,7 +43,7 @@ describe('appeals on the citizen portal', () => {
     expect(form.status).toBe(200);
     expect(form.text).toContain('<textarea id="statement" name="statement"');
     expect(form.text).toMatch(/\$400\.00 of this credit lapsed on/);
-    const fields = hiddenFields(form.text, `/grants/${grant.id}/appeal`);
+    const fields = formFields(form.text, `/grants/${grant.id}/appeal`);
     expect(fields.csrf).toBe(browser.csrf);
 
     const sent = await postForm(h.app, `/grants/${grant.id}/appeal`, browser.cookie, { ...fields, statement: STATEMENT });
@@ -68,7 +63,7 @@ describe('appeals on the citizen portal', () => {
   it('when the statement is too short or the CSRF token is missing, then nothing is filed and the field is named', async () => {
     const { grant, browser } = await lapsedLearner();
     const form = await request(h.app).get(`/grants/${grant.id}/appeal`).set('Cookie', browser.cookie);
-    const fields = hiddenFields(form.text, `/grants/${grant.id}/appeal`);
+    const fields = formFields(form.text, `/grants/${grant.id}/appeal`);
     const short = await postForm(h.app, `/grants/${grant.id}/appeal`, browser.cookie, { ...fields, statement: 'please' });
     expect(short.status).toBe(400);
     expect(short.text).toContain('class="error-summary"');
