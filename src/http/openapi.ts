@@ -21,6 +21,7 @@ export const apiTags = {
   equity: 'Equity targeting: household income group tables per country and year, learners\' equity profiles (personal data, admin only), and the equity report of aggregates for analysts.',
   reports: 'Figures as of a date, from the ledger\'s transfers: as JSON, or as CSV with `format=csv`.',
   ledger: 'The double-entry ledger underneath: balances and transfers of one account.',
+  appeals: 'Appeals against a grant that expired or lapsed: the learner appeals within the scheme\'s `appealWindowDays`; an officer proposes a reinstatement, which a second officer approves (four eyes) as a new grant from the scheme\'s budget, or rejects the appeal.',
   pathways: 'Stackable pathways: courses a learner completes under a rule (all, or k of n, within a time limit), the scheme-signed Open Badges 3.0 credential for the stack, its Bitstring Status List, and the bonus credit.',
   counter: 'Assisted digital (role `counter`): a service-counter officer finds a learner who is present by national id, with a reason, and acts for them within a 30-minute visit: credit, history, eligibility, and consent or decline with the learner\'s attestation recorded each time. The audit trail and the learner\'s history name the officer.',
   audit: 'The append-only, hash-chained audit trail of every change, and its verification.',

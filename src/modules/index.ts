@@ -1,5 +1,6 @@
 import type { AnyRoute } from '../http/route.js';
 import { accountRoutes } from './accounts/accounts.routes.js';
+import { appealRoutes } from './appeals/appeals.routes.js';
 import { approvalRoutes } from './approvals/approvals.routes.js';
 import { auditRoutes } from './audit/audit.routes.js';
 import { claimRoutes } from './claims/claims.routes.js';
@@ -38,6 +39,7 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...learnerCredentialRoutes(deps),
     ...disbursementRoutes(deps),
     ...approvalRoutes(deps),
+    ...appealRoutes(deps),
     ...recoveryRoutes(deps),
     ...reconciliationRoutes(deps),
     ...reportRoutes(deps),

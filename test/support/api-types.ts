@@ -1384,6 +1384,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/learners/me/grants/{grantId}/appeals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Appeal a grant of mine that expired or lapsed
+         * @description Within the scheme's `appealWindowDays` after the grant expired or lapsed (its expiry, or its first-use deadline), the learner asks for the credit back in their own words. One appeal per grant waits at a time (409 `conflict`). Refused with 422 `rule_violation` outside the window (`appeal_window_closed`) or when the scheme takes no appeals (`appeals_not_offered`); 409 `invalid_state` on a grant still active or closed another way (`grant_not_closed`), or with nothing left to reinstate (`nothing_to_reinstate`); 404 on a grant that is not the caller's.
+         */
+        post: operations["fileMyAppeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/learners/me/appeals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My appeals and their outcomes, newest first
+         * @description Every appeal the signed-in citizen filed (the last 100), with its state and, once decided, the outcome: reinstated (the amount and the new grant) or rejected, with the reason code.
+         */
+        get: operations["listMyAppeals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/appeals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Appeals to decide (or decided), newest first
+         * @description Appeals of every learner, newest first, by state (`status=open` is the queue). Each carries the learner's statement: personal data, for the officers who decide. Paged with `cursor` and `limit`.
+         */
+        get: operations["listAppeals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/appeals/{appealId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One appeal
+         * @description One appeal with the learner's statement, the proposal waiting for a second officer (if any) and the outcome.
+         */
+        get: operations["getAppeal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/appeals/{appealId}/reinstatement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose to reinstate an appealed grant: a second officer approves
+         * @description Proposes a new grant of `amount` (at most what the expiry or lapse returned and no appeal has reinstated) from the scheme's budget, with a reason code. Nothing moves until a different officer approves it at POST /v1/approvals/{approvalId}/approve (the proposer answers 403 `four_eyes_required`); the budget is checked then, and 409 `insufficient_budget` leaves the proposal waiting. Rejecting the proposal returns the appeal to `open`.
+         */
+        post: operations["proposeAppealReinstatement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/appeals/{appealId}/rejection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject an appeal, with a reason
+         * @description One officer may reject an open appeal: nothing moves and the grant stays as it closed. An appeal with a reinstatement waiting for approval is 409 `invalid_state`: reject that proposal instead.
+         */
+        post: operations["rejectAppeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reports/recoveries": {
         parameters: {
             query?: never;
@@ -2329,6 +2449,11 @@ export interface components {
              */
             holdDecisionDays: number;
             /**
+             * @description Days after a grant expires or lapses within which the learner may appeal it; 0: this scheme takes no appeals
+             * @default 30
+             */
+            appealWindowDays: number;
+            /**
              * @default {
              *       "kind": "approved"
              *     }
@@ -2719,7 +2844,7 @@ export interface components {
             currency: string;
             description: string;
             /**
-             * @description What the movement did to the credit, in the words a person expects: granted, reserved, released (back to the credit), paid (to the provider), expired, lapsed (first-use deadline missed), reinstated (after a clawback), other
+             * @description What the movement did to the credit, in the words a person expects: granted, reserved, released (back to the credit), paid (to the provider), expired, lapsed (first-use deadline missed), reinstated (after a clawback, or after an appeal: code `appeal_reinstatement`), other
              * @enum {string}
              */
             sign: "granted" | "reserved" | "released" | "paid" | "expired" | "lapsed" | "reinstated" | "other";
@@ -3574,6 +3699,157 @@ export interface components {
             note?: string;
         };
         RejectProposal: {
+            note: string;
+        };
+        GrantAppeal: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            grantId: string;
+            /** Format: uuid */
+            schemeId: string;
+            currency: string;
+            /**
+             * @description How the grant closed: expired, or lapsed (not used by its first-use deadline)
+             * @enum {string}
+             */
+            closing: "expired" | "lapsed";
+            /**
+             * @description When it expired or lapsed: the appeal window runs from here
+             * @example 2027-02-15T09:30:00.000Z
+             */
+            closedAt: string;
+            /**
+             * @description What the expiry or lapse returned to the scheme that no appeal had reinstated: the most this appeal can reinstate
+             * @example 350000000
+             */
+            lapsedAmount: string;
+            /** @example I was in hospital for the whole of the first-use period and could not enrol. */
+            statement: string;
+            /**
+             * @description open (waiting for an officer), proposed (a reinstatement waits for a second officer), reinstated, rejected
+             * @enum {string}
+             */
+            status: "open" | "proposed" | "reinstated" | "rejected";
+            /** @example 2027-02-20T03:00:00.000Z */
+            filedAt: string;
+            outcome: {
+                /** @enum {string} */
+                decision: "reinstated" | "rejected";
+                /** @example hardship */
+                reasonCode: string;
+                /** @description Reinstated: the amount of the new grant */
+                amount: string | null;
+                /** Format: uuid */
+                reinstatedGrantId: string | null;
+                decidedAt: string;
+            } | null;
+        };
+        /**
+         * @example {
+         *       "statement": "I was in hospital for the whole of the first-use period and could not enrol."
+         *     }
+         */
+        FileAppeal: {
+            /** @description Why the grant should be reinstated, in the learner's words (10 to 2000 characters). Personal data: shown to the learner and the officers deciding, never logged or audited */
+            statement: string;
+        };
+        GrantAppealForStaff: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            grantId: string;
+            /** Format: uuid */
+            schemeId: string;
+            currency: string;
+            /**
+             * @description How the grant closed: expired, or lapsed (not used by its first-use deadline)
+             * @enum {string}
+             */
+            closing: "expired" | "lapsed";
+            /**
+             * @description When it expired or lapsed: the appeal window runs from here
+             * @example 2027-02-15T09:30:00.000Z
+             */
+            closedAt: string;
+            /**
+             * @description What the expiry or lapse returned to the scheme that no appeal had reinstated: the most this appeal can reinstate
+             * @example 350000000
+             */
+            lapsedAmount: string;
+            /** @example I was in hospital for the whole of the first-use period and could not enrol. */
+            statement: string;
+            /**
+             * @description open (waiting for an officer), proposed (a reinstatement waits for a second officer), reinstated, rejected
+             * @enum {string}
+             */
+            status: "open" | "proposed" | "reinstated" | "rejected";
+            /** @example 2027-02-20T03:00:00.000Z */
+            filedAt: string;
+            outcome: {
+                /** @enum {string} */
+                decision: "reinstated" | "rejected";
+                /** @example hardship */
+                reasonCode: string;
+                /** @description Reinstated: the amount of the new grant */
+                amount: string | null;
+                /** Format: uuid */
+                reinstatedGrantId: string | null;
+                decidedAt: string;
+            } | null;
+            /** Format: uuid */
+            learnerId: string;
+            /** @example learner-7 */
+            filedBy: string;
+            /** Format: uuid */
+            approvalId: string | null;
+            /**
+             * @description minor units
+             * @example 350000000
+             */
+            proposedAmount: string | null;
+            /** @example hardship */
+            reasonCode: string | null;
+            /** @example Hospital letter seen; full reinstatement. */
+            decisionNote: string | null;
+            decidedBy: string | null;
+        };
+        ProposedAppealReinstatement: {
+            appeal: components["schemas"]["GrantAppealForStaff"];
+            approval: components["schemas"]["ApprovalRef"];
+        };
+        /**
+         * @example {
+         *       "amount": "350000000",
+         *       "reasonCode": "hardship",
+         *       "note": "Hospital letter seen; full reinstatement."
+         *     }
+         */
+        ProposeAppealReinstatement: {
+            /**
+             * @description Minor units to reinstate: at most what the grant's expiry or lapse returned and no appeal has reinstated
+             * @example 50000
+             */
+            amount: string;
+            /** @enum {string} */
+            reasonCode: "notice_not_received" | "service_fault" | "hardship" | "other";
+            /** @description For the officers: why. Kept on the appeal, not in the audit details */
+            note: string;
+            /**
+             * Format: date-time
+             * @description Expiry of the new grant; by default from the scheme's grant validity, as for any grant; null for none
+             */
+            expiresAt?: string | null;
+        };
+        /**
+         * @example {
+         *       "reasonCode": "notice_was_given",
+         *       "note": "Two reminders were delivered before the deadline."
+         *     }
+         */
+        RejectAppeal: {
+            /** @enum {string} */
+            reasonCode: "no_grounds" | "notice_was_given" | "other";
             note: string;
         };
         RecoveryReport: {
@@ -4975,6 +5251,7 @@ export interface operations {
                      *             "minAttendanceBps": 1,
                      *             "startGraceDays": 1,
                      *             "holdDecisionDays": 1,
+                     *             "appealWindowDays": 1,
                      *             "courseQualification": {
                      *               "kind": "approved"
                      *             },
@@ -5064,6 +5341,7 @@ export interface operations {
                  *         "minAttendanceBps": 1,
                  *         "startGraceDays": 1,
                  *         "holdDecisionDays": 1,
+                 *         "appealWindowDays": 1,
                  *         "courseQualification": {
                  *           "kind": "approved"
                  *         },
@@ -5132,6 +5410,7 @@ export interface operations {
                      *         "minAttendanceBps": 1,
                      *         "startGraceDays": 1,
                      *         "holdDecisionDays": 1,
+                     *         "appealWindowDays": 1,
                      *         "courseQualification": {
                      *           "kind": "approved"
                      *         },
@@ -5232,6 +5511,7 @@ export interface operations {
                      *         "minAttendanceBps": 1,
                      *         "startGraceDays": 1,
                      *         "holdDecisionDays": 1,
+                     *         "appealWindowDays": 1,
                      *         "courseQualification": {
                      *           "kind": "approved"
                      *         },
@@ -5326,6 +5606,7 @@ export interface operations {
                      *             "minAttendanceBps": 1,
                      *             "startGraceDays": 1,
                      *             "holdDecisionDays": 1,
+                     *             "appealWindowDays": 1,
                      *             "courseQualification": {
                      *               "kind": "approved"
                      *             },
@@ -5406,6 +5687,7 @@ export interface operations {
                  *         "minAttendanceBps": 1,
                  *         "startGraceDays": 1,
                  *         "holdDecisionDays": 1,
+                 *         "appealWindowDays": 1,
                  *         "courseQualification": {
                  *           "kind": "approved"
                  *         },
@@ -5474,6 +5756,7 @@ export interface operations {
                      *         "minAttendanceBps": 1,
                      *         "startGraceDays": 1,
                      *         "holdDecisionDays": 1,
+                     *         "appealWindowDays": 1,
                      *         "courseQualification": {
                      *           "kind": "approved"
                      *         },
@@ -10428,6 +10711,511 @@ export interface operations {
             403: components["responses"]["ForbiddenReplayable"];
             404: components["responses"]["NotFoundReplayable"];
             409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fileMyAppeal: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                grantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "statement": "I was in hospital for the whole of the first-use period and could not enrol."
+                 *     }
+                 */
+                "application/json": components["schemas"]["FileAppeal"];
+            };
+        };
+        responses: {
+            /** @description Filed: waiting for an officer */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01934c62-2dee-7a0f-891d-98d25e74f229",
+                     *       "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *       "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *       "currency": "SGD",
+                     *       "closing": "expired",
+                     *       "closedAt": "2027-02-15T09:30:00.000Z",
+                     *       "lapsedAmount": "350000000",
+                     *       "statement": "I was in hospital for the whole of the first-use period and could not enrol.",
+                     *       "status": "open",
+                     *       "filedAt": "2027-02-20T03:00:00.000Z",
+                     *       "outcome": {
+                     *         "decision": "reinstated",
+                     *         "reasonCode": "hardship",
+                     *         "amount": "30000",
+                     *         "reinstatedGrantId": "01932bcc-b046-75e5-8825-9413093d9179",
+                     *         "decidedAt": "2027-03-01T09:30:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GrantAppeal"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `conflict`: an appeal of this grant is already waiting; `invalid_state`: the grant did not expire or lapse, or nothing is left to reinstate; `idempotency_key_in_use`: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "an appeal of this grant is already waiting",
+                     *       "code": "conflict",
+                     *       "instance": "/v1/learners/me/grants/01930bd2-8564-7ec9-822e-134302d8c8d6/appeals",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description `rule_violation`: outside the appeal window, or the scheme takes no appeals; `validation_failed`: the statement is missing, too short or too long; `idempotency_key_reused`: this key came with another body */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/rule_violation",
+                     *       "title": "A business rule refused the request",
+                     *       "status": 422,
+                     *       "detail": "outside the appeal window, or the scheme takes no appeals",
+                     *       "code": "rule_violation",
+                     *       "instance": "/v1/learners/me/grants/01930bd2-8564-7ec9-822e-134302d8c8d6/appeals",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyAppeals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description My appeals */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01934c62-2dee-7a0f-891d-98d25e74f229",
+                     *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "currency": "SGD",
+                     *           "closing": "expired",
+                     *           "closedAt": "2027-02-15T09:30:00.000Z",
+                     *           "lapsedAmount": "350000000",
+                     *           "statement": "I was in hospital for the whole of the first-use period and could not enrol.",
+                     *           "status": "open",
+                     *           "filedAt": "2027-02-20T03:00:00.000Z",
+                     *           "outcome": {
+                     *             "decision": "reinstated",
+                     *             "reasonCode": "hardship",
+                     *             "amount": "30000",
+                     *             "reinstatedGrantId": "01932bcc-b046-75e5-8825-9413093d9179",
+                     *             "decidedAt": "2027-03-01T09:30:00.000Z"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["GrantAppeal"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAppeals: {
+        parameters: {
+            query?: {
+                /** @description Only appeals in this state; `open` is the queue to decide */
+                status?: "open" | "proposed" | "reinstated" | "rejected";
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01932546-a3e3-7529-8dc4-439251e2067e",
+                     *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *           "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *           "currency": "SGD",
+                     *           "closing": "expired",
+                     *           "closedAt": "2027-02-15T09:30:00.000Z",
+                     *           "lapsedAmount": "350000000",
+                     *           "statement": "I was in hospital for the whole of the first-use period and could not enrol.",
+                     *           "status": "open",
+                     *           "filedAt": "2027-02-20T03:00:00.000Z",
+                     *           "outcome": {
+                     *             "decision": "reinstated",
+                     *             "reasonCode": "hardship",
+                     *             "amount": "30000",
+                     *             "reinstatedGrantId": "01932bcc-b046-75e5-8825-9413093d9179",
+                     *             "decidedAt": "2027-03-01T09:30:00.000Z"
+                     *           },
+                     *           "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *           "filedBy": "learner-7",
+                     *           "approvalId": "0193b51b-ae8b-7100-8d2c-bd38e15f17fb",
+                     *           "proposedAmount": "350000000",
+                     *           "reasonCode": "hardship",
+                     *           "decisionNote": "Hospital letter seen; full reinstatement.",
+                     *           "decidedBy": "officer-2"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["GrantAppealForStaff"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAppeal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appealId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The appeal */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01932546-a3e3-7529-8dc4-439251e2067e",
+                     *       "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *       "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *       "currency": "SGD",
+                     *       "closing": "expired",
+                     *       "closedAt": "2027-02-15T09:30:00.000Z",
+                     *       "lapsedAmount": "350000000",
+                     *       "statement": "I was in hospital for the whole of the first-use period and could not enrol.",
+                     *       "status": "open",
+                     *       "filedAt": "2027-02-20T03:00:00.000Z",
+                     *       "outcome": {
+                     *         "decision": "reinstated",
+                     *         "reasonCode": "hardship",
+                     *         "amount": "30000",
+                     *         "reinstatedGrantId": "01932bcc-b046-75e5-8825-9413093d9179",
+                     *         "decidedAt": "2027-03-01T09:30:00.000Z"
+                     *       },
+                     *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *       "filedBy": "learner-7",
+                     *       "approvalId": "0193b51b-ae8b-7100-8d2c-bd38e15f17fb",
+                     *       "proposedAmount": "350000000",
+                     *       "reasonCode": "hardship",
+                     *       "decisionNote": "Hospital letter seen; full reinstatement.",
+                     *       "decidedBy": "officer-2"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GrantAppealForStaff"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    proposeAppealReinstatement: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                appealId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": "350000000",
+                 *       "reasonCode": "hardship",
+                 *       "note": "Hospital letter seen; full reinstatement."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProposeAppealReinstatement"];
+            };
+        };
+        responses: {
+            /** @description Proposed: waiting for a second officer */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "appeal": {
+                     *         "id": "01932546-a3e3-7529-8dc4-439251e2067e",
+                     *         "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *         "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *         "currency": "SGD",
+                     *         "closing": "expired",
+                     *         "closedAt": "2027-02-15T09:30:00.000Z",
+                     *         "lapsedAmount": "350000000",
+                     *         "statement": "I was in hospital for the whole of the first-use period and could not enrol.",
+                     *         "status": "open",
+                     *         "filedAt": "2027-02-20T03:00:00.000Z",
+                     *         "outcome": {
+                     *           "decision": "reinstated",
+                     *           "reasonCode": "hardship",
+                     *           "amount": "30000",
+                     *           "reinstatedGrantId": "01932bcc-b046-75e5-8825-9413093d9179",
+                     *           "decidedAt": "2027-03-01T09:30:00.000Z"
+                     *         },
+                     *         "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *         "filedBy": "learner-7",
+                     *         "approvalId": "0193b51b-ae8b-7100-8d2c-bd38e15f17fb",
+                     *         "proposedAmount": "350000000",
+                     *         "reasonCode": "hardship",
+                     *         "decisionNote": "Hospital letter seen; full reinstatement.",
+                     *         "decidedBy": "officer-2"
+                     *       },
+                     *       "approval": {
+                     *         "id": "01930cbe-3c5e-793d-82dd-c44c04a195e9",
+                     *         "kind": "disbursement_batch.release",
+                     *         "status": "pending",
+                     *         "proposedBy": "officer-1",
+                     *         "decidedBy": "officer-2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProposedAppealReinstatement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `invalid_state`: the appeal is not open (decided, or a proposal already waits); `idempotency_key_in_use`: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the appeal is not open (decided, or a proposal already waits)",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/appeals/01937ad3-9d73-70df-89cc-3902fce9c378/reinstatement",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rejectAppeal: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                appealId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reasonCode": "notice_was_given",
+                 *       "note": "Two reminders were delivered before the deadline."
+                 *     }
+                 */
+                "application/json": components["schemas"]["RejectAppeal"];
+            };
+        };
+        responses: {
+            /** @description Rejected */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01932546-a3e3-7529-8dc4-439251e2067e",
+                     *       "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *       "schemeId": "01930e1d-4d15-7261-8854-aac4de363c92",
+                     *       "currency": "SGD",
+                     *       "closing": "expired",
+                     *       "closedAt": "2027-02-15T09:30:00.000Z",
+                     *       "lapsedAmount": "350000000",
+                     *       "statement": "I was in hospital for the whole of the first-use period and could not enrol.",
+                     *       "status": "open",
+                     *       "filedAt": "2027-02-20T03:00:00.000Z",
+                     *       "outcome": {
+                     *         "decision": "reinstated",
+                     *         "reasonCode": "hardship",
+                     *         "amount": "30000",
+                     *         "reinstatedGrantId": "01932bcc-b046-75e5-8825-9413093d9179",
+                     *         "decidedAt": "2027-03-01T09:30:00.000Z"
+                     *       },
+                     *       "learnerId": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *       "filedBy": "learner-7",
+                     *       "approvalId": "0193b51b-ae8b-7100-8d2c-bd38e15f17fb",
+                     *       "proposedAmount": "350000000",
+                     *       "reasonCode": "hardship",
+                     *       "decisionNote": "Hospital letter seen; full reinstatement.",
+                     *       "decidedBy": "officer-2"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GrantAppealForStaff"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `invalid_state`: the appeal is already decided, or a reinstatement of it waits for approval; `idempotency_key_in_use`: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the appeal is already decided, or a reinstatement of it waits for approval",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/appeals/01937ad3-9d73-70df-89cc-3902fce9c378/rejection",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedReplayable"];

@@ -5,7 +5,7 @@ import { asCitizen } from '../support/catalogue.js';
 import { useHarness } from '../support/harness.js';
 import { perFile } from '../support/per-file.js';
 import { complete, decodeJwt, pathwayWorld, twoOfThreeWithin12 } from '../pathways/pathway-fixtures.js';
-import { postForm, sessionFor } from './web-support.js';
+import { formFields, postForm, sessionFor } from './web-support.js';
 
 const h = useHarness();
 const pw = perFile(() => pathwayWorld(h), async () => {});
@@ -22,13 +22,6 @@ async function learnerWithCredential() {
   const api = await asCitizen(h, learner.token).get('/v1/me/credentials');
   expect(api.body.items).toHaveLength(1);
   return { learner, browser, credential: api.body.items[0] as { id: string; achievementName: string } };
-}
-
-/** The hidden fields of the form that posts to `action`, as the page rendered them. */
-function formFields(page: string, action: string): Record<string, string> {
-  const form = new RegExp(`<form method="post" action="${action}"[^>]*>([\\s\\S]*?)</form>`).exec(page)?.[1];
-  if (!form) throw new Error(`no form for ${action}`);
-  return Object.fromEntries([...form.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
 }
 
 const shareRows = async (learnerId: string) =>

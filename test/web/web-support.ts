@@ -31,3 +31,10 @@ export async function sessionFor(h: Harness, principal: Principal): Promise<{ co
 /** A form post as a browser sends it. */
 export const postForm = (app: Express, path: string, cookie: string, fields: Record<string, string>) =>
   request(app).post(path).set('Cookie', cookie).type('form').send(new URLSearchParams(fields).toString());
+
+/** The hidden fields of the form that posts to `action`, as the page rendered them. */
+export function formFields(page: string, action: string): Record<string, string> {
+  const form = new RegExp(`<form method="post" action="${action}"[^>]*>([\\s\\S]*?)</form>`).exec(page)?.[1];
+  if (!form) throw new Error(`no form for ${action}`);
+  return Object.fromEntries([...form.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+}

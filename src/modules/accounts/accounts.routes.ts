@@ -7,7 +7,8 @@ import { learnerIdParams } from '../learners/learners.schemas.js';
 import { accountSchema, movementSchema } from './accounts.schemas.js';
 import { accountView, learnerMovementsPage } from './accounts.service.js';
 
-const citizenLearnerId = (ctx: RouteContext): string => {
+/** The signed-in citizen's learner id; any other caller has no learner here. */
+export const citizenLearnerId = (ctx: RouteContext): string => {
   if (ctx.principal.role !== 'citizen') throw notFound('learner');
   return ctx.principal.learnerId;
 };

@@ -3,7 +3,7 @@ import { minorUnitsSchema as money } from '../../lib/money.js';
 import { movementSigns } from './describe-movement.js';
 
 const movementSignSchema = z.enum(movementSigns).meta({
-  description: 'What the movement did to the credit, in the words a person expects: granted, reserved, released (back to the credit), paid (to the provider), expired, lapsed (first-use deadline missed), reinstated (after a clawback), other',
+  description: 'What the movement did to the credit, in the words a person expects: granted, reserved, released (back to the credit), paid (to the provider), expired, lapsed (first-use deadline missed), reinstated (after a clawback, or after an appeal: code `appeal_reinstatement`), other',
 });
 
 export const grantBalanceSchema = z

@@ -9,6 +9,8 @@ export function describeMovement(m: MovementRow): string {
       return `${money} credit granted under ${m.schemeName}`;
     case 'pathway_bonus':
       return `${money} bonus credit granted under ${m.schemeName} for completing a pathway`;
+    case 'appeal_reinstatement':
+      return `${money} of ${m.schemeName} credit reinstated after appeal`;
     case 'grant_expiry':
       return `${money} of unused ${m.schemeName} credit expired and returned to the scheme`;
     case 'grant_revocation':
@@ -64,6 +66,7 @@ export function movementSign(m: Pick<MovementRow, 'code' | 'kind'>): MovementSig
     case 'pathway_bonus_revocation':
       return 'lapsed';
     case 'claim_reversal':
+    case 'appeal_reinstatement':
       return 'reinstated';
   }
   switch (m.kind) {

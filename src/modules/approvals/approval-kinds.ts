@@ -1,3 +1,4 @@
+import { appealReinstatement } from '../appeals/appeal-reinstatement.js';
 import { reviewDecision } from '../claims/claims.service.js';
 import { batchRelease } from '../disbursements/disbursements.service.js';
 import { learnerPayeeChange } from '../learners/payee-account/payee-account.service.js';
@@ -6,4 +7,4 @@ import { claimReversal } from '../recoveries/reverse-claim.js';
 import type { ApprovalKind } from './approvals.service.js';
 
 /** Every action that takes two people, by kind. Each room defines its own; this is the one list. */
-export const approvalKinds: ReadonlyMap<string, ApprovalKind> = new Map([batchRelease, reviewDecision, claimReversal, payeeChange, learnerPayeeChange].map((k) => [k.kind, k]));
+export const approvalKinds: ReadonlyMap<string, ApprovalKind> = new Map([batchRelease, reviewDecision, claimReversal, payeeChange, learnerPayeeChange, appealReinstatement].map((k) => [k.kind, k]));

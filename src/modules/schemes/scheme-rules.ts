@@ -11,6 +11,9 @@ const basisPoints = z.number().int().min(0).max(10_000);
 /** Decision deadline of a hold when the rules version predates holdDecisionDays or leaves it out. */
 export const HOLD_DECISION_DAYS_DEFAULT = 10;
 
+/** Appeal window of a rules version that predates appealWindowDays or leaves it out. */
+export const APPEAL_WINDOW_DAYS_DEFAULT = 30;
+
 /**
  * A scheme's rules, kept as data. An empty list means "any". Rule changes are
  * new versions; an enrolment records the version it was judged by.
@@ -41,6 +44,9 @@ export const schemeRulesSchema = z
     holdDecisionDays: z
       .number().int().min(1).max(365).default(HOLD_DECISION_DAYS_DEFAULT)
       .meta({ description: 'Days within which a hold on a claim (review, flag, revocation, suspension) must be decided; past it the hold escalates to another officer' }),
+    appealWindowDays: z
+      .number().int().min(0).max(365).default(APPEAL_WINDOW_DAYS_DEFAULT)
+      .meta({ description: 'Days after a grant expires or lapses within which the learner may appeal it; 0: this scheme takes no appeals' }),
     courseQualification: z
       .discriminatedUnion('kind', [
         z.strictObject({ kind: z.literal('approved') }),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { actingOf } from '../../modules/acting.js';
 import { accountView, learnerMovementsPage } from '../../modules/accounts/accounts.service.js';
 import { signAddsCredit, movementSigns, type MovementSign } from '../../modules/accounts/describe-movement.js';
+import { appealableGrants } from '../../modules/appeals/appeals.service.js';
 import { coursesService } from '../../modules/courses/courses.service.js';
 import { checkEligibility } from '../../modules/eligibility/eligibility.service.js';
 import type { ReasonCode } from '../../modules/eligibility/eligibility.types.js';
@@ -11,6 +12,7 @@ import { consentToEnrolment, learnerEnds, learnerEnrolmentsOverview } from '../.
 import type { Principal } from '../../lib/principal.js';
 import { html, type Html } from '../html.js';
 import { staffHome } from '../home/staff-home.js';
+import { appealOffer, appealsSection } from './appeals.js';
 import { timeZoneOfCurrency } from '../i18n.js';
 import type { MessageKey } from '../messages/catalogue.js';
 import { runOnce } from '../once.js';
@@ -36,6 +38,10 @@ export const reasonKeys: Record<`reason.${ReasonCode}`, true> = {
 };
 
 export { enrolmentStatuses };
+
+/** The words of a history line: by its sign, except credit reinstated after an appeal, which says so. */
+export const movementKey = (m: { code: string }, sign: MovementSign): MessageKey =>
+  m.code === 'appeal_reinstatement' ? 'movement.appealReinstated' : (`movement.${sign}` as MessageKey);
 const statusKey = (status: string): MessageKey =>
   ((enrolmentStatuses as readonly string[]).includes(status) ? `status.${status}` : 'reason.other') as MessageKey;
 
@@ -98,6 +104,7 @@ export function citizenPages(deps: WebDeps): PageSpec[] {
     const waiting = (await learnerEnrolmentsOverview(db, learnerId, 50)).filter((e) => e.status === 'requested').length;
     const grants = view?.grants ?? [];
     const totals = view?.totals ?? [];
+    const appealable = await appealableGrants(db, learnerId, deps.clock.now());
     const grantCard = (g: (typeof grants)[number]) => {
       const zone = timeZoneOfCurrency(g.currency);
       const closed = g.status !== 'active';
@@ -112,6 +119,7 @@ ${g.firstUseDeadline ? html`<p class="deadline">${t('credit.firstUse', { date: f
 <dt>${t('credit.spent')}</dt><dd>${fmt.money(g.spent, g.currency)}</dd>
 <dt>${t('credit.granted')}</dt><dd>${fmt.money(g.amount, g.currency)}</dd>
 </dl>
+${closed ? appealOffer(ctx, g, appealable) : ''}
 </li>`;
     };
     return {
@@ -119,7 +127,8 @@ ${g.firstUseDeadline ? html`<p class="deadline">${t('credit.firstUse', { date: f
       body: html`<h1>${t('credit.title')}</h1>
 ${waiting > 0 ? html`<div class="notice"><p>${t('credit.waiting')} <a href="/enrolments">${t('credit.waitingLink')}</a></p></div>` : ''}
 ${totals.length === 0 ? html`<p>${t('credit.none')}</p>` : totals.map((x) => html`<p class="lead"><strong>${t('credit.total', { amount: fmt.money(x.available, x.currency) })}</strong></p>`)}
-${grants.length > 0 ? html`<h2>${t('credit.grants')}</h2><ul class="cards">${grants.map(grantCard)}</ul>` : ''}`,
+${grants.length > 0 ? html`<h2>${t('credit.grants')}</h2><ul class="cards">${grants.map(grantCard)}</ul>` : ''}
+${await appealsSection(deps, ctx, new Map(grants.map((g) => [g.grantId, g.schemeName])))}`,
     };
   }
 
@@ -147,7 +156,7 @@ ${grants.length > 0 ? html`<h2>${t('credit.grants')}</h2><ul class="cards">${gra
           const amount = `${plus ? '+' : '−'}${fmt.money(m.amount, m.currency)}`;
           return html`<tr>
 <td>${fmt.date(m.at, timeZoneOfCurrency(m.currency))}</td>
-<td><span class="tag ${plus ? 'plus' : 'minus'}">${t(`sign.${sign}` as MessageKey)}</span> ${t(`movement.${sign}` as MessageKey, { course, scheme: m.schemeName })}${m.counterOfficer ? html`<br>${t('counter.history.atCounter', { officer: m.counterOfficer })}` : ''}</td>
+<td><span class="tag ${plus ? 'plus' : 'minus'}">${t(`sign.${sign}` as MessageKey)}</span> ${t(movementKey(m, sign), { course, scheme: m.schemeName })}${m.counterOfficer ? html`<br>${t('counter.history.atCounter', { officer: m.counterOfficer })}` : ''}</td>
 <td class="amount">${amount}</td>
 </tr>`;
         };

@@ -10,7 +10,7 @@ import {
 } from '../../modules/counter/counter.service.js';
 import { getLearner } from '../../modules/learners/learners.service.js';
 import { coursesService } from '../../modules/courses/courses.service.js';
-import { coursesWithUpcomingRuns, eligibilityDecision, reasonKeys } from '../citizen/pages.js';
+import { coursesWithUpcomingRuns, eligibilityDecision, movementKey, reasonKeys } from '../citizen/pages.js';
 import { html, type Html } from '../html.js';
 import { languages, timeZoneOfCurrency } from '../i18n.js';
 import type { MessageKey } from '../messages/catalogue.js';
@@ -244,7 +244,7 @@ ${attestationFields(ctx, `e${e.id}-`, {}, errorsFor(e.id))}
           const plus = signAddsCredit(sign);
           return html`<tr>
 <td>${fmt.date(m.at, timeZoneOfCurrency(m.currency))}</td>
-<td><span class="tag ${plus ? 'plus' : 'minus'}">${t(`sign.${sign}` as MessageKey)}</span> ${t(`movement.${sign}` as MessageKey, { course: m.courseTitle ?? t('movement.aCourse'), scheme: m.schemeName })}${m.counterOfficer ? html`<br>${t('counter.history.atCounter', { officer: m.counterOfficer })}` : ''}</td>
+<td><span class="tag ${plus ? 'plus' : 'minus'}">${t(`sign.${sign}` as MessageKey)}</span> ${t(movementKey(m, sign), { course: m.courseTitle ?? t('movement.aCourse'), scheme: m.schemeName })}${m.counterOfficer ? html`<br>${t('counter.history.atCounter', { officer: m.counterOfficer })}` : ''}</td>
 <td class="amount">${plus ? '+' : '−'}${fmt.money(m.amount, m.currency)}</td>
 </tr>`;
         };
