@@ -45,6 +45,12 @@ async function lapsedGrant(options: { amount?: string; budget?: string; rules?: 
 const propose = (appealId: string, by = 'appeals-officer-1', body: Record<string, unknown> = {}) =>
   financeAs(h, by).post(`/v1/appeals/${appealId}/reinstatement`, { amount: '50000', reasonCode: 'hardship', note: 'Hospital letter seen.', ...body });
 
+/** The appeal.decided events recorded for an appeal (the learner's notice of its outcome goes out from these). */
+async function decidedEvents(appealId: string) {
+  const r = await h.database.pool.query(`select learner_id, data from outbox_events where type = 'appeal.decided' and subject_id = $1`, [appealId]);
+  return r.rows as { learner_id: string; data: Record<string, unknown> }[];
+}
+
 describe('POST /v1/learners/me/grants/{grantId}/appeals, then four eyes', () => {
   it('when a lapsed grant is appealed and two officers reinstate it, then a new grant comes from the budget and everything ties out', async () => {
     const { scheme, grant, me } = await lapsedGrant();
@@ -84,6 +90,11 @@ describe('POST /v1/learners/me/grants/{grantId}/appeals, then four eyes', () => 
     expect(account.grants.find((g: { grantId: string }) => g.grantId === grant.id)).toMatchObject({ status: 'revoked', available: '0' });
     expect((await budgetOf(scheme.id)).available).toBe('50000');
 
+    const decided = await decidedEvents(filed.body.id);
+    expect(decided).toHaveLength(1);
+    expect(decided[0]!.data).toMatchObject({ outcome: 'reinstated', amount: '50000', currency: 'SGD', reinstatedGrantId: approved.body.result.grantId });
+    expect(JSON.stringify(decided[0]!.data)).not.toContain('hospital');
+
     const line = (await me.history()).find((m) => m.code === 'appeal_reinstatement');
     expect(line).toMatchObject({ sign: 'reinstated', amount: '50000', direction: 'credit' });
     expect(String(line!.description)).toMatch(/reinstated after appeal/);
@@ -110,6 +121,7 @@ describe('POST /v1/learners/me/grants/{grantId}/appeals, then four eyes', () => 
     const proposed = await propose(filed.body.id, 'race-proposer');
     const results = await Promise.all(['race-a', 'race-b', 'race-c'].map((sub) => financeAs(h, sub).post(`/v1/approvals/${proposed.body.approval.id}/approve`, {})));
     expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+    expect(await decidedEvents(filed.body.id)).toHaveLength(1);
     const granted = await h.database.pool.query(`select count(*)::int n from grants where learner_id = (select learner_id from grant_appeals where id = $1)`, [filed.body.id]);
     expect(granted.rows[0].n).toBe(2);
     expect((await budgetOf(scheme.id)).available).toBe('50000');
@@ -218,6 +230,7 @@ describe('POST /v1/learners/me/grants/{grantId}/appeals, then four eyes', () => 
     expect(mine).not.toHaveProperty('decisionNote');
     const twice = await financeAs(h, 'reject-officer-2').post(`/v1/appeals/${filed.body.id}/rejection`, { reasonCode: 'no_grounds', note: 'Again.' });
     expect(twice.status).toBe(409);
+    expect((await decidedEvents(filed.body.id)).map((e) => e.data)).toEqual([{ appealId: filed.body.id, grantId: grant.id, outcome: 'rejected', reasonCode: 'notice_was_given' }]);
     expect((await budgetOf(scheme.id)).available).toBe('100000');
     const audit = await h.database.pool.query(`select action from audit_events where entity_id = $1 order by occurred_at, seq`, [filed.body.id]);
     expect(audit.rows.map((r) => r.action)).toEqual(expect.arrayContaining(['appeal.filed', 'appeal.reinstatement_refused', 'appeal.rejected']));

@@ -1,5 +1,6 @@
 import type { ApprovalKind } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';
+import { recordEvent } from '../events/outbox.js';
 import { grantCredit } from '../grants/grants.service.js';
 import { updateAppeal } from './appeals.repo.js';
 import { APPEAL_REINSTATEMENT, lockOpenAppeal, reinstatableOf, type ReinstatementPayload } from './appeals.service.js';
@@ -36,6 +37,10 @@ export const appealReinstatement: ApprovalKind = {
         approvalId: approval.id, grantId: appeal.grantId, reinstatedGrantId: grant.id, amount: payload.amount, currency: appeal.currency,
         reasonCode: payload.reasonCode, proposedBy: approval.proposedBy, approvedBy: acting.actor.subject,
       },
+    });
+    await recordEvent(tx, {
+      type: 'appeal.decided', at: now, subject: { type: 'grant_appeal', id: appeal.id }, learnerId: appeal.learnerId, schemeId: appeal.schemeId,
+      data: { appealId: appeal.id, grantId: appeal.grantId, outcome: 'reinstated', reinstatedGrantId: grant.id, amount: payload.amount, currency: appeal.currency, reasonCode: payload.reasonCode },
     });
     return { appealId: appeal.id, status: 'reinstated', grantId: grant.id };
   },

@@ -6,6 +6,7 @@ import { newId } from '../../lib/ids.js';
 import type { Acting } from '../acting.js';
 import { propose, type ApprovalRow } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';
+import { recordEvent } from '../events/outbox.js';
 import type { ServiceDeps } from '../deps.js';
 import { findGrant, grantsOfLearner, type GrantRow } from '../grants/grants.repo.js';
 import { rulesAt } from '../schemes/schemes.repo.js';
@@ -156,6 +157,10 @@ export async function rejectAppeal(
     await recordAudit(tx, {
       ...acting, action: 'appeal.rejected', entityType: 'grant_appeal', entityId: appealId, at: now,
       details: { grantId: row.grantId, reasonCode: input.reasonCode },
+    });
+    await recordEvent(tx, {
+      type: 'appeal.decided', at: now, subject: { type: 'grant_appeal', id: appealId }, learnerId: row.learnerId, schemeId: row.schemeId,
+      data: { appealId, grantId: row.grantId, outcome: 'rejected', reasonCode: input.reasonCode },
     });
     return row;
   });
