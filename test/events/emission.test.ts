@@ -4,7 +4,7 @@ import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selfEnrol, sweepEnrolments } from '../../src/modules/enrolments/enrolments.service.js';
 import {
-  advanceTo, approvedClaimIn, credentialPayload, DAY, enrolled, factsFor, HOUR, newSigner, registerSigner, signCredential, submitClaim,
+  advanceTo, approvedClaimIn, credentialPayload, DAY, enrolled, factsFor, HOUR, newSigner, registerSigner, signCredential, subjectIdOf, submitClaim,
   type Enrolled, type Signer, type World,
 } from '../claims/credential-fixtures.js';
 import { statementCsv, statementLine } from '../recoveries/payout-world.js';
@@ -206,6 +206,32 @@ describe('claim events', () => {
       type: 'claim.approved', subject_type: 'claim', learner_id: person.id, provider_id: world.providerId, scheme_id: world.scheme.id,
       data: { claimId: res.body.id, enrolmentId: e.enrolmentId, courseRunId: e.runId, module: null, amount: '30000', currency: 'SGD', status: 'approved', failedChecks: [], reviewReasons: [] },
     });
+  });
+
+  it('when a milestone claim is approved, then claim.approved names its module and that module\'s amount', async () => {
+    const modules = [
+      { title: 'Module 1: Spreadsheets', achievementId: 'urn:academy:achievement:events-m1', shareBps: 2500 },
+      { title: 'Module 2: Dashboards', achievementId: 'urn:academy:achievement:events-m2', shareBps: 7500 },
+    ];
+    const course = await world.asProvider('/v1/courses', { code: `M${randomUUID().slice(0, 6).toUpperCase()}`, title: 'Data Analytics (modular)', category: 'data-analytics', hours: 40, modules });
+    expect(course.status, course.text).toBe(201);
+    expect((await world.api.post(`/v1/courses/${course.body.id}/approvals`, { schemeId: world.scheme.id })).status).toBeLessThan(300);
+    const startsAt = new Date(h.clock.now().getTime() + DAY);
+    const run = await world.asProvider(`/v1/courses/${course.body.id}/runs`, {
+      startsAt: startsAt.toISOString(), endsAt: new Date(startsAt.getTime() + 2 * DAY).toISOString(), fee: '40000', currency: 'SGD', capacity: 10,
+    });
+    expect(run.status, run.text).toBe(201);
+    const learner = await world.learnerWithCredit('50000');
+    const enrolment = await asCitizen(h, learner.token).post('/v1/me/enrolments', { courseRunId: run.body.id });
+    expect(enrolment.status, enrolment.text).toBe(201);
+    advanceTo(h, new Date(startsAt.getTime() + 2 * DAY + 2 * HOUR));
+    const e = { enrolmentId: enrolment.body.id, subjectId: await subjectIdOf(h, world, learner.id) } as Enrolled;
+    const payload = credentialPayload(factsFor(world, e, h, { courseId: course.body.id })) as { credentialSubject: { achievement: { id: string; name: string } } };
+    payload.credentialSubject.achievement.id = modules[0]!.achievementId;
+    payload.credentialSubject.achievement.name = modules[0]!.title;
+    const res = await submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, module: 1, amount: '10000', credential: await signCredential(payload, signer) });
+    expect(res.body.status, res.text).toBe('approved');
+    expect(await eventsAbout(res.body.id)).toMatchObject([{ type: 'claim.approved', data: { module: 1, amount: '10000', enrolmentId: e.enrolmentId, courseRunId: run.body.id } }]);
   });
 
   it('when a claim fails its checks, then claim.rejected names the failed checks; a claim above the reservation (422) records nothing', async () => {
