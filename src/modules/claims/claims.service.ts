@@ -27,6 +27,7 @@ import {
 
 export type { ClaimFilter, ClaimRow };
 import { refuseEscalatedHandler } from './holds.js';
+import { claimEventTypeOf, recordClaimEvent } from './claim-events.js';
 
 export type ClaimFailure =
   | CredentialFailure
@@ -201,6 +202,7 @@ export async function submitClaim(
       ...acting, action: `claim.${status}`, entityType: 'claim', entityId: id, at: now,
       details: { enrolmentId: enrolment.id, ...(module ? { module: moduleOrdinal } : {}), amount: input.amount.toString(), failures, review },
     });
+    await recordClaimEvent(tx, claimEventTypeOf(status), claim!, now, { decidedBy: 'automatic_checks' });
     return claim!;
   });
 }
@@ -286,6 +288,10 @@ async function applyDecision(deps: ServiceDeps, tx: Tx, claim: ClaimRow, decisio
   } else {
     [row] = await tx.update(claims).set({ onHold: false, ...decided }).where(eq(claims.id, claim.id)).returning();
   }
+  // A held claim released is approved by the review that held it: the provider hears the review ended as it would for one sent to review.
+  await recordClaimEvent(tx, decision.decision === 'approve' ? 'claim.approved' : 'claim.rejected', row!, now, {
+    decidedBy: 'review', wasHeld: claim.status === 'approved', ...(proposedBy ? { fourEyes: true } : {}),
+  });
   await recordAudit(tx, {
     ...acting, action: `claim.decision_${decision.decision}`, entityType: 'claim', entityId: claim.id, at: now,
     details: { reason: decision.reason, ...(proposedBy ? { proposedBy, approvedBy: acting.actor.subject } : {}) },
@@ -320,7 +326,12 @@ export async function flagClaim(deps: ServiceDeps, db: Db | Tx, claimId: string,
       .set({ onHold: claim.status === 'approved' ? true : claim.onHold, flaggedBy: claim.flaggedBy ?? acting.actor.subject, flagReason: reason, reviewReasons: reasons })
       .where(eq(claims.id, claim.id))
       .returning();
-    await recordAudit(tx, { ...acting, action: 'claim.flagged', entityType: 'claim', entityId: claim.id, at: deps.clock.now(), details: { reason } });
+    const now = deps.clock.now();
+    await recordAudit(tx, { ...acting, action: 'claim.flagged', entityType: 'claim', entityId: claim.id, at: now, details: { reason } });
+    // Flagging again changes nothing a provider sees: no second event.
+    if (row!.onHold !== claim.onHold || reasons.length !== (claim.reviewReasons as string[]).length) {
+      await recordClaimEvent(tx, 'claim.review', row!, now, { reasonCode: 'flagged_by_officer' });
+    }
     return row!;
   });
 }
@@ -331,11 +342,16 @@ export async function revokeCredential(deps: ServiceDeps, db: Db | Tx, providerI
     const now = deps.clock.now();
     await lockCredential(tx, providerId, input.credentialId);
     await tx.insert(credentialRevocations).values({ providerId, credentialId: input.credentialId, reason: input.reason, revokedAt: now }).onConflictDoNothing();
+    const heldBefore = new Map(
+      (await tx.select({ id: claims.id, onHold: claims.onHold }).from(claims).where(sqlCredentialLive(providerId, input.credentialId)).for('update'))
+        .map((c) => [c.id, c.onHold]),
+    );
     const affected = await tx
       .update(claims)
       .set({ onHold: true, flaggedBy: 'system:revocation', flagReason: `credential revoked by the provider: ${input.reason}` })
       .where(sqlCredentialLive(providerId, input.credentialId))
-      .returning({ id: claims.id });
+      .returning();
+    for (const c of affected) if (heldBefore.get(c.id) === false) await recordClaimEvent(tx, 'claim.review', c, now, { reasonCode: 'credential_revoked' });
     await recordAudit(tx, {
       ...acting, action: 'credential.revoked', entityType: 'provider', entityId: providerId, at: now,
       details: { credentialId: input.credentialId, reason: input.reason, claimsFlagged: affected.map((a) => a.id) },

@@ -19,6 +19,7 @@ import { ensureProviderReceivable, nettingsOfLines, outstandingRecoveries, provi
 import { ensureLearnerPayable } from '../incentives/incentives.service.js';
 import { freeIncentivesOfBatch, incentiveLinesFor, type LearnerLine } from '../incentives/incentive-lines.js';
 import { paymentFileOf, paymentFileProblems } from './batch-file.js';
+import { recordPaymentsFinal } from './payment-events.js';
 import { findBatch, linesByIds, linesOf, listBatches, liveLinesOfClaims, payableClaims, type BatchRow, type PaymentLineRow } from './disbursements.repo.js';
 
 export type { BatchRow, PaymentLineRow };
@@ -215,6 +216,7 @@ async function releaseBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, ac
     await tx.execute(sql`
       update claims c set status = 'paid', paid_at = ${now.toISOString()}::timestamptz
         from payment_line_claims plc where plc.claim_id = c.id and plc.live = 1 and plc.line_id = any(${sql.param(netted)}::uuid[]) and c.status = 'approved'`);
+    await recordPaymentsFinal(tx, netted, now);
   }
   const [released] = await tx
     .update(disbursementBatches)

@@ -7,11 +7,13 @@ import type { TransferInput } from '../../ledger/types.js';
 import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
 import { recordAudit } from '../audit/audit.repo.js';
+import { eventRecord, recordEvent, recordEvents } from '../events/outbox.js';
 import type { ServiceDeps } from '../deps.js';
 import type { EligibilityResult } from '../eligibility/eligibility.types.js';
 import { evaluateEligibility } from '../eligibility/evaluate-eligibility.js';
 import { loadDecisionContext, type DecisionContext } from '../eligibility/load-eligibility-input.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
+import { endReasonCode, enrolmentEvent } from './enrolment-events.js';
 import { moduleParts } from './module-parts.js';
 import {
   credentialFacts, findEnrolment, learnerEnrolmentsDescribed, listEnrolments, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsHeldOf, reservationsOf,
@@ -109,9 +111,15 @@ async function reserve(
   const auditRecord = {
     actor_id: audit.actor.subject, actor_role: audit.actor.role, action: audit.action, request_id: audit.requestId ?? null, details: audit.details,
   };
+  // A self-enrolment is consented by the act of enrolling: it has no request before it, so it is enrolment.consented at once.
+  const event = enrolmentEvent('enrolment.consented', row, now, {
+    schemeIds: reservations.map((l) => l.schemeId),
+    data: { reserved: reservations.reduce((s, l) => s + l.amount, 0n).toString(), reservationExpiresAt: row.reservationExpiresAt?.toISOString() ?? null },
+  });
   const outcome = await deps.ledger.reserve(tx, transfers, (batch) => sql`
     select enrolment_reserve(${mode}, ${JSON.stringify(enrolmentRecord(row))}::jsonb, ${JSON.stringify(legRecords)}::jsonb,
-                             ${batch}, ${JSON.stringify(auditRecord)}::jsonb, ${now.toISOString()}::timestamptz) as outcome`, { done: 'reserved', own: ['run_full', 'not_requested'] });
+                             ${batch}, ${JSON.stringify(auditRecord)}::jsonb, ${JSON.stringify(eventRecord(event))}::jsonb,
+                             ${now.toISOString()}::timestamptz) as outcome`, { done: 'reserved', own: ['run_full', 'not_requested'] });
   if (outcome === 'run_full') {
     throw new AppError('not_eligible', 'the course run is full or was cancelled', { reasons: ['run_full'] });
   }
@@ -147,6 +155,9 @@ export async function requestEnrolment(deps: ServiceDeps, db: Db | Tx, providerI
       })
       .returning();
     await recordAudit(tx, { ...acting, action: 'enrolment.requested', entityType: 'enrolment', entityId: id, at: now, details: { learnerId: input.learnerId, courseRunId: input.courseRunId } });
+    await recordEvent(tx, enrolmentEvent('enrolment.requested', row!, now, {
+      schemeIds: result.plan.legs.map((l) => l.schemeId), data: { consentDeadline: row!.consentDeadline?.toISOString() ?? null },
+    }));
     return row!;
   });
 }
@@ -185,8 +196,11 @@ export async function selfEnrol(deps: ServiceDeps, db: Db | Tx, learnerId: strin
   });
 }
 
-/** Voids every leg still pending; legs already expired or voided are already back with the learner, and paid modules stay paid. */
-async function releaseReservation(deps: ServiceDeps, tx: Tx, enrolment: EnrolmentRow): Promise<bigint> {
+/**
+ * Voids every leg still pending; legs already expired or voided are already back with the learner, and paid modules stay paid.
+ * Answers what went back and the schemes that had funded it.
+ */
+async function releaseReservation(deps: ServiceDeps, tx: Tx, enrolment: EnrolmentRow): Promise<{ released: bigint; schemeIds: string[] }> {
   const legs = await reservationsOf(tx, [enrolment.id]);
   const results = await deps.ledger.createTransfers(
     tx,
@@ -201,16 +215,17 @@ async function releaseReservation(deps: ServiceDeps, tx: Tx, enrolment: Enrolmen
     }
   });
   if (enrolment.status === 'reserved') await releaseSeat(tx, enrolment.courseRunId);
-  return released;
+  return { released, schemeIds: legs.map((l) => l.schemeId) };
 }
 
 async function end(
   deps: ServiceDeps, tx: Tx, enrolment: EnrolmentRow, status: 'declined' | 'withdrawn' | 'expired', reason: string, acting: Acting,
 ) {
-  const released = enrolment.status === 'reserved' ? await releaseReservation(deps, tx, enrolment) : 0n;
+  const { released, schemeIds } = enrolment.status === 'reserved' ? await releaseReservation(deps, tx, enrolment) : { released: 0n, schemeIds: [] };
   const now = deps.clock.now();
   const [row] = await tx.update(enrolments).set({ status, endedAt: now, endReason: reason }).where(eq(enrolments.id, enrolment.id)).returning();
   await recordAudit(tx, { ...acting, action: `enrolment.${status}`, entityType: 'enrolment', entityId: enrolment.id, at: now, details: { reason, released: released.toString() } });
+  await recordEvent(tx, enrolmentEvent(`enrolment.${status}`, row!, now, { schemeIds, data: { released: released.toString(), was: enrolment.status } }));
   return row!;
 }
 
@@ -260,12 +275,14 @@ export async function endEnrolmentsOfCancelledRun(deps: ServiceDeps, tx: Tx, run
  */
 export async function sweepEnrolments(deps: ServiceDeps): Promise<{ lapsed: number; expired: number }> {
   return inTransaction(deps.database.db, async (tx) => {
-    const now = deps.clock.now().toISOString();
-    const lapsed = await tx.execute<{ id: string }>(sql`
-      update enrolments set status = 'expired', ended_at = ${now}::timestamptz, end_reason = 'consent_lapsed'
-       where id in (select id from enrolments where status = 'requested' and consent_deadline <= ${now}::timestamptz
-                     limit 1000 for update skip locked)
-      returning id`);
+    const at = deps.clock.now();
+    const now = at.toISOString();
+    const lapsed = await tx
+      .update(enrolments)
+      .set({ status: 'expired', endedAt: at, endReason: 'consent_lapsed' })
+      .where(sql`${enrolments.id} in (select id from enrolments where status = 'requested' and consent_deadline <= ${now}::timestamptz
+                                        limit 1000 for update skip locked)`)
+      .returning();
     const due = await tx
       .select()
       .from(enrolments)
@@ -273,13 +290,16 @@ export async function sweepEnrolments(deps: ServiceDeps): Promise<{ lapsed: numb
       .limit(500)
       .for('update', { skipLocked: true });
     const expired = [];
+    const events = lapsed.map((e) => enrolmentEvent('enrolment.lapsed', e, at, { data: { released: '0', was: 'requested' } }));
     for (const e of due) {
-      await releaseReservation(deps, tx, e);
-      await tx.update(enrolments).set({ status: 'expired', endedAt: new Date(now), endReason: 'reservation_timed_out' }).where(eq(enrolments.id, e.id));
+      const { released, schemeIds } = await releaseReservation(deps, tx, e);
+      const [row] = await tx.update(enrolments).set({ status: 'expired', endedAt: at, endReason: 'reservation_timed_out' }).where(eq(enrolments.id, e.id)).returning();
       expired.push(e);
+      events.push(enrolmentEvent('enrolment.expired', row!, at, { schemeIds, data: { released: released.toString(), was: 'reserved' } }));
     }
+    await recordEvents(tx, events);
     const ended = [
-      ...lapsed.rows.map((r) => ({ id: r.id, action: 'enrolment.consent_lapsed' })),
+      ...lapsed.map((r) => ({ id: r.id, action: 'enrolment.consent_lapsed' })),
       ...expired.map((r) => ({ id: r.id, action: 'enrolment.reservation_expired' })),
     ];
     if (ended.length) {
@@ -287,7 +307,7 @@ export async function sweepEnrolments(deps: ServiceDeps): Promise<{ lapsed: numb
         select audit_append(e.id, ${now}::timestamptz, 'enrolment-sweeper', 'system', e.action, 'enrolment', e.id, null, '{}'::jsonb)
           from jsonb_to_recordset(${JSON.stringify(ended)}::jsonb) as e(id text, action text)`);
     }
-    return { lapsed: lapsed.rows.length, expired: expired.length };
+    return { lapsed: lapsed.length, expired: expired.length };
   });
 }
 
@@ -330,7 +350,7 @@ export async function learnerEnrolmentsOverview(db: Db | Tx, learnerId: string, 
     /** When the claim window closes (a reserved enrolment's claim must come before it). */
     claimWindowEnds: e.status === 'reserved' ? e.reservationExpiresAt : null,
     /** Why it ended, as a stable code: the words a provider or officer wrote after the colon stay out. */
-    endReasonCode: e.endReason?.split(':')[0] ?? null,
+    endReasonCode: endReasonCode(e.endReason),
     /** The service-counter officer who answered the request with the learner, when it was answered at a counter. */
     answeredAtCounterBy: atCounter.get(e.id) ?? null,
   }));

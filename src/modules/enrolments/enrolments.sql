@@ -23,10 +23,13 @@ $$;
 -- requested to reserved), its legs, the grants' first use, a seat and the
 -- audit event. The seat and the audit chain head are rows other learners'
 -- reservations also touch, so they are taken last and held only until the
--- commit that follows. Answers 'reserved', 'run_full' or the first ledger
--- refusal; on anything but 'reserved' the caller rolls the transaction back.
+-- commit that follows. The outbox event (enrolment.consented, built by the
+-- caller as an outbox_append record) is written with them: one insert.
+-- Answers 'reserved', 'run_full' or the first ledger refusal; on anything
+-- but 'reserved' the caller rolls the transaction back.
+DROP FUNCTION IF EXISTS enrolment_reserve(text, jsonb, jsonb, jsonb, jsonb, timestamptz);
 CREATE OR REPLACE FUNCTION enrolment_reserve(
-  p_mode text, p_enrolment jsonb, p_legs jsonb, p_transfers jsonb, p_audit jsonb, p_now timestamptz
+  p_mode text, p_enrolment jsonb, p_legs jsonb, p_transfers jsonb, p_audit jsonb, p_event jsonb, p_now timestamptz
 ) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   v_id uuid := (p_enrolment->>'id')::uuid;
@@ -58,5 +61,7 @@ BEGIN
 
   PERFORM audit_append(v_id::text, p_now, p_audit->>'actor_id', p_audit->>'actor_role', p_audit->>'action', 'enrolment', v_id::text,
                        p_audit->>'request_id', coalesce(p_audit->'details', '{}'::jsonb));
+  PERFORM outbox_append(p_event->>'type', (p_event->>'at')::timestamptz, p_event->>'subject_type', (p_event->>'subject_id')::uuid,
+                        (p_event->>'learner_id')::uuid, (p_event->>'provider_id')::uuid, (p_event->>'scheme_id')::uuid, p_event->'data');
   RETURN 'reserved';
 END $$;

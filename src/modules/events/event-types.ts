@@ -8,7 +8,10 @@ export const eventTypes = [
   'enrolment.consented',
   'enrolment.declined',
   'enrolment.withdrawn',
+  /** A consent request nobody answered within its window. */
   'enrolment.lapsed',
+  /** A reservation whose claim window closed with no claim: its credit went back to the learner. */
+  'enrolment.expired',
   /** A scan's event: a consent request lapses in two days. */
   'enrolment.consent_due',
   'claim.approved',

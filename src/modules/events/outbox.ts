@@ -41,3 +41,22 @@ export async function recordEvent(db: Db | Tx, e: NewEvent): Promise<boolean> {
     ${JSON.stringify(e.data ?? {})}::jsonb, ${e.dedupeKey ?? null}) as recorded`);
   return r.rows[0]?.recorded === true;
 }
+
+/**
+ * Records several events in the caller's transaction in one statement, in
+ * the order given: for a sweep or a batch that changes many rows at once.
+ */
+export async function recordEvents(db: Db | Tx, events: NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map(eventRecord);
+  await db.execute(sql`
+    select outbox_append(e.type, e.at, e.subject_type, e.subject_id, e.learner_id, e.provider_id, e.scheme_id, e.data, e.dedupe_key)
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as e(type text, at timestamptz, subject_type text, subject_id uuid, learner_id uuid, provider_id uuid, scheme_id uuid, data jsonb, dedupe_key text)`);
+}
+
+/** An event as a JSON record with outbox_append's argument names: for SQL that records the event itself (enrolment_reserve). */
+export const eventRecord = (e: NewEvent) => ({
+  type: e.type, at: e.at.toISOString(), subject_type: e.subject.type, subject_id: e.subject.id, learner_id: e.learnerId ?? null,
+  provider_id: e.providerId ?? null, scheme_id: e.schemeId ?? null, data: e.data ?? {}, dedupe_key: e.dedupeKey ?? null,
+});

@@ -84,13 +84,15 @@ export async function insertExceptions(tx: Tx, ex: NewException[], now: Date): P
   }
 }
 
-/** Payment lines the bank booked: settled, and the claims they carry paid. */
-export async function markSettled(tx: Tx, paymentLineIds: string[], now: Date): Promise<void> {
+/** Payment lines the bank booked: settled, and the claims they carry paid. Answers the lines this settled. */
+export async function markSettled(tx: Tx, paymentLineIds: string[], now: Date): Promise<string[]> {
   const ids = arr(paymentLineIds);
-  await tx.execute(sql`update payment_lines set status = 'settled', settled_at = ${now.toISOString()}::timestamptz where id = any(${ids}::uuid[]) and status = 'pending'`);
+  const settled = await tx.execute<{ id: string }>(sql`
+    update payment_lines set status = 'settled', settled_at = ${now.toISOString()}::timestamptz where id = any(${ids}::uuid[]) and status = 'pending' returning id`);
   await tx.execute(sql`
     update claims c set status = 'paid', paid_at = ${now.toISOString()}::timestamptz
       from payment_line_claims plc where plc.claim_id = c.id and plc.live = 1 and plc.line_id = any(${ids}::uuid[]) and c.status = 'approved'`);
+  return settled.rows.map((r) => r.id);
 }
 
 /** A returned payment line: its claims are approved again, and its incentives owed again, free for the next batch. */

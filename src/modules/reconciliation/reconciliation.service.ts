@@ -9,6 +9,7 @@ import { DAY_MS } from '../../lib/dates.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
 import type { Acting } from '../acting.js';
+import { recordPaymentReturned, recordPaymentsFinal } from '../disbursements/payment-events.js';
 import { recordRefunds, recoveriesByReference, settleNettings, undoNettings } from '../recoveries/settle-recoveries.js';
 import { classifyStatement, type KnownLine } from './classify-statement.js';
 import {
@@ -130,8 +131,9 @@ async function reconcile(deps: ServiceDeps, tx: Tx, statement: NewStatement, par
 
   for (const part of chunks(outcome.settle)) {
     await deps.ledger.postPendingInBulk(tx, { pendingIds: part.map((s) => s.transferId), code: 'disbursement_settled', at: now });
-    await markSettled(tx, part.map((s) => s.paymentLineId), now);
+    const settled = await markSettled(tx, part.map((s) => s.paymentLineId), now);
     await settleNettings(deps, tx, part.map((s) => s.paymentLineId), now);
+    await recordPaymentsFinal(tx, settled, now);
   }
   for (const r of outcome.returns) await returnPayment(deps, tx, r, now);
   await recordRefunds(deps, tx, outcome.refunds.map((r) => ({ ...r, statementLineId: lineIds[r.index]! })), now);
@@ -161,6 +163,7 @@ async function returnPayment(deps: ServiceDeps, tx: Tx, r: { paymentLineId: stri
       { id: newId(), kind: 'posted', debitAccountId: t.creditAccountId, creditAccountId: t.debitAccountId, amount: t.amount, code: 'disbursement_returned', referenceId: r.paymentLineId },
     ]);
   }
+  await recordPaymentReturned(tx, r.paymentLineId, r.status === 'pending' ? 'pending' : 'settled', now);
   await undoNettings(deps, tx, { id: r.paymentLineId }, now);
   await markReturned(tx, r.paymentLineId, now);
 }

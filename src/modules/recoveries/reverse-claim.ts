@@ -8,6 +8,7 @@ import type { Currency } from '../../lib/money.js';
 import type { ApprovalRow } from '../approvals/approvals.repo.js';
 import { propose, type ApprovalKind } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';
+import { recordEvent } from '../events/outbox.js';
 import { findClaim, type ClaimRow } from '../claims/claims.repo.js';
 import { refuseEscalatedHandler } from '../claims/holds.js';
 import { incentiveBlockingReversal, reverseIncentiveOf } from '../incentives/incentives.service.js';
@@ -105,6 +106,13 @@ async function carryOutReversal(deps: ServiceDeps, tx: Tx, claim: ClaimRow, inpu
       id, claimId: claim.id, providerId: claim.providerId, currency, amount: claim.amountClaimed, reference: recoveryReferenceOf(id),
       reasonCode: input.reasonCode, reason: input.reason, openedAt: now, openedBy: proposedBy ?? acting.actor.subject,
     }).returning();
+    await recordEvent(tx, {
+      type: 'recovery.opened', at: now, subject: { type: 'recovery', id }, learnerId: claim.learnerId, providerId: claim.providerId,
+      data: {
+        recoveryId: id, claimId: claim.id, enrolmentId: claim.enrolmentId, reference: recovery!.reference, status: 'open',
+        amount: claim.amountClaimed.toString(), outstanding: claim.amountClaimed.toString(), currency, reasonCode: input.reasonCode,
+      },
+    });
   }
   const incentive = await reverseIncentiveOf(deps, tx, claim.enrolmentId, acting);
   const [row] = await tx.update(claims)
