@@ -1,14 +1,9 @@
-import { defineRoute, type AnyRoute, type RouteContext } from '../../../http/route.js';
-import { notFound } from '../../../lib/app-error.js';
+import { defineRoute, type AnyRoute } from '../../../http/route.js';
 import { actingOf } from '../../acting.js';
+import { citizenOf } from '../citizen-of.js';
 import type { ServiceDeps } from '../../deps.js';
 import { contactBody, contactSchema } from './contact.schemas.js';
 import { contactOf, contactView, setContact } from './contact.service.js';
-
-const citizenOf = (ctx: RouteContext) => {
-  if (ctx.principal.role !== 'citizen') throw notFound('learner');
-  return ctx.principal.learnerId;
-};
 
 export function contactRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
