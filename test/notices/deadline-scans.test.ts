@@ -6,7 +6,7 @@ import type { NoticeChannel, NoticeMessage } from '../../src/modules/notices/not
 import { noticesConsumer } from '../../src/modules/notices/notices.consumer.js';
 import { sendNotice } from '../../src/modules/notices/send-notice.js';
 import { noticeText } from '../../src/web/notices/notice-text.js';
-import { catalogue } from '../support/catalogue.js';
+import { asCitizen, catalogue } from '../support/catalogue.js';
 import { useHarness } from '../support/harness.js';
 import { ensureEvent, noticesOf, setContact } from './support.js';
 
@@ -71,7 +71,6 @@ describe('deadline scans', () => {
     const learner = await world.learnerWithCredit('0');
     await world.api.grant(learner.id, { schemeId: world.scheme.id, amount: '20000', expiresAt: new Date(start.getTime() + 20 * DAY).toISOString() });
     const runId = await world.run('20000', { startsInDays: 5 });
-    const { asCitizen } = await import('../support/catalogue.js');
     expect((await asCitizen(h, learner.token).post('/v1/me/enrolments', { courseRunId: runId })).status).toBe(201);
     await runMaintenance(h.deps);
     expect(await scanEvents(learner.id)).toEqual([]);
@@ -83,7 +82,6 @@ describe('deadline scans', () => {
     const used = await prakerja.learnerWithCredit('350000');
     await setContact(h, unused.token, { email: `firstuse-${unused.id.slice(0, 8)}@example.test`, emailNotices: true, language: 'id' });
     const runId = await prakerja.run('1000', { startsInDays: 30 });
-    const { asCitizen } = await import('../support/catalogue.js');
     expect((await asCitizen(h, used.token).post('/v1/me/enrolments', { courseRunId: runId })).status).toBe(201);
     h.clock.set(new Date(start.getTime() + 9 * DAY));
     await runMaintenance(h.deps);
@@ -108,7 +106,6 @@ describe('deadline scans', () => {
     const runId = await world.run('10000', { startsInDays: 60 });
     const requested = await world.asProvider('/v1/enrolments', { learnerId: waiting.id, courseRunId: runId });
     const other = await world.asProvider('/v1/enrolments', { learnerId: answered.id, courseRunId: runId });
-    const { asCitizen } = await import('../support/catalogue.js');
     expect((await asCitizen(h, answered.token).post(`/v1/me/enrolments/${other.body.id}/decline`)).status).toBe(200);
     await ensureEvent(h, { type: 'enrolment.requested', subject: { type: 'enrolment', id: requested.body.id }, learnerId: waiting.id, providerId: world.providerId });
     h.clock.set(new Date(start.getTime() + 11 * DAY));
@@ -124,5 +121,22 @@ describe('deadline scans', () => {
     const mine = sent.filter((s) => s.to.startsWith('remind-'));
     expect(mine.map((s) => s.message.subject)).toEqual([expect.stringMatching(/asks to enrol you on/), expect.stringMatching(/^Reminder: answer Academy \w+ by \d+ \w+ 2027$/)]);
     expect(mine[1]!.message.text).toContain('If you do not answer by');
+  });
+});
+
+describe('a notice whose news is stale by the time it is sent', () => {
+  it('when the learner answers the request between the reminder\'s scan and its sending, then no reminder is sent', async () => {
+    const start = h.clock.now();
+    const learner = await world.learnerWithCredit('50000');
+    await setContact(h, learner.token, { email: `stale-${learner.id.slice(0, 8)}@example.test`, emailNotices: true, language: 'en' });
+    const runId = await world.run('10000', { startsInDays: 60 });
+    const requested = await world.asProvider('/v1/enrolments', { learnerId: learner.id, courseRunId: runId });
+    h.clock.set(new Date(start.getTime() + 12 * DAY + 60_000));
+    await runMaintenance(h.deps);
+    expect(await scanEvents(learner.id)).toEqual([{ type: 'enrolment.consent_due', days: null }]);
+    expect((await asCitizen(h, learner.token).post(`/v1/me/enrolments/${requested.body.id}/consent`)).status).toBe(200);
+    await deliver();
+    expect(sent.filter((s) => s.to.startsWith('stale-'))).toEqual([]);
+    expect((await noticesOf(h, learner.id)).filter((n) => n.event_type === 'enrolment.consent_due')).toMatchObject([{ status: 'failed', last_error: 'no_longer_applies' }]);
   });
 });

@@ -7,6 +7,7 @@ import { relayOutbox } from '../../src/modules/events/relay.js';
 import { smtpChannel } from '../../src/modules/notices/email-channel.js';
 import { noticesConsumer } from '../../src/modules/notices/notices.consumer.js';
 import { noticesPart } from '../../src/modules/notices/notices.part.js';
+import { eventOf } from '../../src/modules/notices/notices.repo.js';
 import { sendNotice } from '../../src/modules/notices/send-notice.js';
 import type { WorkerPart } from '../../src/jobs/worker-parts.js';
 import { noticeText } from '../../src/web/notices/notice-text.js';
@@ -107,7 +108,6 @@ describe('nobody gets a notice twice for one event', () => {
     await until('the email', () => mailTo(email).length === 1);
     // The same event handed over again (a relay whose mark was lost), and the job run again by hand.
     const event = (await h.database.pool.query(`select id from outbox_events where learner_id = $1`, [learner.id])).rows[0];
-    const { eventOf } = await import('../../src/modules/notices/notices.repo.js');
     await h.database.db.transaction(async (tx) => part.consumer!.fanOut(tx, (await eventOf(tx, event.id))!));
     const [notice] = (await h.database.pool.query(`select id from notices where learner_id = $1`, [learner.id])).rows;
     expect(await sendNotice(deps, deps.noticeChannels!, noticeText, notice.id, { maxAttempts: 4 })).toEqual({ outcome: 'skipped' });

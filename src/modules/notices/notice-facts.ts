@@ -35,17 +35,21 @@ const moneyOf = (data: Record<string, unknown>): Money | null =>
     ? { amount: BigInt(data.amount), currency: data.currency }
     : null;
 
-/** The facts of a notice of this event, or undefined when its subject is gone (or the event lacks what the notice must say). */
+/**
+ * The facts of a notice of this event, or undefined when there is nothing
+ * to tell any more: the request was answered, the grant used or closed, or
+ * the event lacks what the notice must say.
+ */
 export async function noticeFacts(db: Db | Tx, e: OutboxEvent): Promise<NoticeFacts | undefined> {
   switch (e.type) {
     case 'enrolment.requested':
     case 'enrolment.consent_due': {
-      const r = await db.execute<{ provider_name: string; course_title: string; starts_at: string; fee: string; funded: string; co_pay: string; currency: string; consent_deadline: string | null }>(sql`
-        select p.legal_name as provider_name, c.title as course_title, r.starts_at::text, e.fee::text, e.funded::text, e.co_pay::text, e.currency, e.consent_deadline::text
+      const r = await db.execute<{ provider_name: string; course_title: string; starts_at: string; fee: string; funded: string; co_pay: string; currency: string; consent_deadline: string | null; status: string }>(sql`
+        select p.legal_name as provider_name, c.title as course_title, r.starts_at::text, e.fee::text, e.funded::text, e.co_pay::text, e.currency, e.consent_deadline::text, e.status
           from enrolments e join course_runs r on r.id = e.course_run_id join courses c on c.id = r.course_id join providers p on p.id = e.provider_id
          where e.id = ${e.subjectId}::uuid and e.learner_id = ${e.learnerId}::uuid`);
       const x = r.rows[0];
-      if (!x?.consent_deadline) return undefined;
+      if (!x?.consent_deadline || x.status !== 'requested') return undefined;
       return {
         kind: e.type === 'enrolment.requested' ? 'consent_request' : 'consent_due', providerName: x.provider_name, courseTitle: x.course_title,
         runStartsAt: new Date(x.starts_at), fee: BigInt(x.fee), funded: BigInt(x.funded), coPay: BigInt(x.co_pay), currency: x.currency, answerBy: new Date(x.consent_deadline),
@@ -53,16 +57,16 @@ export async function noticeFacts(db: Db | Tx, e: OutboxEvent): Promise<NoticeFa
     }
     case 'grant.expiring':
     case 'grant.first_use_due': {
-      const r = await db.execute<{ scheme_name: string; currency: string; expires_at: string | null; first_use_deadline: string | null; available: string }>(sql`
-        select s.name as scheme_name, g.currency, g.expires_at::text, g.first_use_deadline::text,
+      const r = await db.execute<{ scheme_name: string; currency: string; expires_at: string | null; first_use_deadline: string | null; first_used_at: string | null; status: string; available: string }>(sql`
+        select s.name as scheme_name, g.currency, g.expires_at::text, g.first_use_deadline::text, g.first_used_at::text, g.status,
                ledger_available(b.credits_posted, b.debits_posted, b.debits_pending)::text as available
           from grants g join schemes s on s.id = g.scheme_id cross join lateral ledger_balance(g.id) b
          where g.id = ${e.subjectId}::uuid and g.learner_id = ${e.learnerId}::uuid`);
       const x = r.rows[0];
-      if (!x) return undefined;
+      if (!x || x.status !== 'active' || BigInt(x.available) <= 0n) return undefined;
       const money = { amount: BigInt(x.available), currency: x.currency };
       if (e.type === 'grant.expiring') return x.expires_at ? { kind: 'grant_expiring', schemeName: x.scheme_name, expiresAt: new Date(x.expires_at), days: Number(e.data.days), ...money } : undefined;
-      return x.first_use_deadline ? { kind: 'first_use_due', schemeName: x.scheme_name, deadline: new Date(x.first_use_deadline), ...money } : undefined;
+      return x.first_use_deadline && !x.first_used_at ? { kind: 'first_use_due', schemeName: x.scheme_name, deadline: new Date(x.first_use_deadline), ...money } : undefined;
     }
     case 'incentive.paid': {
       const money = moneyOf(e.data);

@@ -37,7 +37,7 @@ export async function sendNotice(
     if (!channel) return fail('channel_not_configured');
     const event = await eventOf(tx, notice.eventId);
     const facts = event && (await noticeFacts(tx, event));
-    if (!facts) return fail('subject_not_found');
+    if (!facts) return fail('no_longer_applies');
     const message = await render(facts, contact.language);
     const attempts = notice.attempts + 1;
     try {
