@@ -262,6 +262,14 @@ const configSchema = z.object({
   EQUITY_REPORT_PERIOD: z.preprocess(blankIsUnset, z.enum(reportPeriods).optional()),
   /** Clawbacks and recoveries above this (per currency, minor units) take a second officer; a currency not named always takes two. */
   FOUR_EYES_ABOVE: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), fourEyesAboveSchema.optional()),
+  /** Where email notices are sent through: smtp:// or smtps://, with credentials if the relay needs them. Unset: outside production they are written to the log without the address; in production none are sent. */
+  SMTP_URL: z.preprocess(blankIsUnset, z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional()),
+  /** The From of email notices. */
+  NOTICE_FROM: z.preprocess(blankIsUnset, z.email('must be an email address').default('notices@learning-credits.example')),
+  /** The SMS gateway notices are posted to as JSON {to, text} (https in production). Unset: no SMS notices. */
+  SMS_GATEWAY_URL: webUrl,
+  /** The SMS gateway's bearer token. */
+  SMS_GATEWAY_TOKEN: z.preprocess(blankIsUnset, z.string().min(1).optional()),
 }).superRefine((c, ctx) => {
   if (c.NODE_ENV !== 'production') return;
   if (c.TREASURY_ACCOUNTS === undefined) {
@@ -277,6 +285,9 @@ const configSchema = z.object({
       code: 'custom', path: ['AUTH_JWKS'],
       message: 'must be an https:// URL (or a file) in production: a key set fetched over plain http:// can be swapped on the way, and with it every token the service accepts',
     });
+  }
+  if (c.SMS_GATEWAY_URL?.startsWith('http://')) {
+    ctx.addIssue({ code: 'custom', path: ['SMS_GATEWAY_URL'], message: 'must be an https:// URL in production: phone numbers and notices are not sent in the clear' });
   }
   for (const name of ['OIDC_ISSUER', 'PUBLIC_URL'] as const) {
     if (c[name]?.startsWith('http://')) {

@@ -7,12 +7,14 @@ import { escalateOverdueHolds } from './modules/claims/holds.js';
 import type { ServiceDeps } from './modules/deps.js';
 import { sweepEnrolments } from './modules/enrolments/enrolments.service.js';
 import { sweepGrants, workPendingGrantRuns } from './modules/grants/grants.service.js';
+import { scanDeadlines } from './modules/notices/deadline-scans.js';
 import { flagUnseenPayments } from './modules/reconciliation/reconciliation.service.js';
 
 /**
  * Background work that keeps the books current: expire timed-out
  * reservations, return expired and lapsed credit to scheme budgets, resume
- * grant runs a crashed worker left, escalate holds past their decision
+ * grant runs a crashed worker left, record the deadlines learners are told
+ * of (src/modules/notices/deadline-scans.ts), escalate holds past their decision
  * deadline, fold payable deltas, forget old idempotency keys and expired
  * rate-limit counters.
  *
@@ -33,6 +35,7 @@ export async function runMaintenance(deps: ServiceDeps & { metrics?: Metrics }, 
   const grants = await task('sweep_grants', () => sweepGrants(deps));
   const grantRuns = await task('grant_runs', () => workPendingGrantRuns(deps));
   const unseenPayments = await task('unseen_payments', () => flagUnseenPayments(deps));
+  const deadlines = await task('scan_deadlines', () => scanDeadlines(deps));
   const holdsEscalated = await task('escalate_holds', () => escalateOverdueHolds(deps));
   const fold = await task('fold_deltas', () => foldDeltas(deps));
   const keysPurged = await task('purge_idempotency_keys', () => purgeExpiredKeys(db, deps.clock));
@@ -40,7 +43,7 @@ export async function runMaintenance(deps: ServiceDeps & { metrics?: Metrics }, 
   return {
     expired, enrolmentsLapsed: enrolmentsEnded?.lapsed, enrolmentsExpired: enrolmentsEnded?.expired, grantsClosed: grants?.closed,
     creditReturned: grants?.returned, grantRuns, unseenPayments, holdsEscalated, folded: fold?.folded, quarantined: fold?.quarantined, keysPurged,
-    rateLimitsPurged, failures: task.failures, skipped: task.skipped,
+    rateLimitsPurged, deadlines, failures: task.failures, skipped: task.skipped,
   };
 }
 

@@ -1,5 +1,7 @@
 import type { ServiceDeps } from '../modules/deps.js';
 import type { EventConsumer } from '../modules/events/relay.js';
+import { noticesPart } from '../modules/notices/notices.part.js';
+import { noticeText } from '../web/notices/notice-text.js';
 import type { JobQueue } from './job-queue.js';
 
 /**
@@ -18,4 +20,6 @@ export interface WorkerPart {
 export type WorkerPartFactory = (deps: ServiceDeps, jobs: JobQueue) => WorkerPart;
 
 /** Every part of the worker (src/jobs/worker.ts starts them). */
-export const workerParts: WorkerPartFactory[] = [];
+export const workerParts: WorkerPartFactory[] = [
+  (deps, jobs) => noticesPart(deps, jobs, noticeText),
+];

@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger.js';
 import type { NationalIdProtector } from '../lib/national-id.js';
 import { developmentKeySealer, type KeySealer } from '../lib/key-sealer.js';
 import type { ReportPeriod } from './equity/report-period.js';
+import type { NoticeChannels } from './notices/notice-channel.js';
 
 /** What every feature module receives. No module keeps state of its own. */
 export interface ServiceDeps {
@@ -17,6 +18,8 @@ export interface ServiceDeps {
   /** Seals the schemes' private signing keys; the running service always passes the configured one, tests may leave it out. */
   keySealer?: KeySealer;
   policy?: Partial<Policy>;
+  /** How learner notices are sent (noticeChannelsFromConfig); only the worker needs them. */
+  noticeChannels?: NoticeChannels;
 }
 
 /** Thresholds an operator may tune. */

@@ -20,6 +20,7 @@ import { schemeRoutes } from './schemes/schemes.routes.js';
 import { providerRoutes } from './providers/providers.routes.js';
 import { incentiveRoutes } from './incentives/incentives.routes.js';
 import { payeeAccountRoutes } from './learners/payee-account/payee-account.routes.js';
+import { contactRoutes } from './learners/contact/contact.routes.js';
 import { ratingRoutes } from './ratings/ratings.routes.js';
 import { pathwayRoutes } from './pathways/pathways.routes.js';
 import { counterRoutes } from './counter/counter.routes.js';
@@ -29,6 +30,7 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
     ...schemeRoutes(deps),
     ...payeeAccountRoutes(deps),
+    ...contactRoutes(deps),
     ...learnerRoutes(deps),
     ...grantRoutes(deps),
     ...accountRoutes(deps),

@@ -21,6 +21,11 @@ import providerId from './messages/provider/id.js';
 import providerMs from './messages/provider/ms.js';
 import providerTa from './messages/provider/ta.js';
 import providerZhHans from './messages/provider/zh-Hans.js';
+import noticesEn from './messages/notices/en.js';
+import noticesId from './messages/notices/id.js';
+import noticesMs from './messages/notices/ms.js';
+import noticesTa from './messages/notices/ta.js';
+import noticesZhHans from './messages/notices/zh-Hans.js';
 
 /** The pages' languages, each with its own name (the switcher shows it so) and the locale Intl formats with. */
 export const languages = {
@@ -35,11 +40,11 @@ export const isLang = (v: unknown): v is Lang => typeof v === 'string' && Object
 
 /** Every catalogue, in the one place messages live. */
 export const catalogues: Record<Lang, Record<MessageKey, string>> = {
-  en: { ...en, ...providerEn, ...financeEn, ...counterEn },
-  ms: { ...ms, ...providerMs, ...financeMs, ...counterMs },
-  id: { ...id, ...providerId, ...financeId, ...counterId },
-  'zh-Hans': { ...zhHans, ...providerZhHans, ...financeZhHans, ...counterZhHans },
-  ta: { ...ta, ...providerTa, ...financeTa, ...counterTa },
+  en: { ...en, ...providerEn, ...financeEn, ...counterEn, ...noticesEn },
+  ms: { ...ms, ...providerMs, ...financeMs, ...counterMs, ...noticesMs },
+  id: { ...id, ...providerId, ...financeId, ...counterId, ...noticesId },
+  'zh-Hans': { ...zhHans, ...providerZhHans, ...financeZhHans, ...counterZhHans, ...noticesZhHans },
+  ta: { ...ta, ...providerTa, ...financeTa, ...counterTa, ...noticesTa },
 };
 
 /** The language a request asks for: ?lang=, then the cookie the switcher set, then Accept-Language, then English. */

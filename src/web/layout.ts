@@ -23,7 +23,7 @@ const citizenMenu: MenuItem[] = [
   { href: '/history', key: 'nav.history' },
   { href: '/enrolments', key: 'nav.enrolments' },
   { href: '/courses', key: 'nav.courses' },
-  { href: '/tracker', key: 'nav.tracker' }, { href: '/credentials', key: 'nav.credentials' }, { href: '/pathways', key: 'nav.pathways' },
+  { href: '/tracker', key: 'nav.tracker' }, { href: '/credentials', key: 'nav.credentials' }, { href: '/pathways', key: 'nav.pathways' }, { href: '/contact', key: 'contact.nav' },
 ];
 
 /** Each role's menu; a role without one sees no menu. */

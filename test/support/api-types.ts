@@ -136,6 +136,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/learners/me/contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My contact details and notice preferences
+         * @description Where the signed-in citizen's notices go (email, SMS), whether each channel is on, and the language they are written in. Before the learner saves any, no address is known and no notice is sent.
+         */
+        get: operations["getMyContact"];
+        /**
+         * Set my contact details and notice preferences
+         * @description Replaces the signed-in citizen's email address, phone number (E.164, such as +6591234567), notice language (en, ms, id, zh, ta) and which channels are on. A channel turned on needs its address, else 422 names `body.email` or `body.phone`. Notices of events after this call use the new details.
+         */
+        put: operations["setMyContact"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/learners": {
         parameters: {
             query?: never;
@@ -2650,6 +2674,44 @@ export interface components {
                 provider: "gopay" | "ovo" | "dana" | "shopeepay" | "linkaja";
                 accountId: string;
             };
+        };
+        LearnerContactView: {
+            email: string | null;
+            phone: string | null;
+            /** @enum {string} */
+            language: "en" | "ms" | "id" | "zh" | "ta";
+            emailNotices: boolean;
+            smsNotices: boolean;
+            /** @description Null until the learner first saves their details */
+            updatedAt: string | null;
+        };
+        /**
+         * @description How the learner is told about consent requests, deadlines and payments, and in which language.
+         * @example {
+         *       "email": "siti@example.id",
+         *       "phone": "+6281234567890",
+         *       "language": "id",
+         *       "emailNotices": true,
+         *       "smsNotices": true
+         *     }
+         */
+        LearnerContact: {
+            /**
+             * Format: email
+             * @description Where email notices go; null for none
+             */
+            email: string | null;
+            /** @description Where SMS notices go, in E.164 form; null for none */
+            phone: string | null;
+            /**
+             * @description The language notices are written in: en, ms, id, zh (Simplified Chinese) or ta
+             * @enum {string}
+             */
+            language: "en" | "ms" | "id" | "zh" | "ta";
+            /** @description Send notices by email (needs an email address) */
+            emailNotices: boolean;
+            /** @description Send notices by SMS (needs a phone number) */
+            smsNotices: boolean;
         };
         Learner: {
             /** Format: uuid */
@@ -6034,6 +6096,97 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMyContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contact details */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email": null,
+                     *       "phone": null,
+                     *       "language": "en",
+                     *       "emailNotices": false,
+                     *       "smsNotices": false,
+                     *       "updatedAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LearnerContactView"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    setMyContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "siti@example.id",
+                 *       "phone": "+6281234567890",
+                 *       "language": "id",
+                 *       "emailNotices": true,
+                 *       "smsNotices": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["LearnerContact"];
+            };
+        };
+        responses: {
+            /** @description The contact details saved */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email": null,
+                     *       "phone": null,
+                     *       "language": "en",
+                     *       "emailNotices": false,
+                     *       "smsNotices": false,
+                     *       "updatedAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LearnerContactView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

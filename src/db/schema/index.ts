@@ -14,3 +14,4 @@ export * from './pathways.js';
 export * from './counter.js';
 export * from './events.js';
 export * from './appeals.js';
+export * from './notices.js';

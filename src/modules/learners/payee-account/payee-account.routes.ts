@@ -1,6 +1,6 @@
-import { defineRoute, type AnyRoute, type RouteContext } from '../../../http/route.js';
-import { notFound } from '../../../lib/app-error.js';
+import { defineRoute, type AnyRoute } from '../../../http/route.js';
 import { actingOf } from '../../acting.js';
+import { citizenOf } from '../citizen-of.js';
 import { approvalRef } from '../../approvals/approvals.schemas.js';
 import type { ServiceDeps } from '../../deps.js';
 import { learnerIdParams } from '../learners.schemas.js';
@@ -13,10 +13,6 @@ const stateView = (s: PayeeAccountState) => ({
   ...(s.approval ? { approval: approvalRef(s.approval) } : {}),
 });
 
-const citizenOf = (ctx: RouteContext) => {
-  if (ctx.principal.role !== 'citizen') throw notFound('learner');
-  return ctx.principal.learnerId;
-};
 
 const how = 'The account must be in the learner\'s own registered name (compared without accents, case or punctuation), else 422 names `body.accountName`. The learner\'s own first account (PUT /v1/learners/me/payee-account) is in force at once. An account an administrator records, and any change, is proposed: the current account stays in force until a finance officer or administrator other than the proposer approves it (POST /v1/approvals/{approvalId}/approve); a second change while one waits is 409 `conflict`. Account numbers are shown masked.';
 
