@@ -23,6 +23,7 @@ export const apiTags = {
   ledger: 'The double-entry ledger underneath: balances and transfers of one account.',
   pathways: 'Stackable pathways: courses a learner completes under a rule (all, or k of n, within a time limit), the scheme-signed Open Badges 3.0 credential for the stack, its Bitstring Status List, and the bonus credit.',
   counter: 'Assisted digital (role `counter`): a service-counter officer finds a learner who is present by national id, with a reason, and acts for them within a 30-minute visit: credit, history, eligibility, and consent or decline with the learner\'s attestation recorded each time. The audit trail and the learner\'s history name the officer.',
+  webhooks: 'Provider webhooks (Standard Webhooks): a provider registers endpoints for the events about its own business, each signed with the endpoint\'s secret (rotated with a 24-hour overlap); failed deliveries are retried for 3 days, then dead-lettered; the provider lists deliveries and their attempts and replays one.',
   audit: 'The append-only, hash-chained audit trail of every change, and its verification.',
   credentials: 'A learner\'s verified record: every credential that backed an approved claim, kept as the provider signed it, with its live status, and share links for employers.',
   public: 'Operations anyone may call without signing in (`security: []`, `x-public: true`), rate-limited per client address: an employer verifies a credential or opens a share link.',

@@ -1,6 +1,7 @@
 import type { ServiceDeps } from '../modules/deps.js';
 import type { EventConsumer } from '../modules/events/relay.js';
 import type { JobQueue } from './job-queue.js';
+import { webhooksPart } from '../modules/webhooks/worker-part.js';
 
 /**
  * One kind of work the background worker does: webhook deliveries, learner
@@ -18,4 +19,6 @@ export interface WorkerPart {
 export type WorkerPartFactory = (deps: ServiceDeps, jobs: JobQueue) => WorkerPart;
 
 /** Every part of the worker (src/jobs/worker.ts starts them). */
-export const workerParts: WorkerPartFactory[] = [];
+export const workerParts: WorkerPartFactory[] = [
+  webhooksPart,
+];

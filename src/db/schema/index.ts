@@ -13,3 +13,4 @@ export * from './equity.js';
 export * from './pathways.js';
 export * from './counter.js';
 export * from './events.js';
+export * from './webhooks.js';
