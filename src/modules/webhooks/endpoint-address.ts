@@ -32,7 +32,7 @@ for (const [net, prefix] of [
 for (const [net, prefix] of [
   // Unspecified, loopback and the deprecated IPv4-compatible block; IPv4-mapped addresses are checked as IPv4 (ipv4Of).
   ['::', 96], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
-  ['2002::', 16], ['::ffff:0:0', 96], ['::ffff:0:0:0', 96], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
+  ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
 ] as const) blocked.addSubnet(net, prefix, 'ipv6');
 
 /** The IPv4 address an IPv4-mapped IPv6 address stands for (::ffff:127.0.0.1, ::ffff:7f00:1), or undefined. */
