@@ -110,7 +110,7 @@ async function main() {
   let worker: Worker | undefined;
   try {
     if (config.WORKER_ENABLED) {
-      worker = await startWorker({ ...runtime, logger: backgroundLogger, policy }, { relayIntervalMs: config.WORKER_RELAY_INTERVAL_MS });
+      worker = await startWorker({ ...runtime, logger: backgroundLogger, policy }, { relayIntervalMs: config.WORKER_RELAY_INTERVAL_MS, metrics: runtime.metrics });
     }
   } catch (err) {
     await maintenance?.stop();

@@ -1,5 +1,6 @@
 import type { ServiceDeps } from '../modules/deps.js';
 import type { EventConsumer } from '../modules/events/relay.js';
+import type { Metrics } from '../lib/metrics.js';
 import type { JobQueue } from './job-queue.js';
 import { webhooksPart } from '../modules/webhooks/worker-part.js';
 
@@ -16,7 +17,10 @@ export interface WorkerPart {
   start?(): Promise<void>;
 }
 
-export type WorkerPartFactory = (deps: ServiceDeps, jobs: JobQueue) => WorkerPart;
+/** What a part gets: the service's dependencies, and the process's metrics when it has them. */
+export type WorkerDeps = ServiceDeps & { metrics?: Metrics };
+
+export type WorkerPartFactory = (deps: WorkerDeps, jobs: JobQueue) => WorkerPart;
 
 /** Every part of the worker (src/jobs/worker.ts starts them). */
 export const workerParts: WorkerPartFactory[] = [

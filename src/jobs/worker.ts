@@ -1,8 +1,9 @@
+import type { Metrics } from '../lib/metrics.js';
 import { startPeriodic, type Periodic } from '../lib/periodic.js';
 import type { ServiceDeps } from '../modules/deps.js';
 import { relayOutbox } from '../modules/events/relay.js';
 import { startJobQueue, type JobQueue } from './job-queue.js';
-import { workerParts, type WorkerPartFactory } from './worker-parts.js';
+import { workerParts, type WorkerDeps, type WorkerPartFactory } from './worker-parts.js';
 
 export interface WorkerOptions {
   /** How often undispatched outbox events are handed to the parts (WORKER_RELAY_INTERVAL_MS). */
@@ -11,6 +12,8 @@ export interface WorkerOptions {
   schema?: string;
   /** The parts to run; every part of workerParts unless a test says otherwise. */
   parts?: readonly WorkerPartFactory[];
+  /** The process's metrics, which the parts count into (webhook attempts by outcome). */
+  metrics?: Metrics;
 }
 
 export interface Worker {
@@ -27,7 +30,8 @@ export interface Worker {
  * event to every consumer. Replicas may all run it: the relay skips rows
  * another holds and pg-boss hands each job to one worker.
  */
-export async function startWorker(deps: ServiceDeps, options: WorkerOptions): Promise<Worker> {
+export async function startWorker(serviceDeps: ServiceDeps, options: WorkerOptions): Promise<Worker> {
+  const deps: WorkerDeps = { ...serviceDeps, ...(options.metrics ? { metrics: options.metrics } : {}) };
   const jobs = await startJobQueue(deps.database.pool, deps.logger, { schema: options.schema ?? 'pgboss', maintenanceIntervalSeconds: 30 });
   let relay: Periodic | undefined;
   try {

@@ -221,7 +221,9 @@ describe('deliveries', () => {
     const [delivery] = (await event(providerA.id)).filter((r) => r.endpoint_id === endpoint.id);
     received = [];
     answers = [500, 500];
-    const first = await attemptDelivery(localDeps, delivery!.id);
+    const metrics = createMetrics();
+    const counted = { ...localDeps, metrics };
+    const first = await attemptDelivery(counted, delivery!.id);
     expect(first).toMatchObject({ made: true, status: 'retrying' });
     const next1 = (first as { nextAttemptAt: Date }).nextAttemptAt;
     expect(next1.getTime() - h.clock.now().getTime()).toBeGreaterThanOrEqual(retrySchedule.firstDelayMs * 0.9);
@@ -229,11 +231,14 @@ describe('deliveries', () => {
     // A job for an instant that has passed on does nothing.
     expect(await attemptDelivery(localDeps, delivery!.id, { due: new Date(next1.getTime() - 1) })).toEqual({ made: false, why: 'not_due' });
     h.clock.set(next1);
-    const second = await attemptDelivery(localDeps, delivery!.id, { due: next1 });
+    const second = await attemptDelivery(counted, delivery!.id, { due: next1 });
     expect(second).toMatchObject({ made: true, status: 'retrying' });
     h.clock.set((second as { nextAttemptAt: Date }).nextAttemptAt);
-    expect(await attemptDelivery(localDeps, delivery!.id)).toMatchObject({ made: true, status: 'delivered' });
+    expect(await attemptDelivery(counted, delivery!.id)).toMatchObject({ made: true, status: 'delivered' });
     expect(received.map((m) => m.headers['webhook-id'])).toEqual([delivery!.id, delivery!.id, delivery!.id]);
+    const counts = await metrics.registry.getSingleMetricAsString('webhook_delivery_attempts_total');
+    expect(counts).toContain('webhook_delivery_attempts_total{outcome="failed",error_class="http_status"} 2');
+    expect(counts).toContain('webhook_delivery_attempts_total{outcome="delivered",error_class="none"} 1');
     const detail = await as(providerA).get(`/v1/providers/me/webhook-deliveries/${delivery!.id}`);
     expect(detail.body).toMatchObject({ status: 'delivered', attempts: 3 });
     expect(detail.body.attemptLog.map((a: { statusCode: number }) => a.statusCode)).toEqual([500, 500, 200]);

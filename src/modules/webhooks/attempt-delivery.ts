@@ -3,6 +3,7 @@ import { webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints } from '..
 import { inTransaction } from '../../db/transaction.js';
 import { newId } from '../../lib/ids.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
+import type { Metrics } from '../../lib/metrics.js';
 import type { ServiceDeps } from '../deps.js';
 import type { Resolver } from './endpoint-address.js';
 import { addressPolicyOf, liveSecrets } from './endpoints.service.js';
@@ -26,6 +27,8 @@ export interface DeliveryDeps extends ServiceDeps {
   resolve?: Resolver;
   timeoutMs?: number;
   random?: () => number;
+  /** Counts each attempt by outcome (/metrics). */
+  metrics?: Pick<Metrics, 'webhookAttempts'>;
 }
 
 export const DELIVERY_TIMEOUT_MS = 10_000;
@@ -66,6 +69,7 @@ export async function attemptDelivery(
       policy: addressPolicyOf(deps), timeoutMs: deps.timeoutMs ?? DELIVERY_TIMEOUT_MS, ...(deps.resolve ? { resolve: deps.resolve } : {}),
     })
     : { ok: false, statusCode: null, errorClass: 'endpoint_disabled', excerpt: null, durationMs: 0 };
+  deps.metrics?.webhookAttempts.inc({ outcome: outcome.ok ? 'delivered' : 'failed', error_class: outcome.errorClass ?? 'none' });
 
   return inTransaction(db, async (tx) => {
     const [current] = await tx.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId)).for('update');
