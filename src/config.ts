@@ -270,8 +270,17 @@ const configSchema = z.object({
   SMS_GATEWAY_URL: webUrl,
   /** The SMS gateway's bearer token. */
   SMS_GATEWAY_TOKEN: z.preprocess(blankIsUnset, z.string().min(1).optional()),
+  /** Run the background worker (outbox relay, webhook deliveries) in this process; false: another process runs it. */
+  WORKER_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** How often the worker hands committed outbox events to its parts. */
+  WORKER_RELAY_INTERVAL_MS: wholeNumber(10, 3_600_000).default(1000),
+  /** Development and tests only: a webhook endpoint may be http(s)://127.0.0.1:<port>. Refused in production. */
+  WEBHOOKS_ALLOW_LOCAL: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 }).superRefine((c, ctx) => {
   if (c.NODE_ENV !== 'production') return;
+  if (c.WEBHOOKS_ALLOW_LOCAL) {
+    ctx.addIssue({ code: 'custom', path: ['WEBHOOKS_ALLOW_LOCAL'], message: 'must not be true in production: webhook deliveries never go to this machine or its network' });
+  }
   if (c.TREASURY_ACCOUNTS === undefined) {
     ctx.addIssue({ code: 'custom', path: ['TREASURY_ACCOUNTS'], message: 'is required in production: the account payment files are paid from, per currency' });
   }

@@ -5,6 +5,7 @@ import { createTaskLeases } from './db/task-leases.js';
 import { rateLimitsFromConfig } from './lib/rate-limit-policy.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { startPeriodic } from './lib/periodic.js';
+import { startWorker, type Worker } from './jobs/worker.js';
 import { runMaintenance } from './maintenance.js';
 import type { Policy } from './modules/deps.js';
 import { startRuntime } from './runtime.js';
@@ -79,6 +80,7 @@ async function main() {
     ...(config.FOUR_EYES_ABOVE ? { fourEyesAbove: config.FOUR_EYES_ABOVE } : {}),
     ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
     ...(config.EQUITY_REPORT_PERIOD ? { equityReportPeriod: config.EQUITY_REPORT_PERIOD } : {}),
+    webhooksAllowLocal: config.WEBHOOKS_ALLOW_LOCAL,
   };
   // Sign-in for the pages: the configured issuer, or on the embedded default a demo identity provider on 127.0.0.1.
   const localIdp = !config.OIDC_ISSUER && config.NODE_ENV !== 'production';
@@ -104,6 +106,17 @@ async function main() {
     config.SWEEP_INTERVAL_MS > 0
       ? startPeriodic('maintenance', config.SWEEP_INTERVAL_MS, () => runMaintenance({ ...runtime, logger: backgroundLogger, policy }, { leases }), backgroundLogger)
       : undefined;
+  // The background worker (outbox relay, webhook deliveries) beside the maintenance loop, unless another process runs it.
+  let worker: Worker | undefined;
+  try {
+    if (config.WORKER_ENABLED) {
+      worker = await startWorker({ ...runtime, logger: backgroundLogger, policy }, { relayIntervalMs: config.WORKER_RELAY_INTERVAL_MS, metrics: runtime.metrics });
+    }
+  } catch (err) {
+    await maintenance?.stop();
+    await runtime.close();
+    throw err;
+  }
 
   // Express 5's app.listen hands a listen error to its callback; a taken port must stop the start, not be logged as listening.
   const server: Server = createServer(app);
@@ -117,6 +130,7 @@ async function main() {
     });
   } catch (err) {
     await maintenance?.stop();
+    await worker?.stop();
     await runtime.close();
     throw new Error(listenProblem(err as NodeJS.ErrnoException, config.HOST, config.PORT));
   }
@@ -146,6 +160,7 @@ async function main() {
     server.closeIdleConnections();
     await idp?.close();
     await maintenance?.stop();
+    await worker?.stop();
     await runtime.close();
     logger.info('stopped');
     // The last lines may still be on their way to a pipe: exit once they are out.

@@ -42,13 +42,18 @@ function executorOf(tx: Tx): PgBoss.Db {
   return { executeSql: async (text, values) => client.query(text, values) };
 }
 
-export async function startJobQueue(pool: pg.Pool, logger: Logger, options: { schema?: string } = {}): Promise<JobQueue> {
+/**
+ * maintenanceIntervalSeconds: how often pg-boss's supervisor expires jobs
+ * whose worker died (their retry then runs); pg-boss's default is 120.
+ */
+export async function startJobQueue(pool: pg.Pool, logger: Logger, options: { schema?: string; maintenanceIntervalSeconds?: number } = {}): Promise<JobQueue> {
   const boss = new PgBoss({
     db: { executeSql: async (text, values) => pool.query(text, values) },
     schema: options.schema ?? 'pgboss',
     // The service's own maintenance owns its tables; pg-boss supervises only its own.
     supervise: true,
     schedule: false,
+    ...(options.maintenanceIntervalSeconds !== undefined ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds } : {}),
   });
   boss.on('error', (err) => logger.error({ err: safeErrorText(err) }, 'job queue error'));
   await boss.start();

@@ -2,7 +2,9 @@ import type { ServiceDeps } from '../modules/deps.js';
 import type { EventConsumer } from '../modules/events/relay.js';
 import { noticesPart } from '../modules/notices/notices.part.js';
 import { noticeText } from '../web/notices/notice-text.js';
+import type { Metrics } from '../lib/metrics.js';
 import type { JobQueue } from './job-queue.js';
+import { webhooksPart } from '../modules/webhooks/worker-part.js';
 
 /**
  * One kind of work the background worker does: webhook deliveries, learner
@@ -17,9 +19,13 @@ export interface WorkerPart {
   start?(): Promise<void>;
 }
 
-export type WorkerPartFactory = (deps: ServiceDeps, jobs: JobQueue) => WorkerPart;
+/** What a part gets: the service's dependencies, and the process's metrics when it has them. */
+export type WorkerDeps = ServiceDeps & { metrics?: Metrics };
+
+export type WorkerPartFactory = (deps: WorkerDeps, jobs: JobQueue) => WorkerPart;
 
 /** Every part of the worker (src/jobs/worker.ts starts them). */
 export const workerParts: WorkerPartFactory[] = [
   (deps, jobs) => noticesPart(deps, jobs, noticeText),
+  webhooksPart,
 ];

@@ -6,6 +6,8 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   transfers: Counter<'kind' | 'result'>;
+  /** Webhook delivery attempts this process made, by outcome (delivered, failed) and the class of a failure. */
+  webhookAttempts: Counter<'outcome' | 'error_class'>;
   /** What the background tasks of this process did last: /metrics and /readyz read it. */
   tasks: BackgroundTasks;
   /** Ledger deltas the fold set aside, as the last fold of this process found them. */
@@ -28,6 +30,12 @@ export function createMetrics(): Metrics {
       name: 'ledger_transfers_total',
       help: 'Ledger transfers attempted, by kind and result',
       labelNames: ['kind', 'result'],
+      registers: [registry],
+    }),
+    webhookAttempts: new Counter({
+      name: 'webhook_delivery_attempts_total',
+      help: 'Webhook delivery attempts, by outcome and error class (none when delivered)',
+      labelNames: ['outcome', 'error_class'],
       registers: [registry],
     }),
     tasks: new BackgroundTasks({

@@ -55,6 +55,11 @@ export interface Policy {
    * any asOf answers for the last one closed by then.
    */
   equityReportPeriod: ReportPeriod;
+  /**
+   * WEBHOOKS_ALLOW_LOCAL (development and tests only, refused in production):
+   * a webhook endpoint may be http(s)://127.0.0.1:<port>.
+   */
+  webhooksAllowLocal: boolean;
 }
 
 /** A bank account the treasury pays from: an IBAN or a local account number, and the bank's BIC. */
@@ -70,6 +75,7 @@ export const defaultPolicy: Policy = {
   claimBurstPerHour: 100,
   unseenPaymentDays: 5,
   equityReportPeriod: 'month',
+  webhooksAllowLocal: false,
   rateLimits: defaultRateLimits,
   // Demo accounts for development and tests; production sets TREASURY_ACCOUNTS.
   treasuryAccounts: {

@@ -24,6 +24,7 @@ import { contactRoutes } from './learners/contact/contact.routes.js';
 import { ratingRoutes } from './ratings/ratings.routes.js';
 import { pathwayRoutes } from './pathways/pathways.routes.js';
 import { counterRoutes } from './counter/counter.routes.js';
+import { webhookRoutes } from './webhooks/webhooks.routes.js';
 
 /** Every API route of the service. The access test walks this list. */
 export function allRoutes(deps: ServiceDeps): AnyRoute[] {
@@ -52,5 +53,6 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...ratingRoutes(deps),
     ...pathwayRoutes(deps),
     ...counterRoutes(deps),
+    ...webhookRoutes(deps),
   ];
 }

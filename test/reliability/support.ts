@@ -117,7 +117,8 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-export async function service(pg: Pg, keys: Keys, dir: string): Promise<Service> {
+/** The service as a child process; `extraEnv` adds to (or overrides) its environment. */
+export async function service(pg: Pg, keys: Keys, dir: string, extraEnv: Record<string, string> = {}): Promise<Service> {
   const port = await freePort();
   const env = {
     ...process.env,
@@ -134,6 +135,7 @@ export async function service(pg: Pg, keys: Keys, dir: string): Promise<Service>
     DATA_DIR: path.join(dir, 'service-data'),
     NATIONAL_ID_KEY: randomBytes(32).toString('hex'),
     CLAIM_BURST_PER_HOUR: '1000000',
+    ...extraEnv,
   };
   const s: Service = {
     port,

@@ -2396,6 +2396,158 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/providers/me/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calling provider's webhook endpoints
+         * @description Oldest first; never the secrets.
+         */
+        get: operations["listOwnWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a webhook endpoint for the calling provider
+         * @description Events about the provider's own enrolments, claims, payments and recoveries are POSTed to the endpoint, for the event types it names. Deliveries follow the Standard Webhooks specification: a JSON body {type, timestamp, data}, and the headers `webhook-id` (the delivery's id, the same on every attempt: deduplicate by it), `webhook-timestamp` and `webhook-signature` (HMAC-SHA256 with the endpoint's secret). The signing secret is in this answer only (a retry with the same Idempotency-Key gets the same answer). The URL must be https://, carry no user name or password, and its host must not be or resolve to a private, loopback, link-local, unique-local, shared (CGNAT), multicast, reserved or metadata address; it is resolved again at each delivery. Refused: 422 naming `body.url`, with the reason (`https_required`, `credentials_in_url`, `forbidden_address`, `unresolvable_host`, `not_a_url`).
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every provider's webhook endpoints, for administrators
+         * @description Oldest first, optionally of one provider; never the secrets.
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/providers/me/webhook-endpoints/{endpointId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the calling provider's webhook endpoints
+         * @description Another provider's endpoint is not found.
+         */
+        get: operations["getOwnWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description No new deliveries and no retries; its deliveries stay listed.
+         */
+        delete: operations["deleteOwnWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint: its URL, event types, description, or enable or disable it
+         * @description A disabled endpoint gets no new deliveries, and its pending ones are not retried. The URL must be https://, carry no user name or password, and its host must not be or resolve to a private, loopback, link-local, unique-local, shared (CGNAT), multicast, reserved or metadata address; it is resolved again at each delivery. Refused: 422 naming `body.url`, with the reason (`https_required`, `credentials_in_url`, `forbidden_address`, `unresolvable_host`, `not_a_url`).
+         */
+        patch: operations["updateOwnWebhookEndpoint"];
+        trace?: never;
+    };
+    "/v1/providers/me/webhook-endpoints/{endpointId}/secret-rotations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret for a webhook endpoint
+         * @description The new secret is in this answer only. The secrets that signed until now keep signing for 24 hours beside it (`webhook-signature` carries one signature per secret, space-separated), so the receiver can switch without losing a message; then they expire.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/providers/me/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calling provider's webhook deliveries
+         * @description Newest first, optionally by status (`pending`, `retrying`, `delivered`, `dead_lettered`) and endpoint. A failed attempt is retried after 30 s, then at doubling intervals (at most 6 h apart, ±10 % jitter) for 3 days; then the delivery is dead-lettered.
+         */
+        get: operations["listOwnWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/providers/me/webhook-deliveries/{deliveryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook delivery, with its body and every attempt
+         * @description Another provider's delivery is not found.
+         */
+        get: operations["getOwnWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/providers/me/webhook-deliveries/{deliveryId}/replays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook delivery again, now
+         * @description One attempt now with the same `webhook-id`, whatever the status (a dead-lettered delivery too); the answer says how it went. It does not restart the retry schedule. An endpoint that is disabled or deleted: 409 `invalid_state`.
+         */
+        post: operations["replayWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -14632,6 +14784,873 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listOwnWebhookEndpoints: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Endpoints */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a561-4527-70ce-86b3-bebd1dd012b7",
+                     *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *           "url": "https://hooks.example.edu/learning-credits",
+                     *           "eventTypes": [
+                     *             "claim.approved",
+                     *             "payment.settled"
+                     *           ],
+                     *           "description": "Finance system",
+                     *           "enabled": false,
+                     *           "createdAt": "2027-03-01T09:30:00.000Z",
+                     *           "updatedAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            providerId: string;
+                            /** @example https://hooks.example.edu/learning-credits */
+                            url: string;
+                            /**
+                             * @example [
+                             *       "claim.approved",
+                             *       "payment.settled"
+                             *     ]
+                             */
+                            eventTypes: string[];
+                            /** @example Finance system */
+                            description: string | null;
+                            enabled: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.edu/learning-credits",
+                 *       "eventTypes": [
+                 *         "claim.approved",
+                 *         "payment.settled"
+                 *       ],
+                 *       "description": "Reservation for Data Analytics with Python, March 2027 run"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Where deliveries are POSTed: an https:// URL whose host is and resolves to public addresses only
+                     * @example https://hooks.example.edu/learning-credits
+                     */
+                    url: string;
+                    /**
+                     * @description The event types delivered to this endpoint: enrolment.requested, enrolment.consented, enrolment.declined, enrolment.withdrawn, enrolment.lapsed, claim.approved, claim.rejected, claim.review, payment.settled, payment.returned, recovery.opened, recovery.netted
+                     * @example [
+                     *       "claim.approved",
+                     *       "payment.settled"
+                     *     ]
+                     */
+                    eventTypes: ("enrolment.requested" | "enrolment.consented" | "enrolment.declined" | "enrolment.withdrawn" | "enrolment.lapsed" | "claim.approved" | "claim.rejected" | "claim.review" | "payment.settled" | "payment.returned" | "recovery.opened" | "recovery.netted")[];
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Registered, with its signing secret */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a561-4527-70ce-86b3-bebd1dd012b7",
+                     *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *       "url": "https://hooks.example.edu/learning-credits",
+                     *       "eventTypes": [
+                     *         "claim.approved",
+                     *         "payment.settled"
+                     *       ],
+                     *       "description": "Finance system",
+                     *       "enabled": false,
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "updatedAt": "2027-03-01T09:30:00.000Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        providerId: string;
+                        /** @example https://hooks.example.edu/learning-credits */
+                        url: string;
+                        /**
+                         * @example [
+                         *       "claim.approved",
+                         *       "payment.settled"
+                         *     ]
+                         */
+                        eventTypes: string[];
+                        /** @example Finance system */
+                        description: string | null;
+                        enabled: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /**
+                         * @description The signing secret (Standard Webhooks, whsec_…). Shown in this answer only: keep it.
+                         * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+                         */
+                        secret: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                providerId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Endpoints */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a561-4527-70ce-86b3-bebd1dd012b7",
+                     *           "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *           "url": "https://hooks.example.edu/learning-credits",
+                     *           "eventTypes": [
+                     *             "claim.approved",
+                     *             "payment.settled"
+                     *           ],
+                     *           "description": "Finance system",
+                     *           "enabled": false,
+                     *           "createdAt": "2027-03-01T09:30:00.000Z",
+                     *           "updatedAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            providerId: string;
+                            /** @example https://hooks.example.edu/learning-credits */
+                            url: string;
+                            /**
+                             * @example [
+                             *       "claim.approved",
+                             *       "payment.settled"
+                             *     ]
+                             */
+                            eventTypes: string[];
+                            /** @example Finance system */
+                            description: string | null;
+                            enabled: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOwnWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a561-4527-70ce-86b3-bebd1dd012b7",
+                     *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *       "url": "https://hooks.example.edu/learning-credits",
+                     *       "eventTypes": [
+                     *         "claim.approved",
+                     *         "payment.settled"
+                     *       ],
+                     *       "description": "Finance system",
+                     *       "enabled": false,
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "updatedAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        providerId: string;
+                        /** @example https://hooks.example.edu/learning-credits */
+                        url: string;
+                        /**
+                         * @example [
+                         *       "claim.approved",
+                         *       "payment.settled"
+                         *     ]
+                         */
+                        eventTypes: string[];
+                        /** @example Finance system */
+                        description: string | null;
+                        enabled: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteOwnWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateOwnWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.edu/learning-credits",
+                 *       "eventTypes": [
+                 *         "claim.approved",
+                 *         "payment.settled"
+                 *       ],
+                 *       "description": "Reservation for Data Analytics with Python, March 2027 run",
+                 *       "enabled": false
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Where deliveries are POSTed: an https:// URL whose host is and resolves to public addresses only
+                     * @example https://hooks.example.edu/learning-credits
+                     */
+                    url?: string;
+                    /**
+                     * @description The event types delivered to this endpoint: enrolment.requested, enrolment.consented, enrolment.declined, enrolment.withdrawn, enrolment.lapsed, claim.approved, claim.rejected, claim.review, payment.settled, payment.returned, recovery.opened, recovery.netted
+                     * @example [
+                     *       "claim.approved",
+                     *       "payment.settled"
+                     *     ]
+                     */
+                    eventTypes?: ("enrolment.requested" | "enrolment.consented" | "enrolment.declined" | "enrolment.withdrawn" | "enrolment.lapsed" | "claim.approved" | "claim.rejected" | "claim.review" | "payment.settled" | "payment.returned" | "recovery.opened" | "recovery.netted")[];
+                    description?: string | null;
+                    /** @description false: no new deliveries and no retries until enabled again */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a561-4527-70ce-86b3-bebd1dd012b7",
+                     *       "providerId": "01934b38-2d93-776f-8ccf-eb2e676bef3b",
+                     *       "url": "https://hooks.example.edu/learning-credits",
+                     *       "eventTypes": [
+                     *         "claim.approved",
+                     *         "payment.settled"
+                     *       ],
+                     *       "description": "Finance system",
+                     *       "enabled": false,
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "updatedAt": "2027-03-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        providerId: string;
+                        /** @example https://hooks.example.edu/learning-credits */
+                        url: string;
+                        /**
+                         * @example [
+                         *       "claim.approved",
+                         *       "payment.settled"
+                         *     ]
+                         */
+                        eventTypes: string[];
+                        /** @example Finance system */
+                        description: string | null;
+                        enabled: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                     *       "previousSecretExpiresAt": "2027-01-06T02:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The new signing secret, shown in this answer only
+                         * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+                         */
+                        secret: string;
+                        /**
+                         * Format: date-time
+                         * @description Until then each message carries a signature by the previous secret as well
+                         * @example 2027-01-06T02:00:00.000Z
+                         */
+                        previousSecretExpiresAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            409: components["responses"]["ConflictReplayable"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listOwnWebhookDeliveries: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                status?: "pending" | "retrying" | "delivered" | "dead_lettered";
+                endpointId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deliveries */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "msg_0192f0c1a2b37c4d8e9f00112233aabb",
+                     *           "endpointId": "01932ecb-03ae-7ea1-85c9-0778d4147dd0",
+                     *           "eventId": "01935e0e-63b4-7ae4-804c-ad8d31ab19a5",
+                     *           "eventType": "claim.approved",
+                     *           "status": "pending",
+                     *           "attempts": 1,
+                     *           "createdAt": "2027-03-01T09:30:00.000Z",
+                     *           "lastAttemptAt": "2027-03-01T09:30:00.000Z",
+                     *           "nextAttemptAt": "2027-03-01T09:30:00.000Z",
+                     *           "deliveredAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * @description The webhook-id header of every attempt
+                             * @example msg_0192f0c1a2b37c4d8e9f00112233aabb
+                             */
+                            id: string;
+                            /** Format: uuid */
+                            endpointId: string;
+                            /** Format: uuid */
+                            eventId: string;
+                            /** @example claim.approved */
+                            eventType: string;
+                            /** @enum {string} */
+                            status: "pending" | "retrying" | "delivered" | "dead_lettered";
+                            /** @example 1 */
+                            attempts: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            lastAttemptAt: string | null;
+                            /** Format: date-time */
+                            nextAttemptAt: string | null;
+                            /** Format: date-time */
+                            deliveredAt: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOwnWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "msg_0192f0c1a2b37c4d8e9f00112233aabb",
+                     *       "endpointId": "01932ecb-03ae-7ea1-85c9-0778d4147dd0",
+                     *       "eventId": "01935e0e-63b4-7ae4-804c-ad8d31ab19a5",
+                     *       "eventType": "claim.approved",
+                     *       "status": "pending",
+                     *       "attempts": 1,
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "lastAttemptAt": "2027-03-01T09:30:00.000Z",
+                     *       "nextAttemptAt": "2027-03-01T09:30:00.000Z",
+                     *       "deliveredAt": "2027-03-01T09:30:00.000Z",
+                     *       "payload": {
+                     *         "type": "claim.approved",
+                     *         "timestamp": "2027-01-05T02:00:00.000Z",
+                     *         "data": {
+                     *           "claimId": "0192f0c1-a2b3-7c4d-8e9f-00112233aabb",
+                     *           "eventId": "0192f0c1-a2b3-7c4d-8e9f-00112233aabc"
+                     *         }
+                     *       },
+                     *       "attemptLog": [
+                     *         {
+                     *           "attempt": 1,
+                     *           "trigger": "schedule",
+                     *           "startedAt": "2027-03-01T09:30:00.000Z",
+                     *           "durationMs": 84,
+                     *           "outcome": "delivered",
+                     *           "statusCode": 200,
+                     *           "errorClass": null,
+                     *           "responseExcerpt": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The webhook-id header of every attempt
+                         * @example msg_0192f0c1a2b37c4d8e9f00112233aabb
+                         */
+                        id: string;
+                        /** Format: uuid */
+                        endpointId: string;
+                        /** Format: uuid */
+                        eventId: string;
+                        /** @example claim.approved */
+                        eventType: string;
+                        /** @enum {string} */
+                        status: "pending" | "retrying" | "delivered" | "dead_lettered";
+                        /** @example 1 */
+                        attempts: number;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        lastAttemptAt: string | null;
+                        /** Format: date-time */
+                        nextAttemptAt: string | null;
+                        /** Format: date-time */
+                        deliveredAt: string | null;
+                        /**
+                         * @example {
+                         *       "type": "claim.approved",
+                         *       "timestamp": "2027-01-05T02:00:00.000Z",
+                         *       "data": {
+                         *         "claimId": "0192f0c1-a2b3-7c4d-8e9f-00112233aabb",
+                         *         "eventId": "0192f0c1-a2b3-7c4d-8e9f-00112233aabc"
+                         *       }
+                         *     }
+                         */
+                        payload: {
+                            [key: string]: unknown;
+                        };
+                        attemptLog: {
+                            /** @example 1 */
+                            attempt: number;
+                            /** @enum {string} */
+                            trigger: "schedule" | "replay";
+                            /** Format: date-time */
+                            startedAt: string;
+                            /** @example 84 */
+                            durationMs: number;
+                            /** @enum {string} */
+                            outcome: "delivered" | "failed";
+                            /** @example 200 */
+                            statusCode: number | null;
+                            /**
+                             * @description http_status, timeout, forbidden_address, connection, tls, invalid_url or endpoint_disabled
+                             * @example null
+                             */
+                            errorClass: string | null;
+                            /**
+                             * @description The first 256 characters of a failed answer
+                             * @example null
+                             */
+                            responseExcerpt: string | null;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replayWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The attempt made, and the delivery after it */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "delivery": {
+                     *         "id": "msg_0192f0c1a2b37c4d8e9f00112233aabb",
+                     *         "endpointId": "01932ecb-03ae-7ea1-85c9-0778d4147dd0",
+                     *         "eventId": "01935e0e-63b4-7ae4-804c-ad8d31ab19a5",
+                     *         "eventType": "claim.approved",
+                     *         "status": "pending",
+                     *         "attempts": 1,
+                     *         "createdAt": "2027-03-01T09:30:00.000Z",
+                     *         "lastAttemptAt": "2027-03-01T09:30:00.000Z",
+                     *         "nextAttemptAt": "2027-03-01T09:30:00.000Z",
+                     *         "deliveredAt": "2027-03-01T09:30:00.000Z"
+                     *       },
+                     *       "attempt": {
+                     *         "attempt": 1,
+                     *         "trigger": "schedule",
+                     *         "startedAt": "2027-03-01T09:30:00.000Z",
+                     *         "durationMs": 84,
+                     *         "outcome": "delivered",
+                     *         "statusCode": 200,
+                     *         "errorClass": null,
+                     *         "responseExcerpt": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        delivery: {
+                            /**
+                             * @description The webhook-id header of every attempt
+                             * @example msg_0192f0c1a2b37c4d8e9f00112233aabb
+                             */
+                            id: string;
+                            /** Format: uuid */
+                            endpointId: string;
+                            /** Format: uuid */
+                            eventId: string;
+                            /** @example claim.approved */
+                            eventType: string;
+                            /** @enum {string} */
+                            status: "pending" | "retrying" | "delivered" | "dead_lettered";
+                            /** @example 1 */
+                            attempts: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            lastAttemptAt: string | null;
+                            /** Format: date-time */
+                            nextAttemptAt: string | null;
+                            /** Format: date-time */
+                            deliveredAt: string | null;
+                        };
+                        attempt: {
+                            /** @example 1 */
+                            attempt: number;
+                            /** @enum {string} */
+                            trigger: "schedule" | "replay";
+                            /** Format: date-time */
+                            startedAt: string;
+                            /** @example 84 */
+                            durationMs: number;
+                            /** @enum {string} */
+                            outcome: "delivered" | "failed";
+                            /** @example 200 */
+                            statusCode: number | null;
+                            /**
+                             * @description http_status, timeout, forbidden_address, connection, tls, invalid_url or endpoint_disabled
+                             * @example null
+                             */
+                            errorClass: string | null;
+                            /**
+                             * @description The first 256 characters of a failed answer
+                             * @example null
+                             */
+                            responseExcerpt: string | null;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `invalid_state` (`endpoint_disabled`): the endpoint is disabled or deleted */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "`invalid_state` (`endpoint_disabled`): the endpoint is disabled or deleted",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/providers/me/webhook-deliveries/01932134-f88a-79a7-86a4-e0b41dcbe818/replays",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             422: components["responses"]["ValidationFailedReplayable"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];

@@ -15,3 +15,4 @@ export * from './counter.js';
 export * from './events.js';
 export * from './appeals.js';
 export * from './notices.js';
+export * from './webhooks.js';
