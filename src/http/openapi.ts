@@ -23,6 +23,7 @@ export const apiTags = {
   ledger: 'The double-entry ledger underneath: balances and transfers of one account.',
   pathways: 'Stackable pathways: courses a learner completes under a rule (all, or k of n, within a time limit), the scheme-signed Open Badges 3.0 credential for the stack, its Bitstring Status List, and the bonus credit.',
   counter: 'Assisted digital (role `counter`): a service-counter officer finds a learner who is present by national id, with a reason, and acts for them within a 30-minute visit: credit, history, eligibility, and consent or decline with the learner\'s attestation recorded each time. The audit trail and the learner\'s history name the officer.',
+  'data-rights': 'Personal data rights (PDPA, Indonesia\'s PDP law, GDPR): a learner downloads everything held about them, every staff read of their personal data is logged for them and for an administrator, and an erasure (on a lawful request, approved by a second administrator, or after the retention period) removes their personal data while the ledger and the audit chain stay exact.',
   audit: 'The append-only, hash-chained audit trail of every change, and its verification.',
   credentials: 'A learner\'s verified record: every credential that backed an approved claim, kept as the provider signed it, with its live status, and share links for employers.',
   public: 'Operations anyone may call without signing in (`security: []`, `x-public: true`), rate-limited per client address: an employer verifies a credential or opens a share link.',

@@ -52,6 +52,11 @@ export interface Policy {
    * any asOf answers for the last one closed by then.
    */
   equityReportPeriod: ReportPeriod;
+  /**
+   * Days after a learner's last activity after which the retention task
+   * erases their personal data (RETENTION_DAYS_AFTER_LAST_ACTIVITY); 0: never.
+   */
+  retentionDaysAfterLastActivity: number;
 }
 
 /** A bank account the treasury pays from: an IBAN or a local account number, and the bank's BIC. */
@@ -67,6 +72,8 @@ export const defaultPolicy: Policy = {
   claimBurstPerHour: 100,
   unseenPaymentDays: 5,
   equityReportPeriod: 'month',
+  // Seven years, a common period for keeping financial records; a deployment sets what its law asks.
+  retentionDaysAfterLastActivity: 2555,
   rateLimits: defaultRateLimits,
   // Demo accounts for development and tests; production sets TREASURY_ACCOUNTS.
   treasuryAccounts: {

@@ -22,12 +22,15 @@ import { payeeAccountRoutes } from './learners/payee-account/payee-account.route
 import { ratingRoutes } from './ratings/ratings.routes.js';
 import { pathwayRoutes } from './pathways/pathways.routes.js';
 import { counterRoutes } from './counter/counter.routes.js';
+import { dataRightsRoutes } from './data-rights/data-rights.routes.js';
 
 /** Every API route of the service. The access test walks this list. */
 export function allRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
     ...schemeRoutes(deps),
     ...payeeAccountRoutes(deps),
+    // Before learnerRoutes: /v1/learners/me/… is not a learner id.
+    ...dataRightsRoutes(deps),
     ...learnerRoutes(deps),
     ...grantRoutes(deps),
     ...accountRoutes(deps),

@@ -12,3 +12,4 @@ export * from './learner-credentials.js';
 export * from './equity.js';
 export * from './pathways.js';
 export * from './counter.js';
+export * from './data-rights.js';

@@ -1,4 +1,5 @@
 import { reviewDecision } from '../claims/claims.service.js';
+import { learnerErasure } from '../data-rights/erasure.service.js';
 import { batchRelease } from '../disbursements/disbursements.service.js';
 import { learnerPayeeChange } from '../learners/payee-account/payee-account.service.js';
 import { payeeChange } from '../providers/payee-change.js';
@@ -6,4 +7,4 @@ import { claimReversal } from '../recoveries/reverse-claim.js';
 import type { ApprovalKind } from './approvals.service.js';
 
 /** Every action that takes two people, by kind. Each room defines its own; this is the one list. */
-export const approvalKinds: ReadonlyMap<string, ApprovalKind> = new Map([batchRelease, reviewDecision, claimReversal, payeeChange, learnerPayeeChange].map((k) => [k.kind, k]));
+export const approvalKinds: ReadonlyMap<string, ApprovalKind> = new Map([batchRelease, reviewDecision, claimReversal, payeeChange, learnerPayeeChange, learnerErasure].map((k) => [k.kind, k]));

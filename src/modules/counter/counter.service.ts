@@ -9,6 +9,7 @@ import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import { checkEligibility } from '../eligibility/eligibility.service.js';
 import { consentToEnrolment, learnerEnds, learnerEnrolmentsOverview } from '../enrolments/enrolments.service.js';
+import { recordStaffRead } from '../data-rights/staff-reads.js';
 import { lookupLearner } from '../learners/learners.service.js';
 import { findVisit, insertCounterAct, type CounterActRow } from './counter.repo.js';
 
@@ -76,6 +77,7 @@ export async function openVisit(
     const learner = await lookupLearner(deps, tx, input.country, input.nationalId);
     const visitId = newId();
     await record(deps, tx, acting, { visit: { visitId, learnerId: learner.id }, action: 'lookup', attestation: input, reason: input.reason });
+    await recordStaffRead(tx, acting, { learnerId: learner.id, operation: 'openCounterVisit', purpose: input.reason, at: deps.clock.now() });
     const openedAt = deps.clock.now();
     const visit: Visit = { visitId, learnerId: learner.id, officer, identityCheck: input.identityCheck, openedAt, expiresAt: new Date(openedAt.getTime() + VISIT_MS) };
     return { visit, learner };
