@@ -12,6 +12,11 @@ export interface OpenItems {
 
 const ERASED = sql`'{"erased": true}'::jsonb`;
 
+/** An incentive (alias i) still owed to the learner: held, or accrued and not yet paid by a settled line. */
+const unpaidIncentive = sql.raw(`(i.status = 'held' or (i.status = 'accrued' and not exists (
+  select 1 from payment_line_incentives pli join payment_lines pl on pl.id = pli.line_id
+   where pli.incentive_id = i.id and pli.live = 1 and pl.status = 'settled')))`);
+
 /** The learner's row locked against a concurrent erasure, registration change or payee change. */
 export async function lockLearnerForErasure(tx: Tx, learnerId: string): Promise<{ id: string; erasedAt: Date | null } | undefined> {
   const r = await tx.execute<{ id: string; erased_at: Date | null }>(sql`select id, erased_at from learners where id = ${learnerId} for update`);
@@ -25,7 +30,7 @@ export async function openItemsOf(db: Db | Tx, learnerId: string): Promise<OpenI
       (select count(*)::int from enrolments where learner_id = ${learnerId} and status in ('requested', 'reserved', 'claimed')) as enrolments,
       (select count(*)::int from claims where learner_id = ${learnerId} and status in ('in_review', 'approved')) as claims,
       (select count(*)::int from payment_lines where learner_id = ${learnerId} and status in ('proposed', 'pending')) as payments,
-      (select count(*)::int from incentives where learner_id = ${learnerId} and status in ('accrued', 'held')) as incentives`);
+      (select count(*)::int from incentives i where i.learner_id = ${learnerId} and ${unpaidIncentive}) as incentives`);
   return r.rows[0]!;
 }
 
@@ -44,8 +49,8 @@ export async function erasePersonalData(tx: Tx, learnerId: string, at: Date): Pr
   await tx.execute(sql`update payment_lines set creditor_name = 'erased', creditor_account = ${ERASED} where learner_id = ${learnerId}`);
   await tx.execute(sql`delete from learner_equity_profiles where learner_id = ${learnerId}`);
   if (await tableExists(tx, CONTACTS_TABLE)) await tx.execute(sql`delete from ${sql.identifier(CONTACTS_TABLE)} where learner_id = ${learnerId}`);
-  // A stored response is replayed only to a retry of the same request; one that names the learner would repeat what was erased.
-  await tx.execute(sql`delete from idempotency_keys where strpos(body, ${learnerId}) > 0`);
+  // A stored response is replayed only to a retry of the same request; the learner's own, or one that names them, would repeat what was erased.
+  await tx.execute(sql`delete from idempotency_keys where scope = ${`citizen:${learnerId}`} or strpos(body, ${learnerId}) > 0`);
 }
 
 /**
@@ -65,7 +70,7 @@ export async function learnersPastRetention(db: Db | Tx, cutoff: Date, limit: nu
       and not exists (select 1 from claims k where k.learner_id = l.id
                       and (k.status in ('in_review', 'approved') or greatest(k.submitted_at, k.decided_at, k.paid_at) >= ${c}))
       and not exists (select 1 from payment_lines p where p.learner_id = l.id and p.status in ('proposed', 'pending'))
-      and not exists (select 1 from incentives i where i.learner_id = l.id and (i.status in ('accrued', 'held') or i.created_at >= ${c}))
+      and not exists (select 1 from incentives i where i.learner_id = l.id and (${unpaidIncentive} or i.created_at >= ${c}))
     order by l.created_at, l.id
     limit ${limit}`);
   return r.rows.map((row) => row.id);
