@@ -11,6 +11,7 @@ import type { SignInClient } from './auth/oidc-client.js';
 import { cookieValue, csrfMatches, type SessionCodec } from './auth/session.js';
 import { loadAssets } from './assets.js';
 import { citizenPages } from './citizen/pages.js';
+import { myDataPages } from './citizen/my-data.js';
 import { readMultipart } from './multipart.js';
 import { providerPages } from './provider/pages.js';
 import { counterPages } from './counter/pages.js';
@@ -44,7 +45,7 @@ export interface WebDeps {
 /** Every page of the service, each declaring its roles: the access test walks this list. */
 export function allPages(deps: WebDeps): PageSpec[] {
   return [
-    ...authPages(deps), ...citizenPages(deps), ...trackerPages(deps), ...recordPages(deps), ...providerPages(deps), ...financePages(deps), ...counterPages(deps),
+    ...authPages(deps), ...citizenPages(deps), ...myDataPages(deps), ...trackerPages(deps), ...recordPages(deps), ...providerPages(deps), ...financePages(deps), ...counterPages(deps),
   ];
 }
 

@@ -119,7 +119,8 @@ ${g.firstUseDeadline ? html`<p class="deadline">${t('credit.firstUse', { date: f
       body: html`<h1>${t('credit.title')}</h1>
 ${waiting > 0 ? html`<div class="notice"><p>${t('credit.waiting')} <a href="/enrolments">${t('credit.waitingLink')}</a></p></div>` : ''}
 ${totals.length === 0 ? html`<p>${t('credit.none')}</p>` : totals.map((x) => html`<p class="lead"><strong>${t('credit.total', { amount: fmt.money(x.available, x.currency) })}</strong></p>`)}
-${grants.length > 0 ? html`<h2>${t('credit.grants')}</h2><ul class="cards">${grants.map(grantCard)}</ul>` : ''}`,
+${grants.length > 0 ? html`<h2>${t('credit.grants')}</h2><ul class="cards">${grants.map(grantCard)}</ul>` : ''}
+<p><a href="/my-data">${t('myData.link')}</a></p>`,
     };
   }
 
