@@ -74,6 +74,22 @@ describe('GET /v1/learners/me/data-export', () => {
     expect(keyed.filter((t) => !exported.has(t))).toEqual([]);
   });
 
+  it('when a counter officer exports the data of the learner at the counter, then the same export is sent and the read is in the learner\'s log', async () => {
+    const officer = await h.token('counter', { sub: 'counter-officer-dr' });
+    const res = await request(h.app).get(`/v1/counter/visits/${j.visitId}/data-export`).set('authorization', `Bearer ${officer}`);
+    expect(res.status, res.text).toBe(200);
+    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="learning-credits-data-/);
+    const own = (await j.me.get('/v1/learners/me/data-export')).body;
+    const { staffReads: counterReads, exportedAt: _a, ...counterCopy } = res.body;
+    const { staffReads: ownReads, exportedAt: _b, ...ownCopy } = own;
+    expect(counterCopy).toEqual(ownCopy);
+    expect(ownReads.at(-1)).toMatchObject({ operation: 'exportCounterLearnerData', readerSubject: 'counter-officer-dr', requestId: res.headers['x-request-id'] });
+    expect(counterReads.length).toBe(ownReads.length);
+    // Another officer cannot use this officer's visit.
+    const other = await h.token('counter', { sub: 'counter-officer-other' });
+    expectProblem(await request(h.app).get(`/v1/counter/visits/${j.visitId}/data-export`).set('authorization', `Bearer ${other}`), 404, 'not_found');
+  });
+
   it('when another role asks for the export, then 403 and nothing is sent', async () => {
     for (const role of ['admin', 'finance', 'counter', 'provider', 'analyst'] as const) {
       const token = await h.token(role, role === 'provider' ? { providerId: w.world.providerId } : {});
@@ -123,6 +139,18 @@ describe('the staff-read log', () => {
     } while (cursor);
     expect(seen).toEqual(all.map((i) => i.id));
     expect([...all].sort((a, b) => b.at.localeCompare(a.at))).toEqual(all);
+  });
+
+  it('when a staff read is refused (unknown learner, bad id, unknown national id, wrong role), then nothing is logged', async () => {
+    const count = async () => Number((await h.database.pool.query(`select count(*) n from staff_data_reads`)).rows[0].n);
+    const before = await count();
+    const admin = await h.token('admin', { sub: 'admin-refused' });
+    expect((await request(h.app).get(`/v1/learners/${randomUUID()}`).set('authorization', `Bearer ${admin}`)).status).toBe(404);
+    expect((await request(h.app).get('/v1/learners/nope').set('authorization', `Bearer ${admin}`)).status).toBe(422);
+    expect((await request(h.app).post('/v1/learners/lookup').set('authorization', `Bearer ${admin}`).send({ country: 'SG', nationalId: 'S0000001I' })).status).toBeGreaterThanOrEqual(400);
+    const finance = await h.token('finance');
+    expect((await request(h.app).get(`/v1/learners/${j.learner.id}`).set('authorization', `Bearer ${finance}`)).status).toBe(403);
+    expect(await count()).toBe(before);
   });
 
   it('when a citizen asks for another learner\'s log, or a non-admin for any, then 403; bad input is a 4xx naming the field', async () => {

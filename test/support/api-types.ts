@@ -2292,6 +2292,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/counter/visits/{visitId}/data-export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything the service holds about the learner at the counter, for them to take away
+         * @description The same export the learner downloads for themselves (exportMyData), read within the visit the officer opened, for a learner who cannot download it. Recorded in the learner's staff-read log. Sent as an attachment.
+         */
+        get: operations["exportCounterLearnerData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/counter/visits/{visitId}/enrolments/{enrolmentId}/consent": {
         parameters: {
             query?: never;
@@ -14108,6 +14128,250 @@ export interface operations {
             };
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimitedEligibility"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportCounterLearnerData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "exportedAt": "2027-03-01T09:30:00.000Z",
+                     *       "profile": {
+                     *         "id": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *         "country": "SG",
+                     *         "nationalIdMasked": "S****567D",
+                     *         "subjectId": "01930e96-97db-738e-8415-1c7f62a7ac83",
+                     *         "fullName": "Tan Mei Ling",
+                     *         "dateOfBirth": "1988-07-14",
+                     *         "citizenship": "SG",
+                     *         "employmentStatus": "employed",
+                     *         "incomeGroup": "middle",
+                     *         "createdAt": "2027-03-01T09:30:00.000Z",
+                     *         "erasedAt": "2027-03-01T09:30:00.000Z"
+                     *       },
+                     *       "movements": [
+                     *         {
+                     *           "id": "0193364a-f592-7d9a-8282-3e90a9e24030",
+                     *           "at": "2027-03-01T09:30:00.000Z",
+                     *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *           "kind": "posted",
+                     *           "code": "grant",
+                     *           "direction": "credit",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *           "sign": "granted",
+                     *           "schemeName": "SkillsFuture Credit 2027",
+                     *           "courseTitle": null,
+                     *           "referenceId": "01939f22-853f-7abc-8a3f-ba2ba28d2dc4",
+                     *           "counterOfficer": null
+                     *         }
+                     *       ],
+                     *       "contacts": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "grants": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "enrolments": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "reservations": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "claims": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "credentials": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "credentialShares": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "credentialShareUses": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "pathwayCompletions": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "incentives": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "incentiveBalances": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "ratings": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "payeeAccounts": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "payments": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "equityProfile": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "counterActs": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "staffReads": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LearnerDataExport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `invalid_state`: the visit ended (30 minutes after the look-up); look the learner up again */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the visit ended (30 minutes after the look-up)",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/counter/visits/0193217a-88a2-77dd-8b1b-0a243cfcc24a/data-export",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

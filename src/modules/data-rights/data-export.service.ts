@@ -9,6 +9,9 @@ import { learnerRows } from './data-export.repo.js';
 
 const MOVEMENTS_PER_READ = 200;
 
+/** The Content-Disposition of an export: a file to save, named by the day it was made. */
+export const exportDisposition = (exportedAt: string) => `attachment; filename="learning-credits-data-${exportedAt.slice(0, 10)}.json"`;
+
 /**
  * Everything the service holds about one learner, as JSON (the right of
  * access and portability): the profile, every movement of their credit, and

@@ -8,7 +8,7 @@ import { approvalSchema, approvalView } from '../approvals/approvals.schemas.js'
 import type { ServiceDeps } from '../deps.js';
 import { getLearner } from '../learners/learners.service.js';
 import { learnerIdParams } from '../learners/learners.schemas.js';
-import { learnerDataExport } from './data-export.service.js';
+import { exportDisposition, learnerDataExport } from './data-export.service.js';
 import { dataExportSchema, erasureBody, staffReadCursor, staffReadSchema, staffReadsQuery } from './data-rights.schemas.js';
 import { proposeErasure } from './erasure.service.js';
 import { staffReadsOf, staffReadView } from './staff-reads.js';
@@ -38,7 +38,7 @@ export function dataRightsRoutes(deps: ServiceDeps): AnyRoute[] {
       handler: async (_input, ctx) => {
         const learnerId = citizenOf(ctx);
         const body = await learnerDataExport(deps, ctx.db, learnerId);
-        return { status: 200, body, headers: { 'Content-Disposition': `attachment; filename="learning-credits-data-${body.exportedAt.slice(0, 10)}.json"` } };
+        return { status: 200, body, headers: { 'Content-Disposition': exportDisposition(body.exportedAt) } };
       },
     }),
     defineRoute({

@@ -1,4 +1,4 @@
-import { learnerDataExport } from '../../modules/data-rights/data-export.service.js';
+import { exportDisposition, learnerDataExport } from '../../modules/data-rights/data-export.service.js';
 import { staffReadsOf } from '../../modules/data-rights/staff-reads.js';
 import type { Principal } from '../../lib/principal.js';
 import { stringifyJson } from '../../http/json.js';
@@ -51,7 +51,7 @@ ${reads.length === 0 ? html`<p>${t('myData.readsEmpty')}</p>` : html`<div class=
         const data = await learnerDataExport(services, db, learnerOf(ctx.principal));
         return {
           raw: stringifyJson(data), type: 'application/json; charset=utf-8',
-          headers: { 'Content-Disposition': `attachment; filename="learning-credits-data-${data.exportedAt.slice(0, 10)}.json"` },
+          headers: { 'Content-Disposition': exportDisposition(data.exportedAt) },
         };
       },
     }),
