@@ -139,6 +139,11 @@ describe('erasure on a lawful request', () => {
     await expect(principalFromClaims(h.deps, h.database.db, { sub: 'citizen-x', role: 'citizen', national_id: j.person.nationalId, country: 'SG' }, defaultSignInClaimNames))
       .rejects.toSatisfy((e: unknown) => e instanceof AppError && e.code === 'unauthenticated');
 
+    // Their credit is still in the ledger, but nobody can spend it as them any more.
+    const runId = await w.world.run('10000');
+    expectProblem(await j.me.post('/v1/me/enrolments', { courseRunId: runId }), 404, 'not_found');
+    expect((await h.database.pool.query(`select count(*)::int n from enrolments where learner_id = $1 and course_run_id = $2`, [j.learner.id, runId])).rows[0].n).toBe(0);
+
     const profile = await j.me.get('/v1/me');
     expect(profile.body).toMatchObject({ id: j.learner.id, fullName: null, dateOfBirth: null, nationalIdMasked: null, erasedAt: expect.any(String) });
     const exported = await j.me.get('/v1/learners/me/data-export');

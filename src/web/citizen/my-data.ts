@@ -1,16 +1,11 @@
 import { exportDisposition, learnerDataExport } from '../../modules/data-rights/data-export.service.js';
 import { staffReadsOf } from '../../modules/data-rights/staff-reads.js';
-import type { Principal } from '../../lib/principal.js';
 import { stringifyJson } from '../../http/json.js';
 import { html } from '../html.js';
 import type { MessageKey } from '../messages/catalogue.js';
 import { definePage, type PageSpec } from '../page.js';
 import type { WebDeps } from '../router.js';
-
-const learnerOf = (p: Principal | undefined): string => {
-  if (p?.role !== 'citizen') throw new Error('citizen pages are declared for the citizen role only');
-  return p.learnerId;
-};
+import { learnerOf } from './pages.js';
 
 const READS_SHOWN = 50;
 const roleKeys: Partial<Record<string, MessageKey>> = { admin: 'myData.role.admin', counter: 'myData.role.counter' };

@@ -17,7 +17,7 @@ import { runOnce } from '../once.js';
 import { definePage, type PageContext, type PageSpec } from '../page.js';
 import type { WebDeps } from '../router.js';
 
-const learnerOf = (p: Principal | undefined): string => {
+export const learnerOf = (p: Principal | undefined): string => {
   if (p?.role !== 'citizen') throw new Error('citizen pages are declared for the citizen role only');
   return p.learnerId;
 };
