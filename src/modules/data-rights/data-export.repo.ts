@@ -20,7 +20,7 @@ export async function tableExists(db: Db | Tx, table: string): Promise<boolean> 
  */
 export const learnerTables = [
   // Contact details and notice preferences come with the notices room; until its migration lands the section is empty.
-  { section: 'contacts', table: CONTACTS_TABLE, orderBy: 'id', omit: [] },
+  { section: 'contacts', table: CONTACTS_TABLE, orderBy: 'learner_id', omit: [] },
   { section: 'grants', table: 'grants', orderBy: 'granted_at, id', omit: [] },
   { section: 'enrolments', table: 'enrolments', orderBy: 'requested_at, id', omit: [] },
   { section: 'reservations', table: 'enrolment_reservations', orderBy: 'enrolment_id, module_ordinal, grant_id', omit: [] },
