@@ -261,6 +261,12 @@ const configSchema = z.object({
   /** The periods the equity report is published for: any asOf answers for the last month (default) or quarter closed by then. */
   EQUITY_REPORT_PERIOD: z.preprocess(blankIsUnset, z.enum(reportPeriods).optional()),
   /** Clawbacks and recoveries above this (per currency, minor units) take a second officer; a currency not named always takes two. */
+  /**
+   * Days after a learner's last activity (registration, grant, enrolment, claim) after which the
+   * retention task erases their personal data, once no credit, enrolment, claim or payment of theirs
+   * is open; 0: never by retention (erasure on request only).
+   */
+  RETENTION_DAYS_AFTER_LAST_ACTIVITY: wholeNumber(0, 36_500).default(2555),
   FOUR_EYES_ABOVE: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), fourEyesAboveSchema.optional()),
   /** Where email notices are sent through: smtp:// or smtps://, with credentials if the relay needs them. Unset: outside production they are written to the log without the address; in production none are sent. */
   SMTP_URL: z.preprocess(blankIsUnset, z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional()),

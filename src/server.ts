@@ -74,6 +74,7 @@ async function main() {
   // One policy for the API and the background work alike.
   const policy: Partial<Policy> = {
     claimBurstPerHour: config.CLAIM_BURST_PER_HOUR,
+    retentionDaysAfterLastActivity: config.RETENTION_DAYS_AFTER_LAST_ACTIVITY,
     rateLimits: rateLimitsFromConfig(config),
     // Unset outside production: the demo accounts of defaultPolicy apply.
     ...(config.TREASURY_ACCOUNTS ? { treasuryAccounts: config.TREASURY_ACCOUNTS } : {}),

@@ -27,3 +27,13 @@ export async function inTransaction<T>(db: Db | Tx, fn: (tx: Tx) => Promise<T>, 
 function isInsideTransaction(db: Db | Tx): boolean {
   return typeof (db as { nestedIndex?: unknown }).nestedIndex === 'number';
 }
+
+/**
+ * Runs a read of several statements in one read-only, repeatable-read
+ * snapshot, so they agree with each other (an export read while money
+ * moves). Inside an outer transaction it joins it and sees what it sees.
+ */
+export async function inReadSnapshot<T>(db: Db | Tx, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (isInsideTransaction(db)) return fn(db as Tx);
+  return db.transaction(fn, { isolationLevel: 'repeatable read', accessMode: 'read only' });
+}

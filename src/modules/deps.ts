@@ -60,6 +60,11 @@ export interface Policy {
    * a webhook endpoint may be http(s)://127.0.0.1:<port>.
    */
   webhooksAllowLocal: boolean;
+  /**
+   * Days after a learner's last activity after which the retention task
+   * erases their personal data (RETENTION_DAYS_AFTER_LAST_ACTIVITY); 0: never.
+   */
+  retentionDaysAfterLastActivity: number;
 }
 
 /** A bank account the treasury pays from: an IBAN or a local account number, and the bank's BIC. */
@@ -76,6 +81,8 @@ export const defaultPolicy: Policy = {
   unseenPaymentDays: 5,
   equityReportPeriod: 'month',
   webhooksAllowLocal: false,
+  // Seven years, a common period for keeping financial records; a deployment sets what its law asks.
+  retentionDaysAfterLastActivity: 2555,
   rateLimits: defaultRateLimits,
   // Demo accounts for development and tests; production sets TREASURY_ACCOUNTS.
   treasuryAccounts: {

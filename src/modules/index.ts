@@ -25,6 +25,7 @@ import { ratingRoutes } from './ratings/ratings.routes.js';
 import { pathwayRoutes } from './pathways/pathways.routes.js';
 import { counterRoutes } from './counter/counter.routes.js';
 import { webhookRoutes } from './webhooks/webhooks.routes.js';
+import { dataRightsRoutes } from './data-rights/data-rights.routes.js';
 
 /** Every API route of the service. The access test walks this list. */
 export function allRoutes(deps: ServiceDeps): AnyRoute[] {
@@ -32,6 +33,8 @@ export function allRoutes(deps: ServiceDeps): AnyRoute[] {
     ...schemeRoutes(deps),
     ...payeeAccountRoutes(deps),
     ...contactRoutes(deps),
+    // Before learnerRoutes: /v1/learners/me/… is not a learner id.
+    ...dataRightsRoutes(deps),
     ...learnerRoutes(deps),
     ...grantRoutes(deps),
     ...accountRoutes(deps),

@@ -11,7 +11,7 @@ export const DEMO_ANCHOR_SCHEME = 'SG-SFC';
 
 export interface DemoGuide {
   /** No names: log lines carry no personal data, even the demo's. */
-  learners: { id: string; masked: string; country: string; schemes: string[] }[];
+  learners: { id: string; masked: string | null; country: string; schemes: string[] }[];
   providers: { id: string; legalName: string; country: string }[];
   express?: { enrolmentId: string; status: string; runId: string; courseTitle: string; startsAt: Date; endsAt: Date };
   /** The next run of each demo course (not the express run), for eligibility checks and enrolments. */

@@ -26,8 +26,8 @@ export async function demoSignInUsers(db: Db, now: Date): Promise<DemoUser[]> {
       const row = byId.get(l.id);
       if (!spec || !row) return;
       users.push({
-        id: `citizen-${i + 1}`, label: `Citizen ${i + 1}: ${row.fullName} (${l.country}, ${l.schemes.join(', ') || 'no credit'})`,
-        claims: { role: 'citizen', name: row.fullName, national_id: nationalIdFor(spec, i, row.dateOfBirth), country: l.country },
+        id: `citizen-${i + 1}`, label: `Citizen ${i + 1}: ${row.fullName ?? ''} (${l.country}, ${l.schemes.join(', ') || 'no credit'})`,
+        claims: { role: 'citizen', name: row.fullName ?? '', national_id: nationalIdFor(spec, i, row.dateOfBirth ?? ''), country: l.country },
       });
     });
     for (const p of guide.providers) {

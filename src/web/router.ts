@@ -13,6 +13,7 @@ import { loadAssets } from './assets.js';
 import { appealPages } from './citizen/appeals.js';
 import { citizenPages } from './citizen/pages.js';
 import { contactPages } from './citizen/contact-page.js';
+import { myDataPages } from './citizen/my-data.js';
 import { readMultipart } from './multipart.js';
 import { providerPages } from './provider/pages.js';
 import { counterPages } from './counter/pages.js';
@@ -46,7 +47,7 @@ export interface WebDeps {
 /** Every page of the service, each declaring its roles: the access test walks this list. */
 export function allPages(deps: WebDeps): PageSpec[] {
   return [
-    ...authPages(deps), ...citizenPages(deps), ...appealPages(deps), ...contactPages(deps), ...trackerPages(deps), ...recordPages(deps), ...providerPages(deps), ...financePages(deps), ...counterPages(deps),
+    ...authPages(deps), ...citizenPages(deps), ...appealPages(deps), ...contactPages(deps), ...myDataPages(deps), ...trackerPages(deps), ...recordPages(deps), ...providerPages(deps), ...financePages(deps), ...counterPages(deps),
   ];
 }
 

@@ -261,7 +261,7 @@ describe('who may use the counter', () => {
   const counterRoutes = () => allRoutes(h.deps).filter((r) => r.path.startsWith('/v1/counter/'));
 
   it('when routes are declared, then every /v1/counter route is for the counter role alone, and counter is allowed nowhere else', () => {
-    expect(counterRoutes().length).toBe(7);
+    expect(counterRoutes().length).toBe(8);
     for (const r of allRoutes(h.deps)) {
       if (r.path.startsWith('/v1/counter/')) expect(r.roles).toEqual(['counter']);
       else expect(r.roles, `${r.method} ${r.path}`).not.toContain('counter');

@@ -160,6 +160,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/learners/me/data-export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything the service holds about me, as one JSON file
+         * @description The signed-in learner's own data (PDPA access, GDPR access and portability): profile with the national id masked, contact details, grants, every credit movement, enrolments with their consent, reservations, claims, credentials and share links, pathway completions, incentives, ratings, payee accounts (masked), payments, equity profile, what service-counter officers did for them, and every read of their personal data by staff. Amounts are strings of minor units beside their currency. Sent as an attachment.
+         */
+        get: operations["exportMyData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/learners/me/data-access-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who among staff read my personal data, and why, newest first
+         * @description Every read of the signed-in learner's personal data by staff (administrators, service-counter officers): who, through which operation, why, when and in which request. Paged with `cursor` and `limit`.
+         */
+        get: operations["listMyDataAccessLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/learners/{learnerId}/data-access-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who among staff read a learner's personal data, and why, newest first
+         * @description For an administrator auditing access: the same log the learner sees. Paged with `cursor` and `limit`.
+         */
+        get: operations["listLearnerDataAccessLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/learners/{learnerId}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose erasing a learner's personal data on a lawful request; a second administrator approves it
+         * @description Four eyes: this records the proposal; a second administrator approves it with POST /v1/approvals/{approvalId}/approve, which erases the learner's name, birth date, national id (keyed hash and masked form), contact details, payee account details and equity profile. The learner's row and id stay, so the ledger, the reports and the audit chain stay exact. Refused with 409 `invalid_state` while money of theirs is in flight or when already erased. The reason names the request (a reference), not the person.
+         */
+        post: operations["proposeLearnerErasure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/learners": {
         parameters: {
             query?: never;
@@ -2356,6 +2436,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/counter/visits/{visitId}/data-export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything the service holds about the learner at the counter, for them to take away
+         * @description The same export the learner downloads for themselves (exportMyData), read within the visit the officer opened, for a learner who cannot download it. Recorded in the learner's staff-read log. Sent as an attachment.
+         */
+        get: operations["exportCounterLearnerData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/counter/visits/{visitId}/enrolments/{enrolmentId}/consent": {
         parameters: {
             query?: never;
@@ -2865,19 +2965,191 @@ export interface components {
             /** @description Send notices by SMS (needs a phone number) */
             smsNotices: boolean;
         };
+        LearnerDataExport: {
+            /** @example 2027-03-01T09:30:00.000Z */
+            exportedAt: string;
+            profile: components["schemas"]["Learner"];
+            /** @description Every movement of the learner's credit, newest first */
+            movements: components["schemas"]["AccountMovement"][];
+            /** @description Rows of learner_contacts that are the learner's; amounts are strings of minor units beside their currency */
+            contacts: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of grants that are the learner's; amounts are strings of minor units beside their currency */
+            grants: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of enrolments that are the learner's; amounts are strings of minor units beside their currency */
+            enrolments: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of enrolment_reservations that are the learner's; amounts are strings of minor units beside their currency */
+            reservations: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of claims that are the learner's; amounts are strings of minor units beside their currency */
+            claims: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of learner_credentials that are the learner's; amounts are strings of minor units beside their currency */
+            credentials: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of credential_shares that are the learner's; amounts are strings of minor units beside their currency */
+            credentialShares: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of credential_share_uses that are the learner's; amounts are strings of minor units beside their currency */
+            credentialShareUses: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of pathway_completions that are the learner's; amounts are strings of minor units beside their currency */
+            pathwayCompletions: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of incentives that are the learner's; amounts are strings of minor units beside their currency */
+            incentives: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of learner_payables that are the learner's; amounts are strings of minor units beside their currency */
+            incentiveBalances: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of course_ratings that are the learner's; amounts are strings of minor units beside their currency */
+            ratings: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of learner_payee_accounts that are the learner's; amounts are strings of minor units beside their currency */
+            payeeAccounts: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of payment_lines that are the learner's; amounts are strings of minor units beside their currency */
+            payments: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of learner_equity_profiles that are the learner's; amounts are strings of minor units beside their currency */
+            equityProfile: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of counter_acts that are the learner's; amounts are strings of minor units beside their currency */
+            counterActs: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of staff_data_reads that are the learner's; amounts are strings of minor units beside their currency */
+            staffReads: {
+                [key: string]: unknown;
+            }[];
+        };
         Learner: {
             /** Format: uuid */
             id: string;
             country: string;
-            nationalIdMasked: string;
+            /** @description Null once the learner's personal data is erased */
+            nationalIdMasked: string | null;
             /** @description Pseudonymous identifier used as credential subject */
             subjectId: string;
-            fullName: string;
-            dateOfBirth: string;
+            /** @description Null once erased */
+            fullName: string | null;
+            /** @description Null once erased */
+            dateOfBirth: string | null;
             citizenship: string;
             employmentStatus: string;
             incomeGroup: string;
             createdAt: string;
+            /** @description When the learner's personal data was erased (the row stays, so the ledger stays linked) */
+            erasedAt: string | null;
+        };
+        AccountMovement: {
+            /** Format: uuid */
+            id: string;
+            at: string;
+            /** Format: uuid */
+            grantId: string;
+            kind: string;
+            code: string;
+            /** @enum {string} */
+            direction: "credit" | "debit";
+            /** @description minor units */
+            amount: string;
+            currency: string;
+            description: string;
+            /**
+             * @description What the movement did to the credit, in the words a person expects: granted, reserved, released (back to the credit), paid (to the provider), expired, lapsed (first-use deadline missed), reinstated (after a clawback, or after an appeal: code `appeal_reinstatement`), other
+             * @enum {string}
+             */
+            sign: "granted" | "reserved" | "released" | "paid" | "expired" | "lapsed" | "reinstated" | "other";
+            /** @description The scheme of the grant the movement is on */
+            schemeName: string;
+            /** @description For a movement of an enrolment: the course it is for */
+            courseTitle: string | null;
+            referenceId: string | null;
+            /**
+             * @description For a reservation the learner agreed to at a service counter: the officer who recorded it
+             * @example null
+             */
+            counterOfficer: string | null;
+        };
+        StaffDataRead: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description Who read it, as the audit trail names them
+             * @example oidc:counter-7
+             */
+            readerSubject: string;
+            /** @example counter */
+            readerRole: string;
+            /**
+             * @description The operation (route or page) that read it
+             * @example openCounterVisit
+             */
+            operation: string;
+            /**
+             * @description The reader's reason, or the operation's declared purpose
+             * @example learner asked at the counter to answer a request
+             */
+            purpose: string;
+            /** @example 0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f */
+            requestId: string | null;
+            at: string;
+        };
+        Approval: {
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            subjectType: string;
+            subjectId: string;
+            summary: string;
+            payload: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            status: "pending" | "approved" | "rejected";
+            proposedBy: string;
+            proposedByRole: string;
+            proposedAt: string;
+            decidedBy: string | null;
+            decidedAt: string | null;
+            decisionNote: string | null;
+        };
+        /** @description RFC 9457 problem details */
+        Problem: {
+            type: string;
+            title: string;
+            status: number;
+            detail: string;
+            instance?: string;
+            /** @enum {string} */
+            code: "bad_request" | "malformed_json" | "unauthenticated" | "forbidden" | "four_eyes_required" | "not_found" | "gone" | "method_not_allowed" | "conflict" | "idempotency_key_in_use" | "idempotency_key_reused" | "idempotency_key_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "insufficient_funds" | "insufficient_budget" | "rule_violation" | "not_eligible" | "insufficient_credit" | "invalid_state" | "rate_limited" | "internal_error" | "service_unavailable";
+            requestId?: string;
+            errors?: {
+                path: string;
+                message: string;
+            }[];
+            reasons?: string[];
+        };
+        ErasureRequest: {
+            reason: string;
         };
         CreateLearner: {
             country: string;
@@ -2919,22 +3191,6 @@ export interface components {
             firstUseDeadline: string | null;
             /** @enum {string} */
             status: "active" | "expired" | "revoked";
-        };
-        /** @description RFC 9457 problem details */
-        Problem: {
-            type: string;
-            title: string;
-            status: number;
-            detail: string;
-            instance?: string;
-            /** @enum {string} */
-            code: "bad_request" | "malformed_json" | "unauthenticated" | "forbidden" | "four_eyes_required" | "not_found" | "gone" | "method_not_allowed" | "conflict" | "idempotency_key_in_use" | "idempotency_key_reused" | "idempotency_key_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "insufficient_funds" | "insufficient_budget" | "rule_violation" | "not_eligible" | "insufficient_credit" | "invalid_state" | "rate_limited" | "internal_error" | "service_unavailable";
-            requestId?: string;
-            errors?: {
-                path: string;
-                message: string;
-            }[];
-            reasons?: string[];
         };
         CreateGrant: {
             /** Format: uuid */
@@ -3042,36 +3298,6 @@ export interface components {
             /** @description When the grant has a first-use deadline and is not used yet: the first enrolment must come by then, or the balance lapses back to the scheme */
             firstUseDeadline: string | null;
             status: string;
-        };
-        AccountMovement: {
-            /** Format: uuid */
-            id: string;
-            at: string;
-            /** Format: uuid */
-            grantId: string;
-            kind: string;
-            code: string;
-            /** @enum {string} */
-            direction: "credit" | "debit";
-            /** @description minor units */
-            amount: string;
-            currency: string;
-            description: string;
-            /**
-             * @description What the movement did to the credit, in the words a person expects: granted, reserved, released (back to the credit), paid (to the provider), expired, lapsed (first-use deadline missed), reinstated (after a clawback, or after an appeal: code `appeal_reinstatement`), other
-             * @enum {string}
-             */
-            sign: "granted" | "reserved" | "released" | "paid" | "expired" | "lapsed" | "reinstated" | "other";
-            /** @description The scheme of the grant the movement is on */
-            schemeName: string;
-            /** @description For a movement of an enrolment: the course it is for */
-            courseTitle: string | null;
-            referenceId: string | null;
-            /**
-             * @description For a reservation the learner agreed to at a service counter: the officer who recorded it
-             * @example null
-             */
-            counterOfficer: string | null;
         };
         Provider: {
             /** Format: uuid */
@@ -3885,25 +4111,6 @@ export interface components {
             schemeId?: string;
             /** Format: date */
             requestedExecutionDate?: string;
-        };
-        Approval: {
-            /** Format: uuid */
-            id: string;
-            kind: string;
-            subjectType: string;
-            subjectId: string;
-            summary: string;
-            payload: {
-                [key: string]: unknown;
-            };
-            /** @enum {string} */
-            status: "pending" | "approved" | "rejected";
-            proposedBy: string;
-            proposedByRole: string;
-            proposedAt: string;
-            decidedBy: string | null;
-            decidedAt: string | null;
-            decisionNote: string | null;
         };
         ApprovalDecision: {
             approval: components["schemas"]["Approval"];
@@ -6344,6 +6551,415 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    exportMyData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "exportedAt": "2027-03-01T09:30:00.000Z",
+                     *       "profile": {
+                     *         "id": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *         "country": "SG",
+                     *         "nationalIdMasked": "S****567D",
+                     *         "subjectId": "01930e96-97db-738e-8415-1c7f62a7ac83",
+                     *         "fullName": "Tan Mei Ling",
+                     *         "dateOfBirth": "1988-07-14",
+                     *         "citizenship": "SG",
+                     *         "employmentStatus": "employed",
+                     *         "incomeGroup": "middle",
+                     *         "createdAt": "2027-03-01T09:30:00.000Z",
+                     *         "erasedAt": "2027-03-01T09:30:00.000Z"
+                     *       },
+                     *       "movements": [
+                     *         {
+                     *           "id": "0193364a-f592-7d9a-8282-3e90a9e24030",
+                     *           "at": "2027-03-01T09:30:00.000Z",
+                     *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *           "kind": "posted",
+                     *           "code": "grant",
+                     *           "direction": "credit",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *           "sign": "granted",
+                     *           "schemeName": "SkillsFuture Credit 2027",
+                     *           "courseTitle": null,
+                     *           "referenceId": "01939f22-853f-7abc-8a3f-ba2ba28d2dc4",
+                     *           "counterOfficer": null
+                     *         }
+                     *       ],
+                     *       "contacts": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "grants": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "enrolments": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "reservations": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "claims": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "credentials": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "credentialShares": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "credentialShareUses": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "pathwayCompletions": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "incentives": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "incentiveBalances": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "ratings": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "payeeAccounts": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "payments": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "equityProfile": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "counterActs": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "staffReads": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LearnerDataExport"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyDataAccessLog: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reads */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01931b79-ba30-7f8e-8ebd-f0d69ab5b92c",
+                     *           "readerSubject": "oidc:counter-7",
+                     *           "readerRole": "counter",
+                     *           "operation": "openCounterVisit",
+                     *           "purpose": "learner asked at the counter to answer a request",
+                     *           "requestId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "at": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["StaffDataRead"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listLearnerDataAccessLog: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                learnerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reads */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01931b79-ba30-7f8e-8ebd-f0d69ab5b92c",
+                     *           "readerSubject": "oidc:counter-7",
+                     *           "readerRole": "counter",
+                     *           "operation": "openCounterVisit",
+                     *           "purpose": "learner asked at the counter to answer a request",
+                     *           "requestId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "at": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["StaffDataRead"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    proposeLearnerErasure: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                learnerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "course completed and certificate verified"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErasureRequest"];
+            };
+        };
+        responses: {
+            /** @description Proposed: waiting for a second administrator */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193b51b-ae8b-7100-8d2c-bd38e15f17fb",
+                     *       "kind": "disbursement_batch.release",
+                     *       "subjectType": "disbursement_batch",
+                     *       "subjectId": "01930e96-97db-738e-8415-1c7f62a7ac83",
+                     *       "summary": "Release batch LC-20270301-0001: 3 lines, SGD 900.00",
+                     *       "payload": {},
+                     *       "status": "pending",
+                     *       "proposedBy": "officer-1",
+                     *       "proposedByRole": "finance",
+                     *       "proposedAt": "2027-03-01T09:30:00.000Z",
+                     *       "decidedBy": "officer-2",
+                     *       "decidedAt": "2027-03-01T09:30:00.000Z",
+                     *       "decisionNote": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Approval"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["ForbiddenReplayable"];
+            404: components["responses"]["NotFoundReplayable"];
+            /** @description `invalid_state`: already erased, or money in flight (`open` counts it); `conflict`: an erasure of this learner is already waiting for approval; `idempotency_key_in_use`: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "already erased, or money in flight (`open` counts it)",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/learners/0193ba13-7b96-767e-8da0-3bfe499db0ea/erasure",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailedReplayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     registerLearner: {
         parameters: {
             query?: never;
@@ -6392,7 +7008,8 @@ export interface operations {
                      *       "citizenship": "SG",
                      *       "employmentStatus": "employed",
                      *       "incomeGroup": "middle",
-                     *       "createdAt": "2027-03-01T09:30:00.000Z"
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "erasedAt": "2027-03-01T09:30:00.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Learner"];
@@ -6448,7 +7065,8 @@ export interface operations {
                      *       "citizenship": "SG",
                      *       "employmentStatus": "employed",
                      *       "incomeGroup": "middle",
-                     *       "createdAt": "2027-03-01T09:30:00.000Z"
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "erasedAt": "2027-03-01T09:30:00.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Learner"];
@@ -6495,7 +7113,8 @@ export interface operations {
                      *       "citizenship": "SG",
                      *       "employmentStatus": "employed",
                      *       "incomeGroup": "middle",
-                     *       "createdAt": "2027-03-01T09:30:00.000Z"
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "erasedAt": "2027-03-01T09:30:00.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Learner"];
@@ -6556,7 +7175,8 @@ export interface operations {
                      *       "citizenship": "SG",
                      *       "employmentStatus": "employed",
                      *       "incomeGroup": "middle",
-                     *       "createdAt": "2027-03-01T09:30:00.000Z"
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "erasedAt": "2027-03-01T09:30:00.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Learner"];
@@ -6603,7 +7223,8 @@ export interface operations {
                      *       "citizenship": "SG",
                      *       "employmentStatus": "employed",
                      *       "incomeGroup": "middle",
-                     *       "createdAt": "2027-03-01T09:30:00.000Z"
+                     *       "createdAt": "2027-03-01T09:30:00.000Z",
+                     *       "erasedAt": "2027-03-01T09:30:00.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Learner"];
@@ -14604,6 +15225,250 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    exportCounterLearnerData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "exportedAt": "2027-03-01T09:30:00.000Z",
+                     *       "profile": {
+                     *         "id": "0193ba13-7b96-767e-8da0-3bfe499db0ea",
+                     *         "country": "SG",
+                     *         "nationalIdMasked": "S****567D",
+                     *         "subjectId": "01930e96-97db-738e-8415-1c7f62a7ac83",
+                     *         "fullName": "Tan Mei Ling",
+                     *         "dateOfBirth": "1988-07-14",
+                     *         "citizenship": "SG",
+                     *         "employmentStatus": "employed",
+                     *         "incomeGroup": "middle",
+                     *         "createdAt": "2027-03-01T09:30:00.000Z",
+                     *         "erasedAt": "2027-03-01T09:30:00.000Z"
+                     *       },
+                     *       "movements": [
+                     *         {
+                     *           "id": "0193364a-f592-7d9a-8282-3e90a9e24030",
+                     *           "at": "2027-03-01T09:30:00.000Z",
+                     *           "grantId": "01930bd2-8564-7ec9-822e-134302d8c8d6",
+                     *           "kind": "posted",
+                     *           "code": "grant",
+                     *           "direction": "credit",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "description": "Reservation for Data Analytics with Python, March 2027 run",
+                     *           "sign": "granted",
+                     *           "schemeName": "SkillsFuture Credit 2027",
+                     *           "courseTitle": null,
+                     *           "referenceId": "01939f22-853f-7abc-8a3f-ba2ba28d2dc4",
+                     *           "counterOfficer": null
+                     *         }
+                     *       ],
+                     *       "contacts": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "grants": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "enrolments": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "reservations": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "claims": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "credentials": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "credentialShares": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "credentialShareUses": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "pathwayCompletions": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "incentives": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "incentiveBalances": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "ratings": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "payeeAccounts": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "payments": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "equityProfile": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "counterActs": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "staffReads": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LearnerDataExport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `invalid_state`: the visit ended (30 minutes after the look-up); look the learner up again */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    traceparent: components["headers"]["traceparent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://learning-credits.example/problems/invalid_state",
+                     *       "title": "Invalid state for this action",
+                     *       "status": 409,
+                     *       "detail": "the visit ended (30 minutes after the look-up)",
+                     *       "code": "invalid_state",
+                     *       "instance": "/v1/counter/visits/0193217a-88a2-77dd-8b1b-0a243cfcc24a/data-export",
+                     *       "requestId": "0f6c1a52-8d7e-4b2a-9c3f-5e1d2a7b9c40"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     consentAtCounter: {
         parameters: {
             query?: never;
@@ -14895,13 +15760,13 @@ export interface operations {
                      */
                     url: string;
                     /**
-                     * @description The event types delivered to this endpoint: enrolment.requested, enrolment.consented, enrolment.declined, enrolment.withdrawn, enrolment.lapsed, claim.approved, claim.rejected, claim.review, payment.settled, payment.returned, recovery.opened, recovery.netted
+                     * @description The event types delivered to this endpoint: enrolment.requested, enrolment.consented, enrolment.declined, enrolment.withdrawn, enrolment.lapsed, enrolment.expired, claim.approved, claim.rejected, claim.review, payment.settled, payment.returned, recovery.opened, recovery.netted
                      * @example [
                      *       "claim.approved",
                      *       "payment.settled"
                      *     ]
                      */
-                    eventTypes: ("enrolment.requested" | "enrolment.consented" | "enrolment.declined" | "enrolment.withdrawn" | "enrolment.lapsed" | "claim.approved" | "claim.rejected" | "claim.review" | "payment.settled" | "payment.returned" | "recovery.opened" | "recovery.netted")[];
+                    eventTypes: ("enrolment.requested" | "enrolment.consented" | "enrolment.declined" | "enrolment.withdrawn" | "enrolment.lapsed" | "enrolment.expired" | "claim.approved" | "claim.rejected" | "claim.review" | "payment.settled" | "payment.returned" | "recovery.opened" | "recovery.netted")[];
                     description?: string;
                 };
             };
@@ -15185,13 +16050,13 @@ export interface operations {
                      */
                     url?: string;
                     /**
-                     * @description The event types delivered to this endpoint: enrolment.requested, enrolment.consented, enrolment.declined, enrolment.withdrawn, enrolment.lapsed, claim.approved, claim.rejected, claim.review, payment.settled, payment.returned, recovery.opened, recovery.netted
+                     * @description The event types delivered to this endpoint: enrolment.requested, enrolment.consented, enrolment.declined, enrolment.withdrawn, enrolment.lapsed, enrolment.expired, claim.approved, claim.rejected, claim.review, payment.settled, payment.returned, recovery.opened, recovery.netted
                      * @example [
                      *       "claim.approved",
                      *       "payment.settled"
                      *     ]
                      */
-                    eventTypes?: ("enrolment.requested" | "enrolment.consented" | "enrolment.declined" | "enrolment.withdrawn" | "enrolment.lapsed" | "claim.approved" | "claim.rejected" | "claim.review" | "payment.settled" | "payment.returned" | "recovery.opened" | "recovery.netted")[];
+                    eventTypes?: ("enrolment.requested" | "enrolment.consented" | "enrolment.declined" | "enrolment.withdrawn" | "enrolment.lapsed" | "enrolment.expired" | "claim.approved" | "claim.rejected" | "claim.review" | "payment.settled" | "payment.returned" | "recovery.opened" | "recovery.netted")[];
                     description?: string | null;
                     /** @description false: no new deliveries and no retries until enabled again */
                     enabled?: boolean;

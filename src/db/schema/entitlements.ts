@@ -53,19 +53,24 @@ export const learners = pgTable(
   {
     id: uuid('id').primaryKey(),
     country: char('country', { length: 2 }).notNull(),
-    nationalIdHash: bytea('national_id_hash').notNull(),
-    nationalIdMasked: text('national_id_masked').notNull(),
+    /** Null once erased, with the name, birth date and masked id (migration 0032). */
+    nationalIdHash: bytea('national_id_hash'),
+    nationalIdMasked: text('national_id_masked'),
     subjectId: text('subject_id').notNull().unique(),
-    fullName: text('full_name').notNull(),
-    dateOfBirth: date('date_of_birth', { mode: 'string' }).notNull(),
+    fullName: text('full_name'),
+    dateOfBirth: date('date_of_birth', { mode: 'string' }),
     citizenship: char('citizenship', { length: 2 }).notNull(),
     employmentStatus: text('employment_status').notNull(),
     incomeGroup: text('income_group').notNull(),
     createdAt: ts('created_at').notNull(),
+    /** When the personal data was erased (src/modules/data-rights); the row and its id stay, so the ledger stays linked. */
+    erasedAt: ts('erased_at'),
   },
   (t) => [
     uniqueIndex('learners_national_id_uq').on(t.country, t.nationalIdHash),
     index('learners_citizenship_dob_idx').on(t.citizenship, t.dateOfBirth),
+    check('learners_personal_data_until_erased', sql`(${t.erasedAt} is null) = (${t.nationalIdHash} is not null AND ${t.nationalIdMasked} is not null AND ${t.fullName} is not null AND ${t.dateOfBirth} is not null)
+      AND (${t.erasedAt} is null OR (${t.nationalIdHash} is null AND ${t.nationalIdMasked} is null AND ${t.fullName} is null AND ${t.dateOfBirth} is null))`),
   ],
 );
 

@@ -16,3 +16,4 @@ export * from './events.js';
 export * from './appeals.js';
 export * from './notices.js';
 export * from './webhooks.js';
+export * from './data-rights.js';

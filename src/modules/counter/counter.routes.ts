@@ -4,12 +4,14 @@ import { pageQuery, pageSchema } from '../../lib/cursor.js';
 import { actingOf } from '../acting.js';
 import { accountSchema, movementSchema } from '../accounts/accounts.schemas.js';
 import type { ServiceDeps } from '../deps.js';
+import { exportDisposition } from '../data-rights/data-export.service.js';
+import { dataExportSchema } from '../data-rights/data-rights.schemas.js';
 import { eligibilitySchema } from '../enrolments/enrolments.schemas.js';
 import {
   attestationBody, counterAnswerSchema, counterEligibilityQuery, counterEnrolmentSchema, counterLookupBody, visitEnrolmentParams, visitParams, visitSchema,
 } from './counter.schemas.js';
 import {
-  consentAtCounter, counterAccount, counterEligibility, counterEnrolments, counterHistory, declineAtCounter, openVisit,
+  consentAtCounter, counterAccount, counterDataExport, counterEligibility, counterEnrolments, counterHistory, declineAtCounter, openVisit,
 } from './counter.service.js';
 
 const tags = ['counter'];
@@ -79,6 +81,17 @@ export function counterRoutes(deps: ServiceDeps): AnyRoute[] {
       handler: async ({ params, query }, ctx) => ({
         status: 200, body: (await counterEligibility(deps, ctx.db, params.visitId, query.courseRunId, actingOf(ctx))).result,
       }),
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/counter/visits/{visitId}/data-export', operationId: 'exportCounterLearnerData',
+      summary: 'Everything the service holds about the learner at the counter, for them to take away',
+      description: 'The same export the learner downloads for themselves (exportMyData), read within the visit the officer opened, for a learner who cannot download it. Recorded in the learner\'s staff-read log. Sent as an attachment.',
+      tags, roles: ['counter'], params: visitParams,
+      responses: { 200: { description: 'The export', schema: dataExportSchema, download: true }, ...visitGone },
+      handler: async ({ params }, ctx) => {
+        const { result } = await counterDataExport(deps, ctx.db, params.visitId, actingOf(ctx));
+        return { status: 200, body: result, headers: { 'Content-Disposition': exportDisposition(result.exportedAt) } };
+      },
     }),
     defineRoute({
       method: 'post', path: '/v1/counter/visits/{visitId}/enrolments/{enrolmentId}/consent', operationId: 'consentAtCounter',

@@ -9,6 +9,8 @@ import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import { checkEligibility } from '../eligibility/eligibility.service.js';
 import { consentToEnrolment, learnerEnds, learnerEnrolmentsOverview } from '../enrolments/enrolments.service.js';
+import { learnerDataExport } from '../data-rights/data-export.service.js';
+import { recordStaffRead } from '../data-rights/staff-reads.js';
 import { lookupLearner } from '../learners/learners.service.js';
 import { findVisit, insertCounterAct, type CounterActRow } from './counter.repo.js';
 
@@ -76,6 +78,7 @@ export async function openVisit(
     const learner = await lookupLearner(deps, tx, input.country, input.nationalId);
     const visitId = newId();
     await record(deps, tx, acting, { visit: { visitId, learnerId: learner.id }, action: 'lookup', attestation: input, reason: input.reason });
+    await recordStaffRead(tx, acting, { learnerId: learner.id, operation: 'openCounterVisit', purpose: input.reason, at: deps.clock.now() });
     const openedAt = deps.clock.now();
     const visit: Visit = { visitId, learnerId: learner.id, officer, identityCheck: input.identityCheck, openedAt, expiresAt: new Date(openedAt.getTime() + VISIT_MS) };
     return { visit, learner };
@@ -110,6 +113,13 @@ export const counterEnrolments = (deps: ServiceDeps, db: Db | Tx, visitId: strin
 
 export const counterEligibility = (deps: ServiceDeps, db: Db | Tx, visitId: string, courseRunId: string, acting: Acting) =>
   read(deps, db, visitId, acting, (v) => checkEligibility(deps, db, v.learnerId, courseRunId));
+
+/** The learner at the counter asks for everything held about them: the same export as their own, recorded as a staff read. */
+export const counterDataExport = (deps: ServiceDeps, db: Db | Tx, visitId: string, acting: Acting) =>
+  read(deps, db, visitId, acting, async (v) => {
+    await recordStaffRead(db, acting, { learnerId: v.learnerId, operation: 'exportCounterLearnerData', purpose: 'the learner at the counter asked for a copy of their data', at: deps.clock.now() });
+    return learnerDataExport(deps, db, v.learnerId);
+  });
 
 /** The learner, at the counter, approves a provider's request: the enrolment service's consent, with the officer as the actor. */
 export async function consentAtCounter(deps: ServiceDeps, db: Db | Tx, visitId: string, enrolmentId: string, attestation: Attestation, acting: Acting) {

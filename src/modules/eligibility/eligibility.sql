@@ -32,7 +32,8 @@ BEGIN
                                          FROM learner_equity_profiles ep
                                         WHERE ep.learner_id = l.id AND ep.recorded_at <= p_at
                                         ORDER BY ep.recorded_at DESC, ep.id DESC LIMIT 1))
-    INTO v_learner FROM learners l WHERE l.id = p_learner;
+    -- An erased learner (data-rights erasure) can no longer be funded: no one is left to consent.
+    INTO v_learner FROM learners l WHERE l.id = p_learner AND l.erased_at IS NULL;
   SELECT jsonb_build_object(
            'id', r.id, 'courseId', r.course_id, 'providerId', r.provider_id, 'startsAt', r.starts_at, 'endsAt', r.ends_at,
            'fee', r.fee::text, 'currency', r.currency, 'capacity', r.capacity, 'seatsTaken', r.seats_taken, 'status', r.status,

@@ -2,8 +2,14 @@ import { actingOf } from '../acting.js';
 import { notFound } from '../../lib/app-error.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { ServiceDeps } from '../deps.js';
+import { recordStaffRead } from '../data-rights/staff-reads.js';
+import type { RouteContext } from '../../http/route.js';
 import { createLearnerBody, learnerIdParams, learnerSchema, learnerView, lookupLearnerBody, updateLearnerBody } from './learners.schemas.js';
 import { getLearner, lookupLearner, registerLearner, updateLearner } from './learners.service.js';
+
+/** An administrator's read of a learner's personal data, recorded with the operation's declared purpose. */
+const staffRead = (deps: ServiceDeps, ctx: RouteContext, learnerId: string, operation: string, purpose: string) =>
+  recordStaffRead(ctx.db, actingOf(ctx), { learnerId, operation, purpose, at: deps.clock.now() });
 
 export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
@@ -23,7 +29,11 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
       description: 'Admins find a learner by national id, sent in the body so it never appears in a URL or a log. Counted against the per-caller learner look-up limit (429 past it), to stop trawling for unused accounts.',
       tags: ['learners'], roles: ['admin'], body: lookupLearnerBody, rateLimit: 'learnerLookup',
       responses: { 200: { description: 'The learner', schema: learnerSchema } },
-      handler: async ({ body }, ctx) => ({ status: 200, body: learnerView(await lookupLearner(deps, ctx.db, body.country, body.nationalId)) }),
+      handler: async ({ body }, ctx) => {
+        const learner = await lookupLearner(deps, ctx.db, body.country, body.nationalId);
+        await staffRead(deps, ctx, learner.id, 'lookupLearner', 'administrator found the learner by national id');
+        return { status: 200, body: learnerView(learner) };
+      },
     }),
     defineRoute({
       method: 'get', path: '/v1/learners/{learnerId}', operationId: 'getLearner', summary: 'One learner',
@@ -31,7 +41,9 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['learners'], roles: ['admin'], params: learnerIdParams,
       responses: { 200: { description: 'The learner', schema: learnerSchema } },
       handler: async ({ params }, ctx) => {
-        return { status: 200, body: learnerView(await getLearner(ctx.db, params.learnerId)) };
+        const learner = await getLearner(ctx.db, params.learnerId);
+        await staffRead(deps, ctx, learner.id, 'getLearner', 'administrator read the learner\'s registration');
+        return { status: 200, body: learnerView(learner) };
       },
     }),
     defineRoute({
@@ -40,10 +52,11 @@ export function learnerRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['learners'], roles: ['admin'], params: learnerIdParams, body: updateLearnerBody,
       idempotent: true,
       responses: { 200: { description: 'The learner', schema: learnerSchema } },
-      handler: async ({ params, body }, ctx) => ({
-        status: 200,
-        body: learnerView(await updateLearner(deps, ctx.db, params.learnerId, body, actingOf(ctx))),
-      }),
+      handler: async ({ params, body }, ctx) => {
+        const learner = await updateLearner(deps, ctx.db, params.learnerId, body, actingOf(ctx));
+        await staffRead(deps, ctx, learner.id, 'updateLearner', 'administrator corrected the learner\'s attributes');
+        return { status: 200, body: learnerView(learner) };
+      },
     }),
     defineRoute({
       method: 'get', path: '/v1/me', operationId: 'getMyProfile', summary: 'The signed-in learner',

@@ -36,14 +36,15 @@ export const learnerSchema = z
   .object({
     id: z.uuid(),
     country: z.string(),
-    nationalIdMasked: z.string(),
+    nationalIdMasked: z.string().nullable().meta({ description: 'Null once the learner\'s personal data is erased' }),
     subjectId: z.string().meta({ description: 'Pseudonymous identifier used as credential subject' }),
-    fullName: z.string(),
-    dateOfBirth: z.string(),
+    fullName: z.string().nullable().meta({ description: 'Null once erased' }),
+    dateOfBirth: z.string().nullable().meta({ description: 'Null once erased' }),
     citizenship: z.string(),
     employmentStatus: z.string(),
     incomeGroup: z.string(),
     createdAt: z.string(),
+    erasedAt: z.string().nullable().meta({ description: 'When the learner\'s personal data was erased (the row stays, so the ledger stays linked)' }),
   })
   .meta({ id: 'Learner' });
 
@@ -58,4 +59,5 @@ export const learnerView = (l: LearnerRow) => ({
   employmentStatus: l.employmentStatus,
   incomeGroup: l.incomeGroup,
   createdAt: l.createdAt.toISOString(),
+  erasedAt: l.erasedAt?.toISOString() ?? null,
 });

@@ -19,7 +19,7 @@ import { runOnce } from '../once.js';
 import { definePage, type PageContext, type PageSpec } from '../page.js';
 import type { WebDeps } from '../router.js';
 
-const learnerOf = (p: Principal | undefined): string => {
+export const learnerOf = (p: Principal | undefined): string => {
   if (p?.role !== 'citizen') throw new Error('citizen pages are declared for the citizen role only');
   return p.learnerId;
 };
@@ -128,7 +128,8 @@ ${closed ? appealOffer(ctx, g, appealable) : ''}
 ${waiting > 0 ? html`<div class="notice"><p>${t('credit.waiting')} <a href="/enrolments">${t('credit.waitingLink')}</a></p></div>` : ''}
 ${totals.length === 0 ? html`<p>${t('credit.none')}</p>` : totals.map((x) => html`<p class="lead"><strong>${t('credit.total', { amount: fmt.money(x.available, x.currency) })}</strong></p>`)}
 ${grants.length > 0 ? html`<h2>${t('credit.grants')}</h2><ul class="cards">${grants.map(grantCard)}</ul>` : ''}
-${await appealsSection(deps, ctx, new Map(grants.map((g) => [g.grantId, g.schemeName])))}`,
+${await appealsSection(deps, ctx, new Map(grants.map((g) => [g.grantId, g.schemeName])))}
+<p><a href="/my-data">${t('myData.link')}</a></p>`,
     };
   }
 

@@ -250,11 +250,11 @@ ${attestationFields(ctx, `e${e.id}-`, {}, errorsFor(e.id))}
         };
         const totals = account.result.totals;
         return {
-          title: summaryErrors.length > 0 ? t('counter.error.titled', { page: t('counter.visit.title', { name: learner.fullName }) }) : t('counter.visit.title', { name: learner.fullName }),
+          title: summaryErrors.length > 0 ? t('counter.error.titled', { page: t('counter.visit.title', { name: learner.fullName ?? '' }) }) : t('counter.visit.title', { name: learner.fullName ?? '' }),
           body: html`${errorSummary(ctx, summaryErrors)}
-<h1>${t('counter.visit.title', { name: learner.fullName })}</h1>
+<h1>${t('counter.visit.title', { name: learner.fullName ?? '' })}</h1>
 <dl class="summary">
-<dt>${t('counter.visit.nationalId')}</dt><dd>${learner.nationalIdMasked}</dd>
+<dt>${t('counter.visit.nationalId')}</dt><dd>${learner.nationalIdMasked ?? ''}</dd>
 <dt>${t('counter.visit.until')}</dt><dd>${time}</dd>
 </dl>
 ${notice}
@@ -293,8 +293,8 @@ ${history.result.items.length === 0 ? html`<p>${t('history.empty')}</p>` : html`
         const withRuns = await coursesWithUpcomingRuns(courses, caller, q.success ? q.data : undefined, deps.clock.now());
         const back = `/counter/visits/${visit.visitId}`;
         return {
-          title: t('counter.check.for', { name: learner.fullName }),
-          body: html`<h1>${t('counter.check.for', { name: learner.fullName })}</h1>
+          title: t('counter.check.for', { name: learner.fullName ?? '' }),
+          body: html`<h1>${t('counter.check.for', { name: learner.fullName ?? '' })}</h1>
 ${checkForm(ctx, visit.visitId, q.success ? (q.data ?? '') : '')}
 <h2>${t('courses.results')}</h2>
 ${withRuns.length === 0 ? html`<p>${t('courses.none')}</p>` : html`<ul class="cards">${withRuns.map(({ course, runs }) => html`<li class="card">
@@ -323,8 +323,8 @@ ${runs.length === 0 ? html`<p>${t('courses.noRuns')}</p>` : html`<ul>${runs.map(
         const [learner, { result }] = await Promise.all([getLearner(db, visit.learnerId), counterEligibility(services, db, visit.visitId, runId.data, acting(ctx))]);
         const back = `/counter/visits/${visit.visitId}`;
         return {
-          title: t('counter.elig.title', { name: learner.fullName }),
-          body: html`<h1>${t('counter.elig.title', { name: learner.fullName })}</h1>
+          title: t('counter.elig.title', { name: learner.fullName ?? '' }),
+          body: html`<h1>${t('counter.elig.title', { name: learner.fullName ?? '' })}</h1>
 ${eligibilityDecision(ctx, result, { yes: 'counter.elig.yes', no: 'counter.elig.no', funded: 'counter.elig.funded', coPay: 'counter.elig.coPay' })}
 <p><a href="${back}/courses">${t('counter.check.another')}</a></p>
 <p><a href="${back}">${t('counter.check.back')}</a></p>`,

@@ -25,7 +25,7 @@ export async function setPayeeStatus(tx: Tx, id: string, set: Partial<Pick<Payee
 
 /** The learner row, locked: payee registrations and changes of one learner queue behind each other. */
 export async function lockLearnerRow(tx: Tx, learnerId: string): Promise<{ id: string; fullName: string; country: string } | undefined> {
-  const r = await tx.execute<{ id: string; full_name: string; country: string }>(sql`select id, full_name, country from learners where id = ${learnerId} for update`);
+  const r = await tx.execute<{ id: string; full_name: string; country: string }>(sql`select id, full_name, country from learners where id = ${learnerId} and erased_at is null for update`);
   const row = r.rows[0];
   return row ? { id: row.id, fullName: row.full_name, country: row.country } : undefined;
 }
