@@ -52,7 +52,7 @@ async function whereThePersonRemains(j: Journey): Promise<string[]> {
   const hash = h.deps.nationalIds.hash('SG', j.person.nationalId);
   const needles = [
     j.person.fullName, j.person.fullName.split(' ')[1]!, j.person.nationalId, j.person.nationalId.slice(1, 8), j.person.dateOfBirth,
-    hash.toString('hex'), hash.toString('base64'), SG_BANK.accountNumber,
+    hash.toString('hex'), hash.toString('base64'), SG_BANK.accountNumber, j.contact.email, j.contact.phone,
   ];
   const columns = await h.database.pool.query(
     `select c.table_schema, c.table_name, c.column_name, c.data_type from information_schema.columns c

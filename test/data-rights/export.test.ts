@@ -51,7 +51,10 @@ describe('GET /v1/learners/me/data-export', () => {
     expect(res.text).not.toContain('123456789012');
     expect(x.counterActs).toEqual([expect.objectContaining({ id: j.visitId, action: 'lookup', reason: counterReason, officerSubject: 'counter-officer-dr' })]);
     expect(x.staffReads.map((r: { operation: string }) => r.operation)).toEqual(expect.arrayContaining(['getLearner', 'openCounterVisit']));
-    expect(x.contacts).toEqual([]);
+    expect(x.contacts).toEqual([expect.objectContaining({ learnerId: j.learner.id, email: j.contact.email, phone: j.contact.phone, language: 'ms' })]);
+    expect(x.appeals).toEqual([expect.objectContaining({ learnerId: j.learner.id, statement: expect.stringContaining(j.person.fullName), status: 'rejected' })]);
+    // The events about them (the consent, the claim, the payment), each with its type and ids.
+    expect(x.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['enrolment.requested', 'enrolment.consented', 'incentive.paid']));
 
     // Every movement of the credit: the grant, the reservation, the claim's payment.
     const kinds = x.movements.map((m: { code: string }) => m.code);

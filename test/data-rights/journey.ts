@@ -16,6 +16,12 @@ export function distinctivePerson() {
   return { fullName: `Zephyrine Quokkawattana-${tag}`, dateOfBirth: '1961-09-17', nationalId: nextNric() };
 }
 
+/** Contact details as distinctive as the person: an address and a number nothing else holds. */
+function distinctiveContact() {
+  const tag = randomUUID().replace(/-/g, '').slice(0, 8);
+  return { email: `zephyrine.${tag}@example.sg`, phone: `+6591${String(parseInt(tag.slice(0, 6), 16) % 1_000_000).padStart(6, '0')}` };
+}
+
 export const counterReason = 'learner asked at the counter about their remaining credit';
 
 /**
@@ -29,6 +35,7 @@ export const counterReason = 'learner asked at the counter about their remaining
 export async function wholeJourney(h: Harness, w: DataRightsWorld, person = distinctivePerson()) {
   const { world, signer } = w;
   const learner = await world.learnerWithCredit('50000', { ...person });
+  const { email, phone } = distinctiveContact();
   const me = w.as(learner.token);
   const runId = await world.run('30000', { startsInDays: 1 });
   const requested = await world.asProvider('/v1/enrolments', { learnerId: learner.id, courseRunId: runId });
@@ -60,11 +67,24 @@ export async function wholeJourney(h: Harness, w: DataRightsWorld, person = dist
   expect(imported.status, imported.text).toBe(201);
   expect((await w.incentivesOf(learner.token))[0]).toMatchObject({ status: 'paid' });
 
+  const contact = await me.put('/v1/learners/me/contact', { email, phone, language: 'ms', emailNotices: true, smsNotices: true });
+  expect(contact.status, contact.text).toBe(200);
+  // An appeal in the learner's own words (filed directly: its API needs a lapsed grant, test/appeals covers that path),
+  // decided with an officer's note that repeats their name.
+  const grant = await h.database.pool.query(`select id, scheme_id from grants where learner_id = $1 limit 1`, [learner.id]);
+  await h.database.pool.query(
+    `insert into grant_appeals (id, learner_id, grant_id, scheme_id, currency, closing, closed_at, lapsed_amount, statement, status, filed_at, filed_by,
+                                reason_code, decision_note, decided_at, decided_by)
+     values ($1, $2, $3, $4, 'SGD', 'lapsed', $5, 1000, $6, 'rejected', $5, $7, 'no_grounds', $8, $5, 'finance-dr')`,
+    [randomUUID(), learner.id, grant.rows[0].id, grant.rows[0].scheme_id, h.clock.now(), `I, ${person.fullName}, was in hospital (${phone}).`,
+      `citizen:${learner.id}`, `Spoke to ${person.fullName} at ${email}.`],
+  );
+
   const officer = await h.token('counter', { sub: 'counter-officer-dr' });
   const visit = await request(h.app).post('/v1/counter/visits').set('authorization', `Bearer ${officer}`).set('idempotency-key', randomUUID())
     .send({ country: 'SG', nationalId: person.nationalId, reason: counterReason, learnerPresent: true, identityCheck: 'nric_card' });
   expect(visit.status, visit.text).toBe(201);
 
-  return { person, learner, me, runId, enrolmentId, claimId: claim.body.id as string, batchId: batch.id, visitId: visit.body.visitId as string };
+  return { person, contact: { email, phone }, learner, me, runId, enrolmentId, claimId: claim.body.id as string, batchId: batch.id, visitId: visit.body.visitId as string };
 }
 export type Journey = Awaited<ReturnType<typeof wholeJourney>>;

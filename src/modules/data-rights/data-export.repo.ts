@@ -1,15 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 
-/** Where the notices room keeps a learner's email and phone (issue 17, item 3). */
-export const CONTACTS_TABLE = 'learner_contacts';
-
-/** Whether a table exists: the contacts table comes with another room's migration. */
-export async function tableExists(db: Db | Tx, table: string): Promise<boolean> {
-  const r = await db.execute<{ found: boolean }>(sql`select to_regclass(${`public.${table}`}) is not null as found`);
-  return r.rows[0]!.found;
-}
-
 /**
  * The tables that hold rows of one learner, keyed by learner_id, as the
  * export lists them: the section's name, the table, its order, and the
@@ -19,8 +10,7 @@ export async function tableExists(db: Db | Tx, table: string): Promise<boolean> 
  * catalogue.
  */
 export const learnerTables = [
-  // Contact details and notice preferences come with the notices room; until its migration lands the section is empty.
-  { section: 'contacts', table: CONTACTS_TABLE, orderBy: 'learner_id', omit: [] },
+  { section: 'contacts', table: 'learner_contacts', orderBy: 'learner_id', omit: [] },
   { section: 'grants', table: 'grants', orderBy: 'granted_at, id', omit: [] },
   { section: 'enrolments', table: 'enrolments', orderBy: 'requested_at, id', omit: [] },
   { section: 'reservations', table: 'enrolment_reservations', orderBy: 'enrolment_id, module_ordinal, grant_id', omit: [] },
@@ -37,6 +27,9 @@ export const learnerTables = [
   { section: 'equityProfile', table: 'learner_equity_profiles', orderBy: 'recorded_at, id', omit: [] },
   { section: 'counterActs', table: 'counter_acts', orderBy: 'at, id', omit: [] },
   { section: 'staffReads', table: 'staff_data_reads', orderBy: 'at, id', omit: [] },
+  { section: 'appeals', table: 'grant_appeals', orderBy: 'filed_at, id', omit: [] },
+  { section: 'notices', table: 'notices', orderBy: 'created_at, id', omit: [] },
+  { section: 'events', table: 'outbox_events', orderBy: 'seq', omit: [] },
 ] as const;
 
 export type LearnerSection = (typeof learnerTables)[number]['section'];
@@ -57,10 +50,6 @@ function exportRow(row: Record<string, unknown>, omit: readonly string[]): Recor
 export async function learnerRows(db: Db | Tx, learnerId: string): Promise<Record<LearnerSection, Record<string, unknown>[]>> {
   const out = {} as Record<LearnerSection, Record<string, unknown>[]>;
   for (const t of learnerTables) {
-    if (t.table === CONTACTS_TABLE && !(await tableExists(db, t.table))) {
-      out[t.section] = [];
-      continue;
-    }
     const r = await db.execute<Record<string, unknown>>(
       sql`select * from ${sql.identifier(t.table)} where learner_id = ${learnerId} order by ${sql.raw(t.orderBy)}`,
     );

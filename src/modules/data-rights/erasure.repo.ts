@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { CONTACTS_TABLE, tableExists } from './data-export.repo.js';
 
 /** What of a learner is still in flight: money that erasing them now would leave without a person to settle it with. */
 export interface OpenItems {
@@ -40,7 +39,7 @@ export async function openItemsOf(db: Db | Tx, learnerId: string): Promise<OpenI
  * birth date and national id (keyed hash and masked form) of the learner
  * row; the account details of their payee accounts and of the payment lines
  * that paid them (the amounts, references and states stay); their equity
- * profile and contact details; and stored idempotent responses that repeat their registration.
+ * profile and contact details; their appeal statements and the officers' notes on them; and stored idempotent responses that repeat their registration.
  */
 export async function erasePersonalData(tx: Tx, learnerId: string, at: Date): Promise<void> {
   await tx.execute(sql`update learners set full_name = null, date_of_birth = null, national_id_hash = null, national_id_masked = null, erased_at = ${at.toISOString()}::timestamptz
@@ -48,7 +47,9 @@ export async function erasePersonalData(tx: Tx, learnerId: string, at: Date): Pr
   await tx.execute(sql`update learner_payee_accounts set account = ${ERASED}, masked = 'erased' where learner_id = ${learnerId}`);
   await tx.execute(sql`update payment_lines set creditor_name = 'erased', creditor_account = ${ERASED} where learner_id = ${learnerId}`);
   await tx.execute(sql`delete from learner_equity_profiles where learner_id = ${learnerId}`);
-  if (await tableExists(tx, CONTACTS_TABLE)) await tx.execute(sql`delete from ${sql.identifier(CONTACTS_TABLE)} where learner_id = ${learnerId}`);
+  await tx.execute(sql`delete from learner_contacts where learner_id = ${learnerId}`);
+  // An appeal's statement is the learner's own words, and an officer's note may repeat them: the decision and its amounts stay.
+  await tx.execute(sql`update grant_appeals set statement = 'erased', decision_note = case when decision_note is null then null else 'erased' end where learner_id = ${learnerId}`);
   // A stored response is replayed only to a retry of the same request; the learner's own, or one that names them, would repeat what was erased.
   await tx.execute(sql`delete from idempotency_keys where scope = ${`citizen:${learnerId}`} or strpos(body, ${learnerId}) > 0`);
 }
