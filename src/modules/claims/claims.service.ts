@@ -14,7 +14,8 @@ import type { CourseModule } from '../../db/schema/index.js';
 import { findCourse } from '../courses/courses.repo.js';
 import { microCredentialOf } from '../courses/micro-credential.js';
 import { accrueIncentive } from '../incentives/incentives.service.js';
-import { findEnrolment, reservationsOf } from '../enrolments/enrolments.repo.js';
+import { findEnrolment, reservationsHeldOf, reservationsOf } from '../enrolments/enrolments.repo.js';
+import { heldAmount } from '../enrolments/held.js';
 import { keepClaimCredential } from '../learner-credentials/learner-credentials.service.js';
 import { samePerson, type Acting } from '../acting.js';
 import { recordCourseCompletion } from '../pathways/record-completion.js';
@@ -356,3 +357,25 @@ export async function getClaim(db: Db | Tx, claimId: string, ownProviderId: stri
 
 /** Claims newest first, matching the filter. */
 export const searchClaims = (db: Db | Tx, filter: ClaimFilter) => listClaims(db, filter);
+
+/** One module of a modular enrolment: its live claim's status, if any, and the part of the reservation it still holds. */
+export interface ModuleStanding extends CourseModule {
+  ordinal: number;
+  /** The status of its claim that is not rejected (the one that blocks another claim on the module); null while it may be claimed. */
+  claimStatus: ClaimRow['status'] | null;
+  held: bigint;
+}
+
+/**
+ * Where each module of an enrolment stands, from the same live-claim rows
+ * the claim service refuses a second claim by; empty on a course paid in one
+ * claim.
+ */
+export async function moduleStandings(db: Db | Tx, enrolmentId: string, modules: readonly CourseModule[]): Promise<ModuleStanding[]> {
+  if (modules.length === 0) return [];
+  const live = await liveModuleClaims(db, enrolmentId);
+  const legs = await reservationsHeldOf(db, [enrolmentId]);
+  return modules.map((m, i) => ({
+    ...m, ordinal: i + 1, claimStatus: (live.get(i + 1) as ClaimRow['status'] | undefined) ?? null, held: heldAmount(legs.filter((l) => l.moduleOrdinal === i + 1)),
+  }));
+}

@@ -87,11 +87,11 @@ export async function credentialFacts(db: Db | Tx, rows: EnrolmentRow[]) {
   return new Map(r.rows.map((x) => [x.id, { courseId: x.course_id, subjectId: x.subject_id }]));
 }
 
-/** A learner's enrolments with what a person recognises them by: the course, the run's dates and the provider's name. Newest first. */
+/** A learner's enrolments with what a person recognises them by: the course (and its modules), the run's dates and the provider's name. Newest first. */
 export async function learnerEnrolmentsDescribed(db: Db | Tx, learnerId: string, limit: number) {
   return db
     .select({
-      enrolment: enrolments, courseTitle: courses.title, runStartsAt: courseRuns.startsAt, runEndsAt: courseRuns.endsAt, providerName: providers.legalName,
+      enrolment: enrolments, courseTitle: courses.title, courseModules: courses.modules, runStartsAt: courseRuns.startsAt, runEndsAt: courseRuns.endsAt, providerName: providers.legalName,
     })
     .from(enrolments)
     .innerJoin(courseRuns, eq(courseRuns.id, enrolments.courseRunId))

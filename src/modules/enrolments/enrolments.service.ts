@@ -22,6 +22,7 @@ export type { EnrolmentFilter, EnrolmentRow };
 import type { Acting } from '../acting.js';
 import { counterAnswersOf } from '../counter/counter.repo.js';
 import { DAY_MS } from '../../lib/dates.js';
+import { heldAmount } from './held.js';
 
 /** A requested enrolment the learner has not answered lapses after this. */
 export const CONSENT_WINDOW_MS = 14 * DAY_MS;
@@ -324,7 +325,7 @@ export async function learnerEnrolmentsOverview(db: Db | Tx, learnerId: string, 
   return rows.map(({ enrolment: e, ...about }) => ({
     ...about,
     id: e.id, status: e.status, fee: e.fee, funded: e.funded, coPay: e.coPay, currency: e.currency,
-    reserved: e.status === 'reserved' ? (legs.get(e.id) ?? []).filter((l) => l.held).reduce((s, l) => s + l.amount, 0n) : 0n,
+    reserved: e.status === 'reserved' ? heldAmount(legs.get(e.id) ?? []) : 0n,
     consentDeadline: e.status === 'requested' ? e.consentDeadline : null,
     origin: e.origin, requestedAt: e.requestedAt, reservedAt: e.reservedAt, endedAt: e.endedAt,
     /** When the claim window closes (a reserved enrolment's claim must come before it). */
