@@ -48,10 +48,10 @@ describe('the provider desk on a modular course', () => {
     const e = await enrolledModular(h, world, course);
     const page = await enrolmentPage(e);
     expect(optionsOf(page)).toEqual([
-      ['1', '1. Spreadsheets: 25%, SGD 100.00 reserved'], ['2', '2. SQL: 30%, SGD 120.00 reserved'], ['3', '3. Dashboards: 45%, SGD 180.00 reserved'],
+      ['1', '1. Spreadsheets: 25%, $100.00 reserved'], ['2', '2. SQL: 30%, $120.00 reserved'], ['3', '3. Dashboards: 45%, $180.00 reserved'],
     ]);
     expect(moduleStates(page)).toEqual([['1', 'Not claimed yet'], ['2', 'Not claimed yet'], ['3', 'Not claimed yet']]);
-    expect(reservedNow(page)).toBe('SGD 400.00');
+    expect(reservedNow(page)).toBe('$400.00');
     expect(page).toContain('<input type="text" id="amount" name="amount" value=""');
   });
 
@@ -63,21 +63,21 @@ describe('the provider desk on a modular course', () => {
     let page = await enrolmentPage(e);
     expect(moduleStates(page)).toEqual([['1', 'Approved'], ['2', 'Not claimed yet'], ['3', 'Not claimed yet']]);
     expect(optionsOf(page).map(([v]) => v)).toEqual(['2', '3']);
-    expect(reservedNow(page)).toBe('SGD 300.00');
+    expect(reservedNow(page)).toBe('$300.00');
 
     const second = await claimModule(e, { module: '2', amount: '120.00' });
     expect(second.status, second.text).toBe(303);
     page = await enrolmentPage(e);
     expect(moduleStates(page)).toEqual([['1', 'Approved'], ['2', 'Approved'], ['3', 'Not claimed yet']]);
     // One module left: its amount is filled in.
-    expect(optionsOf(page)).toEqual([['3', '3. Dashboards: 45%, SGD 180.00 reserved']]);
+    expect(optionsOf(page)).toEqual([['3', '3. Dashboards: 45%, $180.00 reserved']]);
     expect(page).toContain('<input type="text" id="amount" name="amount" value="180.00"');
-    expect(reservedNow(page)).toBe('SGD 180.00');
+    expect(reservedNow(page)).toBe('$180.00');
 
     expect((await claimModule(e, { module: '3', amount: '180.00' })).status).toBe(303);
     page = await enrolmentPage(e);
     expect(page).toContain('<dt>Status</dt><dd>Completed</dd>');
-    expect(reservedNow(page)).toBe('SGD 0.00');
+    expect(reservedNow(page)).toBe('$0.00');
     expect(page).not.toContain('id="claim-heading"');
     expect(await ledgerViolations(h.database.db)).toEqual([]);
   });
@@ -97,7 +97,7 @@ describe('the provider desk on a modular course', () => {
     expect(moduleStates(page)).toEqual([['1', 'Not claimed yet'], ['2', 'In review'], ['3', 'Not claimed yet']]);
     expect(optionsOf(page).map(([v]) => v)).toEqual(['1', '3']);
     // The module in review is still held until it is decided.
-    expect(reservedNow(page)).toBe('SGD 400.00');
+    expect(reservedNow(page)).toBe('$400.00');
     expect((await claimModule(e, { module: '3', amount: '180.00' })).status).toBe(303);
     expect((await claimsOf(e.enrolmentId)).map((c) => [c.module_ordinal, c.status])).toEqual([[2, 'in_review'], [3, 'approved']]);
   });
