@@ -1,12 +1,12 @@
 /// <reference lib="dom" />
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, axeViolations, devToken, launchChromium, repoRoot, screenshotDir, signIn, startService, type RunningService } from './support.js';
+import { api, axeViolations, demoProviderToken, devToken, repoRoot, screenshotDir, signIn, useBrowserService, type RunningService } from './support.js';
 
 let service: RunningService;
 let browser: Browser;
@@ -17,20 +17,18 @@ let workDir: string;
 /** What the scenario made, for the axe and 320 px passes: every page of the desk with real content. */
 const made: { runId?: string; enrolmentId?: string; claimId?: string } = {};
 
+const started = useBrowserService();
+
 beforeAll(async () => {
-  await mkdir(screenshotDir, { recursive: true });
   workDir = await mkdtemp(path.join(tmpdir(), 'lc-provider-'));
-  [service, browser] = await Promise.all([startService(), launchChromium()]);
-  const providerId = service.providers.get('SG')!;
-  providerToken = await devToken(service.dataDir, { role: 'provider', sub: `provider:${providerId}`, provider_id: providerId });
+  ({ service, browser } = started);
+  providerToken = await demoProviderToken(service);
   context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
   page = await context.newPage();
 });
 
 afterAll(async () => {
   await context?.close();
-  await browser?.close();
-  await service?.stop();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
