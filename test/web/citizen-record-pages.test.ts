@@ -192,4 +192,28 @@ describe('GET /pathways (my pathway progress)', () => {
     const other = await sessionFor(h, { role: 'citizen', subject: 'oidc:o', learnerId: (await pw.world.learnerWithCredit('0')).id });
     expect((await request(h.app).get(href).set('Cookie', other.cookie)).status).toBe(404);
   });
+  it('when the stacked credential is revoked, then the pathway shows it withdrawn, with no completion line and no download link', async () => {
+    await h.database.pool.query(`update pathways set status = 'retired', retired_at = now(), retired_reason = 'earlier test'`);
+    const defined = await request(h.app).post('/v1/pathways').set('authorization', `Bearer ${admin}`).set('idempotency-key', randomUUID()).send(twoOfThreeWithin12(pw));
+    expect(defined.status, defined.text).toBe(201);
+    const learner = await pw.world.learnerWithCredit('100000');
+    const browser = await sessionFor(h, { role: 'citizen', subject: `oidc:${learner.id}`, learnerId: learner.id });
+    await complete(h, pw, pw.courses[0]!, learner);
+    await complete(h, pw, pw.courses[2]!, learner);
+    const mine = (await asCitizen(h, learner.token).get('/v1/learners/me/pathways')).body.items.find((p: { completed: boolean }) => p.completed);
+    const before = await request(h.app).get('/pathways').set('Cookie', browser.cookie);
+    expect(before.text).toContain(`href="/pathways/${mine.completion.id}/credential"`);
+
+    const revoked = await request(h.app).post(`/v1/pathway-completions/${mine.completion.id}/revocation`).set('authorization', `Bearer ${admin}`)
+      .set('idempotency-key', randomUUID()).send({ reason: 'issued in error' });
+    expect(revoked.status, revoked.text).toBe(200);
+    const after = await request(h.app).get('/pathways').set('Cookie', browser.cookie);
+    expect(after.status).toBe(200);
+    // Revoked, the pathway no longer counts as completed, and the tag says why rather than "In progress".
+    expect(after.text).toContain('<span class="tag minus">Completed, credential withdrawn</span>');
+    expect(after.text).not.toContain('In progress');
+    expect(after.text).not.toContain(`/pathways/${mine.completion.id}/credential`);
+    expect(after.text).not.toContain('Download the stacked credential');
+    expect(after.text).not.toMatch(/Completed on .+\./);
+  });
 });
