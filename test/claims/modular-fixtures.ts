@@ -24,7 +24,7 @@ export async function modularCourse(world: World, modules: ModularCourse['module
 }
 
 /** A learner enrolled on a fresh two-day run of the modular course, the clock just after the run's end. */
-export async function enrolledModular(h: Harness, world: World, course: ModularCourse, fee = '40000', credit = '50000'): Promise<Enrolled> {
+export async function enrolledModular(h: Harness, world: World, course: Pick<ModularCourse, 'id'>, fee = '40000', credit = '50000'): Promise<Enrolled> {
   const startsAt = new Date(h.clock.now().getTime() + DAY);
   const endsAt = new Date(startsAt.getTime() + 2 * DAY);
   const run = await world.asProvider(`/v1/courses/${course.id}/runs`, { startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), fee, currency: 'SGD', capacity: 100 });
