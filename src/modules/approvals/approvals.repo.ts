@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { approvals, type ApprovalStatus } from '../../db/schema/index.js';
 
@@ -22,6 +22,14 @@ export async function pendingApprovalOf(db: Db | Tx, kind: string, subjectId: st
 
 export async function latestApprovalOf(db: Db | Tx, kind: string, subjectId: string) {
   return (await db.select().from(approvals).where(and(eq(approvals.kind, kind), eq(approvals.subjectId, subjectId))).orderBy(desc(approvals.proposedAt)).limit(1))[0];
+}
+
+/** The latest proposal of this kind about each subject that has one, in one query. */
+export async function latestApprovalsOf(db: Db | Tx, kind: string, subjectIds: string[]): Promise<Map<string, ApprovalRow>> {
+  if (subjectIds.length === 0) return new Map();
+  const rows = await db.selectDistinctOn([approvals.subjectId]).from(approvals)
+    .where(and(eq(approvals.kind, kind), inArray(approvals.subjectId, subjectIds))).orderBy(approvals.subjectId, desc(approvals.proposedAt));
+  return new Map(rows.map((r) => [r.subjectId, r]));
 }
 
 export async function listApprovals(

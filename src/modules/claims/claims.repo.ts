@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { claims, type ClaimStatus } from '../../db/schema/index.js';
 
@@ -7,6 +7,12 @@ export type ClaimRow = typeof claims.$inferSelect;
 export async function findClaim(db: Db | Tx, id: string, options: { forUpdate?: boolean } = {}) {
   const q = db.select().from(claims).where(eq(claims.id, id));
   return (await (options.forUpdate ? q.for('update') : q))[0];
+}
+
+/** The claims of these ids that exist, in one query. */
+export async function findClaims(db: Db | Tx, ids: string[]): Promise<ClaimRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(claims).where(inArray(claims.id, ids));
 }
 
 /** Facts a claim decision needs beyond the enrolment row; rules as they were when the enrolment was judged. */

@@ -21,7 +21,7 @@ import { samePerson, type Acting } from '../acting.js';
 import { recordCourseCompletion } from '../pathways/record-completion.js';
 import { activeProviderKeys } from '../providers/providers.repo.js';
 import {
-  claimContext, claimsInLastHour, credentialUse, findClaim, isRevoked, legsInPlanOrder, listClaims, liveModuleClaims, lockCredential, moduleCountOf,
+  claimContext, claimsInLastHour, credentialUse, findClaim, findClaims, isRevoked, legsInPlanOrder, listClaims, liveModuleClaims, lockCredential, moduleCountOf,
   overlappingCompletion,
   type ClaimFilter, type ClaimRow,
 } from './claims.repo.js';
@@ -353,6 +353,11 @@ export async function getClaim(db: Db | Tx, claimId: string, ownProviderId: stri
   const claim = await findClaim(db, claimId);
   if (!claim || (ownProviderId !== undefined && claim.providerId !== ownProviderId)) throw notFound('claim');
   return claim;
+}
+
+/** Claims by id, for a page that lists many (staff only: no provider scoping). */
+export async function claimsById(db: Db | Tx, ids: string[]): Promise<Map<string, ClaimRow>> {
+  return new Map((await findClaims(db, ids)).map((c) => [c.id, c]));
 }
 
 /** Claims newest first, matching the filter. */
