@@ -176,7 +176,7 @@ describe('provider staff at the desk', () => {
     expect(found).toEqual({});
   });
 
-  it('when every provider page is checked with axe in each of the five languages, then there are no violations', async () => {
+  it('when every provider page is checked with axe in each of the five languages, then there are no violations', { timeout: 300_000 }, async () => {
     expect(made.claimId, 'the scenario ran first').toBeDefined();
     // The seed's express enrolment is reserved: its page carries the claim form.
     const reserved = await api(service.base, providerToken, 'GET', '/v1/enrolments?status=reserved&limit=5');

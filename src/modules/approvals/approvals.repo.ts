@@ -32,16 +32,25 @@ export async function latestApprovalsOf(db: Db | Tx, kind: string, subjectIds: s
   return new Map(rows.map((r) => [r.subjectId, r]));
 }
 
-export async function listApprovals(
-  db: Db | Tx,
-  f: { status?: ApprovalStatus | undefined; kind?: string | undefined; subjectId?: string | undefined; before?: { at: Date; id: string } | undefined; limit: number },
-) {
-  const where = [
-    f.status ? eq(approvals.status, f.status) : undefined,
-    f.kind ? eq(approvals.kind, f.kind) : undefined,
-    f.subjectId ? eq(approvals.subjectId, f.subjectId) : undefined,
-    f.before ? or(lt(approvals.proposedAt, f.before.at), and(eq(approvals.proposedAt, f.before.at), lt(approvals.id, f.before.id))) : undefined,
-  ].filter((c): c is SQL => c !== undefined);
+export interface ApprovalFilter {
+  status?: ApprovalStatus | undefined; kind?: string | undefined; subjectId?: string | undefined; before?: { at: Date; id: string } | undefined; limit: number;
+}
+
+const approvalConditions = (f: Omit<ApprovalFilter, 'limit'>): SQL[] => [
+  f.status ? eq(approvals.status, f.status) : undefined,
+  f.kind ? eq(approvals.kind, f.kind) : undefined,
+  f.subjectId ? eq(approvals.subjectId, f.subjectId) : undefined,
+  f.before ? or(lt(approvals.proposedAt, f.before.at), and(eq(approvals.proposedAt, f.before.at), lt(approvals.id, f.before.id))) : undefined,
+].filter((c): c is SQL => c !== undefined);
+
+/** How many proposals match the filter (no cursor, no limit). */
+export async function countApprovals(db: Db | Tx, f: Omit<ApprovalFilter, 'limit' | 'before'>): Promise<number> {
+  const where = approvalConditions(f);
+  return db.$count(approvals, where.length ? and(...where) : undefined);
+}
+
+export async function listApprovals(db: Db | Tx, f: ApprovalFilter) {
+  const where = approvalConditions(f);
   return db
     .select()
     .from(approvals)

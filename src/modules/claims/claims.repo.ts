@@ -109,8 +109,8 @@ export interface ClaimFilter {
   limit: number;
 }
 
-export async function listClaims(db: Db | Tx, f: ClaimFilter) {
-  const conditions = [
+function claimConditions(f: Omit<ClaimFilter, 'limit'>): SQL[] {
+  return [
     f.providerId ? eq(claims.providerId, f.providerId) : undefined,
     f.learnerId ? eq(claims.learnerId, f.learnerId) : undefined,
     f.status ? eq(claims.status, f.status) : undefined,
@@ -119,10 +119,20 @@ export async function listClaims(db: Db | Tx, f: ClaimFilter) {
       ? or(lt(claims.submittedAt, new Date(f.before.at)), and(eq(claims.submittedAt, new Date(f.before.at)), lt(claims.id, f.before.id)))
       : undefined,
   ].filter((c): c is SQL => c !== undefined);
+}
+
+export async function listClaims(db: Db | Tx, f: ClaimFilter) {
+  const conditions = claimConditions(f);
   return db
     .select()
     .from(claims)
     .where(conditions.length ? and(...conditions) : undefined)
     .orderBy(desc(claims.submittedAt), desc(claims.id))
     .limit(f.limit);
+}
+
+/** How many claims match the filter (no cursor, no limit). */
+export async function countClaims(db: Db | Tx, f: Omit<ClaimFilter, 'limit' | 'before'>): Promise<number> {
+  const conditions = claimConditions(f);
+  return db.$count(claims, conditions.length ? and(...conditions) : undefined);
 }

@@ -21,7 +21,7 @@ import { samePerson, type Acting } from '../acting.js';
 import { recordCourseCompletion } from '../pathways/record-completion.js';
 import { activeProviderKeys } from '../providers/providers.repo.js';
 import {
-  claimContext, claimsInLastHour, credentialUse, findClaim, findClaims, isRevoked, legsInPlanOrder, listClaims, liveModuleClaims, lockCredential, moduleCountOf,
+  claimContext, claimsInLastHour, countClaims, credentialUse, findClaim, findClaims, isRevoked, legsInPlanOrder, listClaims, liveModuleClaims, lockCredential, moduleCountOf,
   overlappingCompletion,
   type ClaimFilter, type ClaimRow,
 } from './claims.repo.js';
@@ -362,6 +362,9 @@ export async function claimsById(db: Db | Tx, ids: string[]): Promise<Map<string
 
 /** Claims newest first, matching the filter. */
 export const searchClaims = (db: Db | Tx, filter: ClaimFilter) => listClaims(db, filter);
+
+/** How many claims match, for a count on a page that links to the list. */
+export const countMatchingClaims = (db: Db | Tx, filter: Parameters<typeof countClaims>[1]) => countClaims(db, filter);
 
 /** One module of a modular enrolment: its live claim's status, if any, and the part of the reservation it still holds. */
 export interface ModuleStanding extends CourseModule {

@@ -14,7 +14,7 @@ import { loadDecisionContext, type DecisionContext } from '../eligibility/load-e
 import { ensureProviderPayable } from '../providers/providers.service.js';
 import { moduleParts } from './module-parts.js';
 import {
-  credentialFacts, findEnrolment, learnerEnrolmentsDescribed, listEnrolments, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsHeldOf, reservationsOf,
+  countEnrolments, credentialFacts, findEnrolment, learnerEnrolmentsDescribed, listEnrolments, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsHeldOf, reservationsOf,
   type EnrolmentFilter, type EnrolmentRow, type ReservationRow,
 } from './enrolments.repo.js';
 
@@ -308,6 +308,9 @@ export async function getEnrolment(db: Db | Tx, enrolmentId: string, ownProvider
 
 /** Enrolments newest first, matching the filter. */
 export const searchEnrolments = (db: Db | Tx, filter: EnrolmentFilter) => listEnrolments(db, filter);
+
+/** How many enrolments match, for a count on a page that links to the list. */
+export const countMatchingEnrolments = (db: Db | Tx, filter: Parameters<typeof countEnrolments>[1]) => countEnrolments(db, filter);
 
 /** What a credential for each enrolment names: the course and the learner's subject id. */
 export const credentialFactsOf = (db: Db | Tx, rows: EnrolmentRow[]) => credentialFacts(db, rows);
