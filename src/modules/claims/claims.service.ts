@@ -120,6 +120,9 @@ async function moveEnrolmentOn(
   await recordCourseCompletion(deps, tx, { learnerId: claim.learnerId, enrolmentId: claim.enrolmentId }, acting);
 }
 
+/** Whether an enrolment takes a claim now: reserved, or on a modular course also claimed (another module's claim is in review). */
+export const takesClaim = (status: string, modular: boolean): boolean => status === 'reserved' || (modular && status === 'claimed');
+
 export async function submitClaim(
   deps: ServiceDeps,
   db: Db | Tx,
@@ -136,7 +139,7 @@ export async function submitClaim(
     const course = (await findCourse(tx, ctx.courseId))!;
     const module = claimedModule(course, input.module);
     // A modular enrolment stays open for the other modules while one module's claim is in review.
-    if (enrolment.status !== 'reserved' && !(module && enrolment.status === 'claimed')) {
+    if (!takesClaim(enrolment.status, module !== undefined)) {
       throw new AppError('invalid_state', `the enrolment is ${enrolment.status}: there is no reservation to claim`);
     }
     if (ctx.providerStatus !== 'active') throw new AppError('rule_violation', 'a suspended provider cannot submit claims', { reasons: ['provider_suspended'] });

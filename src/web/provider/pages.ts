@@ -5,7 +5,7 @@ import { cursorInstant, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { isCurrency, parseDecimalAmount, toDecimalString } from '../../lib/money.js';
 import { actingOf } from '../../modules/acting.js';
 import { submitClaimBody } from '../../modules/claims/claims.schemas.js';
-import { getClaim, moduleStandings, searchClaims, submitClaim, type ClaimRow, type ModuleStanding } from '../../modules/claims/claims.service.js';
+import { getClaim, moduleStandings, searchClaims, submitClaim, takesClaim, type ClaimRow, type ModuleStanding } from '../../modules/claims/claims.service.js';
 import { holdOf, holdsOf, type ClaimHold } from '../../modules/claims/holds.js';
 import { coursesService } from '../../modules/courses/courses.service.js';
 import { paymentLinesById, paymentsOfClaims } from '../../modules/disbursements/disbursements.service.js';
@@ -123,8 +123,7 @@ ${fieldError(problems, 'learnerId')}
     const modules = await moduleStandings(db, e.id, course.modules);
     const open = modules.filter((m) => m.claimStatus === null);
     const chosen = open.find((m) => m.ordinal === entered.module) ?? open[0];
-    // The same states submitClaim takes a claim in: a modular enrolment stays open for its other modules while one is in review.
-    const claimable = modules.length === 0 ? e.status === 'reserved' : (e.status === 'reserved' || e.status === 'claimed') && open.length > 0;
+    const claimable = takesClaim(e.status, modules.length > 0) && (modules.length === 0 || open.length > 0);
     const zone = timeZoneOfCurrency(e.currency);
     const requested = query(ctx, 'done') === 'requested';
     // With several modules open a prefilled amount could be another module's, and a lower amount is a partial claim: the provider types it.
@@ -155,6 +154,11 @@ ${claimable ? html`<h2 id="claim-heading">${t('provider.claim.title')}</h2>
 <p>${t('provider.claim.lead')}</p>
 <form method="post" action="/provider/enrolments/${e.id}/claim" enctype="multipart/form-data" aria-labelledby="claim-heading" novalidate>
 <input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="idempotencyKey" value="${randomUUID()}">
+${open.length > 0 ? html`<div class="field">
+<label for="module">${t('provider.claim.module')}</label>
+${fieldError(problems, 'module')}
+<select id="module" name="module"${described(problems, 'module')}>${open.map((m) => html`<option value="${m.ordinal}"${m === chosen ? ' selected' : ''}>${t('provider.claim.moduleOption', { ordinal: m.ordinal, title: m.title, share: share(m), amount: fmt.money(m.held, e.currency) })}</option>`)}</select>
+</div>` : ''}
 <div class="field">
 <label for="credentialFile">${t('provider.claim.file')}</label>
 <p class="hint" id="credentialFile-hint">${t('provider.claim.fileHint')}</p>
@@ -166,11 +170,6 @@ ${fieldError(problems, 'credentialFile')}
 ${fieldError(problems, 'credential')}
 <textarea id="credential" name="credential" rows="4" spellcheck="false" autocomplete="off"${described(problems, 'credential')}>${entered.credential ?? ''}</textarea>
 </div>
-${open.length > 0 ? html`<div class="field">
-<label for="module">${t('provider.claim.module')}</label>
-${fieldError(problems, 'module')}
-<select id="module" name="module"${described(problems, 'module')}>${open.map((m) => html`<option value="${m.ordinal}"${m === chosen ? ' selected' : ''}>${t('provider.claim.moduleOption', { ordinal: m.ordinal, title: m.title, share: share(m), amount: fmt.money(m.held, e.currency) })}</option>`)}</select>
-</div>` : ''}
 <div class="field">
 <label for="amount">${t('provider.claim.amount', { currency: e.currency })}</label>
 <p class="hint" id="amount-hint">${open.length > 0 ? t('provider.claim.amountHintModule') : t('provider.claim.amountHint', { amount: fmt.money(reserved, e.currency) })}</p>
