@@ -10,7 +10,7 @@ import type { MicroCredential } from '../modules/courses/micro-credential.js';
 import { basisPointsOf, completionCredential } from '../modules/credentials/credential-shape.js';
 import { CliError, expectJson, request, serviceUrl } from './service-client.js';
 
-const USAGE = 'usage: npm run -s credential -- --enrolment <enrolment id> [--attendance <percent, such as 90>] [--status Completed|Failed] [--grade A]\n' +
+const USAGE = 'usage: npm run -s credential -- --enrolment <enrolment id> [--module <n>, on a modular course] [--attendance <percent, such as 90>] [--status Completed|Failed] [--grade A]\n' +
   '  [--url <service URL>] [--valid-days 365]\n' +
   'The service URL comes from --url, then LC_URL, then http://127.0.0.1:3000.';
 
@@ -23,6 +23,8 @@ async function main() {
   const { values } = parseArgs({
     options: {
       enrolment: { type: 'string' },
+      /** On a modular course: the module (1 = first) the credential is for. */
+      module: { type: 'string' },
       url: { type: 'string' },
       /** The flag's earlier name. */
       api: { type: 'string' },
@@ -36,6 +38,7 @@ async function main() {
   if (attendanceBps === null) throw new CliError(`--attendance must be a percentage from 0 to 100, not ${JSON.stringify(values.attendance)}`);
   if (values.status !== 'Completed' && values.status !== 'Failed') throw new CliError(`--status must be Completed or Failed, not ${JSON.stringify(values.status)}`);
   if (!/^[0-9a-f-]{36}$/i.test(values.enrolment ?? '')) throw new CliError(USAGE);
+  if (values.module !== undefined && !/^[1-9][0-9]?$/.test(values.module)) throw new CliError(`--module must be a module number (1 = first), not ${JSON.stringify(values.module)}`);
   if (!/^\d{1,5}$/.test(values['valid-days']) || Number(values['valid-days']) < 1) throw new CliError(`--valid-days must be a whole number of days, not ${JSON.stringify(values['valid-days'])}`);
   const base = serviceUrl(values.url ?? values.api);
   const config = loadConfig();
@@ -64,7 +67,7 @@ async function main() {
   const key = keys.providers.find((p) => p.providerId === enrolment.providerId);
   if (!key) throw new Error(`no demo signing key for provider ${enrolment.providerId} in ${keysFile}`);
 
-  const course = expectJson<{ title: string; hours: number; microCredential: MicroCredential | null }>(
+  const course = expectJson<{ title: string; hours: number; microCredential: MicroCredential | null; modules: { ordinal: number; title: string; achievementId: string }[] }>(
     await request(base, `/v1/courses/${enrolment.courseId}`, { token: admin }),
     `GET ${base}/v1/courses/${enrolment.courseId}`,
   );
@@ -73,12 +76,15 @@ async function main() {
     `GET ${base}/v1/providers/${enrolment.providerId}`,
   );
 
+  const module = values.module === undefined ? undefined : course.modules.find((m) => m.ordinal === Number(values.module));
+  if (values.module !== undefined && !module) throw new CliError(`the course has ${course.modules.length} modules: there is no module ${values.module}`);
+
   const now = new Date();
   const credential = completionCredential({
     providerId: enrolment.providerId,
     issuerName: provider.legalName,
     subjectId: enrolment.learnerSubjectId,
-    course: { courseId: enrolment.courseId, title: course.title, hours: course.hours, microCredential: course.microCredential },
+    course: { courseId: enrolment.courseId, title: course.title, hours: course.hours, microCredential: course.microCredential, module },
     id: `urn:uuid:${randomUUID()}`,
     validFrom: now,
     validUntil: new Date(now.getTime() + Number(values['valid-days']) * DAY_MS),

@@ -1,11 +1,10 @@
 /// <reference lib="dom" />
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, axeViolations, devToken, firstLoadBytes, fitsWell, launchChromium, layoutProblems, repoRoot, screenshotDir, signIn, startService, zoomTextTo400, type RunningService } from './support.js';
+import { api, axeViolations, demoProviderToken, devToken, firstLoadBytes, fitsWell, layoutProblems, repoRoot, screenshotDir, signIn, useBrowserService, zoomTextTo400, type RunningService } from './support.js';
 
 /**
  * The rest of the citizen portal in a real browser: the live tracker, the
@@ -27,11 +26,11 @@ const CITIZEN = 3;
 let enrolmentId: string;
 let credentialId: string;
 
+const started = useBrowserService();
+
 beforeAll(async () => {
-  await mkdir(screenshotDir, { recursive: true });
-  [service, browser] = await Promise.all([startService(), launchChromium()]);
-  const providerId = service.providers.get('SG')!;
-  providerToken = await devToken(service.dataDir, { role: 'provider', sub: `provider:${providerId}`, provider_id: providerId });
+  ({ service, browser } = started);
+  providerToken = await demoProviderToken(service);
   adminToken = await devToken(service.dataDir, { role: 'admin', sub: 'admin-demo' });
   const pathways = await api(service.base, adminToken, 'GET', '/v1/pathways');
   const starter = (pathways.body.items as { name: string; courseIds: string[] }[]).find((p) => p.name === 'Digital Skills Starter')!;
@@ -46,8 +45,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
-  await browser?.close();
-  await service?.stop();
 });
 
 const shot = (name: string) => page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });

@@ -1,9 +1,8 @@
 /// <reference lib="dom" />
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, axeViolations, devToken, firstLoadBytes, launchChromium, screenshotDir, signIn, startService, type RunningService } from './support.js';
+import { api, axeViolations, demoProviderToken, devToken, firstLoadBytes, screenshotDir, signIn, useBrowserService, type RunningService } from './support.js';
 
 let service: RunningService;
 let browser: Browser;
@@ -11,11 +10,12 @@ let providerToken: string;
 /** Runs of the Singapore demo provider a request can be made for, used one per scenario. */
 const runs: { id: string; title: string }[] = [];
 
+const started = useBrowserService();
+
 beforeAll(async () => {
-  await mkdir(screenshotDir, { recursive: true });
-  [service, browser] = await Promise.all([startService(), launchChromium()]);
+  ({ service, browser } = started);
   const providerId = service.providers.get('SG')!;
-  providerToken = await devToken(service.dataDir, { role: 'provider', sub: `provider:${providerId}`, provider_id: providerId });
+  providerToken = await demoProviderToken(service);
   // Runs of its own for each scenario, added by the provider through the API: SGD 100.00 each, so the demo citizens' SGD 500.00 covers several.
   const courses = await api(service.base, providerToken, 'GET', `/v1/courses?providerId=${providerId}&limit=20`);
   const first = (courses.body.items as { id: string; title: string }[])[0]!;
@@ -27,11 +27,6 @@ beforeAll(async () => {
     expect(added.status, JSON.stringify(added.body)).toBe(201);
     runs.push({ id: added.body.id as string, title: first.title });
   }
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await service?.stop();
 });
 
 /** A provider asks, through the API with its bearer token, to enrol a demo learner on the next unused run. */

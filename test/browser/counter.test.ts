@@ -1,10 +1,9 @@
 /// <reference lib="dom" />
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { learnerSpecs, nationalIdFor } from '../../src/seed/demo.js';
-import { api, axeViolations, devToken, launchChromium, screenshotDir, signIn, startService, type RunningService } from './support.js';
+import { api, axeViolations, demoProviderToken, devToken, screenshotDir, signIn, useBrowserService, type RunningService } from './support.js';
 
 let service: RunningService;
 let browser: Browser;
@@ -15,11 +14,12 @@ const runs: { id: string; title: string }[] = [];
 const LEARNER = 1;
 let nationalId: string;
 
+const started = useBrowserService();
+
 beforeAll(async () => {
-  await mkdir(screenshotDir, { recursive: true });
-  [service, browser] = await Promise.all([startService(), launchChromium()]);
+  ({ service, browser } = started);
   const providerId = service.providers.get('SG')!;
-  providerToken = await devToken(service.dataDir, { role: 'provider', sub: `provider:${providerId}`, provider_id: providerId });
+  providerToken = await demoProviderToken(service);
   adminToken = await devToken(service.dataDir, { role: 'admin', sub: 'admin-demo' });
   const courses = await api(service.base, providerToken, 'GET', `/v1/courses?providerId=${providerId}&limit=20`);
   const first = (courses.body.items as { id: string; title: string }[])[0]!;
@@ -34,11 +34,6 @@ beforeAll(async () => {
   // The number on the learner's card: the seed's rule over their stored date of birth, as the demo identity provider rebuilds it.
   const learner = await api(service.base, adminToken, 'GET', `/v1/learners/${service.learners[LEARNER]}`);
   nationalId = nationalIdFor(learnerSpecs[LEARNER]!, LEARNER, learner.body.dateOfBirth as string);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await service?.stop();
 });
 
 async function providerRequests() {

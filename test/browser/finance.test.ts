@@ -1,12 +1,12 @@
 /// <reference lib="dom" />
 import { execFile } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { camt053, debtorAccountOf, entriesForBatch, type BatchForBank } from '../../src/cli/bank-statement-file.js';
-import { api, axeViolations, devToken, launchChromium, repoRoot, screenshotDir, signIn, startService, type RunningService } from './support.js';
+import { api, axeViolations, devToken, repoRoot, screenshotDir, signIn, useBrowserService, type RunningService } from './support.js';
 
 let service: RunningService;
 let browser: Browser;
@@ -46,9 +46,10 @@ async function claimOnTheExpressRun(): Promise<{ claimId: string; status: string
   return { claimId: claim.body.id as string, status: claim.body.status as string };
 }
 
+const started = useBrowserService();
+
 beforeAll(async () => {
-  await mkdir(screenshotDir, { recursive: true });
-  [service, browser] = await Promise.all([startService(), launchChromium()]);
+  ({ service, browser } = started);
   admin = await devToken(service.dataDir, { role: 'admin', sub: 'admin-demo' });
   finance = await devToken(service.dataDir, { role: 'finance', sub: 'finance-test' });
   const officer = async (label: RegExp) => {
@@ -63,8 +64,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await first?.context.close();
   await second?.context.close();
-  await browser?.close();
-  await service?.stop();
 });
 
 describe('two finance officers in their browsers', () => {

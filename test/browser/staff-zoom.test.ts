@@ -1,10 +1,9 @@
 /// <reference lib="dom" />
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { learnerSpecs, nationalIdFor } from '../../src/seed/demo.js';
-import { api, axeViolations, devToken, fitsWell, launchChromium, layoutProblems, screenshotDir, signIn, startService, zoomTextTo400, type RunningService } from './support.js';
+import { api, axeViolations, devToken, fitsWell, layoutProblems, screenshotDir, signIn, useBrowserService, zoomTextTo400, type RunningService } from './support.js';
 
 /**
  * Every staff page (the provider desk, the finance console, the counter) at
@@ -19,14 +18,10 @@ let browser: Browser;
 /** The demo learner the counter officer serves: Citizen 2, Singapore. */
 const LEARNER = 1;
 
-beforeAll(async () => {
-  await mkdir(screenshotDir, { recursive: true });
-  [service, browser] = await Promise.all([startService(), launchChromium()]);
-});
+const started = useBrowserService();
 
-afterAll(async () => {
-  await browser?.close();
-  await service?.stop();
+beforeAll(async () => {
+  ({ service, browser } = started);
 });
 
 /** A page of the role signed in at 1280 px, each given path checked at 400% text; detail pages are reached through the first link of their list. */

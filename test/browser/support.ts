@@ -1,12 +1,13 @@
 /// <reference lib="dom" />
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { readDevPrivateKey, signToken } from '../../src/lib/dev-keys.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -72,6 +73,30 @@ export async function startService(): Promise<RunningService> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One browser test file's service and Chromium: both started before the
+ * file's own hooks (with the screenshot folder made), both stopped after its
+ * own hooks closed their pages. Read the fields inside a hook or a test.
+ */
+export function useBrowserService(): { readonly service: RunningService; readonly browser: Browser } {
+  const started = {} as { service: RunningService; browser: Browser };
+  beforeAll(async () => {
+    await mkdir(screenshotDir, { recursive: true });
+    [started.service, started.browser] = await Promise.all([startService(), launchChromium()]);
+  });
+  afterAll(async () => {
+    await started.browser?.close();
+    await started.service?.stop();
+  });
+  return started;
+}
+
+/** A token for the demo provider of one country (`SG` is Lion City Digital Academy), as its own system would call the API with. */
+export function demoProviderToken(service: RunningService, country = 'SG'): Promise<string> {
+  const providerId = service.providers.get(country)!;
+  return devToken(service.dataDir, { role: 'provider', sub: `provider:${providerId}`, provider_id: providerId });
 }
 
 /** A bearer token signed with the service's development key, as `npm run token` makes it. */

@@ -8,9 +8,10 @@ import { asCitizen, catalogue } from '../support/catalogue.js';
 import { releasedBatch } from '../support/finance.js';
 import { useHarness } from '../support/harness.js';
 import {
-  advanceTo, claimRows, credentialPayload, DAY, factsFor, HOUR, moneyOf, newSigner, payableCredits, registerSigner, signCredential, subjectIdOf, submitClaim,
+  advanceTo, claimRows, credentialPayload, factsFor, moneyOf, newSigner, payableCredits, registerSigner, signCredential, submitClaim,
   type Enrolled, type Signer, type World,
 } from './credential-fixtures.js';
+import { enrolledModular as enrolledOn, moduleCredential as credentialFor } from './modular-fixtures.js';
 
 const h = useHarness({ poolSize: 30 });
 let world: World;
@@ -39,30 +40,11 @@ beforeAll(async () => {
   expect((await world.api.post(`/v1/courses/${modularCourseId}/approvals`, { schemeId: world.scheme.id })).status).toBeLessThan(300);
 });
 
-/** A learner enrolled on a fresh run of the modular course, the clock at the run's end. */
-async function enrolledModular(fee = '40000', credit = '50000', courseId = modularCourseId): Promise<Enrolled> {
-  const startsAt = new Date(h.clock.now().getTime() + DAY);
-  const run = await world.asProvider(`/v1/courses/${courseId}/runs`, {
-    startsAt: startsAt.toISOString(), endsAt: new Date(startsAt.getTime() + 2 * DAY).toISOString(), fee, currency: 'SGD', capacity: 100,
-  });
-  expect(run.status, run.text).toBe(201);
-  const learner = await world.learnerWithCredit(credit);
-  const res = await asCitizen(h, learner.token).post('/v1/me/enrolments', { courseRunId: run.body.id });
-  expect(res.status, res.text).toBe(201);
-  const endsAt = new Date(startsAt.getTime() + 2 * DAY);
-  advanceTo(h, new Date(endsAt.getTime() + 2 * HOUR));
-  return {
-    learner, runId: run.body.id, enrolmentId: res.body.id, reserved: res.body.reserved, subjectId: await subjectIdOf(h, world, learner.id), startsAt, endsAt,
-  };
-}
+/** A learner enrolled on a fresh run of the modular course, the clock after the run's end. */
+const enrolledModular = (fee = '40000', credit = '50000', courseId = modularCourseId): Promise<Enrolled> => enrolledOn(h, world, { id: courseId }, fee, credit);
 
 /** The provider's credential for one module: that module's achievement, signed with the provider's key. */
-async function moduleCredential(e: Enrolled, ordinal: number, course = { id: modularCourseId, modules }) {
-  const payload = credentialPayload(factsFor(world, e, h, { courseId: course.id })) as { credentialSubject: { achievement: { id: string; name: string } } };
-  payload.credentialSubject.achievement.id = course.modules[ordinal - 1]!.achievementId;
-  payload.credentialSubject.achievement.name = course.modules[ordinal - 1]!.title;
-  return signCredential(payload, signer);
-}
+const moduleCredential = (e: Enrolled, ordinal: number, course = { id: modularCourseId, modules }) => credentialFor(h, world, signer, e, course, ordinal);
 
 const claimModule = async (e: Enrolled, module: number | undefined, amount: string) =>
   submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, ...(module === undefined ? {} : { module }), amount, credential: await moduleCredential(e, Math.min(module ?? 1, modules.length)) });

@@ -148,12 +148,17 @@ describe('share links in the page', () => {
 });
 
 describe('GET /pathways (my pathway progress)', () => {
-  it('when one of two courses is done, then the progress shows it with the deadline; when the second is done, the stacked credential downloads', async () => {
+  /** The only live pathway a fresh one (earlier ones retired), and a signed-in learner with credit who has not started it. */
+  async function learnerOnFreshPathway() {
     await h.database.pool.query(`update pathways set status = 'retired', retired_at = now(), retired_reason = 'earlier test'`);
     const defined = await request(h.app).post('/v1/pathways').set('authorization', `Bearer ${admin}`).set('idempotency-key', randomUUID()).send(twoOfThreeWithin12(pw));
     expect(defined.status, defined.text).toBe(201);
     const learner = await pw.world.learnerWithCredit('100000');
-    const browser = await sessionFor(h, { role: 'citizen', subject: `oidc:${learner.id}`, learnerId: learner.id });
+    return { learner, browser: await sessionFor(h, { role: 'citizen', subject: `oidc:${learner.id}`, learnerId: learner.id }) };
+  }
+
+  it('when one of two courses is done, then the progress shows it with the deadline; when the second is done, the stacked credential downloads', async () => {
+    const { learner, browser } = await learnerOnFreshPathway();
     expect((await request(h.app).get('/pathways').set('Cookie', browser.cookie)).text).toContain('You have not started a pathway yet.');
 
     await complete(h, pw, pw.courses[0]!, learner);
@@ -184,5 +189,25 @@ describe('GET /pathways (my pathway progress)', () => {
     // Another learner cannot download it.
     const other = await sessionFor(h, { role: 'citizen', subject: 'oidc:o', learnerId: (await pw.world.learnerWithCredit('0')).id });
     expect((await request(h.app).get(href).set('Cookie', other.cookie)).status).toBe(404);
+  });
+  it('when the stacked credential is revoked, then the pathway shows it withdrawn, with no completion line and no download link', async () => {
+    const { learner, browser } = await learnerOnFreshPathway();
+    await complete(h, pw, pw.courses[0]!, learner);
+    await complete(h, pw, pw.courses[2]!, learner);
+    const mine = (await asCitizen(h, learner.token).get('/v1/learners/me/pathways')).body.items.find((p: { completed: boolean }) => p.completed);
+    const before = await request(h.app).get('/pathways').set('Cookie', browser.cookie);
+    expect(before.text).toContain(`href="/pathways/${mine.completion.id}/credential"`);
+
+    const revoked = await request(h.app).post(`/v1/pathway-completions/${mine.completion.id}/revocation`).set('authorization', `Bearer ${admin}`)
+      .set('idempotency-key', randomUUID()).send({ reason: 'issued in error' });
+    expect(revoked.status, revoked.text).toBe(200);
+    const after = await request(h.app).get('/pathways').set('Cookie', browser.cookie);
+    expect(after.status).toBe(200);
+    // Revoked, the pathway no longer counts as completed, and the tag says why rather than "In progress".
+    expect(after.text).toContain('<span class="tag minus">Completed, credential withdrawn</span>');
+    expect(after.text).not.toContain('In progress');
+    expect(after.text).not.toContain(`/pathways/${mine.completion.id}/credential`);
+    expect(after.text).not.toContain('Download the stacked credential');
+    expect(after.text).not.toMatch(/Completed on .+\./);
   });
 });

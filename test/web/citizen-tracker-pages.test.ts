@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sweepEnrolments } from '../../src/modules/enrolments/enrolments.service.js';
-import { track, trackerSteps, type TrackedEnrolment } from '../../src/web/tracker/tracker.js';
+import { track, trackerSteps, trackModular, type TrackedEnrolment } from '../../src/web/tracker/tracker.js';
 import type { ClaimRow } from '../../src/modules/claims/claims.service.js';
 import {
   advanceTo, credentialPayload, DAY, enrolled, factsFor, HOUR, registerSigner, signCredential, submitClaim, type Signer, type World,
 } from '../claims/credential-fixtures.js';
+import { enrolledModular, modularCourse, moduleCredential } from '../claims/modular-fixtures.js';
 import { catalogue } from '../support/catalogue.js';
 import { useHarness } from '../support/harness.js';
 import { postForm, sessionFor } from './web-support.js';
@@ -155,6 +156,67 @@ describe('GET /tracker (the live tracker)', () => {
   });
 });
 
+describe('GET /tracker on a modular course (one claim per module)', () => {
+  /** Each module line of a card: [title, what it says]. */
+  const modulesOf = (card: string) => [...card.matchAll(/<li class="module \w+"><strong>([^<]+)<\/strong>: ([^<]+)/g)].map((m) => [m[1], m[2]!.trim()]);
+  const claimModule = async (e: Awaited<ReturnType<typeof enrolled>>, course: Awaited<ReturnType<typeof modularCourse>>, module: number, amount: string, over: Parameters<typeof factsFor>[3] = {}) => {
+    const credential = over.subjectId
+      ? await signCredential(credentialPayload(factsFor(world, e, h, { courseId: course.id, ...over })), signer)
+      : await moduleCredential(h, world, signer, e, course, module);
+    const res = await submitClaim(h, world.providerToken, { enrolmentId: e.enrolmentId, module, amount, credential });
+    expect(res.status, res.text).toBe(201);
+    return res.body as { status: string };
+  };
+
+  it('when modules are claimed one by one, then each module shows its own state, the enrolment is approved only after the last, and the tracker stays live until it is paid', async () => {
+    const course = await modularCourse(world);
+    const e = await enrolledModular(h, world, course);
+    let { card, page } = await cardOf(e.learner.id, e.enrolmentId);
+    expect(modulesOf(card)).toEqual([['1. Spreadsheets', 'Not claimed yet'], ['2. SQL', 'Not claimed yet'], ['3. Dashboards', 'Not claimed yet']]);
+    expect(stepsOf(card).map(([, s]) => s)).toEqual(['done', 'done', 'done', 'current', 'todo', 'todo', 'todo']);
+
+    expect((await claimModule(e, course, 1, '10000')).status).toBe('approved');
+    // A refused module 2 is named with its reason; the provider may send it again.
+    expect((await claimModule(e, course, 2, '12000', { subjectId: `urn:uuid:${randomUUID()}` })).status).toBe('rejected');
+    ({ card, page } = await cardOf(e.learner.id, e.enrolmentId));
+    expect(modulesOf(card)).toEqual([['1. Spreadsheets', 'Claim approved ($100.00)'], ['2. SQL', 'Claim refused'], ['3. Dashboards', 'Not claimed yet']]);
+    expect(card).toContain('The completion record names someone else.');
+    expect(stepsOf(card).map(([, s]) => s)).toEqual(['done', 'done', 'done', 'current', 'todo', 'todo', 'todo']);
+    expect(card).toContain('The provider must claim by');
+    expect(page).toContain('data-refresh=');
+
+    expect((await claimModule(e, course, 2, '12000')).status).toBe('approved');
+    ({ card, page } = await cardOf(e.learner.id, e.enrolmentId));
+    expect(modulesOf(card)).toEqual([['1. Spreadsheets', 'Claim approved ($100.00)'], ['2. SQL', 'Claim approved ($120.00)'], ['3. Dashboards', 'Not claimed yet']]);
+    expect(stepsOf(card)).toContainEqual(['Claim approved', 'todo']);
+    expect(page).toContain('data-refresh=');
+
+    expect((await claimModule(e, course, 3, '18000')).status).toBe('approved');
+    ({ card, page } = await cardOf(e.learner.id, e.enrolmentId));
+    expect(modulesOf(card).map(([, s]) => s)).toEqual(['Claim approved ($100.00)', 'Claim approved ($120.00)', 'Claim approved ($180.00)']);
+    expect(stepsOf(card).map(([, s]) => s)).toEqual(['done', 'done', 'done', 'done', 'done', 'done', 'current']);
+    expect(card).not.toContain('class="deadline"');
+    // Approved but not yet paid to the provider: the tracker still refreshes.
+    expect(page).toContain('data-refresh=');
+  });
+
+  it('when one module is held for review, then that module is being checked, the others stay open and the decision date is next', async () => {
+    const course = await modularCourse(world);
+    const e = await enrolledModular(h, world, course);
+    const policy = h.deps.policy as { claimBurstPerHour?: number };
+    policy.claimBurstPerHour = 0;
+    try {
+      expect((await claimModule(e, course, 1, '10000')).status).toBe('in_review');
+    } finally {
+      delete policy.claimBurstPerHour;
+    }
+    const { card } = await cardOf(e.learner.id, e.enrolmentId);
+    expect(modulesOf(card)).toEqual([['1. Spreadsheets', 'Being checked ($100.00)'], ['2. SQL', 'Not claimed yet'], ['3. Dashboards', 'Not claimed yet']]);
+    expect(card).toContain('On hold: the provider sent many claims at once. An officer checks them.');
+    expect(card).toContain('A decision is due by');
+  });
+});
+
 describe('track() for the states a page test cannot reach cheaply', () => {
   const enrolment = (over: Partial<TrackedEnrolment> = {}) =>
     ({ id: randomUUID(), status: 'completed', requestedAt: new Date('2027-01-01'), reservedAt: new Date('2027-01-02'), consentDeadline: null, claimWindowEnds: null, endReasonCode: 'claim_approved', ...over }) as TrackedEnrolment;
@@ -178,5 +240,27 @@ describe('track() for the states a page test cannot reach cheaply', () => {
     const t = track(enrolment(), claim({ status: 'approved', onHold: true }), hold);
     expect(t.steps.map((s) => s.state)).toEqual(['done', 'done', 'done', 'done', 'current', 'todo', 'todo']);
     expect(t).toMatchObject({ final: false, why: ['track.hold.provider_suspended'], next: { key: 'track.next.decision', at: new Date('2027-02-16T00:00:00.000Z') } });
+  });
+  it('when a modular enrolment has every module paid, then every step is done and it is final; with one module approved but unpaid it is not', () => {
+    const modules = [{ title: 'One' }, { title: 'Two' }];
+    const paid = claim({ status: 'paid', moduleOrdinal: 1, paidAt: new Date('2027-02-10') });
+    const last = claim({ status: 'paid', moduleOrdinal: 2, decidedAt: new Date('2027-02-05'), paidAt: new Date('2027-02-12') });
+    const all = trackModular(enrolment(), modules, new Map([[1, paid], [2, last]]), new Map());
+    expect(all.steps.map((s) => s.state)).toEqual(trackerSteps.map(() => 'done'));
+    expect(all.steps.find((s) => s.step === 'approved')!.at).toEqual(new Date('2027-02-05'));
+    expect(all.steps.at(-1)!.at).toEqual(new Date('2027-02-12'));
+    expect(all).toMatchObject({ final: true, next: null, why: [] });
+    expect(all.modules.map((m) => m.state)).toEqual(['paid', 'paid']);
+    const unpaid = trackModular(enrolment(), modules, new Map([[1, paid], [2, claim({ status: 'approved', moduleOrdinal: 2 })]]), new Map());
+    expect(unpaid.final).toBe(false);
+    expect(unpaid.steps.at(-1)!.state).toBe('current');
+  });
+
+  it('when every module of a modular enrolment is paid but the service has not completed it, then it is not approved and not final', () => {
+    const modules = [{ title: 'One' }, { title: 'Two' }];
+    const both = new Map([[1, claim({ status: 'paid', moduleOrdinal: 1 })], [2, claim({ status: 'paid', moduleOrdinal: 2 })]]);
+    const t = trackModular(enrolment({ status: 'reserved', endReasonCode: null }), modules, both, new Map());
+    expect(t.steps.find((s) => s.step === 'approved')!.state).toBe('todo');
+    expect(t.final).toBe(false);
   });
 });

@@ -6,7 +6,7 @@ import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import { samePerson, type Acting } from '../acting.js';
-import { closeApproval, findApproval, insertApproval, latestApprovalOf, listApprovals, pendingApprovalOf, type ApprovalRow } from './approvals.repo.js';
+import { closeApproval, countApprovals, findApproval, insertApproval, latestApprovalOf, latestApprovalsOf, listApprovals, pendingApprovalOf, type ApprovalRow } from './approvals.repo.js';
 
 export type { ApprovalRow };
 
@@ -104,5 +104,11 @@ export async function getApproval(db: Db | Tx, approvalId: string): Promise<Appr
 /** Proposals newest first, matching the filter. */
 export const searchApprovals = (db: Db | Tx, filter: Parameters<typeof listApprovals>[1]) => listApprovals(db, filter);
 
+/** How many proposals match, for a count on a page that links to the list. */
+export const countProposals = (db: Db | Tx, filter: Parameters<typeof countApprovals>[1]) => countApprovals(db, filter);
+
 /** The latest proposal of this kind about the subject, decided or not. */
 export const latestProposalOf = (db: Db | Tx, kind: string, subjectId: string) => latestApprovalOf(db, kind, subjectId);
+
+/** The latest proposal of this kind about each of the subjects, by subject id. */
+export const latestProposalsOf = (db: Db | Tx, kind: string, subjectIds: string[]) => latestApprovalsOf(db, kind, subjectIds);

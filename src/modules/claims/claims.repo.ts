@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { claims, type ClaimStatus } from '../../db/schema/index.js';
 
@@ -7,6 +7,12 @@ export type ClaimRow = typeof claims.$inferSelect;
 export async function findClaim(db: Db | Tx, id: string, options: { forUpdate?: boolean } = {}) {
   const q = db.select().from(claims).where(eq(claims.id, id));
   return (await (options.forUpdate ? q.for('update') : q))[0];
+}
+
+/** The claims of these ids that exist, in one query. */
+export async function findClaims(db: Db | Tx, ids: string[]): Promise<ClaimRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(claims).where(inArray(claims.id, ids));
 }
 
 /** Facts a claim decision needs beyond the enrolment row; rules as they were when the enrolment was judged. */
@@ -103,8 +109,8 @@ export interface ClaimFilter {
   limit: number;
 }
 
-export async function listClaims(db: Db | Tx, f: ClaimFilter) {
-  const conditions = [
+function claimConditions(f: Omit<ClaimFilter, 'limit'>): SQL[] {
+  return [
     f.providerId ? eq(claims.providerId, f.providerId) : undefined,
     f.learnerId ? eq(claims.learnerId, f.learnerId) : undefined,
     f.status ? eq(claims.status, f.status) : undefined,
@@ -113,10 +119,20 @@ export async function listClaims(db: Db | Tx, f: ClaimFilter) {
       ? or(lt(claims.submittedAt, new Date(f.before.at)), and(eq(claims.submittedAt, new Date(f.before.at)), lt(claims.id, f.before.id)))
       : undefined,
   ].filter((c): c is SQL => c !== undefined);
+}
+
+export async function listClaims(db: Db | Tx, f: ClaimFilter) {
+  const conditions = claimConditions(f);
   return db
     .select()
     .from(claims)
     .where(conditions.length ? and(...conditions) : undefined)
     .orderBy(desc(claims.submittedAt), desc(claims.id))
     .limit(f.limit);
+}
+
+/** How many claims match the filter (no cursor, no limit). */
+export async function countClaims(db: Db | Tx, f: Omit<ClaimFilter, 'limit' | 'before'>): Promise<number> {
+  const conditions = claimConditions(f);
+  return db.$count(claims, conditions.length ? and(...conditions) : undefined);
 }

@@ -14,13 +14,14 @@ import type { CourseModule } from '../../db/schema/index.js';
 import { findCourse } from '../courses/courses.repo.js';
 import { microCredentialOf } from '../courses/micro-credential.js';
 import { accrueIncentive } from '../incentives/incentives.service.js';
-import { findEnrolment, reservationsOf } from '../enrolments/enrolments.repo.js';
+import { findEnrolment, reservationsHeldOf, reservationsOf } from '../enrolments/enrolments.repo.js';
+import { heldAmount } from '../enrolments/held.js';
 import { keepClaimCredential } from '../learner-credentials/learner-credentials.service.js';
 import { samePerson, type Acting } from '../acting.js';
 import { recordCourseCompletion } from '../pathways/record-completion.js';
 import { activeProviderKeys } from '../providers/providers.repo.js';
 import {
-  claimContext, claimsInLastHour, credentialUse, findClaim, isRevoked, legsInPlanOrder, listClaims, liveModuleClaims, lockCredential, moduleCountOf,
+  claimContext, claimsInLastHour, countClaims, credentialUse, findClaim, findClaims, isRevoked, legsInPlanOrder, listClaims, liveModuleClaims, lockCredential, moduleCountOf,
   overlappingCompletion,
   type ClaimFilter, type ClaimRow,
 } from './claims.repo.js';
@@ -120,6 +121,9 @@ async function moveEnrolmentOn(
   await recordCourseCompletion(deps, tx, { learnerId: claim.learnerId, enrolmentId: claim.enrolmentId }, acting);
 }
 
+/** Whether an enrolment takes a claim now: reserved, or on a modular course also claimed (another module's claim is in review). */
+export const takesClaim = (status: string, modular: boolean): boolean => status === 'reserved' || (modular && status === 'claimed');
+
 export async function submitClaim(
   deps: ServiceDeps,
   db: Db | Tx,
@@ -136,7 +140,7 @@ export async function submitClaim(
     const course = (await findCourse(tx, ctx.courseId))!;
     const module = claimedModule(course, input.module);
     // A modular enrolment stays open for the other modules while one module's claim is in review.
-    if (enrolment.status !== 'reserved' && !(module && enrolment.status === 'claimed')) {
+    if (!takesClaim(enrolment.status, module !== undefined)) {
       throw new AppError('invalid_state', `the enrolment is ${enrolment.status}: there is no reservation to claim`);
     }
     if (ctx.providerStatus !== 'active') throw new AppError('rule_violation', 'a suspended provider cannot submit claims', { reasons: ['provider_suspended'] });
@@ -370,5 +374,35 @@ export async function getClaim(db: Db | Tx, claimId: string, ownProviderId: stri
   return claim;
 }
 
+/** Claims by id, for a page that lists many (staff only: no provider scoping). */
+export async function claimsById(db: Db | Tx, ids: string[]): Promise<Map<string, ClaimRow>> {
+  return new Map((await findClaims(db, ids)).map((c) => [c.id, c]));
+}
+
 /** Claims newest first, matching the filter. */
 export const searchClaims = (db: Db | Tx, filter: ClaimFilter) => listClaims(db, filter);
+
+/** How many claims match, for a count on a page that links to the list. */
+export const countMatchingClaims = (db: Db | Tx, filter: Parameters<typeof countClaims>[1]) => countClaims(db, filter);
+
+/** One module of a modular enrolment: its live claim's status, if any, and the part of the reservation it still holds. */
+export interface ModuleStanding extends CourseModule {
+  ordinal: number;
+  /** The status of its claim that is not rejected (the one that blocks another claim on the module); null while it may be claimed. */
+  claimStatus: ClaimRow['status'] | null;
+  held: bigint;
+}
+
+/**
+ * Where each module of an enrolment stands, from the same live-claim rows
+ * the claim service refuses a second claim by; empty on a course paid in one
+ * claim.
+ */
+export async function moduleStandings(db: Db | Tx, enrolmentId: string, modules: readonly CourseModule[]): Promise<ModuleStanding[]> {
+  if (modules.length === 0) return [];
+  const live = await liveModuleClaims(db, enrolmentId);
+  const legs = await reservationsHeldOf(db, [enrolmentId]);
+  return modules.map((m, i) => ({
+    ...m, ordinal: i + 1, claimStatus: (live.get(i + 1) as ClaimRow['status'] | undefined) ?? null, held: heldAmount(legs.filter((l) => l.moduleOrdinal === i + 1)),
+  }));
+}

@@ -15,6 +15,8 @@ export interface CourseFacts {
   title: string;
   hours: number;
   microCredential: MicroCredential | null;
+  /** For one module of a modular course: the achievement the course lists for it, named by the module's title. */
+  module?: { achievementId: string; title: string } | undefined;
 }
 
 export interface CompletionFacts {
@@ -54,10 +56,10 @@ const alignmentOf = (skill: string) =>
 export function achievementOf(course: CourseFacts): Record<string, unknown> {
   const m = course.microCredential;
   return {
-    id: achievementIdOf(course.courseId),
+    id: course.module?.achievementId ?? achievementIdOf(course.courseId),
     type: ['Achievement'],
     achievementType: m ? 'MicroCredential' : 'Course',
-    name: course.title,
+    name: course.module?.title ?? course.title,
     criteria: { narrative: m ? m.learningOutcomes.join('\n') : 'Completed the course run' },
     resultDescription: [
       { id: resultDescriptionIds.attendance, type: ['ResultDescription'], name: 'Attendance', resultType: 'Percent' },

@@ -52,7 +52,7 @@ export interface EnrolmentFilter {
   limit: number;
 }
 
-export async function listEnrolments(db: Db | Tx, f: EnrolmentFilter): Promise<EnrolmentRow[]> {
+function enrolmentConditions(f: Omit<EnrolmentFilter, 'limit'>): SQL[] {
   const conditions: (SQL | undefined)[] = [
     f.learnerId ? eq(enrolments.learnerId, f.learnerId) : undefined,
     f.providerId ? eq(enrolments.providerId, f.providerId) : undefined,
@@ -65,13 +65,23 @@ export async function listEnrolments(db: Db | Tx, f: EnrolmentFilter): Promise<E
         )
       : undefined,
   ];
-  const where = conditions.filter((c): c is SQL => c !== undefined);
+  return conditions.filter((c): c is SQL => c !== undefined);
+}
+
+export async function listEnrolments(db: Db | Tx, f: EnrolmentFilter): Promise<EnrolmentRow[]> {
+  const where = enrolmentConditions(f);
   return db
     .select()
     .from(enrolments)
     .where(where.length ? and(...where) : undefined)
     .orderBy(desc(enrolments.requestedAt), desc(enrolments.id))
     .limit(f.limit);
+}
+
+/** How many enrolments match the filter (no cursor, no limit). */
+export async function countEnrolments(db: Db | Tx, f: Omit<EnrolmentFilter, 'limit' | 'before'>): Promise<number> {
+  const where = enrolmentConditions(f);
+  return db.$count(enrolments, where.length ? and(...where) : undefined);
 }
 
 /**
@@ -87,11 +97,11 @@ export async function credentialFacts(db: Db | Tx, rows: EnrolmentRow[]) {
   return new Map(r.rows.map((x) => [x.id, { courseId: x.course_id, subjectId: x.subject_id }]));
 }
 
-/** A learner's enrolments with what a person recognises them by: the course, the run's dates and the provider's name. Newest first. */
+/** A learner's enrolments with what a person recognises them by: the course (and its modules), the run's dates and the provider's name. Newest first. */
 export async function learnerEnrolmentsDescribed(db: Db | Tx, learnerId: string, limit: number) {
   return db
     .select({
-      enrolment: enrolments, courseTitle: courses.title, runStartsAt: courseRuns.startsAt, runEndsAt: courseRuns.endsAt, providerName: providers.legalName,
+      enrolment: enrolments, courseTitle: courses.title, courseModules: courses.modules, runStartsAt: courseRuns.startsAt, runEndsAt: courseRuns.endsAt, providerName: providers.legalName,
     })
     .from(enrolments)
     .innerJoin(courseRuns, eq(courseRuns.id, enrolments.courseRunId))

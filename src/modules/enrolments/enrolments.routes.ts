@@ -13,6 +13,7 @@ import {
   consentToEnrolment, credentialFactsOf, enrolmentLegs, getEnrolment, learnerEnds, providerWithdraws, requestEnrolment, searchEnrolments, selfEnrol,
   type EnrolmentFilter, type EnrolmentRow, type Reservation,
 } from './enrolments.service.js';
+import { heldAmount } from './held.js';
 
 const cursorSchema = z.object({ at: cursorInstant, id: z.uuid() });
 
@@ -23,8 +24,7 @@ function viewOf(e: EnrolmentRow, mine: Legs, facts: { courseId: string; subjectI
     id: e.id, learnerId: e.learnerId, courseRunId: e.courseRunId, providerId: e.providerId, status: e.status, origin: e.origin,
     courseId: facts?.courseId ?? null, learnerSubjectId: facts?.subjectId ?? null,
     fee: e.fee, funded: e.funded, coPay: e.coPay, currency: e.currency,
-    // A reservation just made holds every leg; a modular enrolment's paid modules are no longer held.
-    reserved: e.status === 'reserved' ? mine.filter((l) => !('held' in l) || l.held).reduce((s, l) => s + l.amount, 0n) : 0n,
+    reserved: e.status === 'reserved' ? heldAmount(mine) : 0n,
     legs: mine.map((l) => ({
       grantId: l.grantId, schemeId: l.schemeId, module: l.moduleOrdinal === 0 ? null : l.moduleOrdinal, amount: l.amount, holdUntil: l.holdUntil.toISOString(),
     })),

@@ -16,7 +16,7 @@ import { ensureProviderPayable } from '../providers/providers.service.js';
 import { endReasonCode, enrolmentEvent } from './enrolment-events.js';
 import { moduleParts } from './module-parts.js';
 import {
-  credentialFacts, findEnrolment, learnerEnrolmentsDescribed, listEnrolments, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsHeldOf, reservationsOf,
+  countEnrolments, credentialFacts, findEnrolment, learnerEnrolmentsDescribed, listEnrolments, liveEnrolmentsOfRun, lockLearner, releaseSeat, reservationsHeldOf, reservationsOf,
   type EnrolmentFilter, type EnrolmentRow, type ReservationRow,
 } from './enrolments.repo.js';
 
@@ -24,6 +24,7 @@ export type { EnrolmentFilter, EnrolmentRow };
 import type { Acting } from '../acting.js';
 import { counterAnswersOf } from '../counter/counter.repo.js';
 import { DAY_MS } from '../../lib/dates.js';
+import { heldAmount } from './held.js';
 
 /** A requested enrolment the learner has not answered lapses after this. */
 export const CONSENT_WINDOW_MS = 14 * DAY_MS;
@@ -328,6 +329,9 @@ export async function getEnrolment(db: Db | Tx, enrolmentId: string, ownProvider
 /** Enrolments newest first, matching the filter. */
 export const searchEnrolments = (db: Db | Tx, filter: EnrolmentFilter) => listEnrolments(db, filter);
 
+/** How many enrolments match, for a count on a page that links to the list. */
+export const countMatchingEnrolments = (db: Db | Tx, filter: Parameters<typeof countEnrolments>[1]) => countEnrolments(db, filter);
+
 /** What a credential for each enrolment names: the course and the learner's subject id. */
 export const credentialFactsOf = (db: Db | Tx, rows: EnrolmentRow[]) => credentialFacts(db, rows);
 
@@ -344,7 +348,7 @@ export async function learnerEnrolmentsOverview(db: Db | Tx, learnerId: string, 
   return rows.map(({ enrolment: e, ...about }) => ({
     ...about,
     id: e.id, status: e.status, fee: e.fee, funded: e.funded, coPay: e.coPay, currency: e.currency,
-    reserved: e.status === 'reserved' ? (legs.get(e.id) ?? []).filter((l) => l.held).reduce((s, l) => s + l.amount, 0n) : 0n,
+    reserved: e.status === 'reserved' ? heldAmount(legs.get(e.id) ?? []) : 0n,
     consentDeadline: e.status === 'requested' ? e.consentDeadline : null,
     origin: e.origin, requestedAt: e.requestedAt, reservedAt: e.reservedAt, endedAt: e.endedAt,
     /** When the claim window closes (a reserved enrolment's claim must come before it). */

@@ -45,12 +45,30 @@ export const movementKey = (m: { code: string }, sign: MovementSign): MessageKey
 const statusKey = (status: string): MessageKey =>
   ((enrolmentStatuses as readonly string[]).includes(status) ? `status.${status}` : 'reason.other') as MessageKey;
 
-/** Why a consent or decline was refused, in the person's words: the eligibility reason when there is one. */
-function refusalWords(ctx: PageContext, problem: { code: string; detail?: string | undefined; reasons?: unknown }): string {
-  const reasons = Array.isArray(problem.reasons) ? (problem.reasons as string[]) : [];
+/** Why a consent or decline was refused, from `code:reason,reason` in the redirect: the eligibility reasons in words, when there are any. */
+function refusalWords(ctx: PageContext, refused: string): string {
+  const [code = '', list = ''] = refused.split(':');
+  const reasons = list.split(',').filter((r) => `reason.${r}` in reasonKeys);
   if (reasons.length > 0) return reasons.map((r) => ctx.t(reasonKey(r))).join(' ');
-  if (problem.code === 'insufficient_credit') return ctx.t('reason.insufficient_credit');
-  return ctx.t('reason.other');
+  return ctx.t(code === 'insufficient_credit' ? 'reason.insufficient_credit' : 'reason.other');
+}
+
+/**
+ * The notice an answer to an enrolment request redirects to
+ * (`?done=approved&amount=&currency=`, `?done=declined`, `?refused=code:reasons`).
+ * The citizen's own answer and the counter's answer for a learner tell it
+ * the same way, each in its own voice (`words`).
+ */
+export function consentOutcomeNotice(ctx: PageContext, words: { approved: MessageKey; declined: MessageKey; refused: MessageKey }): Html | string {
+  const { t, fmt, req } = ctx;
+  const done = typeof req.query.done === 'string' ? req.query.done : undefined;
+  const amount = typeof req.query.amount === 'string' && /^\d{1,18}$/.test(req.query.amount) ? BigInt(req.query.amount) : undefined;
+  const currency = typeof req.query.currency === 'string' && /^[A-Z]{3}$/.test(req.query.currency) ? req.query.currency : undefined;
+  const refused = typeof req.query.refused === 'string' ? req.query.refused.slice(0, 100) : undefined;
+  if (done === 'approved' && amount !== undefined && currency) return html`<div class="notice success" role="status"><p>${t(words.approved, { amount: fmt.money(amount, currency) })}</p></div>`;
+  if (done === 'declined') return html`<div class="notice success" role="status"><p>${t(words.declined)}</p></div>`;
+  if (refused) return html`<div class="notice error" role="alert"><p>${t(words.refused, { why: refusalWords(ctx, refused) })}</p></div>`;
+  return '';
 }
 
 /**
@@ -180,17 +198,7 @@ ${page?.nextCursor ? html`<p><a href="/history?cursor=${encodeURIComponent(page.
         const all = await learnerEnrolmentsOverview(db, learnerOf(ctx.principal), 50);
         const waiting = all.filter((e) => e.status === 'requested' && e.consentDeadline && e.consentDeadline > deps.clock.now());
         const others = all.filter((e) => !waiting.includes(e));
-        const done = typeof req.query.done === 'string' ? req.query.done : undefined;
-        const amount = typeof req.query.amount === 'string' && /^\d{1,18}$/.test(req.query.amount) ? BigInt(req.query.amount) : undefined;
-        const currency = typeof req.query.currency === 'string' && /^[A-Z]{3}$/.test(req.query.currency) ? req.query.currency : undefined;
-        const refused = typeof req.query.refused === 'string' ? req.query.refused.slice(0, 100) : undefined;
-        const notice: Html | string = done === 'approved' && amount !== undefined && currency
-          ? html`<div class="notice success" role="status"><p>${t('enrol.done.approved', { amount: fmt.money(amount, currency) })}</p></div>`
-          : done === 'declined'
-            ? html`<div class="notice success" role="status"><p>${t('enrol.done.declined')}</p></div>`
-            : refused
-              ? html`<div class="notice error" role="alert"><p>${t('enrol.refused', { why: refusalWords(ctx, { code: refused.split(':')[0]!, reasons: refused.split(':')[1]?.split(',').filter(Boolean) }) })}</p></div>`
-              : '';
+        const notice = consentOutcomeNotice(ctx, { approved: 'enrol.done.approved', declined: 'enrol.done.declined', refused: 'enrol.refused' });
         const request = (e: (typeof all)[number]) => {
           const zone = timeZoneOfCurrency(e.currency);
           const key = randomUUID();

@@ -10,7 +10,7 @@ import {
 } from '../../modules/counter/counter.service.js';
 import { getLearner } from '../../modules/learners/learners.service.js';
 import { coursesService } from '../../modules/courses/courses.service.js';
-import { coursesWithUpcomingRuns, eligibilityDecision, movementKey, reasonKeys } from '../citizen/pages.js';
+import { consentOutcomeNotice, coursesWithUpcomingRuns, eligibilityDecision, movementKey } from '../citizen/pages.js';
 import { html, type Html } from '../html.js';
 import { languages, timeZoneOfCurrency } from '../i18n.js';
 import type { MessageKey } from '../messages/catalogue.js';
@@ -35,14 +35,6 @@ const lookupFieldKeys: Record<LookupField, MessageKey> = {
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
 /** A ticked box sends `yes`; an unticked one sends nothing, which the attestation schema refuses. */
 const ticked = (v: unknown): true | undefined => (v === 'yes' ? true : undefined);
-
-/** Why a consent or decline was refused, from `code:reason,reason` in the redirect: the eligibility reasons in words. */
-function refusalWords(ctx: PageContext, refused: string): string {
-  const [code = '', list = ''] = refused.split(':');
-  const reasons = list.split(',').filter((r) => `reason.${r}` in reasonKeys);
-  if (reasons.length > 0) return reasons.map((r) => ctx.t(`reason.${r}` as MessageKey)).join(' ');
-  return ctx.t(code === 'insufficient_credit' ? 'reason.insufficient_credit' : 'reason.other');
-}
 
 /** The GOV.UK error summary: a heading and one link per field, each to the field it names. */
 const errorSummary = (ctx: PageContext, errors: { href: string; message: string }[]): Html | string =>
@@ -198,17 +190,7 @@ ${attestationFields(ctx, '', { learnerPresent: values.learnerPresent, identityCh
         const waiting = enrolments.result.filter((e) => e.status === 'requested' && e.consentDeadline && e.consentDeadline > now);
         const failed = typeof req.query.failed === 'string' ? req.query.failed : undefined;
         const missing = typeof req.query.missing === 'string' ? req.query.missing.split(',') : [];
-        const done = typeof req.query.done === 'string' ? req.query.done : undefined;
-        const amount = typeof req.query.amount === 'string' && /^\d{1,18}$/.test(req.query.amount) ? BigInt(req.query.amount) : undefined;
-        const currency = typeof req.query.currency === 'string' && /^[A-Z]{3}$/.test(req.query.currency) ? req.query.currency : undefined;
-        const refused = typeof req.query.refused === 'string' ? req.query.refused.slice(0, 100) : undefined;
-        const notice: Html | string = done === 'approved' && amount !== undefined && currency
-          ? html`<div class="notice success" role="status"><p>${t('counter.done.approved', { amount: fmt.money(amount, currency) })}</p></div>`
-          : done === 'declined'
-            ? html`<div class="notice success" role="status"><p>${t('counter.done.declined')}</p></div>`
-            : refused
-              ? html`<div class="notice error" role="alert"><p>${t('counter.refused', { why: refusalWords(ctx, refused) })}</p></div>`
-              : '';
+        const notice = consentOutcomeNotice(ctx, { approved: 'counter.done.approved', declined: 'counter.done.declined', refused: 'counter.refused' });
         const errorsFor = (enrolmentId: string): Partial<Record<LookupField, string>> => failed !== enrolmentId ? {} : {
           ...(missing.includes('learnerPresent') ? { learnerPresent: t('counter.error.learnerPresent') } : {}),
           ...(missing.includes('identityCheck') ? { identityCheck: t('counter.error.identityCheck') } : {}),

@@ -1,8 +1,8 @@
 import { samePerson } from '../../modules/acting.js';
 import { z } from 'zod';
-import { latestProposalOf } from '../../modules/approvals/approvals.service.js';
+import { latestProposalsOf } from '../../modules/approvals/approvals.service.js';
 import { holdReasonCodes, type HoldReasonCode } from '../../modules/claims/hold-reasons.js';
-import { decideClaim, getClaim, REVIEW_DECISION, type ClaimRow } from '../../modules/claims/claims.service.js';
+import { claimsById, decideClaim, REVIEW_DECISION, type ClaimRow } from '../../modules/claims/claims.service.js';
 import { collect, holdList, type HoldItem } from '../../modules/reports/reports.service.js';
 import type { ApprovalRow } from '../../modules/approvals/approvals.repo.js';
 import { html, type Html } from '../html.js';
@@ -43,11 +43,13 @@ export function reviewPages(deps: WebDeps): PageSpec[] {
     const { t, fmt } = ctx;
     const me = ctx.principal!.subject;
     const items = await collect(holdList(db, deps.clock.now(), undefined));
-    const rows = await Promise.all(items.slice(0, 100).map(async (item) => {
-      const claim = await getClaim(db, item.claimId, undefined);
-      const proposal = await latestProposalOf(db, REVIEW_DECISION, item.claimId);
-      return { item, claim, standing: standingOf(me, item, claim, proposal) };
-    }));
+    const shown = items.slice(0, 100);
+    const ids = shown.map((i) => i.claimId);
+    const [claims, proposals] = await Promise.all([claimsById(db, ids), latestProposalsOf(db, REVIEW_DECISION, ids)]);
+    const rows = shown.flatMap((item) => {
+      const claim = claims.get(item.claimId);
+      return claim ? [{ item, claim, standing: standingOf(me, item, claim, proposals.get(item.claimId)) }] : [];
+    });
 
     const decisionWords = (p: ApprovalRow) => {
       const payload = p.payload as { decision?: string; reason?: string };

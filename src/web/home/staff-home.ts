@@ -1,16 +1,12 @@
-import { searchApprovals } from '../../modules/approvals/approvals.service.js';
-import { searchClaims } from '../../modules/claims/claims.service.js';
+import { countProposals } from '../../modules/approvals/approvals.service.js';
+import { countMatchingClaims } from '../../modules/claims/claims.service.js';
 import { BATCH_RELEASE } from '../../modules/disbursements/disbursements.service.js';
-import { searchEnrolments } from '../../modules/enrolments/enrolments.service.js';
+import { countMatchingEnrolments } from '../../modules/enrolments/enrolments.service.js';
 import { html, type Html } from '../html.js';
 import { menuOf } from '../layout.js';
 import type { MessageKey } from '../messages/catalogue.js';
 import type { PageContext, PageReply } from '../page.js';
 import type { WebDeps } from '../router.js';
-
-/** Counts on the home page stop here ("100+"): the page it links to has the whole list. */
-const COUNT_CAP = 100;
-const counted = (rows: unknown[]): string => (rows.length > COUNT_CAP ? `${COUNT_CAP}+` : String(rows.length));
 
 interface Waiting { key: MessageKey; count: string; href: string }
 
@@ -18,11 +14,11 @@ interface Waiting { key: MessageKey; count: string; href: string }
 async function waitingFor(deps: WebDeps, ctx: PageContext): Promise<Waiting[]> {
   const db = deps.services.database.db;
   const p = ctx.principal!;
-  const limit = COUNT_CAP + 1;
+  const counted = (n: number) => n.toLocaleString(ctx.lang);
   if (p.role === 'finance') {
     const [inReview, batches] = await Promise.all([
-      searchClaims(db, { status: 'in_review', limit }),
-      searchApprovals(db, { status: 'pending', kind: BATCH_RELEASE, limit }),
+      countMatchingClaims(db, { status: 'in_review' }),
+      countProposals(db, { status: 'pending', kind: BATCH_RELEASE }),
     ]);
     return [
       { key: 'home.finance.inReview', count: counted(inReview), href: '/finance/review' },
@@ -31,8 +27,8 @@ async function waitingFor(deps: WebDeps, ctx: PageContext): Promise<Waiting[]> {
   }
   if (p.role === 'provider') {
     const [inReview, requested] = await Promise.all([
-      searchClaims(db, { providerId: p.providerId, status: 'in_review', limit }),
-      searchEnrolments(db, { providerId: p.providerId, status: 'requested', limit }),
+      countMatchingClaims(db, { providerId: p.providerId, status: 'in_review' }),
+      countMatchingEnrolments(db, { providerId: p.providerId, status: 'requested' }),
     ]);
     return [
       { key: 'home.provider.inReview', count: counted(inReview), href: '/provider/claims' },

@@ -5,10 +5,11 @@ import { cursorInstant, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { isCurrency, parseDecimalAmount, toDecimalString } from '../../lib/money.js';
 import { actingOf } from '../../modules/acting.js';
 import { submitClaimBody } from '../../modules/claims/claims.schemas.js';
-import { getClaim, searchClaims, submitClaim, type ClaimRow } from '../../modules/claims/claims.service.js';
+import { getClaim, moduleStandings, searchClaims, submitClaim, takesClaim, type ClaimRow, type ModuleStanding } from '../../modules/claims/claims.service.js';
 import { holdOf, holdsOf, type ClaimHold } from '../../modules/claims/holds.js';
 import { coursesService } from '../../modules/courses/courses.service.js';
 import { paymentLinesById, paymentsOfClaims } from '../../modules/disbursements/disbursements.service.js';
+import { heldAmount } from '../../modules/enrolments/held.js';
 import { enrolmentLegs, getEnrolment, requestEnrolment, searchEnrolments, type EnrolmentRow } from '../../modules/enrolments/enrolments.service.js';
 import { recoveryView } from '../../modules/recoveries/recoveries.schemas.js';
 import { searchRecoveries, settlementsOfRecoveries } from '../../modules/recoveries/recoveries.service.js';
@@ -113,15 +114,22 @@ ${fieldError(problems, 'learnerId')}
     };
   }
 
-  async function enrolmentPage(ctx: PageContext, enrolmentId: string, problems: FieldProblem[] = [], entered: { amount?: string; credential?: string } = {}): Promise<PageReply> {
+  async function enrolmentPage(ctx: PageContext, enrolmentId: string, problems: FieldProblem[] = [], entered: { amount?: string; credential?: string; module?: number } = {}): Promise<PageReply> {
     const { t, fmt, csrf } = ctx;
     const e = await getEnrolment(db, enrolmentId, providerOf(ctx.principal));
     const run = await courses.getOwnRun(caller(ctx), e.courseRunId);
     const course = await courses.getCourse(caller(ctx), run.courseId);
-    const reserved = (await enrolmentLegs(db, [e.id])).get(e.id)?.reduce((s, l) => s + l.amount, 0n) ?? 0n;
+    const reserved = heldAmount((await enrolmentLegs(db, [e.id])).get(e.id) ?? []);
+    const modules = await moduleStandings(db, e.id, course.modules);
+    const open = modules.filter((m) => m.claimStatus === null);
+    const chosen = open.find((m) => m.ordinal === entered.module) ?? open[0];
+    const claimable = takesClaim(e.status, modules.length > 0) && (modules.length === 0 || open.length > 0);
     const zone = timeZoneOfCurrency(e.currency);
     const requested = query(ctx, 'done') === 'requested';
-    const amount = entered.amount ?? (isCurrency(e.currency) ? toDecimalString(reserved, e.currency) : '');
+    // With several modules open a prefilled amount could be another module's, and a lower amount is a partial claim: the provider types it.
+    const prefill = open.length > 1 ? '' : isCurrency(e.currency) ? toDecimalString(chosen?.held ?? reserved, e.currency) : '';
+    const amount = entered.amount ?? prefill;
+    const share = (m: ModuleStanding) => t('provider.claimPage.percent', { value: (m.shareBps / 100).toLocaleString(ctx.lang) });
     return {
       status: problems.length > 0 ? 400 : 200,
       title: problems.length > 0 ? t('provider.error.title', { page: t('provider.enrolment.title') }) : t('provider.enrolment.title'),
@@ -139,11 +147,18 @@ ${requested && e.status === 'requested' ? html`<div class="notice success" role=
 </dl>
 <p class="deadline">${nextDeadline(ctx, e)}</p>
 ${e.status === 'requested' ? html`<p>${t('provider.enrolment.consentPending')}</p>` : ''}
-${e.status === 'claimed' || e.status === 'completed' ? html`<p class="back"><a href="/provider/claims">${t('provider.enrolment.seeClaims')}</a></p>` : ''}
-${e.status === 'reserved' ? html`<h2 id="claim-heading">${t('provider.claim.title')}</h2>
+${modules.length > 0 ? html`<h2>${t('provider.modules.title')}</h2>
+<ul class="modules">${modules.map((m) => html`<li>${t('provider.modules.line', { ordinal: m.ordinal, title: m.title, share: share(m) })}: <span class="tag">${m.claimStatus ? t(wordsOf(claimStatusWords, m.claimStatus, 'provider.unknown')) : t('provider.modules.unclaimed')}</span></li>`)}</ul>` : ''}
+${e.status === 'claimed' || e.status === 'completed' || modules.some((m) => m.claimStatus) ? html`<p class="back"><a href="/provider/claims">${t('provider.enrolment.seeClaims')}</a></p>` : ''}
+${claimable ? html`<h2 id="claim-heading">${t('provider.claim.title')}</h2>
 <p>${t('provider.claim.lead')}</p>
 <form method="post" action="/provider/enrolments/${e.id}/claim" enctype="multipart/form-data" aria-labelledby="claim-heading" novalidate>
 <input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="idempotencyKey" value="${randomUUID()}">
+${open.length > 0 ? html`<div class="field">
+<label for="module">${t('provider.claim.module')}</label>
+${fieldError(problems, 'module')}
+<select id="module" name="module"${described(problems, 'module')}>${open.map((m) => html`<option value="${m.ordinal}"${m === chosen ? ' selected' : ''}>${t('provider.claim.moduleOption', { ordinal: m.ordinal, title: m.title, share: share(m), amount: fmt.money(m.held, e.currency) })}</option>`)}</select>
+</div>` : ''}
 <div class="field">
 <label for="credentialFile">${t('provider.claim.file')}</label>
 <p class="hint" id="credentialFile-hint">${t('provider.claim.fileHint')}</p>
@@ -157,7 +172,7 @@ ${fieldError(problems, 'credential')}
 </div>
 <div class="field">
 <label for="amount">${t('provider.claim.amount', { currency: e.currency })}</label>
-<p class="hint" id="amount-hint">${t('provider.claim.amountHint', { amount: fmt.money(reserved, e.currency) })}</p>
+<p class="hint" id="amount-hint">${open.length > 0 ? t('provider.claim.amountHintModule') : t('provider.claim.amountHint', { amount: fmt.money(reserved, e.currency) })}</p>
 ${fieldError(problems, 'amount')}
 <input type="text" id="amount" name="amount" value="${amount}" inputmode="decimal" maxlength="22" autocomplete="off"${described(problems, 'amount', 'amount-hint')}>
 </div>
@@ -260,6 +275,8 @@ ${r.status === 'cancelled' ? html`<p><span class="tag">${t('provider.run.cancell
         const file = uploadsOf(ctx.req).credentialFile;
         const pasted = typeof body.credential === 'string' ? body.credential.trim() : '';
         const amountText = typeof body.amount === 'string' ? body.amount.trim().slice(0, 22) : '';
+        const moduleText = typeof body.module === 'string' ? body.module.trim() : '';
+        const module = /^[0-9]{1,2}$/.test(moduleText) ? Number(moduleText) : undefined;
         const problems: FieldProblem[] = [];
         const credentialField = file ? 'credentialFile' : 'credential';
         if (file && file.data.length > CREDENTIAL_MAX_BYTES) problems.push({ field: 'credentialFile', message: t('provider.claim.fileTooLarge') });
@@ -269,11 +286,12 @@ ${r.status === 'cancelled' ? html`<p><span class="tag">${t('provider.run.cancell
         const amount = isCurrency(enrolment.currency) ? parseDecimalAmount(amountText, enrolment.currency) : undefined;
         if (amount === undefined || amount <= 0n) problems.push({ field: 'amount', message: t('provider.claim.amountInvalid', { currency: enrolment.currency }) });
         // The API's own schema says what a claim body must be; its refusals are named on the form's fields.
-        const parsed = submitClaimBody.safeParse({ enrolmentId: id.data, amount: (amount ?? 0n).toString(), credential });
+        const parsed = submitClaimBody.safeParse({ enrolmentId: id.data, ...(moduleText ? { module: module ?? Number.NaN } : {}), amount: (amount ?? 0n).toString(), credential });
         if (!parsed.success && credential && !problems.some((p) => p.field === credentialField)) {
           if (parsed.error.issues.some((i) => i.path[0] === 'credential')) problems.push({ field: credentialField, message: t('provider.claim.credentialMalformed') });
         }
-        const entered = { amount: amountText, credential: file ? '' : pasted.slice(0, CREDENTIAL_MAX_BYTES) };
+        if (!parsed.success && parsed.error.issues.some((i) => i.path[0] === 'module')) problems.push({ field: 'module', message: t('provider.claim.moduleInvalid') });
+        const entered = { amount: amountText, credential: file ? '' : pasted.slice(0, CREDENTIAL_MAX_BYTES), ...(module ? { module } : {}) };
         if (problems.length > 0 || !parsed.success) return enrolmentPage(ctx, id.data, problems, entered);
         // The same service, key table and semantics as POST /v1/claims.
         const outcome = await once(ctx, '/v1/claims', async (tx) => {
@@ -283,6 +301,10 @@ ${r.status === 'cancelled' ? html`<p><span class="tag">${t('provider.run.cancell
         if (outcome.ok) return { redirect: `/provider/claims/${String(outcome.body.id)}?done=submitted`, status: 303 };
         const errors = (outcome.problem as { errors?: { path: string }[] }).errors ?? [];
         if (errors.some((e) => e.path === 'body.amount')) return enrolmentPage(ctx, id.data, [{ field: 'amount', message: t('provider.claim.amountAboveReserved') }], entered);
+        // A module the course does not have, none on a modular course, or one already claimed (the service's 409).
+        if (errors.some((e) => e.path === 'body.module') || (module && outcome.problem.code === 'invalid_state')) {
+          return enrolmentPage(ctx, id.data, [{ field: 'module', message: t('provider.claim.moduleInvalid') }], entered);
+        }
         return enrolmentPage(ctx, id.data, [{ field: credentialField, message: t('provider.claim.refused') }], entered);
       },
     }),

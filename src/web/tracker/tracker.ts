@@ -50,14 +50,40 @@ export const endKeys: Record<string, MessageKey> = {
 
 const ended = ['declined', 'withdrawn', 'expired'] as const;
 
+type Reached = Partial<Record<TrackerStep, Date | null>>;
+
+/** The steps an enrolment reached by the consent, the same for every course. */
+const consentReached = (e: TrackedEnrolment): Reached =>
+  e.reservedAt ? { requested: e.requestedAt, consented: e.reservedAt, reserved: e.reservedAt } : { requested: e.requestedAt };
+
+const isEnded = (e: TrackedEnrolment) => (ended as readonly string[]).includes(e.status);
+const endWhy = (e: TrackedEnrolment): MessageKey => endKeys[e.endReasonCode ?? ''] ?? 'track.end.other';
+const refusalsOf = (claim: ClaimRow): MessageKey[] => [...new Set((claim.failedChecks as string[]).map((c) => refusalKeys[c as ClaimFailure] ?? 'track.refused.other'))];
+
+function stepsOf(reached: Reached, stopped: TrackerStep | undefined, final: boolean): Tracked['steps'] {
+  const firstOpen = trackerSteps.find((s) => !(s in reached));
+  return trackerSteps.map((step) => ({
+    step,
+    state: (step in reached ? 'done' : step === stopped ? 'stopped' : !final && step === firstOpen && !stopped ? 'current' : 'todo') as StepState,
+    at: reached[step] ?? null,
+  }));
+}
+
+/** The deadline that comes next: the learner's answer, an officer's decision on a held claim, or the close of the claim window while a claim is still due. */
+function nextOf(e: TrackedEnrolment, decideBy: string | undefined, claimDue: boolean): Tracked['next'] {
+  if (e.status === 'requested' && e.consentDeadline) return { key: 'track.next.consent', at: e.consentDeadline };
+  if (decideBy) return { key: 'track.next.decision', at: new Date(decideBy) };
+  if (e.claimWindowEnds && claimDue) return { key: 'track.next.claim', at: e.claimWindowEnds };
+  return null;
+}
+
 /**
  * Where one enrolment and its latest claim stand, from what the services
  * already decided: the steps done, the one it waits at, why it stopped or is
  * held, and the deadline that comes next.
  */
 export function track(e: TrackedEnrolment, claim: ClaimRow | undefined, hold: ClaimHold | null): Tracked {
-  const reached: Partial<Record<TrackerStep, Date | null>> = { requested: e.requestedAt };
-  if (e.reservedAt) Object.assign(reached, { consented: e.reservedAt, reserved: e.reservedAt });
+  const reached = consentReached(e);
   if (claim) reached.submitted = claim.submittedAt;
   const decided = claim && (claim.status === 'approved' || claim.status === 'paid' || claim.status === 'reversed');
   if (decided && !hold) Object.assign(reached, { review: claim.decidedAt, approved: claim.decidedAt });
@@ -66,14 +92,14 @@ export function track(e: TrackedEnrolment, claim: ClaimRow | undefined, hold: Cl
   const why: MessageKey[] = [];
   let stopped: TrackerStep | undefined;
   let final = false;
-  if ((ended as readonly string[]).includes(e.status)) {
+  if (isEnded(e)) {
     final = true;
     stopped = e.reservedAt ? 'submitted' : 'consented';
-    why.push(endKeys[e.endReasonCode ?? ''] ?? 'track.end.other');
+    why.push(endWhy(e));
   } else if (claim?.status === 'rejected') {
     // Not final: the provider may send a corrected claim until the claim window closes.
     stopped = 'review';
-    why.push(...new Set((claim.failedChecks as string[]).map((c) => refusalKeys[c as ClaimFailure] ?? 'track.refused.other')));
+    why.push(...refusalsOf(claim));
   } else if (claim?.status === 'reversed') {
     final = true;
     why.push('track.reversed');
@@ -81,20 +107,69 @@ export function track(e: TrackedEnrolment, claim: ClaimRow | undefined, hold: Cl
     final = true;
   }
   if (hold) why.push(holdKeys[hold.reasonCode]);
+  return { steps: stepsOf(reached, stopped, final), why, next: nextOf(e, hold?.decideBy, !claim || claim.status === 'rejected'), final };
+}
 
-  const firstOpen = trackerSteps.find((s) => !(s in reached));
-  const steps = trackerSteps.map((step) => ({
-    step,
-    state: (step in reached ? 'done' : step === stopped ? 'stopped' : !final && step === firstOpen && !stopped ? 'current' : 'todo') as StepState,
-    at: reached[step] ?? null,
-  }));
+export type ModuleState = 'waiting' | 'checking' | 'approved' | 'paid' | 'refused' | 'reversed';
 
-  const next = e.status === 'requested' && e.consentDeadline
-    ? { key: 'track.next.consent' as const, at: e.consentDeadline }
-    : hold
-      ? { key: 'track.next.decision' as const, at: new Date(hold.decideBy) }
-      : e.claimWindowEnds && (!claim || claim.status === 'rejected')
-        ? { key: 'track.next.claim' as const, at: e.claimWindowEnds }
-        : null;
-  return { steps, why, next, final };
+export const moduleStateKeys: Record<ModuleState, MessageKey> = {
+  waiting: 'track.module.waiting', checking: 'track.module.checking', approved: 'track.step.approved', paid: 'track.step.paid',
+  refused: 'track.step.refused', reversed: 'track.module.reversed',
+};
+
+export interface TrackedModule {
+  ordinal: number;
+  title: string;
+  state: ModuleState;
+  claim: ClaimRow | undefined;
+  /** Why its claim was refused or is held, in plain words. */
+  why: MessageKey[];
+}
+
+const moduleStateOf = (claim: ClaimRow | undefined, hold: ClaimHold | null): ModuleState => {
+  if (!claim) return 'waiting';
+  if (claim.status === 'rejected') return 'refused';
+  if (claim.status === 'in_review' || hold) return 'checking';
+  return claim.status;
+};
+
+/**
+ * Where an enrolment on a modular course stands, from every module's latest
+ * claim and the enrolment's status: each module on its own line; the claim
+ * sent once every module has one standing, approved only once the service
+ * completed the enrolment (every module approved), paid and final only once
+ * every module is paid.
+ */
+export function trackModular(
+  e: TrackedEnrolment, modules: readonly { title: string }[], claims: ReadonlyMap<number, ClaimRow>, holds: ReadonlyMap<string, ClaimHold>,
+): Tracked & { modules: TrackedModule[] } {
+  const tracked = modules.map((m, i): TrackedModule => {
+    const claim = claims.get(i + 1);
+    const hold = (claim && holds.get(claim.id)) ?? null;
+    const why = [...(claim?.status === 'rejected' ? refusalsOf(claim) : []), ...(claim?.status === 'reversed' ? ['track.reversed' as const] : []), ...(hold ? [holdKeys[hold.reasonCode]] : [])];
+    return { ordinal: i + 1, title: m.title, state: moduleStateOf(claim, hold), claim, why };
+  });
+  const sent = tracked.flatMap((m) => (m.claim ? [m.claim] : []));
+  const latest = (dates: (Date | null)[]) => dates.reduce<Date | null>((a, d) => (d && (!a || d > a) ? d : a), null);
+  const reached = consentReached(e);
+  // Sent once every module has a claim standing; until then the tracker waits for the provider's next claim.
+  if (tracked.every((m) => m.claim && m.state !== 'refused')) reached.submitted = latest(sent.map((c) => c.submittedAt));
+  const completed = e.status === 'completed';
+  if (completed) Object.assign(reached, { review: latest(sent.map((c) => c.decidedAt)), approved: latest(sent.map((c) => c.decidedAt)) });
+  const allPaid = completed && tracked.every((m) => m.state === 'paid' || (m.state === 'reversed' && m.claim?.paidAt));
+  if (allPaid) reached.paid = latest(sent.map((c) => c.paidAt));
+
+  const why: MessageKey[] = [];
+  let stopped: TrackerStep | undefined;
+  const final = isEnded(e) || allPaid;
+  if (isEnded(e)) {
+    stopped = e.reservedAt ? 'submitted' : 'consented';
+    why.push(endWhy(e));
+  }
+  const decideBy = tracked.flatMap((m) => {
+    const hold = m.claim && holds.get(m.claim.id);
+    return hold ? [hold.decideBy] : [];
+  }).sort()[0];
+  const claimDue = tracked.some((m) => m.state === 'waiting' || m.state === 'refused');
+  return { steps: stepsOf(reached, stopped, final), why, next: nextOf(e, decideBy, claimDue), final, modules: tracked };
 }
