@@ -3039,6 +3039,18 @@ export interface components {
             staffReads: {
                 [key: string]: unknown;
             }[];
+            /** @description Rows of grant_appeals that are the learner's; amounts are strings of minor units beside their currency */
+            appeals: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of notices that are the learner's; amounts are strings of minor units beside their currency */
+            notices: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of outbox_events that are the learner's; amounts are strings of minor units beside their currency */
+            events: {
+                [key: string]: unknown;
+            }[];
         };
         Learner: {
             /** Format: uuid */
@@ -6748,6 +6760,33 @@ export interface operations {
                      *         }
                      *       ],
                      *       "staffReads": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "appeals": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "notices": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "events": [
                      *         {
                      *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
                      *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
@@ -15424,6 +15463,33 @@ export interface operations {
                      *         }
                      *       ],
                      *       "staffReads": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "appeals": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "notices": [
+                     *         {
+                     *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
+                     *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
+                     *           "amount": "30000",
+                     *           "currency": "SGD",
+                     *           "createdAt": "2027-03-01T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "events": [
                      *         {
                      *           "id": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e2f",
                      *           "learnerId": "0193e2b1-5c0a-7d3e-8f41-2a6b9c0d1e30",
