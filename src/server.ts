@@ -6,6 +6,7 @@ import { rateLimitsFromConfig } from './lib/rate-limit-policy.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { startPeriodic } from './lib/periodic.js';
 import { startWorker, type Worker } from './jobs/worker.js';
+import { noticeChannelsFromConfig } from './modules/notices/channels-from-config.js';
 import { runMaintenance } from './maintenance.js';
 import type { Policy } from './modules/deps.js';
 import { startRuntime } from './runtime.js';
@@ -111,7 +112,7 @@ async function main() {
   let worker: Worker | undefined;
   try {
     if (config.WORKER_ENABLED) {
-      worker = await startWorker({ ...runtime, logger: backgroundLogger, policy }, { relayIntervalMs: config.WORKER_RELAY_INTERVAL_MS, metrics: runtime.metrics });
+      worker = await startWorker({ ...runtime, logger: backgroundLogger, policy, noticeChannels: noticeChannelsFromConfig(config, backgroundLogger) }, { relayIntervalMs: config.WORKER_RELAY_INTERVAL_MS, metrics: runtime.metrics });
     }
   } catch (err) {
     await maintenance?.stop();

@@ -84,12 +84,14 @@ interface KeyRow {
  * inside the same transaction as the work, so a concurrent duplicate blocks
  * on it until the first commits and then replays its response; if the first
  * rolls back, the duplicate runs instead. Never two executions that commit.
+ * A response that issues a secret keeps `storedBody` (the secret taken out)
+ * for its replays, so the secret is never at rest in clear here.
  */
 export async function withIdempotency(
   db: Db,
   clock: Clock,
   id: { scope: string; key: string; fingerprint: string },
-  execute: (tx: Tx) => Promise<{ status: number; body: string; headers?: Record<string, string> }>,
+  execute: (tx: Tx) => Promise<{ status: number; body: string; headers?: Record<string, string>; storedBody?: string }>,
 ): Promise<StoredResponse> {
   return inTransaction(db, async (tx) => {
     const now = clock.now();
@@ -114,7 +116,7 @@ export async function withIdempotency(
     }
     const response = await execute(tx);
     await tx.execute(sql`
-      update idempotency_keys set status = ${response.status}, body = ${response.body},
+      update idempotency_keys set status = ${response.status}, body = ${response.storedBody ?? response.body},
              headers = ${JSON.stringify(response.headers ?? {})}::jsonb
        where scope = ${id.scope} and key = ${id.key}`);
     return { status: response.status, body: response.body, headers: response.headers ?? {}, replayed: false };
@@ -169,4 +171,10 @@ export async function rememberRefusal(
 export async function purgeExpiredKeys(db: Db, clock: Clock): Promise<number> {
   const r = await db.execute(sql`delete from idempotency_keys where expires_at < ${clock.now().toISOString()}`);
   return r.rowCount ?? 0;
+}
+
+/** A JSON response body with its once-only secret field set to null: what a replay of it answers. */
+export function withoutSecret(body: string, field: string): string {
+  const parsed = JSON.parse(body) as Record<string, unknown>;
+  return field in parsed ? JSON.stringify({ ...parsed, [field]: null }) : body;
 }

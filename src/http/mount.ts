@@ -6,7 +6,7 @@ import { serializeError } from '../lib/logger.js';
 import type { Authenticator } from './auth.js';
 import type { Principal } from '../lib/principal.js';
 import { sendProblem, toProblem, zodFieldErrors } from './error-handler.js';
-import { keepsRefusal, rememberRefusal, requestFingerprint, validIdempotencyKey, withIdempotency } from './idempotency.js';
+import { keepsRefusal, rememberRefusal, requestFingerprint, validIdempotencyKey, withIdempotency, withoutSecret } from './idempotency.js';
 import { JsonNumberText } from '../lib/json-number-text.js';
 import { checkTextBody, parseJsonBody, requireUtf8, stringifyJson, textProblems } from './json.js';
 import { AppError, type FieldError } from '../lib/app-error.js';
@@ -227,7 +227,8 @@ export function mountRoutes(app: Express, routes: AnyRoute[], deps: MountDeps): 
               const reply = await route.handler(input, ctx);
               if (reply === STREAMED) throw new Error(`${route.operationId}: idempotent routes cannot stream`);
               const s = serialize(reply);
-              return { status: s.status, body: s.body ?? '', headers: s.headers ?? {} };
+              const body = s.body ?? '';
+              return { status: s.status, body, headers: s.headers ?? {}, ...(route.issuesSecret && body ? { storedBody: withoutSecret(body, route.issuesSecret) } : {}) };
             });
             if (stored.replayed) res.setHeader('Idempotent-Replayed', 'true');
             sendReply(res, stored);

@@ -87,6 +87,11 @@ export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType 
   /** Moves money or creates state: requires an Idempotency-Key header. */
   idempotent?: boolean;
   /**
+   * The top-level field of the success body that holds a secret shown once
+   * (a webhook signing secret): the stored response replays it as null.
+   */
+  issuesSecret?: string;
+  /**
    * The limit (Policy.rateLimits) each caller's calls count against, after
    * authentication and before the body is read; over it, 429 rate_limited
    * with Retry-After. Declared in the OpenAPI responses by defineRoute.

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { recordEvent } from '../../src/modules/events/outbox.js';
 import type { EventType } from '../../src/modules/events/event-types.js';
@@ -15,7 +16,7 @@ export async function ensureEvent(h: Harness, e: { type: EventType; subject: { t
 }
 
 export const putContact = (h: Harness, token: string, body: unknown) =>
-  request(h.app).put('/v1/learners/me/contact').set('authorization', `Bearer ${token}`).send(body as object);
+  request(h.app).put('/v1/learners/me/contact').set('authorization', `Bearer ${token}`).set('idempotency-key', randomUUID()).send(body as object);
 
 export async function setContact(h: Harness, token: string, body: Record<string, unknown>) {
   const res = await putContact(h, token, { phone: null, email: null, emailNotices: false, smsNotices: false, language: 'en', ...body });

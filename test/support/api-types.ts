@@ -2511,7 +2511,7 @@ export interface paths {
         put?: never;
         /**
          * Register a webhook endpoint for the calling provider
-         * @description Events about the provider's own enrolments, claims, payments and recoveries are POSTed to the endpoint, for the event types it names. Deliveries follow the Standard Webhooks specification: a JSON body {type, timestamp, data}, and the headers `webhook-id` (the delivery's id, the same on every attempt: deduplicate by it), `webhook-timestamp` and `webhook-signature` (HMAC-SHA256 with the endpoint's secret). The signing secret is in this answer only (a retry with the same Idempotency-Key gets the same answer). The URL must be https://, carry no user name or password, and its host must not be or resolve to a private, loopback, link-local, unique-local, shared (CGNAT), multicast, reserved or metadata address; it is resolved again at each delivery. Refused: 422 naming `body.url`, with the reason (`https_required`, `credentials_in_url`, `forbidden_address`, `unresolvable_host`, `not_a_url`).
+         * @description Events about the provider's own enrolments, claims, payments and recoveries are POSTed to the endpoint, for the event types it names. Deliveries follow the Standard Webhooks specification: a JSON body {type, timestamp, data}, and the headers `webhook-id` (the delivery's id, the same on every attempt: deduplicate by it), `webhook-timestamp` and `webhook-signature` (HMAC-SHA256 with the endpoint's secret). The signing secret is in this answer only: a retry with the same Idempotency-Key replays it with "secret": null, since the secret is never kept in clear. The URL must be https://, carry no user name or password, and its host must not be or resolve to a private, loopback, link-local, unique-local, shared (CGNAT), multicast, reserved or metadata address; it is resolved again at each delivery. Refused: 422 naming `body.url`, with the reason (`https_required`, `credentials_in_url`, `forbidden_address`, `unresolvable_host`, `not_a_url`).
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;
@@ -6512,7 +6512,10 @@ export interface operations {
     setMyContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Unique per intended operation; a retry with the same key returns the first response */
+                "Idempotency-Key": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6536,6 +6539,7 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     traceparent: components["headers"]["traceparent"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6554,10 +6558,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["ForbiddenReplayable"];
+            409: components["responses"]["ConflictReplayable"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
+            422: components["responses"]["ValidationFailedReplayable"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -15885,10 +15890,10 @@ export interface operations {
                         /** Format: date-time */
                         updatedAt: string;
                         /**
-                         * @description The signing secret (Standard Webhooks, whsec_…). Shown in this answer only: keep it.
+                         * @description The signing secret (Standard Webhooks, whsec_…). Shown in this answer only: keep it. A retry with the same Idempotency-Key answers null here (the secret is not kept in clear for replays): rotate to get a new one.
                          * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
                          */
-                        secret: string;
+                        secret: string | null;
                     };
                 };
             };
@@ -16222,10 +16227,10 @@ export interface operations {
                      */
                     "application/json": {
                         /**
-                         * @description The new signing secret, shown in this answer only
+                         * @description The new signing secret, shown in this answer only; null on a retry with the same Idempotency-Key (rotate again to get another)
                          * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
                          */
-                        secret: string;
+                        secret: string | null;
                         /**
                          * Format: date-time
                          * @description Until then each message carries a signature by the previous secret as well

@@ -128,6 +128,28 @@ describe('POST /v1/providers/me/webhook-endpoints', () => {
     }
   });
 
+  it('when the registration or a rotation is retried with the same Idempotency-Key, then the replay answers the same endpoint with secret null, and no secret is kept in clear', async () => {
+    const key = randomUUID();
+    const send = () => request(localApp).post('/v1/providers/me/webhook-endpoints').set('authorization', `Bearer ${providerA.token}`)
+      .set('idempotency-key', key).send({ url: receiverUrl, eventTypes: ['claim.approved'] });
+    const first = await send();
+    expect(first.status, first.text).toBe(201);
+    expect(first.body.secret).toMatch(/^whsec_/);
+    const again = await send();
+    expect(again.status).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual({ ...first.body, secret: null });
+    const rotateKey = randomUUID();
+    const rotate = () => request(localApp).post(`/v1/providers/me/webhook-endpoints/${first.body.id}/secret-rotations`)
+      .set('authorization', `Bearer ${providerA.token}`).set('idempotency-key', rotateKey).send();
+    const rotated = await rotate();
+    expect(rotated.status, rotated.text).toBe(201);
+    expect(rotated.body.secret).toMatch(/^whsec_/);
+    expect((await rotate()).body).toEqual({ ...rotated.body, secret: null });
+    const stored = await count('idempotency_keys', sql`body like '%whsec_%'`);
+    expect(stored).toBe(0);
+  });
+
   it.each([
     [{ url: 'http://hooks.example.com/x', eventTypes: ['claim.approved'] }, 'body.url'],
     [{ url: 'https://10.0.0.1/x', eventTypes: ['claim.approved'] }, 'body.url'],
@@ -135,6 +157,7 @@ describe('POST /v1/providers/me/webhook-endpoints', () => {
     [{ url: 'https://[::1]/x', eventTypes: ['claim.approved'] }, 'body.url'],
     [{ url: 'https://[fd00::1]/x', eventTypes: ['claim.approved'] }, 'body.url'],
     [{ url: 'https://[::ffff:127.0.0.1]/x', eventTypes: ['claim.approved'] }, 'body.url'],
+    [{ url: 'https://[::ffff:0:a9fe:a9fe]/x', eventTypes: ['claim.approved'] }, 'body.url'],
     [{ url: 'https://localhost/x', eventTypes: ['claim.approved'] }, 'body.url'],
     [{ url: 'https://user:pass@93.184.215.14/x', eventTypes: ['claim.approved'] }, 'body.url'],
     [{ url: 'https://93.184.215.14/x', eventTypes: [] }, 'body.eventTypes'],

@@ -4,7 +4,8 @@ import type { NoticeChannel } from './notice-channel.js';
 
 /** Email through an SMTP relay (SMTP_URL), from NOTICE_FROM. */
 export function smtpChannel(smtpUrl: string, from: string): NoticeChannel & { close(): void } {
-  const transport = nodemailer.createTransport(smtpUrl);
+  // Timeouts well under the notice job's expiry (120 s), so a hung relay fails the attempt and the queue retries it.
+  const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
   return {
     async send(to, message) {
       await transport.sendMail({ from, to, subject: message.subject, text: message.text, headers: { 'Content-Language': message.lang } });

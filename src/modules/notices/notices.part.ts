@@ -1,7 +1,6 @@
 import type { JobQueue } from '../../jobs/job-queue.js';
 import type { WorkerPart } from '../../jobs/worker-parts.js';
 import type { ServiceDeps } from '../deps.js';
-import { loggedEmailChannel } from './email-channel.js';
 import type { NoticeChannels } from './notice-channel.js';
 import { NOTICE_QUEUE, noticesConsumer } from './notices.consumer.js';
 import { sendNotice, type NoticeRenderer } from './send-notice.js';
@@ -12,11 +11,12 @@ export const NOTICE_RETRY_LIMIT = 3;
 /**
  * The learner notices of the worker: its consumer records a notice per
  * event and channel and enqueues it; its queue sends them. Channels come
- * from deps.noticeChannels (noticeChannelsFromConfig); without them, email
- * is written to the log (development) and there is no SMS.
+ * from deps.noticeChannels (noticeChannelsFromConfig: in development without
+ * SMTP, email is written to the log); without them no notice is recorded.
  */
 export function noticesPart(deps: ServiceDeps, jobs: JobQueue, render: NoticeRenderer, options: { retryDelaySeconds?: number; pollingIntervalSeconds?: number } = {}): WorkerPart {
-  const channels: NoticeChannels = deps.noticeChannels ?? { email: loggedEmailChannel(deps.logger) };
+  // No channels given, none used: the running service always passes the configured ones (src/server.ts).
+  const channels: NoticeChannels = deps.noticeChannels ?? {};
   return {
     name: 'notices',
     consumer: noticesConsumer(jobs, channels, () => deps.clock.now()),

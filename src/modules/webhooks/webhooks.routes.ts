@@ -36,8 +36,8 @@ export function webhookRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'post', path: '/v1/providers/me/webhook-endpoints', operationId: 'createWebhookEndpoint',
       summary: 'Register a webhook endpoint for the calling provider',
-      description: `Events about the provider's own enrolments, claims, payments and recoveries are POSTed to the endpoint, for the event types it names. ${signing} The signing secret is in this answer only (a retry with the same Idempotency-Key gets the same answer). ${ssrf}`,
-      tags, roles: ['provider'], body: newEndpointSchema, idempotent: true,
+      description: `Events about the provider's own enrolments, claims, payments and recoveries are POSTed to the endpoint, for the event types it names. ${signing} The signing secret is in this answer only: a retry with the same Idempotency-Key replays it with "secret": null, since the secret is never kept in clear. ${ssrf}`,
+      tags, roles: ['provider'], body: newEndpointSchema, idempotent: true, issuesSecret: 'secret',
       responses: { 201: { description: 'Registered, with its signing secret', schema: createdEndpointSchema } },
       handler: async ({ body }, ctx) => {
         const r = await endpoints.create(ctx.db, ownProviderId(ctx), { ...body, eventTypes: body.eventTypes as EventType[] }, actingOf(ctx));
@@ -96,7 +96,7 @@ export function webhookRoutes(deps: ServiceDeps): AnyRoute[] {
       method: 'post', path: '/v1/providers/me/webhook-endpoints/{endpointId}/secret-rotations', operationId: 'rotateWebhookSecret',
       summary: 'A new signing secret for a webhook endpoint',
       description: 'The new secret is in this answer only. The secrets that signed until now keep signing for 24 hours beside it (`webhook-signature` carries one signature per secret, space-separated), so the receiver can switch without losing a message; then they expire.',
-      tags, roles: ['provider'], params: endpointIdParams, idempotent: true,
+      tags, roles: ['provider'], params: endpointIdParams, idempotent: true, issuesSecret: 'secret',
       responses: { 201: { description: 'The new secret', schema: rotatedSecretSchema } },
       handler: async ({ params }, ctx) => {
         const r = await endpoints.rotateSecret(ctx.db, ownProviderId(ctx), params.endpointId, actingOf(ctx));

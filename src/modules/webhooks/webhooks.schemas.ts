@@ -32,10 +32,10 @@ export const endpointSchema = z.object({
   updatedAt: z.iso.datetime(),
 });
 export const createdEndpointSchema = endpointSchema.extend({
-  secret: z.string().meta({ description: 'The signing secret (Standard Webhooks, whsec_…). Shown in this answer only: keep it.', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
+  secret: z.string().nullable().meta({ description: 'The signing secret (Standard Webhooks, whsec_…). Shown in this answer only: keep it. A retry with the same Idempotency-Key answers null here (the secret is not kept in clear for replays): rotate to get a new one.', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
 });
 export const rotatedSecretSchema = z.object({
-  secret: z.string().meta({ description: 'The new signing secret, shown in this answer only', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
+  secret: z.string().nullable().meta({ description: 'The new signing secret, shown in this answer only; null on a retry with the same Idempotency-Key (rotate again to get another)', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
   previousSecretExpiresAt: z.iso.datetime().meta({ example: '2027-01-06T02:00:00.000Z', description: 'Until then each message carries a signature by the previous secret as well' }),
 });
 export const endpointListSchema = pageSchema(endpointSchema);

@@ -19,7 +19,7 @@ export function contactRoutes(deps: ServiceDeps): AnyRoute[] {
       method: 'put', path: '/v1/learners/me/contact', operationId: 'setMyContact',
       summary: 'Set my contact details and notice preferences',
       description: 'Replaces the signed-in citizen\'s email address, phone number (E.164, such as +6591234567), notice language (en, ms, id, zh, ta) and which channels are on. A channel turned on needs its address, else 422 names `body.email` or `body.phone`. Notices of events after this call use the new details.',
-      tags: ['me'], roles: ['citizen'], body: contactBody,
+      tags: ['me'], roles: ['citizen'], body: contactBody, idempotent: true,
       responses: { 200: { description: 'The contact details saved', schema: contactSchema } },
       handler: async ({ body }, ctx) => ({ status: 200, body: contactView(await setContact(deps, ctx.db, citizenOf(ctx), body, actingOf(ctx))) }),
     }),
