@@ -36,6 +36,34 @@ export interface EnqueueOptions {
   singletonKey?: string;
 }
 
+/** The advisory lock pg-boss starts under (namespace, key): "LCTB", "boss". */
+const START_LOCK = [0x4c435442, 0x626f7373] as const;
+
+/**
+ * Runs pg-boss's start (which creates or migrates its schema) while holding
+ * a session advisory lock on a connection of its own: replicas starting at
+ * once would otherwise race on CREATE SCHEMA. The start itself runs on other
+ * pooled connections, so the pool needs two.
+ */
+async function startedOnce(pool: pg.Pool, start: () => Promise<unknown>): Promise<void> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  try {
+    await client.query('select pg_advisory_lock($1, $2)', [...START_LOCK]);
+    try {
+      await start();
+    } finally {
+      await client.query('select pg_advisory_unlock($1, $2)', [...START_LOCK]);
+    }
+  } catch (err) {
+    failed = err as Error;
+    throw err;
+  } finally {
+    // A connection whose unlock failed may still hold the lock: closed, not returned.
+    client.release(failed);
+  }
+}
+
 /** Runs a statement on the connection of a drizzle transaction, as pg-boss's `db` option expects. */
 function executorOf(tx: Tx): PgBoss.Db {
   const client = (tx as unknown as { session: { client: pg.PoolClient } }).session.client;
@@ -56,7 +84,7 @@ export async function startJobQueue(pool: pg.Pool, logger: Logger, options: { sc
     ...(options.maintenanceIntervalSeconds !== undefined ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds } : {}),
   });
   boss.on('error', (err) => logger.error({ err: safeErrorText(err) }, 'job queue error'));
-  await boss.start();
+  await startedOnce(pool, () => boss.start());
   return {
     boss,
     async define(queue, policy = {}) {

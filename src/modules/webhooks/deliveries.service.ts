@@ -26,7 +26,7 @@ export function deliveriesService(deps: DeliveryDeps) {
   return {
     /** Newest first, filtered by status and endpoint. */
     async list(db: Db | Tx, providerId: string, filter: { status?: WebhookDeliveryStatus | undefined; endpointId?: string | undefined; cursor?: string | undefined; limit: number }) {
-      const after = decodeCursor(filter.cursor, z.object({ createdAt: cursorDate, id: z.string().max(40) }));
+      const after = decodeCursor(filter.cursor, z.object({ createdAt: cursorDate, id: z.union([z.string().regex(/^msg_[0-9a-f]{32}$/), z.uuid()]) }));
       const rows = await db.select().from(webhookDeliveries).where(and(
         eq(webhookDeliveries.providerId, providerId),
         filter.status ? eq(webhookDeliveries.status, filter.status) : undefined,

@@ -3,7 +3,7 @@ import type { Db, Tx } from '../../db/client.js';
 import { webhookEndpoints, webhookEndpointSecrets } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
 import { AppError, notFound } from '../../lib/app-error.js';
-import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { cursorDate, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { newId } from '../../lib/ids.js';
 import type { Acting } from '../acting.js';
 import { recordAudit } from '../audit/audit.repo.js';
@@ -12,7 +12,6 @@ import type { EventType } from '../events/event-types.js';
 import { checkEndpointUrl, systemResolver, type AddressPolicy, type Resolver } from './endpoint-address.js';
 import { newSigningSecret } from './signing.js';
 import { z } from 'zod';
-import { cursorDate } from '../../lib/cursor.js';
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 
