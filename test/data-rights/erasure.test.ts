@@ -199,6 +199,28 @@ describe('erasure: four eyes, bad input and wrong roles change nothing', () => {
     expect(await approvalsOf(l.id)).toEqual([]);
   });
 
+  it('when the learner has an appeal being decided, then 409 invalid_state and no proposal; once erased, no credit can be granted to them', async () => {
+    const l = await w.world.learnerWithCredit('1000', distinctivePerson());
+    const grant = await h.database.pool.query(`select id, scheme_id from grants where learner_id = $1 limit 1`, [l.id]);
+    const appealId = randomUUID();
+    await h.database.pool.query(
+      `insert into grant_appeals (id, learner_id, grant_id, scheme_id, currency, closing, closed_at, lapsed_amount, statement, status, filed_at, filed_by)
+       values ($1, $2, $3, $4, 'SGD', 'lapsed', $5, 1000, 'I was in hospital.', 'open', $5, $6)`,
+      [appealId, l.id, grant.rows[0].id, grant.rows[0].scheme_id, h.clock.now(), `citizen:${l.id}`],
+    );
+    const refused = expectProblem(await (await as('admin', 'admin-dpo-1')).post(`/v1/learners/${l.id}/erasure`, lawfulRequest), 409, 'invalid_state');
+    expect(refused.open).toMatchObject({ appeals: 1 });
+    expect(await approvalsOf(l.id)).toEqual([]);
+
+    await h.database.pool.query(`update grant_appeals set status = 'rejected', reason_code = 'no_grounds', decided_at = $2, decided_by = 'finance-x' where id = $1`, [appealId, h.clock.now()]);
+    await erase(l.id);
+    const admin = await as('admin', 'admin-grants');
+    const budget = async () => (await h.database.pool.query(`select count(*)::int n from grants where learner_id = $1`, [l.id])).rows[0].n;
+    const before = await budget();
+    expectProblem(await admin.post(`/v1/learners/${l.id}/grants`, { schemeId: grant.rows[0].scheme_id, amount: '1000' }), 409, 'invalid_state');
+    expect(await budget()).toBe(before);
+  });
+
   it.each([
     ['no reason', {}, 'body.reason'],
     ['a short reason', { reason: 'asked' }, 'body.reason'],

@@ -7,6 +7,8 @@ export interface OpenItems {
   claims: number;
   payments: number;
   incentives: number;
+  /** Appeals still being decided: a reinstatement would fund someone erased. */
+  appeals: number;
 }
 
 const ERASED = sql`'{"erased": true}'::jsonb`;
@@ -24,12 +26,13 @@ export async function lockLearnerForErasure(tx: Tx, learnerId: string): Promise<
 }
 
 export async function openItemsOf(db: Db | Tx, learnerId: string): Promise<OpenItems> {
-  const r = await db.execute<{ enrolments: number; claims: number; payments: number; incentives: number }>(sql`
+  const r = await db.execute<OpenItems & Record<string, number>>(sql`
     select
       (select count(*)::int from enrolments where learner_id = ${learnerId} and status in ('requested', 'reserved', 'claimed')) as enrolments,
       (select count(*)::int from claims where learner_id = ${learnerId} and status in ('in_review', 'approved')) as claims,
       (select count(*)::int from payment_lines where learner_id = ${learnerId} and status in ('proposed', 'pending')) as payments,
-      (select count(*)::int from incentives i where i.learner_id = ${learnerId} and ${unpaidIncentive}) as incentives`);
+      (select count(*)::int from incentives i where i.learner_id = ${learnerId} and ${unpaidIncentive}) as incentives,
+      (select count(*)::int from grant_appeals a where a.learner_id = ${learnerId} and a.status in ('open', 'proposed')) as appeals`);
   return r.rows[0]!;
 }
 
@@ -49,6 +52,10 @@ export async function erasePersonalData(tx: Tx, learnerId: string, at: Date): Pr
   await tx.execute(sql`delete from learner_equity_profiles where learner_id = ${learnerId}`);
   await tx.execute(sql`delete from learner_contacts where learner_id = ${learnerId}`);
   // An appeal's statement is the learner's own words, and an officer's note may repeat them: the decision and its amounts stay.
+  // Free text others wrote about the learner, or they wrote themselves: a share's label, a counter officer's reason (also copied as the staff read's purpose).
+  await tx.execute(sql`update credential_shares set label = 'erased' where learner_id = ${learnerId} and label is not null`);
+  await tx.execute(sql`update counter_acts set reason = 'erased' where learner_id = ${learnerId} and reason is not null`);
+  await tx.execute(sql`update staff_data_reads set purpose = 'erased' where learner_id = ${learnerId}`);
   await tx.execute(sql`update grant_appeals set statement = 'erased', decision_note = case when decision_note is null then null else 'erased' end where learner_id = ${learnerId}`);
   // A stored response is replayed only to a retry of the same request; the learner's own, or one that names them, would repeat what was erased.
   await tx.execute(sql`delete from idempotency_keys where scope = ${`citizen:${learnerId}`} or strpos(body, ${learnerId}) > 0`);
@@ -72,6 +79,7 @@ export async function learnersPastRetention(db: Db | Tx, cutoff: Date, limit: nu
                       and (k.status in ('in_review', 'approved') or greatest(k.submitted_at, k.decided_at, k.paid_at) >= ${c}))
       and not exists (select 1 from payment_lines p where p.learner_id = l.id and p.status in ('proposed', 'pending'))
       and not exists (select 1 from incentives i where i.learner_id = l.id and (${unpaidIncentive} or i.created_at >= ${c}))
+      and not exists (select 1 from grant_appeals a where a.learner_id = l.id and (a.status in ('open', 'proposed') or a.filed_at >= ${c}))
     order by l.created_at, l.id
     limit ${limit}`);
   return r.rows.map((row) => row.id);

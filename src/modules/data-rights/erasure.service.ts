@@ -38,7 +38,7 @@ async function eraseLearner(deps: ServiceDeps, tx: Tx, learnerId: string, basis:
 async function refuseWhileOpen(db: Db | Tx, learnerId: string) {
   const open = await openItemsOf(db, learnerId);
   if (Object.values(open).some((n) => n > 0)) {
-    throw new AppError('invalid_state', 'the learner has money in flight (open enrolments, unpaid claims, pending payments or incentives): settle or end them first', { open });
+    throw new AppError('invalid_state', 'the learner has money in flight (open enrolments, unpaid claims, pending payments or incentives, appeals being decided): settle or end them first', { open });
   }
 }
 

@@ -8,7 +8,6 @@ import { newId } from '../../lib/ids.js';
 import type { Currency } from '../../lib/money.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
-import { findLearner } from '../learners/learners.repo.js';
 import { budgetFigures, findScheme, rulesAt, type SchemeRow } from '../schemes/schemes.repo.js';
 import type { GrantCode } from './grant-codes.js';
 import type { GrantRunCriteria } from './grants.schemas.js';
@@ -48,7 +47,10 @@ export async function grantCredit(
   acting: Acting,
 ) {
   return inTransaction(db, async (tx) => {
-    if (!(await findLearner(tx, input.learnerId))) throw notFound('learner');
+    // Key-share locked: an erasure (which locks the learner for update) waits for this grant, or this grant sees it.
+    const learner = (await tx.execute<{ erased: boolean }>(sql`select erased_at is not null as erased from learners where id = ${input.learnerId} for key share`)).rows[0];
+    if (!learner) throw notFound('learner');
+    if (learner.erased) throw new AppError('invalid_state', 'the learner\'s personal data was erased: no new credit can be granted to them');
     const scheme = await activeScheme(tx, input.schemeId);
     const { now, expiry, firstUseDeadline } = await grantDates(deps, tx, scheme, input.expiresAt);
     const id = newId();
