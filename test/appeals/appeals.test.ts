@@ -239,6 +239,25 @@ describe('POST /v1/learners/me/grants/{grantId}/appeals, then four eyes', () => 
     expect((await me.appeal(grant.id)).status).toBe(201);
   });
 
+  it('when a pathway bonus was taken back and its released reservation returned later, then it is not appealable as a lapse', async () => {
+    const scheme = await api.scheme({}, { appealWindowDays: 30 });
+    await api.allocate(scheme.id, '100000');
+    const learner = await api.learner();
+    const grant = (await api.grant(learner.id, { schemeId: scheme.id, amount: '50000' })).body as { id: string };
+    const budget = (await h.database.pool.query(`select budget_account_id from schemes where id = $1`, [scheme.id])).rows[0].budget_account_id as string;
+    // The take-back returns what was available; the part reserved then comes back later, as a revoked grant's return does.
+    await h.ledger.commit(h.database.db, [
+      { id: randomUUID(), kind: 'posted', debitAccountId: grant.id, creditAccountId: budget, amount: 30000n, code: 'pathway_bonus_revocation', referenceId: grant.id },
+      { id: randomUUID(), kind: 'posted', debitAccountId: grant.id, creditAccountId: budget, amount: 20000n, code: 'grant_revocation', referenceId: grant.id },
+    ]);
+    await h.database.pool.query(`update grants set status = 'revoked', settled = true where id = $1`, [grant.id]);
+    const me = await citizen(learner.id);
+    const res = await me.appeal(grant.id);
+    expect(res.status, res.text).toBe(409);
+    expect(res.body.reasons).toEqual(['grant_not_closed']);
+    expect(await appealRows(grant.id)).toEqual([]);
+  });
+
   it('when a grant expires, then it can be appealed as expired, and citizens and providers cannot decide appeals', async () => {
     const scheme = await api.scheme();
     await api.allocate(scheme.id, '10000');

@@ -39,17 +39,21 @@ export async function listAppeals(
 /**
  * How a grant closed, from its own ledger: what its expiry (grant_expiry) or
  * lapse (grant_revocation) returned to the scheme, less what appeals have
- * reinstated of it since. A grant closed any other way (a revoked pathway
- * bonus) returns nothing here and cannot be appealed.
+ * reinstated of it since. A grant closed any other way (a pathway bonus
+ * taken back, even if its released reservations return later under
+ * grant_revocation) returns nothing here and cannot be appealed.
  */
 export async function closingOfGrant(db: Db | Tx, grantId: string): Promise<{ closing: AppealClosing; returned: bigint; reinstated: bigint } | undefined> {
-  const r = await db.execute<{ expired: string; lapsed: string; reinstated: string }>(sql`
+  const r = await db.execute<{ expired: string; lapsed: string; bonus_taken_back: boolean | null; reinstated: string }>(sql`
     select coalesce(sum(t.amount) filter (where t.code = 'grant_expiry'), 0)::text as expired,
            coalesce(sum(t.amount) filter (where t.code = 'grant_revocation'), 0)::text as lapsed,
+           bool_or(t.code = 'pathway_bonus_revocation') as bonus_taken_back,
            (select coalesce(sum(a.proposed_amount), 0) from grant_appeals a where a.grant_id = ${grantId} and a.status = 'reinstated')::text as reinstated
       from ledger_debits_of(${grantId}) t
-     where t.kind = 'posted' and t.code in ('grant_expiry', 'grant_revocation')`);
+     where t.kind = 'posted' and t.code in ('grant_expiry', 'grant_revocation', 'pathway_bonus_revocation')`);
   const row = r.rows[0];
+  // A bonus taken back after a reversal was closed on purpose: what its released reservations return later is not a lapse.
+  if (row?.bonus_taken_back) return undefined;
   const expired = toBigInt(row?.expired), lapsed = toBigInt(row?.lapsed);
   if (expired === 0n && lapsed === 0n) return undefined;
   return { closing: lapsed > 0n ? 'lapsed' : 'expired', returned: expired + lapsed, reinstated: toBigInt(row?.reinstated) };

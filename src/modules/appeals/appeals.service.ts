@@ -37,7 +37,9 @@ const grantParam = (message: string) => ({ errors: [{ path: 'params.grantId', me
 export async function appealStanding(db: Db | Tx, grant: GrantRow, now: Date) {
   const closing = grant.status === 'active' ? undefined : await closingOfGrant(db, grant.id);
   if (!closing) return { ok: false as const, code: 'invalid_state' as const, reason: 'grant_not_closed', message: 'only a grant that expired or lapsed can be appealed' };
-  const closedAt = (closing.closing === 'lapsed' ? grant.firstUseDeadline : grant.expiresAt) ?? now;
+  const closedAt = closing.closing === 'lapsed' ? grant.firstUseDeadline : grant.expiresAt;
+  // A grant with no such date did not lapse or expire by its rules: nothing to appeal (and no window to start from).
+  if (!closedAt) return { ok: false as const, code: 'invalid_state' as const, reason: 'grant_not_closed', message: 'only a grant that expired or lapsed can be appealed' };
   const rules = (await rulesAt(db, grant.schemeId, closedAt))?.rules;
   const windowDays = rules?.appealWindowDays ?? 0;
   const refusal = appealWindowRefusal(closedAt, windowDays, now);
