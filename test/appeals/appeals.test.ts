@@ -29,6 +29,7 @@ const citizen = async (learnerId: string) => {
 };
 
 const budgetOf = async (schemeId: string) => (await request(h.app).get(`/v1/schemes/${schemeId}`).set('authorization', `Bearer ${api.admin}`)).body.budget;
+const appealLearner = async (appealId: string) => (await h.database.pool.query(`select learner_id from grant_appeals where id = $1`, [appealId])).rows[0].learner_id as string;
 const appealRows = async (grantId: string) => (await h.database.pool.query(`select status from grant_appeals where grant_id = $1`, [grantId])).rows;
 
 /** A Prakerja-style grant (15 days to first use) that lapsed just now, back to its scheme's budget. */
@@ -62,6 +63,12 @@ describe('POST /v1/learners/me/grants/{grantId}/appeals, then four eyes', () => 
 
     const queue = await financeAs(h, 'appeals-officer-2').get('/v1/appeals?status=open');
     expect(queue.body.items.map((a: { id: string }) => a.id)).toContain(filed.body.id);
+    // Reading the statement is a staff read of the learner's personal data, listed for them.
+    expect((await financeAs(h, 'appeals-officer-2').get(`/v1/appeals/${filed.body.id}`)).status).toBe(200);
+    const reads = await h.database.pool.query(`select reader_subject, operation from staff_data_reads where learner_id = $1 order by at, operation`, [filed.body.learnerId ?? (await appealLearner(filed.body.id))]);
+    expect(reads.rows).toEqual(expect.arrayContaining([
+      { reader_subject: 'appeals-officer-2', operation: 'listAppeals' }, { reader_subject: 'appeals-officer-2', operation: 'getAppeal' },
+    ]));
 
     const proposed = await propose(filed.body.id);
     expect(proposed.status, proposed.text).toBe(202);

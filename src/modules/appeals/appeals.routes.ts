@@ -5,6 +5,7 @@ import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { cursorDate, decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
 import type { ServiceDeps } from '../deps.js';
+import { recordStaffRead } from '../data-rights/staff-reads.js';
 import {
   appealIdParams, appealRejectionBody, appealSchema, appealsQuery, appealView, fileAppealBody, grantIdParams, reinstatementBody, staffAppealSchema, staffAppealView,
 } from './appeals.schemas.js';
@@ -13,6 +14,9 @@ import { fileAppeal, getAppeal, myAppeals, proposeReinstatement, rejectAppeal, s
 /** Who decides appeals: a finance officer or an administrator, and a second one of either to approve a reinstatement. */
 const officers = ['finance', 'admin'] as const;
 const cursorSchema = z.object({ at: cursorDate, id: z.uuid() });
+
+/** Why officers read an appeal's statement: the staff-read log's purpose. */
+const APPEAL_PURPOSE = 'deciding an appeal against expired or lapsed credit';
 
 export function appealRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
@@ -46,6 +50,10 @@ export function appealRoutes(deps: ServiceDeps): AnyRoute[] {
       handler: async ({ query }, ctx) => {
         const rows = await searchAppeals(ctx.db, { statuses: query.status ? [query.status] : undefined, before: decodeCursor(query.cursor, cursorSchema), limit: query.limit + 1 });
         const items = rows.slice(0, query.limit);
+        // Each statement shown is a staff read of that learner's personal data.
+        for (const learnerId of new Set(items.map((a) => a.learnerId))) {
+          await recordStaffRead(ctx.db, actingOf(ctx), { learnerId, operation: 'listAppeals', purpose: APPEAL_PURPOSE, at: deps.clock.now() });
+        }
         const last = rows.length > query.limit ? items.at(-1) : undefined;
         return { status: 200, body: { items: items.map(staffAppealView), nextCursor: last ? encodeCursor({ at: last.filedAt.toISOString(), id: last.id }) : null } };
       },
@@ -55,7 +63,11 @@ export function appealRoutes(deps: ServiceDeps): AnyRoute[] {
       description: 'One appeal with the learner\'s statement, the proposal waiting for a second officer (if any) and the outcome.',
       tags: ['appeals'], roles: officers, params: appealIdParams,
       responses: { 200: { description: 'The appeal', schema: staffAppealSchema } },
-      handler: async ({ params }, ctx) => ({ status: 200, body: staffAppealView(await getAppeal(ctx.db, params.appealId)) }),
+      handler: async ({ params }, ctx) => {
+        const appeal = await getAppeal(ctx.db, params.appealId);
+        await recordStaffRead(ctx.db, actingOf(ctx), { learnerId: appeal.learnerId, operation: 'getAppeal', purpose: APPEAL_PURPOSE, at: deps.clock.now() });
+        return { status: 200, body: staffAppealView(appeal) };
+      },
     }),
     defineRoute({
       method: 'post', path: '/v1/appeals/{appealId}/reinstatement', operationId: 'proposeAppealReinstatement',
