@@ -101,11 +101,13 @@ export async function startJobQueue(pool: pg.Pool, logger: Logger, options: { sc
       else await boss.createQueue(queue, settings);
     },
     async enqueue(tx, queue, data, enqueueOptions = {}) {
-      await boss.send(queue, data, {
+      const id = await boss.send(queue, data, {
         db: executorOf(tx),
         ...(enqueueOptions.startAfter ? { startAfter: enqueueOptions.startAfter } : {}),
         ...(enqueueOptions.singletonKey ? { singletonKey: enqueueOptions.singletonKey } : {}),
       });
+      // pg-boss creates nothing for a queue that was never defined: that would lose the work silently, so the caller's transaction fails instead.
+      if (id === null && !enqueueOptions.singletonKey) throw new Error(`job queue ${queue} is not defined: the job was not created`);
     },
     async work<T extends object>(queue: string, handler: (data: T) => Promise<void>, workOptions: { pollingIntervalSeconds?: number } = {}) {
       await boss.work<T>(queue, { pollingIntervalSeconds: workOptions.pollingIntervalSeconds ?? 2, batchSize: 1 }, async (jobs) => {

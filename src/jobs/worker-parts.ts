@@ -17,6 +17,8 @@ export interface WorkerPart {
   consumer?: EventConsumer;
   /** Declares the part's queues (with their retry policies) and starts working them in this process. */
   start?(): Promise<void>;
+  /** Stops what start began beyond the queues (a periodic sweep); before the queue stops. */
+  stop?(): Promise<void>;
 }
 
 /** What a part gets: the service's dependencies, and the process's metrics when it has them. */

@@ -45,6 +45,7 @@ export async function startWorker(serviceDeps: ServiceDeps, options: WorkerOptio
       relayNow,
       async stop() {
         await relay?.stop();
+        for (const part of parts) await part.stop?.();
         await jobs.stop();
       },
     };

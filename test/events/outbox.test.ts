@@ -121,4 +121,14 @@ describe('the job queue', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(done).toEqual(['committed']);
   });
+
+  it('refuses a job for a queue nobody defined, failing the transaction rather than losing the work', async () => {
+    const s = subject();
+    await expect(h.deps.database.db.transaction(async (tx) => {
+      await recordEvent(tx, { type: 'claim.approved', at: h.clock.now(), subject: s });
+      await jobs.enqueue(tx, 'test.undefined', { tag: 'lost?' });
+    })).rejects.toThrow(/not defined/);
+    const n = await h.deps.database.db.execute<{ n: number }>(sql`select count(*)::int n from outbox_events where subject_id = ${s.id}::uuid`);
+    expect(n.rows[0]!.n).toBe(0);
+  });
 });

@@ -13,7 +13,8 @@ import { createMetrics } from '../../src/lib/metrics.js';
 import type { ServiceDeps } from '../../src/modules/deps.js';
 import { recordEvent } from '../../src/modules/events/outbox.js';
 import { relayOutbox } from '../../src/modules/events/relay.js';
-import { attemptDelivery } from '../../src/modules/webhooks/attempt-delivery.js';
+import { resumeOverdueDeliveries, RESUME_GRACE_MS } from '../../src/modules/webhooks/resume-deliveries.js';
+import { attemptDelivery, DELIVERY_QUEUE } from '../../src/modules/webhooks/attempt-delivery.js';
 import { webhookFanOut } from '../../src/modules/webhooks/fan-out.js';
 import { retrySchedule } from '../../src/modules/webhooks/retry-schedule.js';
 import { webhooksPart } from '../../src/modules/webhooks/worker-part.js';
@@ -64,6 +65,8 @@ beforeAll(async () => {
   localDeps = { ...h.deps, policy: { ...h.deps.policy, webhooksAllowLocal: true } };
   localApp = createApp({ ...localDeps, metrics: createMetrics(), authenticator: key.authenticator(), bodyLimit: '256kb' });
   jobs = await startJobQueue(h.deps.database.pool, h.deps.logger, { schema: 'pgboss_webhooks' });
+  // Defined, never worked here: the tests drive attempts by hand (the worker test has its own schema).
+  await jobs.define(DELIVERY_QUEUE, { retryLimit: 0 });
   const api = await adminApi(h);
   providerA = await newProvider(api);
   providerB = await newProvider(api);
@@ -269,6 +272,26 @@ describe('deliveries', () => {
     expect(detail.body.attemptLog[0].responseExcerpt.length).toBeLessThanOrEqual(256);
     expect(detail.body.attemptLog[0].responseExcerpt).not.toMatch(/[\u0000-\u001f]/);
     expect(await attemptDelivery(localDeps, delivery!.id)).toEqual({ made: false, why: 'finished' });
+  });
+
+  it('when a waiting delivery has lost its job, then the resume sweep gives it a new one for the same instant, and it is delivered once', async () => {
+    const endpoint = await register(providerA, ['claim.approved']);
+    const [delivery] = (await event(providerA.id)).filter((r) => r.endpoint_id === endpoint.id);
+    const jobsFor = async () => (await h.database.pool.query(
+      `select data->>'due' as due from pgboss_webhooks.job where name = 'webhooks.deliver' and data->>'deliveryId' = $1`, [delivery!.id])).rows as { due: string }[];
+    expect(await jobsFor()).toHaveLength(1);
+    // Not overdue yet: its job may still come.
+    await resumeOverdueDeliveries(localDeps, jobs);
+    expect(await jobsFor()).toHaveLength(1);
+    h.clock.advance(RESUME_GRACE_MS + 60_000);
+    expect((await resumeOverdueDeliveries(localDeps, jobs)).resumed).toBeGreaterThanOrEqual(1);
+    const [first, second] = await jobsFor();
+    expect(second!.due).toBe(first!.due);
+    received.length = 0;
+    expect(await attemptDelivery(localDeps, delivery!.id, { due: new Date(second!.due) })).toMatchObject({ made: true, status: 'delivered' });
+    // The old job turning up after all does nothing.
+    expect(await attemptDelivery(localDeps, delivery!.id, { due: new Date(first!.due) })).toEqual({ made: false, why: 'finished' });
+    expect(received.map((m) => m.headers['webhook-id'])).toEqual([delivery!.id]);
   });
 
   it('when every attempt fails for 3 days, then the delivery is dead-lettered, and a replay delivers it with the same webhook-id', async () => {

@@ -65,6 +65,7 @@ export const webhookDeliveries = pgTable(
     uniqueIndex('webhook_deliveries_event_endpoint_uq').on(t.eventId, t.endpointId),
     index('webhook_deliveries_provider_idx').on(t.providerId, t.createdAt, t.id),
     index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.createdAt, t.id),
+    index('webhook_deliveries_waiting_idx').on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'retrying')`),
     check('webhook_deliveries_id', sql`${t.id} ~ '^msg_[0-9a-f]{32}$'`),
     check('webhook_deliveries_status', sql`${t.status} in ('pending', 'retrying', 'delivered', 'dead_lettered')`),
   ],
