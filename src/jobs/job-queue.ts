@@ -40,12 +40,13 @@ export interface EnqueueOptions {
 const START_LOCK = [0x4c435442, 0x626f7373] as const;
 
 /**
- * Runs pg-boss's start (which creates or migrates its schema) while holding
- * a session advisory lock on a connection of its own: replicas starting at
- * once would otherwise race on CREATE SCHEMA. The start itself runs on other
+ * Runs pg-boss's start (which creates or migrates its schema), or a queue's
+ * creation, while holding a session advisory lock on a connection of its
+ * own: replicas starting at once would otherwise race on CREATE SCHEMA and
+ * deadlock on a queue's partition. The start itself runs on other
  * pooled connections, so the pool needs two.
  */
-async function startedOnce(pool: pg.Pool, start: () => Promise<unknown>): Promise<void> {
+async function underStartLock(pool: pg.Pool, start: () => Promise<unknown>): Promise<void> {
   const client = await pool.connect();
   let failed: Error | undefined;
   try {
@@ -84,21 +85,24 @@ export async function startJobQueue(pool: pg.Pool, logger: Logger, options: { sc
     ...(options.maintenanceIntervalSeconds !== undefined ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds } : {}),
   });
   boss.on('error', (err) => logger.error({ err: safeErrorText(err) }, 'job queue error'));
-  await startedOnce(pool, () => boss.start());
+  await underStartLock(pool, () => boss.start());
   return {
     boss,
     async define(queue, policy = {}) {
-      const existing = await boss.getQueue(queue);
-      const settings: PgBoss.Queue = {
-        name: queue,
-        ...(policy.retryLimit !== undefined ? { retryLimit: policy.retryLimit } : {}),
-        ...(policy.retryDelaySeconds !== undefined ? { retryDelay: policy.retryDelaySeconds } : {}),
-        ...(policy.retryBackoff !== undefined ? { retryBackoff: policy.retryBackoff } : {}),
-        ...(policy.expireInSeconds !== undefined ? { expireInSeconds: policy.expireInSeconds } : {}),
-        ...(policy.deadLetter !== undefined ? { deadLetter: policy.deadLetter } : {}),
-      };
-      if (existing) await boss.updateQueue(queue, settings);
-      else await boss.createQueue(queue, settings);
+      // Under the start lock too: replicas creating one queue at once deadlock on its partition's DDL.
+      await underStartLock(pool, async () => {
+        const existing = await boss.getQueue(queue);
+        const settings: PgBoss.Queue = {
+          name: queue,
+          ...(policy.retryLimit !== undefined ? { retryLimit: policy.retryLimit } : {}),
+          ...(policy.retryDelaySeconds !== undefined ? { retryDelay: policy.retryDelaySeconds } : {}),
+          ...(policy.retryBackoff !== undefined ? { retryBackoff: policy.retryBackoff } : {}),
+          ...(policy.expireInSeconds !== undefined ? { expireInSeconds: policy.expireInSeconds } : {}),
+          ...(policy.deadLetter !== undefined ? { deadLetter: policy.deadLetter } : {}),
+        };
+        if (existing) await boss.updateQueue(queue, settings);
+        else await boss.createQueue(queue, settings);
+      });
     },
     async enqueue(tx, queue, data, enqueueOptions = {}) {
       const id = await boss.send(queue, data, {

@@ -122,6 +122,20 @@ describe('the job queue', () => {
     expect(done).toEqual(['committed']);
   });
 
+  it('starts and defines the same queues from four processes at once without a race on the schema or a deadlock', async () => {
+    const queues = await Promise.all([1, 2, 3, 4].map(async () => {
+      const q = await startJobQueue(h.deps.database.pool, h.deps.logger, { schema: 'pgboss_race' });
+      for (const name of ['race.a', 'race.b', 'race.c']) await q.define(name, { retryLimit: 1 });
+      return q;
+    }));
+    try {
+      const defined = await h.deps.database.pool.query(`select name from pgboss_race.queue where name like 'race.%' order by name`);
+      expect(defined.rows.map((r) => r.name)).toEqual(['race.a', 'race.b', 'race.c']);
+    } finally {
+      for (const q of queues) await q.stop();
+    }
+  });
+
   it('refuses a job for a queue nobody defined, failing the transaction rather than losing the work', async () => {
     const s = subject();
     await expect(h.deps.database.db.transaction(async (tx) => {
