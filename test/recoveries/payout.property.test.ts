@@ -200,8 +200,15 @@ async function batchStep(r: RunState, s: Extract<Step, { t: 'batch' }>) {
     const rec = await ledgerOf('receivable', id);
     debt.set(id, rec.dpo + rec.dp - rec.cpo - rec.cp);
   }
+  // A recovery the provider over-settled (a refund and then a bank return of the same money) is owed back even when
+  // another recovery outstanding nets the provider's receivable to zero: its line then offsets the two, for nothing.
+  const overpaid = await q<{ provider_id: string }>(`
+    select distinct r.provider_id from recoveries r
+     where r.provider_id = any($1::uuid[])
+       and r.amount < (select coalesce(sum(s.amount), 0) from recovery_settlements s where s.recovery_id = r.id and s.live = 1)`, [r.providerIds]);
   const totals = new Map(payable.map((p) => [p.provider_id, BigInt(p.total)]));
   for (const [id, owes] of debt) if (owes < 0n && !totals.has(id)) totals.set(id, 0n);
+  for (const { provider_id: id } of overpaid) if (!totals.has(id)) totals.set(id, 0n);
   if (totals.size === 0) {
     const none = await r.w.officer.post('/v1/disbursement-batches', { currency: 'SGD', cutOff: h.clock.now().toISOString(), schemeId: r.w.scheme.id });
     expect(none.status, none.text).toBe(422);
@@ -218,6 +225,7 @@ async function batchStep(r: RunState, s: Extract<Step, { t: 'batch' }>) {
     expect(row, `line of provider ${r.providerIds.indexOf(id)}`).toEqual({ claims_total: total.toString(), deducted: deducted.toString(), amount: (total - deducted).toString() });
     if (deducted > 0n) saw(deducted === total ? 'line netted to nothing' : 'line with a deduction');
     if (deducted < 0n) saw('line with a repayment');
+    if (total === 0n && deducted === 0n) saw('repayment offset against another recovery');
   }
   if (s.reject) {
     const rejected = await r.w.second.post(`/v1/approvals/${proposed.approval!.id}/reject`, { note: 'not this one' });
