@@ -302,6 +302,7 @@ export async function startApi(b: BenchDb, signer: Signer, extraEnv: Record<stri
       AUTH_ISSUER: ISSUER,
       AUTH_AUDIENCE: AUDIENCE,
       NATIONAL_ID_KEY: randomBytes(32).toString('hex'),
+      SCHEME_KEY_SECRET: randomBytes(32).toString('hex'),
       LOG_LEVEL: 'warn',
       SEED_DEMO: 'false',
       DB_POOL_SIZE: process.env.BENCH_DB_POOL_SIZE ?? '20',
