@@ -7,6 +7,7 @@
  *   one-learner [--attempts 1000]               concurrent enrolments on one learner with credit for 10
  *   balance-reads [--learners N]                GET /v1/me/account at 32 connections vs GET /healthz
  *   claims [--claims N]                         approved claims/s over HTTP with real credential verification
+ *   profile <file.cpuprofile>...                 CPU profiles (BENCH_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=D") by package and folder
  * Runs against BENCH_DATABASE_URL's server (default postgres://postgres@127.0.0.1:5432/test)
  * in a fresh database that is dropped at the end.
  */
@@ -18,6 +19,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   'one-learner': () => import('./one-learner.js'),
   'balance-reads': () => import('./balance-reads.js'),
   claims: () => import('./claims.js'),
+  profile: () => import('./profile-summary.js'),
 };
 
 async function main() {
