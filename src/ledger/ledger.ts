@@ -47,8 +47,9 @@ const toWire = (t: TransferInput) => ({
   linked: t.linked ?? false,
 });
 
-/** A batch as ledger_create_transfers takes it: a jsonb array. */
-const batch = (transfers: TransferInput[]): SQL => sql`${JSON.stringify(transfers.map(toWire))}::jsonb`;
+/** A batch as ledger_create_transfers takes it, as JSON text (the benchmarks drive the SQL with it directly). */
+export const transferBatchJson = (transfers: TransferInput[]): string => JSON.stringify(transfers.map(toWire));
+const batch = (transfers: TransferInput[]): SQL => sql`${transferBatchJson(transfers)}::jsonb`;
 
 /** The ledger's read functions (ledger.sql) that SQL outside src/ledger/ may call. */
 export const ledgerReads = [

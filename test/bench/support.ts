@@ -285,12 +285,17 @@ export interface Api {
   stop(): Promise<void>;
 }
 
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
 export async function startApi(b: BenchDb, signer: Signer, extraEnv: Record<string, string> = {}): Promise<Api> {
   const port = await freePort();
   // BENCH_API_NODE_ARGS passes flags to the API's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
   const nodeArgs = process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server.ts'], {
-    cwd: path.resolve(import.meta.dirname, '../..'),
+  // BENCH_API_BUILD=1 runs the production build (npm run build, then node dist/server.js) instead of tsx over src/.
+  const built = process.env.BENCH_API_BUILD === '1';
+  if (built) await execFileP('npm', ['run', '-s', 'build'], { cwd: repoRoot, maxBuffer: 1 << 24 });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...(built ? ['dist/server.js'] : ['--import', 'tsx', 'src/server.ts'])], {
+    cwd: repoRoot,
     env: {
       ...process.env,
       NODE_ENV: 'production',
@@ -444,11 +449,13 @@ export async function pgbenchInit(serverUrl: string, scale: number): Promise<{ d
   return { database, seconds: t.seconds, drop: () => adminQuery(serverUrl, `drop database if exists ${database} with (force)`).then(() => undefined) };
 }
 
+/** pgbench -M prepared: its built-in tpcb-like, or a custom script (`-f`, no vacuum of pgbench's own tables). */
 export async function pgbenchRun(
-  serverUrl: string, database: string, clients: number, seconds: number,
-): Promise<{ tps: number; latencyMs: number; machineCpuMsPerTx: number }> {
+  serverUrl: string, database: string, clients: number, seconds: number, options: { script?: string } = {},
+): Promise<{ tps: number; latencyMs: number; machineCpuMsPerTx: number; failed: number }> {
   const busy0 = await machineBusySeconds();
-  const { stdout } = await execFileP('pgbench', ['-M', 'prepared', '-c', String(clients), '-j', '2', '-T', String(seconds), database], {
+  const script = options.script ? ['-n', '-f', options.script] : [];
+  const { stdout } = await execFileP('pgbench', ['-M', 'prepared', ...script, '-c', String(clients), '-j', '2', '-T', String(seconds), database], {
     env: pgEnv(serverUrl), maxBuffer: 1 << 24,
   });
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
@@ -457,7 +464,8 @@ export async function pgbenchRun(
   const busy = (await machineBusySeconds()) - busy0;
   const processed = /number of transactions actually processed: (\d+)/.exec(stdout);
   const transactions = processed ? Number(processed[1]) : Number(tps[1]) * seconds;
-  return { tps: Number(tps[1]), latencyMs: lat ? Number(lat[1]) : NaN, machineCpuMsPerTx: (busy * 1000) / Math.max(1, transactions) };
+  const failed = /number of failed transactions: (\d+)/.exec(stdout);
+  return { tps: Number(tps[1]), latencyMs: lat ? Number(lat[1]) : NaN, machineCpuMsPerTx: (busy * 1000) / Math.max(1, transactions), failed: failed ? Number(failed[1]) : 0 };
 }
 
 // ---------------------------------------------------------------- statements per request

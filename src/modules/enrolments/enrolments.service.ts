@@ -65,23 +65,25 @@ const enrolmentRecord = (e: EnrolmentRow) => ({
   ended_at: null, end_reason: null,
 });
 
+/** What enrolment_reserve is called with, each argument as its JSON text, beside what the caller learns without reading back. */
+export interface ReservationPlan extends Reservation {
+  transfers: TransferInput[];
+  call: { mode: 'insert' | 'consent'; enrolment: string; legs: string; audit: string; event: string; now: string };
+}
+
 /**
- * Reserves the plan in one call to enrolment_reserve: one pending transfer
- * per grant, linked so they commit together or not at all, each timing out
- * at the run's end plus its scheme's claim window; the enrolment and its
- * legs; the grants' first use; a seat; the audit event. The caller holds the
- * learner's lock and rolls everything back on a refusal.
+ * The plan of a reservation, with no database: one pending transfer per
+ * grant (per module and grant for a modular course) into the provider's
+ * payable, linked so they commit together or not at all, each timing out at
+ * the run's end plus its scheme's claim window; the enrolment and its legs;
+ * the audit record; the event.
  */
-async function reserve(
-  deps: ServiceDeps, tx: Tx, mode: 'insert' | 'consent', enrolment: EnrolmentRow, decided: { context: DecisionContext; result: EligibilityResult },
-  audit: Acting & { action: string; details: Record<string, unknown> },
-): Promise<Reservation> {
+export function reservationPlan(
+  mode: 'insert' | 'consent', enrolment: EnrolmentRow, decided: { context: DecisionContext; result: EligibilityResult },
+  audit: Acting & { action: string; details: Record<string, unknown> }, now: Date, payable: string,
+): ReservationPlan {
   const { context, result } = decided;
-  const now = deps.clock.now();
   const legs = result.plan.legs;
-  const payable = legs.length === 0
-    ? ''
-    : context.payableAccountId ?? (await ensureProviderPayable(tx, deps.ledger, enrolment.providerId, result.plan.currency as Currency));
   // A modular course reserves one pending transfer per module and grant, so each milestone claim posts its own.
   const parts = context.moduleSharesBps.length === 0
     ? legs.map((leg) => ({ moduleOrdinal: 0, leg, amount: leg.amount }))
@@ -117,10 +119,33 @@ async function reserve(
     schemeIds: reservations.map((l) => l.schemeId),
     data: { reserved: reservations.reduce((s, l) => s + l.amount, 0n).toString(), reservationExpiresAt: row.reservationExpiresAt?.toISOString() ?? null },
   });
+  return {
+    row, legs: reservations, transfers, courseId: context.input.run.courseId, learnerSubjectId: context.learnerSubjectId,
+    call: {
+      mode, enrolment: JSON.stringify(enrolmentRecord(row)), legs: JSON.stringify(legRecords), audit: JSON.stringify(auditRecord),
+      event: JSON.stringify(eventRecord(event)), now: now.toISOString(),
+    },
+  };
+}
+
+/**
+ * Reserves the plan (reservationPlan) in one call to enrolment_reserve,
+ * which writes the enrolment, its legs, the grants' first use, a seat, the
+ * audit event and the outbox event beside the ledger's transfers. The
+ * caller holds the learner's lock and rolls everything back on a refusal.
+ */
+async function reserve(
+  deps: ServiceDeps, tx: Tx, mode: 'insert' | 'consent', enrolment: EnrolmentRow, decided: { context: DecisionContext; result: EligibilityResult },
+  audit: Acting & { action: string; details: Record<string, unknown> },
+): Promise<Reservation> {
+  const { context, result } = decided;
+  const payable = result.plan.legs.length === 0
+    ? ''
+    : context.payableAccountId ?? (await ensureProviderPayable(tx, deps.ledger, enrolment.providerId, result.plan.currency as Currency));
+  const { transfers, call, ...reservation } = reservationPlan(mode, enrolment, decided, audit, deps.clock.now(), payable);
   const outcome = await deps.ledger.reserve(tx, transfers, (batch) => sql`
-    select enrolment_reserve(${mode}, ${JSON.stringify(enrolmentRecord(row))}::jsonb, ${JSON.stringify(legRecords)}::jsonb,
-                             ${batch}, ${JSON.stringify(auditRecord)}::jsonb, ${JSON.stringify(eventRecord(event))}::jsonb,
-                             ${now.toISOString()}::timestamptz) as outcome`, { done: 'reserved', own: ['run_full', 'not_requested'] });
+    select enrolment_reserve(${call.mode}, ${call.enrolment}::jsonb, ${call.legs}::jsonb, ${batch}, ${call.audit}::jsonb, ${call.event}::jsonb,
+                             ${call.now}::timestamptz) as outcome`, { done: 'reserved', own: ['run_full', 'not_requested'] });
   if (outcome === 'run_full') {
     throw new AppError('not_eligible', 'the course run is full or was cancelled', { reasons: ['run_full'] });
   }
@@ -129,7 +154,7 @@ async function reserve(
     // The learner row is locked, so only a sweep can have moved this credit meanwhile.
     throw new AppError('insufficient_credit', 'the credit changed while reserving; check eligibility again', { reasons: ['insufficient_credit'] });
   }
-  return { row, legs: reservations, courseId: context.input.run.courseId, learnerSubjectId: context.learnerSubjectId };
+  return reservation;
 }
 
 const planFields = (result: EligibilityResult) => ({
@@ -180,17 +205,19 @@ export async function consentToEnrolment(deps: ServiceDeps, db: Db | Tx, learner
   });
 }
 
+/** The enrolment a learner's own enrolment creates, before its reservation. */
+export const selfEnrolment = (learnerId: string, courseRunId: string, providerId: string, result: EligibilityResult, now: Date): EnrolmentRow => ({
+  id: newId(), learnerId, courseRunId, providerId, status: 'reserved', origin: 'self', requestedAt: now,
+  consentDeadline: null, reservedAt: now, reservationExpiresAt: null, endedAt: null, endReason: null, ...planFields(result),
+});
+
 /** A learner enrols themselves: reserved at once. */
 export async function selfEnrol(deps: ServiceDeps, db: Db | Tx, learnerId: string, courseRunId: string, acting: Acting): Promise<Reservation> {
   return inTransaction(db, async (tx) => {
     const decided = await decide(deps, tx, learnerId, courseRunId, { lock: true });
     const { input, result } = decided;
     if (!result.eligible) throw refusal(result);
-    const now = deps.clock.now();
-    const enrolment: EnrolmentRow = {
-      id: newId(), learnerId, courseRunId, providerId: input.run.providerId, status: 'reserved', origin: 'self', requestedAt: now,
-      consentDeadline: null, reservedAt: now, reservationExpiresAt: null, endedAt: null, endReason: null, ...planFields(result),
-    };
+    const enrolment = selfEnrolment(learnerId, courseRunId, input.run.providerId, result, deps.clock.now());
     return reserve(deps, tx, 'insert', enrolment, decided, {
       ...acting, action: 'enrolment.self_enrolled', details: { courseRunId, funded: result.plan.funded.toString() },
     });
