@@ -1,51 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startJobQueue, type JobQueue } from '../../src/jobs/job-queue.js';
-import type { ServiceDeps } from '../../src/modules/deps.js';
+import { describe, expect, it } from 'vitest';
 import { recordEvent } from '../../src/modules/events/outbox.js';
 import { relayOutbox } from '../../src/modules/events/relay.js';
-import { smtpChannel } from '../../src/modules/notices/email-channel.js';
 import { noticesConsumer } from '../../src/modules/notices/notices.consumer.js';
-import { noticesPart } from '../../src/modules/notices/notices.part.js';
 import { eventOf } from '../../src/modules/notices/notices.repo.js';
 import { sendNotice } from '../../src/modules/notices/send-notice.js';
-import type { WorkerPart } from '../../src/jobs/worker-parts.js';
 import { noticeText } from '../../src/web/notices/notice-text.js';
-import { catalogue } from '../support/catalogue.js';
 import { useHarness } from '../support/harness.js';
-import { startSmtpReceiver } from './receivers.js';
-import { ensureEvent, noticesOf, setContact, until } from './support.js';
+import { ensureEvent, noticesOf, setContact, until, useNoticeWorker } from './support.js';
 
 const h = useHarness();
-let smtp: Awaited<ReturnType<typeof startSmtpReceiver>>;
-let jobs: JobQueue;
-let deps: ServiceDeps;
-let part: WorkerPart;
-let world: Awaited<ReturnType<typeof catalogue>>;
+const w = useNoticeWorker(h, { schema: 'pgboss_notices_email', channels: ['email'] });
 
-beforeAll(async () => {
-  smtp = await startSmtpReceiver();
-  deps = { ...h.deps, noticeChannels: { email: smtpChannel(smtp.url, 'notices@learning-credits.test') } };
-  jobs = await startJobQueue(h.database.pool, h.deps.logger, { schema: 'pgboss_notices_email' });
-  part = noticesPart(deps, jobs, noticeText, { retryDelaySeconds: 1, pollingIntervalSeconds: 0.5 });
-  await part.start!();
-  world = await catalogue(h);
-});
-afterAll(async () => {
-  await jobs?.stop();
-  await smtp?.close();
-});
-
-const mailTo = (address: string) => smtp.received.filter((m) => m.to.includes(address));
+const mailTo = (address: string) => w.smtp.received.filter((m) => m.to.includes(address));
 
 /** A learner with credit and these contact details, and a provider's request to enrol them on a run of SGD 300.00 (the fee is SGD 300.00, all funded). */
 async function requestedFor(contact: Record<string, unknown>) {
-  const learner = await world.learnerWithCredit('50000');
+  const learner = await w.world.learnerWithCredit('50000');
   await setContact(h, learner.token, contact);
-  const runId = await world.run('30000');
-  const requested = await world.asProvider('/v1/enrolments', { learnerId: learner.id, courseRunId: runId });
+  const runId = await w.world.run('30000');
+  const requested = await w.world.asProvider('/v1/enrolments', { learnerId: learner.id, courseRunId: runId });
   expect(requested.status).toBe(201);
-  await ensureEvent(h, { type: 'enrolment.requested', subject: { type: 'enrolment', id: requested.body.id }, learnerId: learner.id, providerId: world.providerId });
+  await ensureEvent(h, { type: 'enrolment.requested', subject: { type: 'enrolment', id: requested.body.id }, learnerId: learner.id, providerId: w.world.providerId });
   return { learner, enrolmentId: requested.body.id as string };
 }
 
@@ -53,7 +29,7 @@ describe('a consent request by email, through a real SMTP server', () => {
   it('when the learner reads English, then the email asks in English, with the course, the amounts and the answer-by date formatted for en-SG', async () => {
     const email = `en-${randomUUID().slice(0, 8)}@example.test`;
     const { learner } = await requestedFor({ email, emailNotices: true, language: 'en' });
-    await relayOutbox(deps, [part.consumer!]);
+    await relayOutbox(w.deps, [w.part.consumer!]);
     await until('the email', () => mailTo(email).length === 1);
     const [mail] = mailTo(email);
     expect(mail!.subject).toMatch(/^Academy \w+ asks to enrol you on Data Analytics Fundamentals$/);
@@ -69,7 +45,7 @@ describe('a consent request by email, through a real SMTP server', () => {
   it('when the learner reads Simplified Chinese, then the same request comes in Chinese, with Chinese dates', async () => {
     const email = `zh-${randomUUID().slice(0, 8)}@example.test`;
     const { learner } = await requestedFor({ email, emailNotices: true, language: 'zh' });
-    await relayOutbox(deps, [part.consumer!]);
+    await relayOutbox(w.deps, [w.part.consumer!]);
     await until('the email', () => mailTo(email).length === 1);
     const [mail] = mailTo(email);
     expect(mail!.subject).toMatch(/^Academy \w+请求为您报名Data Analytics Fundamentals$/);
@@ -82,14 +58,14 @@ describe('a consent request by email, through a real SMTP server', () => {
   });
 
   it('when the learner has no contact details, or email notices off, then no notice is recorded and nothing is sent', async () => {
-    const none = await world.learnerWithCredit('50000');
-    const off = await world.learnerWithCredit('50000');
+    const none = await w.world.learnerWithCredit('50000');
+    const off = await w.world.learnerWithCredit('50000');
     const email = `off-${randomUUID().slice(0, 8)}@example.test`;
     await setContact(h, off.token, { email, emailNotices: false, language: 'en' });
     for (const learner of [none, off]) {
       await ensureEvent(h, { type: 'incentive.paid', subject: { type: 'incentive', id: randomUUID() }, learnerId: learner.id, data: { amount: '5000', currency: 'SGD' } });
     }
-    await relayOutbox(deps, [part.consumer!]);
+    await relayOutbox(w.deps, [w.part.consumer!]);
     expect(await noticesOf(h, none.id)).toEqual([]);
     expect(await noticesOf(h, off.id)).toEqual([]);
     await new Promise((r) => setTimeout(r, 1000));
@@ -100,17 +76,17 @@ describe('a consent request by email, through a real SMTP server', () => {
 describe('nobody gets a notice twice for one event', () => {
   it('when the relay runs twice, the event is handed over again and the job is run again, then one email goes out', async () => {
     const email = `once-${randomUUID().slice(0, 8)}@example.test`;
-    const learner = await world.learnerWithCredit('50000');
+    const learner = await w.world.learnerWithCredit('50000');
     await setContact(h, learner.token, { email, emailNotices: true, language: 'en' });
     await recordEvent(h.database.db, { type: 'incentive.paid', at: h.clock.now(), subject: { type: 'incentive', id: randomUUID() }, learnerId: learner.id, data: { amount: '2500', currency: 'SGD' } });
-    await Promise.all([relayOutbox(deps, [part.consumer!]), relayOutbox(deps, [part.consumer!])]);
-    await relayOutbox(deps, [part.consumer!]);
+    await Promise.all([relayOutbox(w.deps, [w.part.consumer!]), relayOutbox(w.deps, [w.part.consumer!])]);
+    await relayOutbox(w.deps, [w.part.consumer!]);
     await until('the email', () => mailTo(email).length === 1);
     // The same event handed over again (a relay whose mark was lost), and the job run again by hand.
     const event = (await h.database.pool.query(`select id from outbox_events where learner_id = $1`, [learner.id])).rows[0];
-    await h.database.db.transaction(async (tx) => part.consumer!.fanOut(tx, (await eventOf(tx, event.id))!));
+    await h.database.db.transaction(async (tx) => w.part.consumer!.fanOut(tx, (await eventOf(tx, event.id))!));
     const [notice] = (await h.database.pool.query(`select id from notices where learner_id = $1`, [learner.id])).rows;
-    expect(await sendNotice(deps, deps.noticeChannels!, noticeText, notice.id, { maxAttempts: 4 })).toEqual({ outcome: 'skipped' });
+    expect(await sendNotice(w.deps, w.deps.noticeChannels!, noticeText, notice.id, { maxAttempts: 4 })).toEqual({ outcome: 'skipped' });
     await new Promise((r) => setTimeout(r, 1500));
     expect(mailTo(email)).toHaveLength(1);
     expect(mailTo(email)[0]!.subject).toBe('We have paid you $25.00');
@@ -119,27 +95,27 @@ describe('nobody gets a notice twice for one event', () => {
 
   it('when the mail server refuses, then the attempt is recorded without the address, retried, and failed once the attempts are spent', async () => {
     const email = `refused-${randomUUID().slice(0, 8)}@example.test`;
-    const learner = await world.learnerWithCredit('50000');
+    const learner = await w.world.learnerWithCredit('50000');
     await setContact(h, learner.token, { email, emailNotices: true, language: 'ms' });
     await recordEvent(h.database.db, { type: 'incentive.paid', at: h.clock.now(), subject: { type: 'incentive', id: randomUUID() }, learnerId: learner.id, data: { amount: '2500', currency: 'SGD' } });
     // This consumer enqueues nothing, so the test alone sends the notice.
-    await relayOutbox(deps, [noticesConsumer({ enqueue: async () => {} }, deps.noticeChannels!, () => h.clock.now())]);
+    await relayOutbox(w.deps, [noticesConsumer({ enqueue: async () => {} }, w.deps.noticeChannels!, () => h.clock.now())]);
     const [notice] = (await h.database.pool.query(`select id from notices where learner_id = $1`, [learner.id])).rows;
-    smtp.refuse.recipients = true;
+    w.smtp.refuse.recipients = true;
     try {
-      const first = await sendNotice(deps, deps.noticeChannels!, noticeText, notice.id, { maxAttempts: 2 });
+      const first = await sendNotice(w.deps, w.deps.noticeChannels!, noticeText, notice.id, { maxAttempts: 2 });
       expect(first.outcome).toBe('retry');
       expect((await noticesOf(h, learner.id))[0]).toMatchObject({ status: 'queued', attempts: 1 });
-      const second = await sendNotice(deps, deps.noticeChannels!, noticeText, notice.id, { maxAttempts: 2 });
+      const second = await sendNotice(w.deps, w.deps.noticeChannels!, noticeText, notice.id, { maxAttempts: 2 });
       expect(second.outcome).toBe('failed');
     } finally {
-      smtp.refuse.recipients = false;
+      w.smtp.refuse.recipients = false;
     }
     const [row] = await noticesOf(h, learner.id);
     expect(row).toMatchObject({ status: 'failed', attempts: 2 });
     expect(row!.last_error).toMatch(/^[A-Za-z0-9_]+$/);
     expect(row!.last_error).not.toContain('refused');
-    expect(await sendNotice(deps, deps.noticeChannels!, noticeText, notice.id, { maxAttempts: 2 })).toEqual({ outcome: 'skipped' });
+    expect(await sendNotice(w.deps, w.deps.noticeChannels!, noticeText, notice.id, { maxAttempts: 2 })).toEqual({ outcome: 'skipped' });
     expect(mailTo(email)).toEqual([]);
   });
 

@@ -41,10 +41,19 @@ export function parseMail(raw: string, to: string[]): ReceivedMail {
   return { to, headers, subject: decodeWords(headers.subject ?? ''), text: decodeBody(raw.slice(split + 4), headers['content-transfer-encoding']).replace(/\r\n/g, '\n') };
 }
 
-/** A real SMTP server on 127.0.0.1 at a random port, without auth or TLS, keeping what it receives. */
-export async function startSmtpReceiver(): Promise<{ url: string; received: ReceivedMail[]; refuse: { recipients: boolean }; close(): Promise<void> }> {
+/**
+ * A real SMTP server on 127.0.0.1 at a random port, without auth or TLS,
+ * keeping what it receives. hold() keeps each message's answer back (the
+ * sender waits, mid-send) until the release it returns is called; held
+ * counts the messages waiting so.
+ */
+export async function startSmtpReceiver(): Promise<{
+  url: string; received: ReceivedMail[]; refuse: { recipients: boolean }; held(): number; hold(): () => void; close(): Promise<void>;
+}> {
   const received: ReceivedMail[] = [];
   const refuse = { recipients: false };
+  let gate: Promise<void> | undefined;
+  let held = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
@@ -57,14 +66,36 @@ export async function startSmtpReceiver(): Promise<{ url: string; received: Rece
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        received.push(parseMail(Buffer.concat(chunks).toString('latin1'), session.envelope.rcptTo.map((r) => r.address)));
-        callback();
+        const accept = () => {
+          received.push(parseMail(Buffer.concat(chunks).toString('latin1'), session.envelope.rcptTo.map((r) => r.address)));
+          callback();
+        };
+        if (!gate) return accept();
+        held += 1;
+        void gate.then(() => {
+          held -= 1;
+          accept();
+        });
       });
     },
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
-  return { url: `smtp://127.0.0.1:${port}`, received, refuse, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    refuse,
+    held: () => held,
+    hold() {
+      let release!: () => void;
+      gate = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        gate = undefined;
+        release();
+      };
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** An SMS gateway on 127.0.0.1: keeps each POST's JSON and authorization, answers with the status the test sets. */

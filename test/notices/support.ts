@@ -4,6 +4,17 @@ import { recordEvent } from '../../src/modules/events/outbox.js';
 import type { EventType } from '../../src/modules/events/event-types.js';
 import type { Harness } from '../support/harness.js';
 import request from 'supertest';
+import { startJobQueue, type JobQueue } from '../../src/jobs/job-queue.js';
+import type { WorkerPart } from '../../src/jobs/worker-parts.js';
+import type { ServiceDeps } from '../../src/modules/deps.js';
+import { smtpChannel } from '../../src/modules/notices/email-channel.js';
+import type { NoticeChannels } from '../../src/modules/notices/notice-channel.js';
+import { noticesPart } from '../../src/modules/notices/notices.part.js';
+import { smsGatewayChannel } from '../../src/modules/notices/sms-channel.js';
+import { noticeText } from '../../src/web/notices/notice-text.js';
+import { catalogue } from '../support/catalogue.js';
+import { perFile } from '../support/per-file.js';
+import { startSmsReceiver, startSmtpReceiver } from './receivers.js';
 
 /**
  * The event a service writes with its change (branch events-emit writes
@@ -37,4 +48,42 @@ export async function until(what: string, check: () => boolean | Promise<boolean
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+export interface NoticeWorker {
+  /** The harness's deps with the channels turned on. */
+  deps: ServiceDeps;
+  jobs: JobQueue;
+  /** The worker's notices part, started: its consumer for relayOutbox, its queue worked. */
+  part: WorkerPart;
+  smtp: Awaited<ReturnType<typeof startSmtpReceiver>>;
+  gateway: Awaited<ReturnType<typeof startSmsReceiver>>;
+  world: Awaited<ReturnType<typeof catalogue>>;
+}
+
+/**
+ * A test file's notices worker: a local SMTP server and SMS gateway, the
+ * channels this deployment sends on pointed at them, a job queue in a pg-boss
+ * schema of the file's own, the notices part started with quick retries, and
+ * a catalogue to make learners in. Stopped after the file's tests.
+ */
+export function useNoticeWorker(h: Harness, options: { schema: string; channels: (keyof NoticeChannels)[] }): NoticeWorker {
+  return perFile(async () => {
+    const smtp = await startSmtpReceiver();
+    const gateway = await startSmsReceiver();
+    const noticeChannels: NoticeChannels = {
+      ...(options.channels.includes('email') ? { email: smtpChannel(smtp.url, 'notices@learning-credits.test') } : {}),
+      ...(options.channels.includes('sms') ? { sms: smsGatewayChannel(gateway.url, 'gateway-token-for-tests') } : {}),
+    };
+    const deps: ServiceDeps = { ...h.deps, noticeChannels };
+    const jobs = await startJobQueue(h.database.pool, h.deps.logger, { schema: options.schema });
+    const part = noticesPart(deps, jobs, noticeText, { retryDelaySeconds: 1, pollingIntervalSeconds: 0.5 });
+    await part.start!();
+    return { deps, jobs, part, smtp, gateway, world: await catalogue(h) };
+  }, async (w) => {
+    await w.part.stop?.();
+    await w.jobs.stop();
+    await w.smtp.close();
+    await w.gateway.close();
+  });
 }

@@ -27,6 +27,8 @@ export const notices = pgTable(
     /** The language it was written in, once sent. */
     language: text('language'),
     createdAt: ts('created_at').notNull(),
+    /** Its creation, last recorded attempt or last resume: a queued notice a grace past it has lost its job (drizzle/0039_notice_resume.sql). */
+    waitingSince: ts('waiting_since').notNull(),
     sentAt: ts('sent_at'),
     failedAt: ts('failed_at'),
     /** A cleaned error code or message: never an address or phone number. */
@@ -35,6 +37,7 @@ export const notices = pgTable(
   (t) => [
     uniqueIndex('notices_event_channel_uq').on(t.eventId, t.channel),
     index('notices_learner_idx').on(t.learnerId, t.createdAt),
+    index('notices_waiting_idx').on(t.waitingSince).where(sql`${t.status} = 'queued'`),
     check('notices_channel', sql`${t.channel} in ('email', 'sms')`),
     check('notices_status', sql`${t.status} in ('queued', 'sent', 'failed')`),
   ],

@@ -10,7 +10,7 @@ import type { OutboxEvent } from '../events/outbox.js';
 export async function insertNotice(tx: Tx, e: { eventId: string; eventType: string; learnerId: string; channel: NoticeChannelName; at: Date }): Promise<string | undefined> {
   const [row] = await tx
     .insert(notices)
-    .values({ id: newId(), eventId: e.eventId, eventType: e.eventType, learnerId: e.learnerId, channel: e.channel, createdAt: e.at })
+    .values({ id: newId(), eventId: e.eventId, eventType: e.eventType, learnerId: e.learnerId, channel: e.channel, createdAt: e.at, waitingSince: e.at })
     .onConflictDoNothing({ target: [notices.eventId, notices.channel] })
     .returning({ id: notices.id });
   return row?.id;
@@ -33,6 +33,6 @@ export async function eventOf(db: Db | Tx, id: string): Promise<OutboxEvent | un
   return { ...event, type: event.type as EventType };
 }
 
-export async function markNotice(tx: Tx, id: string, change: Partial<Pick<NoticeRow, 'status' | 'attempts' | 'language' | 'sentAt' | 'failedAt' | 'lastError'>>) {
+export async function markNotice(tx: Tx, id: string, change: Partial<Pick<NoticeRow, 'status' | 'attempts' | 'language' | 'sentAt' | 'failedAt' | 'lastError' | 'waitingSince'>>) {
   await tx.update(notices).set(change).where(eq(notices.id, id));
 }

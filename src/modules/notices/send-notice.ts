@@ -48,7 +48,7 @@ export async function sendNotice(
         await markNotice(tx, notice.id, { attempts });
         return fail(error);
       }
-      await markNotice(tx, notice.id, { attempts, lastError: error });
+      await markNotice(tx, notice.id, { attempts, lastError: error, waitingSince: deps.clock.now() });
       return { outcome: 'retry' as const, error };
     }
     await markNotice(tx, notice.id, { status: 'sent', attempts, language: contact.language, sentAt: deps.clock.now(), lastError: null });

@@ -1,4 +1,5 @@
-import { defineRoute, type AnyRoute } from '../../http/route.js';
+import type { z } from 'zod';
+import { defineRoute, type AnyRoute, type RouteContext, type RouteSpec } from '../../http/route.js';
 import { actingOf } from '../acting.js';
 import type { ServiceDeps } from '../deps.js';
 import type { EventType } from '../events/event-types.js';
@@ -28,10 +29,34 @@ const toAttempt = (a: AttemptRow) => ({
 const signing = 'Deliveries follow the Standard Webhooks specification: a JSON body {type, timestamp, data}, and the headers `webhook-id` (the delivery\'s id, the same on every attempt: deduplicate by it), `webhook-timestamp` and `webhook-signature` (HMAC-SHA256 with the endpoint\'s secret).';
 const ssrf = 'The URL must be https://, carry no user name or password, and its host must not be or resolve to a private, loopback, link-local, unique-local, shared (CGNAT), multicast, reserved or metadata address; it is resolved again at each delivery. Refused: 422 naming `body.url`, with the reason (`https_required`, `credentials_in_url`, `forbidden_address`, `unresolvable_host`, `not_a_url`).';
 
+const tags = ['webhooks'];
+
+/**
+ * A page of webhook endpoints, oldest first: the provider's own list and the
+ * administrators' differ only in path, caller, query and whose endpoints
+ * they list (providerOf: one provider's, or undefined for every provider's).
+ */
+function endpointListRoute<Q extends typeof endpointListQuery | typeof adminEndpointListQuery>(
+  endpoints: ReturnType<typeof endpointsService>,
+  spec: Pick<RouteSpec<undefined, Q, undefined>, 'path' | 'operationId' | 'summary' | 'description' | 'roles'> & {
+    query: Q; providerOf: (query: z.output<Q>, ctx: RouteContext) => string | undefined;
+  },
+): AnyRoute {
+  const { providerOf, ...route } = spec;
+  return defineRoute<undefined, Q, undefined>({
+    ...route, method: 'get', tags,
+    responses: { 200: { description: 'Endpoints', schema: endpointListSchema } },
+    // The query is Q's output (defineRoute's Infer<Q>), which TypeScript does not resolve for a generic Q.
+    handler: async ({ query }, ctx) => {
+      const page = await endpoints.list(ctx.db, { providerId: providerOf(query as z.output<Q>, ctx), cursor: query.cursor, limit: query.limit });
+      return { status: 200, body: { items: page.items.map(toEndpoint), nextCursor: page.nextCursor } };
+    },
+  });
+}
+
 export function webhookRoutes(deps: ServiceDeps): AnyRoute[] {
   const endpoints = endpointsService(deps);
   const deliveries = deliveriesService(deps);
-  const tags = ['webhooks'];
   return [
     defineRoute({
       method: 'post', path: '/v1/providers/me/webhook-endpoints', operationId: 'createWebhookEndpoint',
@@ -44,25 +69,15 @@ export function webhookRoutes(deps: ServiceDeps): AnyRoute[] {
         return { status: 201, body: { ...toEndpoint(r.endpoint), secret: r.secret } };
       },
     }),
-    defineRoute({
-      method: 'get', path: '/v1/providers/me/webhook-endpoints', operationId: 'listOwnWebhookEndpoints',
+    endpointListRoute(endpoints, {
+      path: '/v1/providers/me/webhook-endpoints', operationId: 'listOwnWebhookEndpoints',
       summary: "The calling provider's webhook endpoints", description: 'Oldest first; never the secrets.',
-      tags, roles: ['provider'], query: endpointListQuery,
-      responses: { 200: { description: 'Endpoints', schema: endpointListSchema } },
-      handler: async ({ query }, ctx) => {
-        const page = await endpoints.list(ctx.db, { providerId: ownProviderId(ctx), cursor: query.cursor, limit: query.limit });
-        return { status: 200, body: { items: page.items.map(toEndpoint), nextCursor: page.nextCursor } };
-      },
+      roles: ['provider'], query: endpointListQuery, providerOf: (_query, ctx) => ownProviderId(ctx),
     }),
-    defineRoute({
-      method: 'get', path: '/v1/webhook-endpoints', operationId: 'listWebhookEndpoints',
+    endpointListRoute(endpoints, {
+      path: '/v1/webhook-endpoints', operationId: 'listWebhookEndpoints',
       summary: 'Every provider\'s webhook endpoints, for administrators', description: 'Oldest first, optionally of one provider; never the secrets.',
-      tags, roles: ['admin'], query: adminEndpointListQuery,
-      responses: { 200: { description: 'Endpoints', schema: endpointListSchema } },
-      handler: async ({ query }, ctx) => {
-        const page = await endpoints.list(ctx.db, { providerId: query.providerId, cursor: query.cursor, limit: query.limit });
-        return { status: 200, body: { items: page.items.map(toEndpoint), nextCursor: page.nextCursor } };
-      },
+      roles: ['admin'], query: adminEndpointListQuery, providerOf: (query) => query.providerId,
     }),
     defineRoute({
       method: 'get', path: '/v1/providers/me/webhook-endpoints/{endpointId}', operationId: 'getOwnWebhookEndpoint',

@@ -40,7 +40,7 @@ export const rotatedSecretSchema = z.object({
 });
 export const endpointListSchema = pageSchema(endpointSchema);
 export const endpointListQuery = z.strictObject({ ...pageQuery });
-export const adminEndpointListQuery = z.strictObject({ ...pageQuery, providerId: z.uuid('must be a UUID').optional() });
+export const adminEndpointListQuery = endpointListQuery.extend({ providerId: z.uuid('must be a UUID').optional() });
 
 export const attemptSchema = z.object({
   attempt: z.number().int().meta({ example: 1 }),
