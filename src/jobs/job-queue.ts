@@ -32,7 +32,12 @@ export interface QueuePolicy {
 
 export interface EnqueueOptions {
   startAfter?: Date;
-  /** A second job with the same key is not created while the first is waiting or running. */
+  /**
+   * pg-boss's singletonKey. Every queue here is a standard queue, on which
+   * the key does not stop a second job with it: each consumer makes a repeat
+   * harmless itself (sendNotice and attemptDelivery lock their row and act
+   * once), and the resume sweeps rely on that.
+   */
   singletonKey?: string;
 }
 
@@ -110,8 +115,9 @@ export async function startJobQueue(pool: pg.Pool, logger: Logger, options: { sc
         ...(enqueueOptions.startAfter ? { startAfter: enqueueOptions.startAfter } : {}),
         ...(enqueueOptions.singletonKey ? { singletonKey: enqueueOptions.singletonKey } : {}),
       });
-      // pg-boss creates nothing for a queue that was never defined: that would lose the work silently, so the caller's transaction fails instead.
-      if (id === null && !enqueueOptions.singletonKey) throw new Error(`job queue ${queue} is not defined: the job was not created`);
+      // pg-boss creates nothing for a queue that was never defined (on a standard queue nothing else answers null):
+      // that would lose the work silently, so the caller's transaction fails instead.
+      if (id === null) throw new Error(`job queue ${queue} is not defined: the job was not created`);
     },
     async work<T extends object>(queue: string, handler: (data: T) => Promise<void>, workOptions: { pollingIntervalSeconds?: number } = {}) {
       await boss.work<T>(queue, { pollingIntervalSeconds: workOptions.pollingIntervalSeconds ?? 2, batchSize: 1 }, async (jobs) => {

@@ -4,7 +4,7 @@ import type { JobQueue } from '../../src/jobs/job-queue.js';
 import { recordEvent } from '../../src/modules/events/outbox.js';
 import { relayOutbox } from '../../src/modules/events/relay.js';
 import { NOTICE_QUEUE, noticesConsumer } from '../../src/modules/notices/notices.consumer.js';
-import { NOTICE_RESUME_GRACE_MS, resumeStaleNotices } from '../../src/modules/notices/resume-notices.js';
+import { NOTICE_GIVE_UP_MS, NOTICE_RESUME_GRACE_MS, resumeStaleNotices } from '../../src/modules/notices/resume-notices.js';
 import { sendNotice } from '../../src/modules/notices/send-notice.js';
 import { noticeText } from '../../src/web/notices/notice-text.js';
 import { useHarness } from '../support/harness.js';
@@ -131,5 +131,21 @@ describe('the resume sweep of notices whose job was lost', () => {
     expect(await sendByHand(noticeId)).toEqual({ outcome: 'skipped' });
     expect(mailTo(email)).toHaveLength(1);
     expect(await noticesOf(h, learner.id)).toMatchObject([{ status: 'sent', attempts: 1 }]);
+  });
+
+  it('when a notice is still unsent a day after its event, then the sweep fails it as too late instead of resuming it, and it is never sent', async () => {
+    const late = await queuedNotice();
+    h.clock.advance(NOTICE_GIVE_UP_MS - NOTICE_RESUME_GRACE_MS - 60_000);
+    const recent = await queuedNotice();
+    h.clock.advance(NOTICE_RESUME_GRACE_MS + 2 * 60_000);
+    const swept = await resumeStaleNotices(w.deps, w.jobs);
+    expect(swept.givenUp).toBeGreaterThanOrEqual(1);
+    expect((await noticesOf(h, late.learner.id))[0]).toMatchObject({ status: 'failed', last_error: 'too_late' });
+    expect(await jobsOf(late.noticeId)).toEqual([]);
+    expect(await sendByHand(late.noticeId)).toEqual({ outcome: 'skipped' });
+    // The other is younger than a day and past the grace: resumed, and sent.
+    expect(await jobsOf(recent.noticeId)).toHaveLength(1);
+    await until('the recent email', () => mailTo(recent.email).length === 1);
+    expect(mailTo(late.email)).toEqual([]);
   });
 });

@@ -11,6 +11,9 @@ import { NOTICE_QUEUE } from './notices.consumer.js';
  */
 export const NOTICE_RESUME_GRACE_MS = 15 * 60 * 1000;
 
+/** A notice still unsent this long after its event is failed as too late instead. */
+export const NOTICE_GIVE_UP_MS = 24 * 60 * 60 * 1000;
+
 /**
  * Gives a new job to each notice still queued a grace past its creation,
  * last attempt or last resume: its job failed for good (pg-boss's retries
@@ -18,10 +21,17 @@ export const NOTICE_RESUME_GRACE_MS = 15 * 60 * 1000;
  * the next sweep leaves it to the new job. If the old job turns up after
  * all, sendNotice's lock and its 'queued' check let only one of the two send.
  */
-export async function resumeStaleNotices(deps: ServiceDeps, jobs: Pick<JobQueue, 'enqueue'>, options: { limit?: number } = {}): Promise<{ resumed: number }> {
+export async function resumeStaleNotices(deps: ServiceDeps, jobs: Pick<JobQueue, 'enqueue'>, options: { limit?: number } = {}): Promise<{ resumed: number; givenUp: number }> {
   const now = deps.clock.now();
   const before = new Date(now.getTime() - NOTICE_RESUME_GRACE_MS);
   return inTransaction(deps.database.db, async (tx) => {
+    // A day late, a warning of a deadline days away is more likely to mislead than to help: failed, not resumed.
+    const late = await tx.execute<{ id: string }>(sql`
+      update notices set status = 'failed', failed_at = ${now.toISOString()}::timestamptz, last_error = 'too_late'
+       where id in (select id from notices where status = 'queued' and created_at < ${new Date(now.getTime() - NOTICE_GIVE_UP_MS).toISOString()}::timestamptz
+                     order by created_at limit ${options.limit ?? 500}
+                     for update skip locked)
+      returning id`);
     const stale = await tx.execute<{ id: string }>(sql`
       update notices set waiting_since = ${now.toISOString()}::timestamptz
        where id in (select id from notices where status = 'queued' and waiting_since < ${before.toISOString()}::timestamptz
@@ -29,6 +39,6 @@ export async function resumeStaleNotices(deps: ServiceDeps, jobs: Pick<JobQueue,
                      for update skip locked)
       returning id`);
     for (const { id } of stale.rows) await jobs.enqueue(tx, NOTICE_QUEUE, { noticeId: id }, { singletonKey: id });
-    return { resumed: stale.rows.length };
+    return { resumed: stale.rows.length, givenUp: late.rows.length };
   });
 }
