@@ -16,6 +16,12 @@ export interface StaffRead {
   at: Date;
 }
 
+/** Who is reading, and through which operation: the route's operationId, or the page (`page:<audience>.<page>`). */
+export interface StaffReader {
+  acting: Acting;
+  operation: string;
+}
+
 /**
  * The one record of staff reads of learners' personal data (name, birth
  * date, a national-id look-up, an appeal's statement, the name a payment
