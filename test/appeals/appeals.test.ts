@@ -288,3 +288,32 @@ describe('POST /v1/learners/me/grants/{grantId}/appeals, then four eyes', () => 
     expect(await ledgerViolations(h.database.db)).toEqual([]);
   });
 });
+
+describe('GET /v1/appeals', () => {
+  const readsInRequest = async (requestId: string) =>
+    (await h.database.pool.query(`select learner_id, operation, purpose from staff_data_reads where request_id = $1 order by learner_id`, [requestId])).rows;
+
+  it('when an officer pages through open appeals, then each learner whose statement is on a page gets one read for that request, and no one else', async () => {
+    const older = await lapsedGrant();
+    const newer = await lapsedGrant();
+    expect((await older.me.appeal(older.grant.id)).status).toBe(201);
+    h.clock.advance(1000);
+    expect((await newer.me.appeal(newer.grant.id)).status).toBe(201);
+    const officer = financeAs(h, 'appeals-pager');
+
+    const first = await officer.get('/v1/appeals?status=open&limit=1');
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.items.map((a: { learnerId: string }) => a.learnerId)).toEqual([newer.learner.id]);
+    const purpose = 'deciding an appeal against expired or lapsed credit';
+    expect(await readsInRequest(first.headers['x-request-id']!)).toEqual([{ learner_id: newer.learner.id, operation: 'listAppeals', purpose }]);
+
+    const next = await officer.get(`/v1/appeals?status=open&limit=1&cursor=${first.body.nextCursor as string}`);
+    expect(next.body.items.map((a: { learnerId: string }) => a.learnerId)).toEqual([older.learner.id]);
+    expect(await readsInRequest(next.headers['x-request-id']!)).toEqual([{ learner_id: older.learner.id, operation: 'listAppeals', purpose }]);
+
+    const all = await officer.get('/v1/appeals?limit=200');
+    const shown = [...new Set(all.body.items.map((a: { learnerId: string }) => a.learnerId) as string[])].sort();
+    expect(shown.length).toBeGreaterThan(2);
+    expect((await readsInRequest(all.headers['x-request-id']!)).map((r: { learner_id: string }) => r.learner_id)).toEqual(shown);
+  });
+});

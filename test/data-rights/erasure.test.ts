@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
+import { learnerData, rowsOfLearner, type Erasure, type LearnerTable } from '../../src/modules/data-rights/personal-data.js';
 import { AppError } from '../../src/lib/app-error.js';
 import { defaultSignInClaimNames, principalFromClaims } from '../../src/web/auth/claims.js';
 import { expectProblem } from '../http/expect-problem.js';
@@ -161,6 +163,50 @@ describe('erasure on a lawful request', () => {
   it('when the learner is already erased, then a new proposal is refused with 409 invalid_state', async () => {
     const admin = await as('admin', 'admin-dpo-1');
     expectProblem(await admin.post(`/v1/learners/${j.learner.id}/erasure`, lawfulRequest), 409, 'invalid_state');
+  });
+});
+
+describe('the catalogue of personal columns (personal-data.ts)', () => {
+  /** The values of one catalogued column in the learner's rows, as text. */
+  const valuesOf = async (t: LearnerTable, column: string, learnerId: string) =>
+    (await h.database.db.execute<{ v: string | null }>(sql`select ${sql.identifier(column)}::text as v from ${sql.identifier(t.table)} where ${rowsOfLearner(t, learnerId)}`)).rows.map((r) => r.v);
+
+  it('when the catalogue is read against the database, then every table and column it names exists', async () => {
+    const r = await h.database.pool.query(`select table_name, column_name from information_schema.columns where table_schema = 'public'`);
+    const existing = new Set(r.rows.map((c: { table_name: string; column_name: string }) => `${c.table_name}.${c.column_name}`));
+    const named = learnerData.flatMap((t: LearnerTable) => [
+      ...(t.learnerKey ? [t.learnerKey] : []), ...Object.keys(t.personal), ...(t.export?.omit ?? []),
+    ].map((c) => `${t.table}.${c}`));
+    expect(named.filter((c) => !existing.has(c))).toEqual([]);
+  });
+
+  it('when a learner is erased, then each personal column the catalogue names is cleared, marked erased, or its rows are gone', async () => {
+    const j = await wholeJourney(h, w, distinctivePerson());
+    const before = new Map<string, (string | null)[]>();
+    for (const t of learnerData as readonly LearnerTable[]) {
+      for (const column of Object.keys(t.personal)) before.set(`${t.table}.${column}`, await valuesOf(t, column, j.learner.id));
+    }
+    // The journey gave most catalogued columns a value, so the erasure below has something to remove.
+    const held = [...before].filter(([, values]) => values.some((v) => v !== null)).map(([column]) => column);
+    expect(held).toEqual(expect.arrayContaining([
+      'learners.full_name', 'learners.national_id_hash', 'learner_contacts.email', 'learner_payee_accounts.account', 'payment_lines.creditor_name',
+      'counter_acts.reason', 'staff_data_reads.purpose', 'grant_appeals.statement', 'grant_appeals.decision_note', 'idempotency_keys.body',
+    ]));
+
+    await erase(j.learner.id);
+    const left: string[] = [];
+    for (const t of learnerData as readonly LearnerTable[]) {
+      for (const [column, how] of Object.entries(t.personal)) {
+        const was = before.get(`${t.table}.${column}`)!;
+        const erased: Record<Erasure, (v: string | null) => boolean> = {
+          null: (v) => v === null, mark: (v) => v === null || v === 'erased', 'mark-json': (v) => v === null || v === '{"erased": true}',
+          // None of the rows that held it is left (the erasure's own stored answers name the learner's id, and nothing personal).
+          'delete-row': (v) => v === null || !was.includes(v),
+        };
+        if (!(await valuesOf(t, column, j.learner.id)).every(erased[how])) left.push(`${t.table}.${column} (${how})`);
+      }
+    }
+    expect(left).toEqual([]);
   });
 });
 

@@ -189,7 +189,7 @@ export interface paths {
         };
         /**
          * Who among staff read my personal data, and why, newest first
-         * @description Every read of the signed-in learner's personal data by staff (administrators, service-counter officers): who, through which operation, why, when and in which request. Paged with `cursor` and `limit`.
+         * @description Every read of the signed-in learner's personal data by staff (administrators, finance officers, service-counter officers): who, through which operation, why, when and in which request. Paged with `cursor` and `limit`.
          */
         get: operations["listMyDataAccessLog"];
         put?: never;
@@ -1377,7 +1377,7 @@ export interface paths {
         };
         /**
          * One batch with its lines
-         * @description One batch with its lines (payee, end-to-end id, amount, status) and its release approval.
+         * @description One batch with its lines (payee, end-to-end id, amount, status) and its release approval. The name a learner incentive line pays is the learner's personal data: each learner on the batch gets one staff read in their data-access log per request.
          */
         get: operations["getDisbursementBatch"];
         put?: never;
@@ -1397,7 +1397,7 @@ export interface paths {
         };
         /**
          * The batch as a payment file: CSV for people, ISO 20022 pain.001.001.09 for banks
-         * @description A finance officer downloads a released batch's payment file: ISO 20022 pain.001.001.09 XML for the bank (the default), or CSV for people with `format=csv`. Amounts in the file are decimals. Refused with 409 `invalid_state` until a second officer has released the batch.
+         * @description A finance officer downloads a released batch's payment file: ISO 20022 pain.001.001.09 XML for the bank (the default), or CSV for people with `format=csv`. Amounts in the file are decimals. Each learner the file pays gets one staff read in their data-access log. Refused with 409 `invalid_state` until a second officer has released the batch.
          */
         get: operations["getPaymentFile"];
         put?: never;

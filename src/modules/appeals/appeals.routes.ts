@@ -5,7 +5,6 @@ import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { cursorDate, decodeCursor, encodeCursor, pageQuery, pageSchema } from '../../lib/cursor.js';
 import { approvalRef, approvalRefSchema } from '../approvals/approvals.schemas.js';
 import type { ServiceDeps } from '../deps.js';
-import { recordStaffRead } from '../data-rights/staff-reads.js';
 import {
   appealIdParams, appealRejectionBody, appealSchema, appealsQuery, appealView, fileAppealBody, grantIdParams, reinstatementBody, staffAppealSchema, staffAppealView,
 } from './appeals.schemas.js';
@@ -14,9 +13,6 @@ import { fileAppeal, getAppeal, myAppeals, proposeReinstatement, rejectAppeal, s
 /** Who decides appeals: a finance officer or an administrator, and a second one of either to approve a reinstatement. */
 const officers = ['finance', 'admin'] as const;
 const cursorSchema = z.object({ at: cursorDate, id: z.uuid() });
-
-/** Why officers read an appeal's statement: the staff-read log's purpose. */
-const APPEAL_PURPOSE = 'deciding an appeal against expired or lapsed credit';
 
 export function appealRoutes(deps: ServiceDeps): AnyRoute[] {
   return [
@@ -48,13 +44,11 @@ export function appealRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['appeals'], roles: officers, query: appealsQuery.extend(pageQuery),
       responses: { 200: { description: 'A page', schema: pageSchema(staffAppealSchema) } },
       handler: async ({ query }, ctx) => {
-        const rows = await searchAppeals(ctx.db, { statuses: query.status ? [query.status] : undefined, before: decodeCursor(query.cursor, cursorSchema), limit: query.limit + 1 });
-        const items = rows.slice(0, query.limit);
-        // Each statement shown is a staff read of that learner's personal data.
-        for (const learnerId of new Set(items.map((a) => a.learnerId))) {
-          await recordStaffRead(ctx.db, actingOf(ctx), { learnerId, operation: 'listAppeals', purpose: APPEAL_PURPOSE, at: deps.clock.now() });
-        }
-        const last = rows.length > query.limit ? items.at(-1) : undefined;
+        const { items, more } = await searchAppeals(
+          deps, ctx.db, { statuses: query.status ? [query.status] : undefined, before: decodeCursor(query.cursor, cursorSchema), limit: query.limit },
+          { acting: actingOf(ctx), operation: 'listAppeals' },
+        );
+        const last = more ? items.at(-1) : undefined;
         return { status: 200, body: { items: items.map(staffAppealView), nextCursor: last ? encodeCursor({ at: last.filedAt.toISOString(), id: last.id }) : null } };
       },
     }),
@@ -64,8 +58,7 @@ export function appealRoutes(deps: ServiceDeps): AnyRoute[] {
       tags: ['appeals'], roles: officers, params: appealIdParams,
       responses: { 200: { description: 'The appeal', schema: staffAppealSchema } },
       handler: async ({ params }, ctx) => {
-        const appeal = await getAppeal(ctx.db, params.appealId);
-        await recordStaffRead(ctx.db, actingOf(ctx), { learnerId: appeal.learnerId, operation: 'getAppeal', purpose: APPEAL_PURPOSE, at: deps.clock.now() });
+        const appeal = await getAppeal(deps, ctx.db, params.appealId, { acting: actingOf(ctx), operation: 'getAppeal' });
         return { status: 200, body: staffAppealView(appeal) };
       },
     }),

@@ -8,6 +8,7 @@ import { propose, type ApprovalRow } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import { recordEvent } from '../events/outbox.js';
 import type { ServiceDeps } from '../deps.js';
+import { readsOfLearners, recordStaffRead, recordStaffReads, type StaffReader } from '../data-rights/staff-reads.js';
 import { findGrant, grantsOfLearner, type GrantRow } from '../grants/grants.repo.js';
 import { rulesAt } from '../schemes/schemes.repo.js';
 import { appealWindow, appealWindowRefusal } from './appeal-window.js';
@@ -74,11 +75,28 @@ export async function fileAppeal(deps: ServiceDeps, db: Db | Tx, learnerId: stri
 
 export const myAppeals = (db: Db | Tx, learnerId: string) => appealsOfLearner(db, learnerId, 100);
 
-export const searchAppeals = (db: Db | Tx, filter: Parameters<typeof listAppeals>[1]) => listAppeals(db, filter);
+/** Why officers read an appeal's statement (the learner's own words): the staff-read log's purpose. */
+const APPEAL_PURPOSE = 'deciding an appeal against expired or lapsed credit';
 
-export async function getAppeal(db: Db | Tx, appealId: string): Promise<AppealRow> {
+/**
+ * A page of appeals for the officers who decide them, newest first. Each
+ * statement shown is a staff read of that learner's personal data: one per
+ * learner on the page, in one insert. `more` says whether a next page exists.
+ */
+export async function searchAppeals(
+  deps: ServiceDeps, db: Db | Tx, filter: Parameters<typeof listAppeals>[1], reader: StaffReader,
+): Promise<{ items: AppealRow[]; more: boolean }> {
+  const rows = await listAppeals(db, { ...filter, limit: filter.limit + 1 });
+  const items = rows.slice(0, filter.limit);
+  await recordStaffReads(db, reader.acting, readsOfLearners(items.map((a) => a.learnerId), { operation: reader.operation, purpose: APPEAL_PURPOSE, at: deps.clock.now() }));
+  return { items, more: rows.length > filter.limit };
+}
+
+/** One appeal for an officer: reading its statement is a staff read of the learner's personal data. */
+export async function getAppeal(deps: ServiceDeps, db: Db | Tx, appealId: string, reader: StaffReader): Promise<AppealRow> {
   const appeal = await findAppeal(db, appealId);
   if (!appeal) throw notFound('appeal');
+  await recordStaffRead(db, reader.acting, { learnerId: appeal.learnerId, operation: reader.operation, purpose: APPEAL_PURPOSE, at: deps.clock.now() });
   return appeal;
 }
 

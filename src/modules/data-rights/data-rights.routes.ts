@@ -44,7 +44,7 @@ export function dataRightsRoutes(deps: ServiceDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/v1/learners/me/data-access-log', operationId: 'listMyDataAccessLog',
       summary: 'Who among staff read my personal data, and why, newest first',
-      description: 'Every read of the signed-in learner\'s personal data by staff (administrators, service-counter officers): who, through which operation, why, when and in which request. Paged with `cursor` and `limit`.',
+      description: 'Every read of the signed-in learner\'s personal data by staff (administrators, finance officers, service-counter officers): who, through which operation, why, when and in which request. Paged with `cursor` and `limit`.',
       tags: ['me', ...tags], roles: ['citizen'], query: staffReadsQuery,
       responses: { 200: { description: 'A page of reads', schema: pageSchema(staffReadSchema) } },
       handler: async ({ query }, ctx) => readsPage(ctx.db, citizenOf(ctx), query),

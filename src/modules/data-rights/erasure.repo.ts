@@ -1,5 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
+import { learnerData, rowsOfLearner, type Erasure, type LearnerTable } from './personal-data.js';
 
 /** What of a learner is still in flight: money that erasing them now would leave without a person to settle it with. */
 export interface OpenItems {
@@ -11,7 +12,8 @@ export interface OpenItems {
   appeals: number;
 }
 
-const ERASED = sql`'{"erased": true}'::jsonb`;
+const ERASED_TEXT = sql`'erased'`;
+const ERASED_JSON = sql`'{"erased": true}'::jsonb`;
 
 /** An incentive (alias i) still owed to the learner: held, or accrued and not yet paid by a settled line. */
 const unpaidIncentive = sql.raw(`(i.status = 'held' or (i.status = 'accrued' and not exists (
@@ -36,29 +38,37 @@ export async function openItemsOf(db: Db | Tx, learnerId: string): Promise<OpenI
   return r.rows[0]!;
 }
 
+/** What erasure leaves in a column: null, or the mark of its type (a null stays null). */
+function erasedValue(column: string, how: Exclude<Erasure, 'delete-row'>): SQL {
+  if (how === 'null') return sql`null`;
+  return sql`case when ${sql.identifier(column)} is null then null else ${how === 'mark' ? ERASED_TEXT : ERASED_JSON} end`;
+}
+
+/** The statement that erases one learner's personal data from one catalogued table; none for a table that holds none. */
+function erasureStatement(t: LearnerTable, learnerId: string, at: Date): SQL | undefined {
+  const columns = Object.entries(t.personal);
+  if (columns.length === 0) return undefined;
+  const table = sql.identifier(t.table);
+  const rows = rowsOfLearner(t, learnerId);
+  const deleted = columns.filter(([, how]) => how === 'delete-row').length;
+  if (deleted === columns.length) return sql`delete from ${table} where (${rows})`;
+  if (deleted > 0) throw new Error(`${t.table}: erasure either deletes the learner's rows or clears their columns, not both`);
+  const set = columns.map(([column, how]) => sql`${sql.identifier(column)} = ${erasedValue(column, how as Exclude<Erasure, 'delete-row'>)}`);
+  if (t.erasedAt) set.push(sql`${sql.identifier(t.erasedAt)} = ${at.toISOString()}::timestamptz`);
+  return sql`update ${table} set ${sql.join(set, sql`, `)} where (${rows})`;
+}
+
 /**
  * Removes the learner's personal data and keeps every row and id, so the
- * ledger, the reports and the audit chain stay linked and exact: the name,
- * birth date and national id (keyed hash and masked form) of the learner
- * row; the account details of their payee accounts and of the payment lines
- * that paid them (the amounts, references and states stay); their equity
- * profile and contact details; their appeal statements and the officers' notes on them; and stored idempotent responses that repeat their registration.
+ * ledger, the reports and the audit chain stay linked and exact: every
+ * personal column the catalogue (personal-data.ts) names, cleared, marked
+ * erased, or its rows deleted; the amounts, references and states stay.
  */
 export async function erasePersonalData(tx: Tx, learnerId: string, at: Date): Promise<void> {
-  await tx.execute(sql`update learners set full_name = null, date_of_birth = null, national_id_hash = null, national_id_masked = null, erased_at = ${at.toISOString()}::timestamptz
-    where id = ${learnerId}`);
-  await tx.execute(sql`update learner_payee_accounts set account = ${ERASED}, masked = 'erased' where learner_id = ${learnerId}`);
-  await tx.execute(sql`update payment_lines set creditor_name = 'erased', creditor_account = ${ERASED} where learner_id = ${learnerId}`);
-  await tx.execute(sql`delete from learner_equity_profiles where learner_id = ${learnerId}`);
-  await tx.execute(sql`delete from learner_contacts where learner_id = ${learnerId}`);
-  // An appeal's statement is the learner's own words, and an officer's note may repeat them: the decision and its amounts stay.
-  // Free text others wrote about the learner, or they wrote themselves: a share's label, a counter officer's reason (also copied as the staff read's purpose).
-  await tx.execute(sql`update credential_shares set label = 'erased' where learner_id = ${learnerId} and label is not null`);
-  await tx.execute(sql`update counter_acts set reason = 'erased' where learner_id = ${learnerId} and reason is not null`);
-  await tx.execute(sql`update staff_data_reads set purpose = 'erased' where learner_id = ${learnerId}`);
-  await tx.execute(sql`update grant_appeals set statement = 'erased', decision_note = case when decision_note is null then null else 'erased' end where learner_id = ${learnerId}`);
-  // A stored response is replayed only to a retry of the same request; the learner's own, or one that names them, would repeat what was erased.
-  await tx.execute(sql`delete from idempotency_keys where scope = ${`citizen:${learnerId}`} or strpos(body, ${learnerId}) > 0`);
+  for (const t of learnerData) {
+    const statement = erasureStatement(t, learnerId, at);
+    if (statement) await tx.execute(statement);
+  }
 }
 
 /**

@@ -16,19 +16,36 @@ export interface StaffRead {
   at: Date;
 }
 
+/** Who is reading, and through which operation: the route's operationId, or the page (`page:<audience>.<page>`). */
+export interface StaffReader {
+  acting: Acting;
+  operation: string;
+}
+
 /**
- * The one record of a staff read of a learner's personal data (name, birth
- * date, a national-id look-up). Every route or service that shows staff a
- * learner's personal data calls this before it answers, in the same handle,
- * so no read goes unrecorded. A learner reading their own data is not a
- * staff read and is not recorded. Never given the national id.
+ * The one record of staff reads of learners' personal data (name, birth
+ * date, a national-id look-up, an appeal's statement, the name a payment
+ * goes to): one insert however many. Every route, page or service that shows
+ * staff a learner's personal data calls this before it answers, in the same
+ * handle, so no read goes unrecorded. A learner reading their own data is not
+ * a staff read and is not recorded. Never given the national id.
  */
-export async function recordStaffRead(db: Db | Tx, acting: Acting, read: StaffRead): Promise<void> {
-  if (acting.actor.role === 'citizen') return;
-  await db.insert(staffDataReads).values({
+export async function recordStaffReads(db: Db | Tx, acting: Acting, reads: readonly StaffRead[]): Promise<void> {
+  if (acting.actor.role === 'citizen' || reads.length === 0) return;
+  await db.insert(staffDataReads).values(reads.map((read) => ({
     id: newId(), learnerId: read.learnerId, readerSubject: acting.actor.subject, readerRole: acting.actor.role,
     operation: read.operation, purpose: read.purpose, requestId: acting.requestId ?? null, at: read.at,
-  });
+  })));
+}
+
+/** One staff read of one learner's personal data (recordStaffReads). */
+export const recordStaffRead = (db: Db | Tx, acting: Acting, read: StaffRead): Promise<void> => recordStaffReads(db, acting, [read]);
+
+/** One read per distinct learner shown together, all through one operation for one purpose. */
+export function readsOfLearners(learnerIds: Iterable<string | null | undefined>, read: Omit<StaffRead, 'learnerId'>): StaffRead[] {
+  const distinct = new Set<string>();
+  for (const id of learnerIds) if (id) distinct.add(id);
+  return [...distinct].map((learnerId) => ({ ...read, learnerId }));
 }
 
 /** A learner's staff reads, newest first, after the keyset `before`. */

@@ -60,7 +60,7 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
       responses: { 201: { description: 'Proposed: waiting for a second officer to release it', schema: batchSchema } },
       handler: async ({ body }, ctx) => {
         const { batch, approval } = await proposeDisbursementBatch(deps, ctx.db, { ...body, cutOff: new Date(body.cutOff) }, actingOf(ctx));
-        return { status: 201, body: view(batch, await batchLines(ctx.db, batch.id), approval) };
+        return { status: 201, body: view(batch, await batchLines(deps, ctx.db, batch.id, { acting: actingOf(ctx), operation: 'createDisbursementBatch' }), approval) };
       },
     }),
     defineRoute({
@@ -72,18 +72,18 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/disbursement-batches/{batchId}', operationId: 'getDisbursementBatch', summary: 'One batch with its lines',
-      description: 'One batch with its lines (payee, end-to-end id, amount, status) and its release approval.',
+      description: 'One batch with its lines (payee, end-to-end id, amount, status) and its release approval. The name a learner incentive line pays is the learner\'s personal data: each learner on the batch gets one staff read in their data-access log per request.',
       tags: ['finance'], roles: ['finance', 'admin'], params: batchIdParams,
       responses: { 200: { description: 'The batch', schema: batchSchema } },
       handler: async ({ params }, ctx) => {
-        const { batch, lines, approval } = await getBatch(ctx.db, params.batchId);
+        const { batch, lines, approval } = await getBatch(deps, ctx.db, params.batchId, { acting: actingOf(ctx), operation: 'getDisbursementBatch' });
         return { status: 200, body: view(batch, lines, approval) };
       },
     }),
     defineRoute({
       method: 'get', path: '/v1/disbursement-batches/{batchId}/payment-file', operationId: 'getPaymentFile',
       summary: 'The batch as a payment file: CSV for people, ISO 20022 pain.001.001.09 for banks',
-      description: 'A finance officer downloads a released batch\'s payment file: ISO 20022 pain.001.001.09 XML for the bank (the default), or CSV for people with `format=csv`. Amounts in the file are decimals. Refused with 409 `invalid_state` until a second officer has released the batch.',
+      description: 'A finance officer downloads a released batch\'s payment file: ISO 20022 pain.001.001.09 XML for the bank (the default), or CSV for people with `format=csv`. Amounts in the file are decimals. Each learner the file pays gets one staff read in their data-access log. Refused with 409 `invalid_state` until a second officer has released the batch.',
       tags: ['finance'], roles: ['finance'], params: batchIdParams,
       query: z.strictObject({ format: z.enum(['csv', 'pain.001']).default('pain.001') }),
       responses: {
@@ -96,7 +96,7 @@ export function disbursementRoutes(deps: ServiceDeps): AnyRoute[] {
         409: { description: '`invalid_state`: the batch has not been released by a second officer' },
       },
       handler: async ({ params, query }, ctx) => {
-        const { batch, file } = await releasedBatchFile(deps, ctx.db, params.batchId);
+        const { batch, file } = await releasedBatchFile(deps, ctx.db, params.batchId, { acting: actingOf(ctx), operation: 'getPaymentFile' });
         const csv = query.format === 'csv';
         return {
           status: 200,

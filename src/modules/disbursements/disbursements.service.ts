@@ -12,6 +12,7 @@ import type { ApprovalRow } from '../approvals/approvals.repo.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import type { ServiceDeps } from '../deps.js';
 import type { Acting } from '../acting.js';
+import { readsOfLearners, recordStaffReads, type StaffReader } from '../data-rights/staff-reads.js';
 import { findProvider } from '../providers/providers.repo.js';
 import { ensureProviderPayable } from '../providers/providers.service.js';
 import { deductionOf, planNetting } from '../recoveries/netting.js';
@@ -249,25 +250,41 @@ async function rejectBatch(deps: ServiceDeps, tx: Tx, approval: ApprovalRow, act
 
 export const batchRelease: ApprovalKind = { kind: BATCH_RELEASE, approverRoles: ['finance'], execute: releaseBatch, reject: rejectBatch };
 
+/** Why staff see the names learners are paid to: the staff-read log's purposes. */
+const BATCH_REVIEW_PURPOSE = 'reviewing a disbursement batch that pays the learner an incentive';
+const PAYMENT_FILE_PURPOSE = 'sending the bank the payment file that pays the learner an incentive';
+
+/** Each learner a shown line pays is a staff read of their name (and, in a payment file, their account). */
+async function recordPayeeReads(deps: ServiceDeps, db: Db | Tx, lines: PaymentLineRow[], reader: StaffReader, purpose: string) {
+  const learners = lines.filter((l) => l.payeeKind === 'learner').map((l) => l.learnerId);
+  await recordStaffReads(db, reader.acting, readsOfLearners(learners, { operation: reader.operation, purpose, at: deps.clock.now() }));
+}
+
 /** The payment file of a released batch; none exists before the second officer releases it. */
-export async function releasedBatchFile(deps: ServiceDeps, db: Db | Tx, batchId: string) {
+export async function releasedBatchFile(deps: ServiceDeps, db: Db | Tx, batchId: string, reader: StaffReader) {
   const batch = await findBatch(db, batchId);
   if (!batch) throw notFound('disbursement batch');
   if (batch.status === 'proposed') throw new AppError('invalid_state', 'the batch is waiting for a second finance officer to release it: no payment file exists yet');
   if (batch.status === 'rejected') throw new AppError('invalid_state', 'the batch was rejected: it has no payment file');
   const lines = (await linesOf(db, batch.id)).filter((l) => l.amount > 0n);
   if (lines.length === 0) throw new AppError('invalid_state', 'every line of this batch was netted against what its provider owed: nothing goes to the bank, so there is no payment file');
+  await recordPayeeReads(deps, db, lines, reader, PAYMENT_FILE_PURPOSE);
   return { batch, file: paymentFileOf(deps, batch, lines) };
 }
 
-/** A batch with its payment lines and the latest proposal to release it. */
-export async function getBatch(db: Db | Tx, batchId: string) {
-  const batch = await findBatch(db, batchId);
-  if (!batch) throw notFound('disbursement batch');
-  return { batch, lines: await linesOf(db, batch.id), approval: await latestProposalOf(db, BATCH_RELEASE, batch.id) };
+/** A batch's payment lines as staff see them, with who they pay: the one load of lines for viewing. */
+export async function batchLines(deps: ServiceDeps, db: Db | Tx, batchId: string, reader: StaffReader): Promise<PaymentLineRow[]> {
+  const lines = await linesOf(db, batchId);
+  await recordPayeeReads(deps, db, lines, reader, BATCH_REVIEW_PURPOSE);
+  return lines;
 }
 
-export const batchLines = (db: Db | Tx, batchId: string) => linesOf(db, batchId);
+/** A batch with its payment lines and the latest proposal to release it. */
+export async function getBatch(deps: ServiceDeps, db: Db | Tx, batchId: string, reader: StaffReader) {
+  const batch = await findBatch(db, batchId);
+  if (!batch) throw notFound('disbursement batch');
+  return { batch, lines: await batchLines(deps, db, batch.id, reader), approval: await latestProposalOf(db, BATCH_RELEASE, batch.id) };
+}
 
 /** The newest batches first. */
 export const recentBatches = (db: Db | Tx, limit: number) => listBatches(db, limit);

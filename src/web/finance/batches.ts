@@ -1,4 +1,4 @@
-import { samePerson } from '../../modules/acting.js';
+import { actingOf, samePerson } from '../../modules/acting.js';
 import { z } from 'zod';
 import { currencies, isCurrency } from '../../lib/money.js';
 import { getBatch, proposeDisbursementBatch, recentBatches, releasedBatchFile, type ExcludedLine } from '../../modules/disbursements/disbursements.service.js';
@@ -74,7 +74,7 @@ ${batches.length === 0 ? html`<p>${t('fin.batches.none')}</p>` : html`<div class
     const { t, fmt } = ctx;
     const id = z.uuid().safeParse(ctx.req.params.batchId);
     if (!id.success) return { status: 404, title: t('error.title'), body: html`<h1>${t('error.title')}</h1><p>${t('error.notFound')}</p>` };
-    const { batch, lines, approval } = await getBatch(db, id.data);
+    const { batch, lines, approval } = await getBatch(deps.services, db, id.data, { acting: actingOf({ principal: ctx.principal!, requestId: ctx.requestId }), operation: 'page:finance.batch' });
     const me = ctx.principal!.subject;
     const zone = timeZoneOfCurrency(batch.currency);
     const errors: FieldError[] = ctx.req.query.invalid === 'note' ? [{ field: 'note', key: 'fin.batch.noteMissing' }] : [];
@@ -130,7 +130,7 @@ ${excluded.length > 0 ? html`<h2>${t('fin.batch.excluded')}</h2><ul>${excluded.m
     const id = z.uuid().safeParse(ctx.req.params.batchId);
     if (!id.success) return { status: 404, title: ctx.t('error.title'), body: html`<h1>${ctx.t('error.title')}</h1><p>${ctx.t('error.notFound')}</p>` };
     // The same file, from the same service, as GET /v1/disbursement-batches/{batchId}/payment-file.
-    const { batch, file: f } = await releasedBatchFile(deps.services, db, id.data);
+    const { batch, file: f } = await releasedBatchFile(deps.services, db, id.data, { acting: actingOf({ principal: ctx.principal!, requestId: ctx.requestId }), operation: `page:finance.batch.${format}` });
     const csv = format === 'csv';
     return {
       raw: csv ? paymentFileCsv(f) : pain001(f),
