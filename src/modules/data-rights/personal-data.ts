@@ -53,7 +53,8 @@ export const learnerData = [
   { table: 'pathway_completions', learnerKey: 'learner_id', export: { section: 'pathwayCompletions', orderBy: 'completed_at, id', omit: none }, personal: {} },
   { table: 'incentives', learnerKey: 'learner_id', export: { section: 'incentives', orderBy: 'accrued_at, id', omit: none }, personal: {} },
   { table: 'learner_payables', learnerKey: 'learner_id', export: { section: 'incentiveBalances', orderBy: 'currency', omit: none }, personal: {} },
-  { table: 'course_ratings', learnerKey: 'learner_id', export: { section: 'ratings', orderBy: 'rated_at, enrolment_id', omit: none }, personal: {} },
+  // A rating's stars stay in the course's figures; its comment is the learner's own free text.
+  { table: 'course_ratings', learnerKey: 'learner_id', export: { section: 'ratings', orderBy: 'rated_at, enrolment_id', omit: none }, personal: { comment: 'null' } },
   { table: 'learner_payee_accounts', learnerKey: 'learner_id', export: { section: 'payeeAccounts', orderBy: 'created_at, id', omit: ['account'] },
     personal: { account: 'mark-json', masked: 'mark' } },
   // The lines that paid the learner keep their amounts, references and states; only who and where they paid goes.
