@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, char, check, foreignKey, index, pgTable, primaryKey, smallint, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, char, check, foreignKey, index, jsonb, pgTable, primaryKey, smallint, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { learners } from './entitlements.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
@@ -8,6 +8,10 @@ export const incomeBands = ['low', 'middle', 'high'] as const;
 export const urbanRural = ['urban', 'rural'] as const;
 /** ISO/IEC 5218 in words: 2 female, 1 male, 9 not applicable, 0 not known (here: not stated). */
 export const genders = ['female', 'male', 'not_applicable', 'not_stated'] as const;
+/** What the equity report groups by (src/modules/equity/equity-report.repo.ts), and the periods it is published for. */
+export const equityDimensions = ['incomeGroup', 'region', 'urbanRural', 'ageBand', 'gender', 'disability'] as const;
+export const reportPeriods = ['month', 'quarter'] as const;
+const listed = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
 /** A country's household income groups for one year (B40/M40/T20 style), lowest first. Configuration, kept by admins. */
 export const incomeGroupThresholds = pgTable(
@@ -70,5 +74,26 @@ export const learnerEquityProfiles = pgTable(
   (t) => [
     index('learner_equity_profiles_learner_idx').on(t.learnerId, t.recordedAt.desc(), t.id.desc()),
     foreignKey({ columns: [t.incomeCountry, t.incomeYear, t.incomeGroup], foreignColumns: [incomeGroupThresholds.country, incomeGroupThresholds.year, incomeGroupThresholds.code] }),
+  ],
+);
+
+/**
+ * The equity report of one closed period and dimension as first published, for every scheme, small cells already
+ * withheld: later reads answer from here, so an erasure or correction never moves a published statistic.
+ */
+export const equityReportSnapshots = pgTable(
+  'equity_report_snapshots',
+  {
+    period: text('period', { enum: reportPeriods }).notNull(),
+    periodEnd: ts('period_end').notNull(),
+    dimension: text('dimension', { enum: equityDimensions }).notNull(),
+    schemes: jsonb('schemes').$type<unknown[]>().notNull(),
+    takenAt: ts('taken_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.period, t.periodEnd, t.dimension] }),
+    check('equity_report_snapshots_period', sql`${t.period} in (${listed(reportPeriods)})`),
+    check('equity_report_snapshots_dimension', sql`${t.dimension} in (${listed(equityDimensions)})`),
+    check('equity_report_snapshots_taken_after_close', sql`${t.takenAt} >= ${t.periodEnd}`),
   ],
 );

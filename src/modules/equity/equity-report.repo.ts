@@ -1,7 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
+import { equityDimensions } from '../../db/schema/index.js';
 
-export const equityDimensions = ['incomeGroup', 'region', 'urbanRural', 'ageBand', 'gender', 'disability'] as const;
+export { equityDimensions };
 export type EquityDimension = (typeof equityDimensions)[number];
 
 /**

@@ -1,7 +1,6 @@
 import type { Db, Tx } from '../../db/client.js';
 import { notFound } from '../../lib/app-error.js';
 import { equityCells, type EquityDimension } from './equity-report.repo.js';
-import { publishedPeriodOf, type ReportPeriod } from './report-period.js';
 
 /** Fewer learners than this in a cell, and the cell is not published. */
 export const MIN_CELL_LEARNERS = 10;
@@ -102,27 +101,6 @@ export async function equityReport(db: Db | Tx, asOf: string, dimension: EquityD
       total: published(total, total.learners > 0 && total.learners < MIN_CELL_LEARNERS),
     };
   });
-}
-
-export interface PublishedEquityReport {
-  /** The end of the published period the report answers for. */
-  asOf: string;
-  asOfRequested: string;
-  period: { start: string; end: string };
-  schemes: EquitySchemeReport[];
-}
-
-/**
- * The equity report as it is published: for the last closed period at or
- * before the asOf asked for, never for an arbitrary instant. Every reader
- * (the API, the finance console and its CSV) goes through here.
- */
-export async function publishedEquityReport(
-  db: Db | Tx, period: ReportPeriod, asOfRequested: string, dimension: EquityDimension, schemeId?: string,
-): Promise<PublishedEquityReport> {
-  const published = publishedPeriodOf(new Date(asOfRequested), period);
-  const asOf = published.end.toISOString();
-  return { asOf, asOfRequested, period: { start: published.start.toISOString(), end: asOf }, schemes: await equityReport(db, asOf, dimension, schemeId) };
 }
 
 /** The equity report's CSV: one row per group, then a TOTAL row per scheme. The API and the finance console send the same file. */

@@ -1,15 +1,16 @@
 import { defineRoute, STREAMED, type AnyRoute } from '../../http/route.js';
 import { notFound } from '../../lib/app-error.js';
 import { actingOf } from '../acting.js';
-import { policyOf, type ServiceDeps } from '../deps.js';
+import type { ServiceDeps } from '../deps.js';
 import { streamCsv } from '../reports/csv.js';
 import { asOfOf, once, stamp } from '../reports/reports.routes.js';
-import { equityCsvColumns, equityCsvRows, MIN_CELL_LEARNERS, publishedEquityReport } from './equity-report.js';
+import { equityCsvColumns, equityCsvRows, MIN_CELL_LEARNERS } from './equity-report.js';
 import {
   equityLearnerParams, equityProfileBody, equityProfileSchema, equityReportQuery, equityReportSchema, thresholdCorrectionBody, thresholdCorrectionParams,
   thresholdCorrectionSchema, thresholdListQuery, thresholdListSchema, thresholdTableBody, thresholdTableParams, thresholdTableSchema,
 } from './equity.schemas.js';
 import { correctThreshold, getEquityProfile, listThresholdTables, publishThresholdTable, setEquityProfile } from './equity.service.js';
+import { publishedEquityReport } from './published-equity-report.js';
 
 /**
  * Equity routes. Of all the service's routes, the analyst role may call only
@@ -91,7 +92,7 @@ export function equityRoutes(deps: ServiceDeps): AnyRoute[] {
         },
       },
       handler: async ({ query }, ctx) => {
-        const report = await publishedEquityReport(ctx.db, policyOf(deps).equityReportPeriod, asOfOf(deps, query.asOf), query.groupBy, query.schemeId);
+        const report = await publishedEquityReport(deps, ctx.db, asOfOf(deps, query.asOf), query.groupBy, query.schemeId);
         if (query.format === 'csv') {
           await streamCsv(ctx.res, `equity-${query.groupBy}-${stamp(report.asOf)}.csv`, equityCsvColumns, once(equityCsvRows(report.schemes, query.groupBy, report.asOf)));
           return STREAMED;

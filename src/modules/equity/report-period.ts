@@ -1,3 +1,5 @@
+import { reportPeriods } from '../../db/schema/equity.js';
+
 /**
  * The equity report answers only for published periods: any asOf is snapped
  * down to the end of the last period (calendar month or quarter, UTC) that
@@ -5,7 +7,7 @@
  * answer, so nobody can difference them to isolate the learners who arrived
  * in between; a request for today answers the last closed period.
  */
-export const reportPeriods = ['month', 'quarter'] as const;
+export { reportPeriods };
 export type ReportPeriod = (typeof reportPeriods)[number];
 
 export interface PublishedPeriod {
@@ -29,4 +31,11 @@ export function publishedPeriodOf(asOf: Date, period: ReportPeriod): PublishedPe
   const next = periodStartOf(new Date(asOf.getTime() + 1), period);
   const start = new Date(Date.UTC(next.getUTCFullYear(), next.getUTCMonth() - monthsOf(period), 1));
   return { start, end: new Date(next.getTime() - 1) };
+}
+
+/** Every period closed by `now` that ends at or after `since`, oldest first. */
+export function closedPeriodsSince(since: Date, now: Date, period: ReportPeriod): PublishedPeriod[] {
+  const periods: PublishedPeriod[] = [];
+  for (let p = publishedPeriodOf(now, period); p.end.getTime() >= since.getTime(); p = publishedPeriodOf(new Date(p.start.getTime() - 1), period)) periods.unshift(p);
+  return periods;
 }

@@ -1,9 +1,9 @@
 import { csvLine } from '../../lib/csv.js';
 import { DAY_MS } from '../../lib/dates.js';
 import { equityDimensions, type EquityDimension } from '../../modules/equity/equity-report.repo.js';
-import { equityCsvColumns, equityCsvRows, MIN_CELL_LEARNERS, publishedEquityReport, type PublishedFigures } from '../../modules/equity/equity-report.js';
+import { equityCsvColumns, equityCsvRows, MIN_CELL_LEARNERS, type PublishedFigures } from '../../modules/equity/equity-report.js';
+import { publishedEquityReport } from '../../modules/equity/published-equity-report.js';
 import { collect, schemeColumns, schemeCsvRow, schemeReport, type SchemeFigures } from '../../modules/reports/reports.service.js';
-import { policyOf } from '../../modules/deps.js';
 import { allSchemes } from '../../modules/schemes/schemes.service.js';
 import { html, type Html } from '../html.js';
 import { languages, timeZoneOfCurrency } from '../i18n.js';
@@ -97,7 +97,7 @@ ${stages.map((s) => html`<td data-label="${t(s.key)}" class="amount">${fmt.money
   async function equityPage(ctx: PageContext): Promise<PageReply> {
     const { t, fmt } = ctx;
     const groupBy: EquityDimension = isDimension(ctx.req.query.groupBy) ? ctx.req.query.groupBy : 'incomeGroup';
-    const { schemes, period } = await publishedEquityReport(db, policyOf(deps.services).equityReportPeriod, deps.clock.now().toISOString(), groupBy);
+    const { schemes, period } = await publishedEquityReport(deps.services, db, deps.clock.now().toISOString(), groupBy);
     const percent = new Intl.NumberFormat(languages[ctx.lang].locale, { style: 'percent', maximumFractionDigits: 1 });
     const share = (bps: number | null) => (bps === null ? '—' : percent.format(bps / 10_000));
     const groupName = (g: string) => (g === 'not_stated' ? t('fin.equity.notStated') : g === 'yes' ? t('fin.schemes.yes') : g === 'no' ? t('fin.schemes.no') : g);
@@ -146,7 +146,7 @@ ${cells(s.total, s.currency, html`<th scope="row" data-label="${t(`fin.dim.${gro
       method: 'get', path: '/finance/reports/equity.csv', roles: ['finance'],
       async handler(ctx) {
         const groupBy: EquityDimension = isDimension(ctx.req.query.groupBy) ? ctx.req.query.groupBy : 'incomeGroup';
-        const { asOf, schemes } = await publishedEquityReport(db, policyOf(deps.services).equityReportPeriod, deps.clock.now().toISOString(), groupBy);
+        const { asOf, schemes } = await publishedEquityReport(deps.services, db, deps.clock.now().toISOString(), groupBy);
         return csvFile(`equity-${groupBy}-${stamp(asOf)}.csv`, equityCsvColumns, equityCsvRows(schemes, groupBy, asOf));
       },
     }),
