@@ -7,6 +7,7 @@ import { escalateOverdueHolds } from './modules/claims/holds.js';
 import { eraseLearnersPastRetention } from './modules/data-rights/erasure.service.js';
 import type { ServiceDeps } from './modules/deps.js';
 import { sweepEnrolments } from './modules/enrolments/enrolments.service.js';
+import { publishClosedEquityReports } from './modules/equity/published-equity-report.js';
 import { sweepGrants, workPendingGrantRuns } from './modules/grants/grants.service.js';
 import { scanDeadlines } from './modules/notices/deadline-scans.js';
 import { flagUnseenPayments } from './modules/reconciliation/reconciliation.service.js';
@@ -17,7 +18,8 @@ import { flagUnseenPayments } from './modules/reconciliation/reconciliation.serv
  * grant runs a crashed worker left, record the deadlines learners are told
  * of (src/modules/notices/deadline-scans.ts), escalate holds past their decision
  * deadline, fold payable deltas, forget old idempotency keys and expired
- * rate-limit counters, erase the personal data of learners past retention.
+ * rate-limit counters, publish the equity report of each period that closed
+ * (so nothing later moves it), erase the personal data of learners past retention.
  *
  * Each is a task of its own: one that fails is logged, counted in /metrics
  * and shown in /readyz (deps.metrics.tasks), and the others still run; its
@@ -41,11 +43,12 @@ export async function runMaintenance(deps: ServiceDeps & { metrics?: Metrics }, 
   const fold = await task('fold_deltas', () => foldDeltas(deps));
   const keysPurged = await task('purge_idempotency_keys', () => purgeExpiredKeys(db, deps.clock));
   const rateLimitsPurged = await task('purge_rate_limits', () => purgeExpiredRateLimits(db));
+  const equityReports = await task('publish_equity_reports', () => publishClosedEquityReports(deps, db));
   const retention = await task('erase_past_retention', () => eraseLearnersPastRetention(deps));
   return {
     expired, enrolmentsLapsed: enrolmentsEnded?.lapsed, enrolmentsExpired: enrolmentsEnded?.expired, grantsClosed: grants?.closed,
     creditReturned: grants?.returned, grantRuns, unseenPayments, holdsEscalated, folded: fold?.folded, quarantined: fold?.quarantined, keysPurged,
-    rateLimitsPurged, deadlines, learnersErased: retention?.erased, failures: task.failures, skipped: task.skipped,
+    rateLimitsPurged, deadlines, equityReportsPublished: equityReports?.published, learnersErased: retention?.erased, failures: task.failures, skipped: task.skipped,
   };
 }
 

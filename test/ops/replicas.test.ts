@@ -20,7 +20,7 @@ import { startService, type ServiceProcess } from './service-process.js';
 const INTERVAL_MS = 400;
 const TASKS = [
   'expire_pending', 'sweep_enrolments', 'sweep_grants', 'grant_runs', 'unseen_payments', 'scan_deadlines',
-  'escalate_holds', 'fold_deltas', 'purge_idempotency_keys', 'purge_rate_limits', 'erase_past_retention',
+  'escalate_holds', 'fold_deltas', 'purge_idempotency_keys', 'purge_rate_limits', 'publish_equity_reports', 'erase_past_retention',
 ] as const;
 
 let h: Harness;

@@ -20,10 +20,10 @@ describe('background task leases', () => {
     expect(first.keysPurged).toBe(0);
 
     const second = await runMaintenance(h.deps, { leases: createTaskLeases(h.database.pool, { intervalMs: 60_000, owner: 'replica-2' }) });
-    expect(second.skipped.map((s) => s.reason)).toEqual(Array(11).fill('ran_recently'));
+    expect(second.skipped.map((s) => s.reason)).toEqual(Array(12).fill('ran_recently'));
     expect(second.keysPurged).toBeUndefined();
     const rows = await h.database.pool.query<{ started_by: string; outcome: string; runs: string }>(`select started_by, outcome, runs from background_task_runs`);
-    expect(rows.rows).toHaveLength(11);
+    expect(rows.rows).toHaveLength(12);
     expect(new Set(rows.rows.map((r) => `${r.started_by} ${r.outcome} ${r.runs}`))).toEqual(new Set(['replica-1 ok 1']));
 
     expect((await runMaintenance(h.deps)).keysPurged).toBe(0);

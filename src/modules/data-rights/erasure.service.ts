@@ -6,6 +6,7 @@ import type { ApprovalRow } from '../approvals/approvals.repo.js';
 import { propose, type ApprovalKind } from '../approvals/approvals.service.js';
 import { recordAudit } from '../audit/audit.repo.js';
 import { policyOf, type ServiceDeps } from '../deps.js';
+import { publishClosedEquityReports } from '../equity/published-equity-report.js';
 import { erasePersonalData, learnersPastRetention, lockLearnerForErasure, openItemsOf } from './erasure.repo.js';
 
 export const LEARNER_ERASURE = 'learner.erasure';
@@ -18,7 +19,9 @@ const retention: Acting = { actor: { role: 'system', subject: 'system:retention'
 /**
  * Erases one learner's personal data (erasure.repo.ts), in the caller's
  * transaction, and records it in the audit trail with no personal data: the
- * basis and the approval. Refused while money of theirs is in flight: an
+ * basis and the approval. Every closed period's equity report is published
+ * first, with the learner still in it, so the erasure moves no period that
+ * nobody had read yet. Refused while money of theirs is in flight: an
  * open enrolment, an unpaid claim, a payment or incentive not yet settled
  * needs the person it belongs to.
  */
@@ -27,6 +30,7 @@ async function eraseLearner(deps: ServiceDeps, tx: Tx, learnerId: string, basis:
   if (!learner) throw notFound('learner');
   if (learner.erasedAt) throw new AppError('invalid_state', 'the learner\'s personal data is already erased');
   await refuseWhileOpen(tx, learnerId);
+  await publishClosedEquityReports(deps, tx);
   const at = deps.clock.now();
   await erasePersonalData(tx, learnerId, at);
   await recordAudit(tx, {
