@@ -8,7 +8,8 @@ export type EquityDimension = (typeof equityDimensions)[number];
 /**
  * The group a learner falls in, per dimension, as SQL over `pr` (the equity
  * profile in force at asOf, possibly none) and `l` (the learner). Unstated is
- * its own group. Ages are whole years on the asOf date (UTC), as age() counts them.
+ * its own group. Ages are whole years on the asOf date (UTC), as age() counts them;
+ * an erased learner has no birth date, so no age band: not_stated.
  */
 function groupExpression(dimension: EquityDimension, asOf: string): SQL {
   switch (dimension) {
@@ -19,7 +20,8 @@ function groupExpression(dimension: EquityDimension, asOf: string): SQL {
     case 'disability': return sql`case pr.disability when true then 'yes' when false then 'no' else 'not_stated' end`;
     case 'ageBand': {
       const age = sql`date_part('year', age((${asOf}::timestamptz at time zone 'UTC')::date, l.date_of_birth))`;
-      return sql`case when ${age} < 15 then 'under_15' when ${age} < 25 then '15-24' when ${age} < 35 then '25-34' when ${age} < 45 then '35-44'
+      return sql`case when l.date_of_birth is null then 'not_stated'
+                      when ${age} < 15 then 'under_15' when ${age} < 25 then '15-24' when ${age} < 35 then '25-34' when ${age} < 45 then '35-44'
                       when ${age} < 55 then '45-54' when ${age} < 65 then '55-64' else '65+' end`;
     }
   }
