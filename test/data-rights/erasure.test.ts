@@ -4,8 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { ledgerViolations } from '../../src/ledger/invariants.js';
 import { learnerData, rowsOfLearner, type Erasure, type LearnerTable } from '../../src/modules/data-rights/personal-data.js';
+import { equityReport } from '../../src/modules/equity/equity-report.js';
+import { equityDimensions } from '../../src/modules/equity/equity-report.repo.js';
 import { AppError } from '../../src/lib/app-error.js';
 import { defaultSignInClaimNames, principalFromClaims } from '../../src/web/auth/claims.js';
+import { toNextMonth } from '../equity/equity-world.js';
 import { expectProblem } from '../http/expect-problem.js';
 import { incentiveWorld, SG_BANK } from '../incentives/incentive-world.js';
 import { useHarness } from '../support/harness.js';
@@ -298,5 +301,27 @@ describe('erasure: four eyes, bad input and wrong roles change nothing', () => {
     expectProblem(res, 403, 'forbidden');
     expect(await approvalsOf(l.id)).toEqual([]);
     expect((await personalData(l.id)).erased_at).toBeNull();
+  });
+});
+
+describe('erasure and the published equity report', () => {
+  it('when a learner is erased before anyone read the month just closed, then the erasure publishes it first, every dimension as it stood with the learner in it', async () => {
+    const l = await w.world.learnerWithCredit('1000', { ...distinctivePerson(), dateOfBirth: '2005-06-01' });
+    toNextMonth(h);
+    const fin = await as('finance', 'finance-equity');
+    const closedAt = new Date(Date.UTC(h.clock.now().getUTCFullYear(), h.clock.now().getUTCMonth(), 1) - 1).toISOString();
+    const ageBands = async () => (await equityReport(h.database.db, closedAt, 'ageBand', w.world.scheme.id))[0]!.groups.map((g) => g.group);
+    const liveBefore = JSON.stringify(await equityReport(h.database.db, closedAt, 'ageBand', w.world.scheme.id));
+    expect(await ageBands()).toContain('15-24');
+    const stored = async () => (await h.database.pool.query(`select dimension, taken_at from equity_report_snapshots where period_end = $1 order by dimension`, [closedAt])).rows;
+    expect(await stored()).toEqual([]);
+
+    await erase(l.id);
+    expect(await stored()).toEqual([...equityDimensions].sort().map((dimension) => ({ dimension, taken_at: h.clock.now() })));
+    expect(await ageBands()).not.toContain('15-24');
+    const published = await fin.get(`/v1/reports/equity?groupBy=ageBand&schemeId=${w.world.scheme.id}`);
+    expect(published.status, published.text).toBe(200);
+    expect(published.body.asOf).toBe(closedAt);
+    expect(JSON.stringify(published.body.schemes)).toBe(liveBefore);
   });
 });
