@@ -26,9 +26,10 @@ export interface PublishedEquityReport {
 export async function publishedEquityReport(
   deps: ServiceDeps, db: Executor, asOfRequested: string, dimension: EquityDimension, schemeId?: string,
 ): Promise<PublishedEquityReport> {
-  const published = publishedPeriodOf(new Date(asOfRequested), policyOf(deps).equityReportPeriod);
+  const period = policyOf(deps).equityReportPeriod;
+  const published = publishedPeriodOf(new Date(asOfRequested), period);
   const asOf = published.end.toISOString();
-  const all = await snapshotOf(deps, db, { period: policyOf(deps).equityReportPeriod, periodEnd: published.end, dimension });
+  const all = await snapshotOf(deps, db, { period, periodEnd: published.end, dimension });
   const schemes = schemeId === undefined ? all : all.filter((s) => s.schemeId === schemeId);
   if (schemeId !== undefined && schemes.length === 0) throw notFound('scheme');
   return { asOf, asOfRequested, period: { start: published.start.toISOString(), end: asOf }, schemes };
