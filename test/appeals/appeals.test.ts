@@ -237,6 +237,13 @@ describe('POST /v1/learners/me/grants/{grantId}/appeals, then four eyes', () => 
     expect(mine).not.toHaveProperty('decisionNote');
     const twice = await financeAs(h, 'reject-officer-2').post(`/v1/appeals/${filed.body.id}/rejection`, { reasonCode: 'no_grounds', note: 'Again.' });
     expect(twice.status).toBe(409);
+    // Both answers showed the officer the learner's statement: a staff read each; the refused attempts showed nothing and recorded none.
+    const decidingReads = await h.database.pool.query(
+      `select reader_subject, operation from staff_data_reads where learner_id = $1 and operation in ('proposeAppealReinstatement', 'rejectAppeal') order by at, operation`,
+      [await appealLearner(filed.body.id)]);
+    expect(decidingReads.rows).toEqual([
+      { reader_subject: 'reject-officer-1', operation: 'proposeAppealReinstatement' }, { reader_subject: 'reject-officer-2', operation: 'rejectAppeal' },
+    ]);
     expect((await decidedEvents(filed.body.id)).map((e) => e.data)).toEqual([{ appealId: filed.body.id, grantId: grant.id, outcome: 'rejected', reasonCode: 'notice_was_given' }]);
     expect((await budgetOf(scheme.id)).available).toBe('100000');
     const audit = await h.database.pool.query(`select action from audit_events where entity_id = $1 order by occurred_at, seq`, [filed.body.id]);

@@ -31,6 +31,7 @@ export interface Floor {
 
 /** Plans `count` self-enrolments of the given learners on random runs, `concurrency` at a time, into the inputs table. */
 export async function prepareFloor(b: BenchDb, learners: { id: string; subject: string }[], runs: { id: string }[], count: number): Promise<Floor> {
+  if (count > learners.length * runs.length) throw new Error(`${count} planned reservations need more than ${learners.length} learners x ${runs.length} runs`);
   await b.db.execute(sql`drop table if exists bench_floor_inputs`);
   await b.db.execute(sql`drop sequence if exists bench_floor_seq`);
   await b.db.execute(sql`create table bench_floor_inputs (n bigint primary key, learner_id uuid, run_id uuid, at timestamptz, mode text,
@@ -40,8 +41,10 @@ export async function prepareFloor(b: BenchDb, learners: { id: string; subject: 
   const worker = async () => {
     const rows = [];
     for (let i = next++; i < count; i = next++) {
-      const learner = learners[i % learners.length]!;
-      const runId = runs[Math.floor(Math.random() * runs.length)]!.id;
+      // A learner may hold one live enrolment per run: the k-th plan of a learner takes the k-th run after a start of its own.
+      const learnerNo = i % learners.length;
+      const learner = learners[learnerNo]!;
+      const runId = runs[(learnerNo * 7919 + Math.floor(i / learners.length)) % runs.length]!.id;
       const now = new Date();
       const context = await loadDecisionContext(b.db, { learnerId: learner.id, runId, at: now });
       const result = evaluateEligibility(context.input);

@@ -43,7 +43,7 @@ async function run(args: string[], oneProvider: boolean) {
       warmup: { type: 'string', default: '10' },
       repeat: { type: 'string', default: '3' },
       scale: { type: 'string', default: '32' },
-      'floor-per-second': { type: 'string', default: '2500' },
+      'floor-per-second': { type: 'string', default: '1500' },
     },
   });
   const n = Number(values.learners);

@@ -205,7 +205,8 @@ async function batchStep(r: RunState, s: Extract<Step, { t: 'batch' }>) {
   const overpaid = await q<{ provider_id: string }>(`
     select distinct r.provider_id from recoveries r
      where r.provider_id = any($1::uuid[])
-       and r.amount < (select coalesce(sum(s.amount), 0) from recovery_settlements s where s.recovery_id = r.id and s.live = 1)`, [r.providerIds]);
+       and r.amount < (select coalesce(sum(case when s.kind = 'repayment' then -s.amount else s.amount end), 0)
+                         from recovery_settlements s where s.recovery_id = r.id and s.live = 1)`, [r.providerIds]);
   const totals = new Map(payable.map((p) => [p.provider_id, BigInt(p.total)]));
   for (const [id, owes] of debt) if (owes < 0n && !totals.has(id)) totals.set(id, 0n);
   for (const { provider_id: id } of overpaid) if (!totals.has(id)) totals.set(id, 0n);

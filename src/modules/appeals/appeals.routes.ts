@@ -72,7 +72,7 @@ export function appealRoutes(deps: ServiceDeps): AnyRoute[] {
         409: { description: '`invalid_state`: the appeal is not open (decided, or a proposal already waits); `idempotency_key_in_use`: a request with this Idempotency-Key is still running' },
       },
       handler: async ({ params, body }, ctx) => {
-        const { appeal, approval } = await proposeReinstatement(deps, ctx.db, params.appealId, body, actingOf(ctx));
+        const { appeal, approval } = await proposeReinstatement(deps, ctx.db, params.appealId, body, { acting: actingOf(ctx), operation: 'proposeAppealReinstatement' });
         return { status: 202, body: { appeal: staffAppealView(appeal), approval: approvalRef(approval) } };
       },
     }),
@@ -85,7 +85,7 @@ export function appealRoutes(deps: ServiceDeps): AnyRoute[] {
         200: { description: 'Rejected', schema: staffAppealSchema },
         409: { description: '`invalid_state`: the appeal is already decided, or a reinstatement of it waits for approval; `idempotency_key_in_use`: a request with this Idempotency-Key is still running' },
       },
-      handler: async ({ params, body }, ctx) => ({ status: 200, body: staffAppealView(await rejectAppeal(deps, ctx.db, params.appealId, body, actingOf(ctx))) }),
+      handler: async ({ params, body }, ctx) => ({ status: 200, body: staffAppealView(await rejectAppeal(deps, ctx.db, params.appealId, body, { acting: actingOf(ctx), operation: 'rejectAppeal' })) }),
     }),
   ];
 }

@@ -134,10 +134,13 @@ export async function reinstatableOf(tx: Tx, appeal: AppealRow, amount: bigint):
  */
 export async function proposeReinstatement(
   deps: ServiceDeps, db: Db | Tx, appealId: string,
-  input: { amount: bigint; reasonCode: string; note: string; expiresAt?: string | null | undefined }, acting: Acting,
+  input: { amount: bigint; reasonCode: string; note: string; expiresAt?: string | null | undefined }, reader: StaffReader,
 ): Promise<{ appeal: AppealRow; approval: ApprovalRow }> {
+  const { acting } = reader;
   return inTransaction(db, async (tx) => {
     const appeal = await lockOpenAppeal(tx, appealId);
+    // The answer shows the officer the learner's statement again.
+    await recordStaffRead(tx, acting, { learnerId: appeal.learnerId, operation: reader.operation, purpose: APPEAL_PURPOSE, at: deps.clock.now() });
     const reinstatable = await reinstatableOf(tx, appeal, input.amount);
     const payload: ReinstatementPayload = {
       appealId, amount: input.amount.toString(), reasonCode: input.reasonCode, ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
@@ -166,11 +169,13 @@ export async function proposeReinstatement(
  * is decided through that proposal instead.
  */
 export async function rejectAppeal(
-  deps: ServiceDeps, db: Db | Tx, appealId: string, input: { reasonCode: string; note: string }, acting: Acting,
+  deps: ServiceDeps, db: Db | Tx, appealId: string, input: { reasonCode: string; note: string }, reader: StaffReader,
 ): Promise<AppealRow> {
+  const { acting } = reader;
   return inTransaction(db, async (tx) => {
-    await lockOpenAppeal(tx, appealId);
+    const appeal = await lockOpenAppeal(tx, appealId);
     const now = deps.clock.now();
+    await recordStaffRead(tx, acting, { learnerId: appeal.learnerId, operation: reader.operation, purpose: APPEAL_PURPOSE, at: now });
     const row = await updateAppeal(tx, appealId, {
       status: 'rejected', reasonCode: input.reasonCode, decisionNote: input.note, decidedAt: now, decidedBy: acting.actor.subject,
     });

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { staffDataReads } from '../../db/schema/index.js';
 import { newId } from '../../lib/ids.js';
@@ -32,10 +32,12 @@ export interface StaffReader {
  */
 export async function recordStaffReads(db: Db | Tx, acting: Acting, reads: readonly StaffRead[]): Promise<void> {
   if (acting.actor.role === 'citizen' || reads.length === 0) return;
-  await db.insert(staffDataReads).values(reads.map((read) => ({
-    id: newId(), learnerId: read.learnerId, readerSubject: acting.actor.subject, readerRole: acting.actor.role,
-    operation: read.operation, purpose: read.purpose, requestId: acting.requestId ?? null, at: read.at,
-  })));
+  // One JSON parameter however many reads: a batch paying thousands of learners stays under PostgreSQL's parameter limit.
+  const rows = reads.map((read) => ({ id: newId(), learner_id: read.learnerId, operation: read.operation, purpose: read.purpose, at: read.at.toISOString() }));
+  await db.execute(sql`
+    insert into staff_data_reads (id, learner_id, reader_subject, reader_role, operation, purpose, request_id, at)
+    select r.id, r.learner_id, ${acting.actor.subject}, ${acting.actor.role}, r.operation, r.purpose, ${acting.requestId ?? null}, r.at
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id uuid, learner_id uuid, operation text, purpose text, at timestamptz)`);
 }
 
 /** One staff read of one learner's personal data (recordStaffReads). */

@@ -11,7 +11,7 @@ import { NOTICE_QUEUE } from './notices.consumer.js';
  */
 export const NOTICE_RESUME_GRACE_MS = 15 * 60 * 1000;
 
-/** A notice still unsent this long after its event is failed as too late instead. */
+/** A notice still unsent this long after it was recorded (the relay records it as its event comes) is failed as too late instead. */
 export const NOTICE_GIVE_UP_MS = 24 * 60 * 60 * 1000;
 
 /**
