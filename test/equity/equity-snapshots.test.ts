@@ -3,6 +3,7 @@ import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runMaintenance } from '../../src/maintenance.js';
 import { equityReport } from '../../src/modules/equity/equity-report.js';
+import { publishClosedEquityReports } from '../../src/modules/equity/published-equity-report.js';
 import { equityDimensions } from '../../src/modules/equity/equity-report.repo.js';
 import { useHarness } from '../support/harness.js';
 import { equityWorld, toNextMonth, type SeededLearner } from './equity-world.js';
@@ -85,23 +86,28 @@ describe('published equity reports are frozen', () => {
     expect(cells((await report(`groupBy=incomeGroup&asOf=${encodeURIComponent(januaryEnd)}`)).body).groups).toEqual([['B40', 12, false], ['not_stated', 10, false]]);
   });
 
-  it('when three readers are the first to ask for a closed period at once, then one snapshot is stored and all get the same body', async () => {
+  it('when a closed period is read before it is published, then nothing is stored; when three replicas publish it at once, then one snapshot is stored and reads answer as before', async () => {
     toNextMonth(h);
+    const unpublished = await report('groupBy=region');
+    expect(await snapshotRows(`period = 'month' and period_end = $1`, [unpublished.body.asOf])).toEqual([]);
+    const storedBefore = (await snapshotRows()).length;
     const blocker = await h.database.pool.connect();
-    let reads: Promise<[request.Response, request.Response, request.Response]>;
+    let runs: Promise<{ published: number }[]>;
     try {
       await blocker.query('begin');
       await blocker.query('lock table learners in access exclusive mode');
-      reads = Promise.all([report('groupBy=region'), report('groupBy=region'), report('groupBy=region')]);
+      runs = Promise.all([1, 2, 3].map(() => publishClosedEquityReports(h.deps, h.database.db)));
       await until(async () => (await blocker.query(waitingForLearners)).rows[0].n === 3);
     } finally {
       await blocker.query('commit');
       blocker.release();
     }
-    const [a, b, c] = await reads;
-    expect(b.text).toBe(a.text);
-    expect(c.text).toBe(a.text);
-    expect(await snapshotRows(`period = 'month' and period_end = $1 and dimension = 'region'`, [a.body.asOf])).toHaveLength(1);
+    const published = (await runs).map((r) => r.published);
+    expect(await snapshotRows(`period = 'month' and period_end = $1 and dimension = 'region'`, [unpublished.body.asOf])).toHaveLength(1);
+    // Between them the three stored each missing period and dimension once, and each counted only what it stored.
+    expect(published.reduce((a, b) => a + b, 0)).toBe((await snapshotRows()).length - storedBefore);
+    expect((await snapshotRows()).length).toBeGreaterThan(storedBefore);
+    expect((await report('groupBy=region')).text).toBe(unpublished.text);
   });
 
   it('when asOf is in the future, then 422 and no period that has not closed is ever stored', async () => {
@@ -116,7 +122,8 @@ describe('published equity reports are frozen', () => {
   });
 
   it('when the maintenance task runs, then it publishes every closed month and dimension not yet stored and says how many; a second run publishes none', async () => {
-    const closedMonths = 3;
+    toNextMonth(h);
+    const closedMonths = 4;
     const stored = (await snapshotRows()).length;
     expect(stored).toBeLessThan(closedMonths * equityDimensions.length);
     const first = await runMaintenance(h.deps);

@@ -19,9 +19,9 @@ export interface PublishedEquityReport {
 /**
  * The equity report as it is published: for the last closed period at or
  * before the asOf asked for, never for an arbitrary instant, and as it was
- * the first time anyone read that period (or the maintenance task published
- * it), so a later erasure or correction never moves it. Every reader (the
- * API, the finance console and its CSV) goes through here.
+ * when the maintenance task published it once the period closed (an erasure
+ * publishes first), so a later erasure or correction never moves it. Every
+ * reader (the API, the finance console and its CSV) goes through here.
  */
 export async function publishedEquityReport(
   deps: ServiceDeps, db: Executor, asOfRequested: string, dimension: EquityDimension, schemeId?: string,
@@ -29,7 +29,7 @@ export async function publishedEquityReport(
   const period = policyOf(deps).equityReportPeriod;
   const published = publishedPeriodOf(new Date(asOfRequested), period);
   const asOf = published.end.toISOString();
-  const all = await snapshotOf(deps, db, { period, periodEnd: published.end, dimension });
+  const all = await reportOf(db, { period, periodEnd: published.end, dimension });
   const schemes = schemeId === undefined ? all : all.filter((s) => s.schemeId === schemeId);
   if (schemeId !== undefined && schemes.length === 0) throw notFound('scheme');
   return { asOf, asOfRequested, period: { start: published.start.toISOString(), end: asOf }, schemes };
@@ -60,12 +60,14 @@ export async function publishClosedEquityReports(deps: ServiceDeps, db: Executor
   return { published };
 }
 
-/** The stored report of a closed period, published now if it never was; of two first readers at once, one publishes and both read it. */
-async function snapshotOf(deps: ServiceDeps, db: Executor, key: SnapshotKey): Promise<EquitySchemeReport[]> {
+/**
+ * The stored report of a closed period or, until the maintenance task (or an
+ * erasure) publishes it, its figures as they stand: what publishing will
+ * keep. A read writes nothing.
+ */
+async function reportOf(db: Executor, key: SnapshotKey): Promise<EquitySchemeReport[]> {
   const stored = await findSnapshot(db, key);
-  if (stored) return stored.map(schemeReportOf);
-  await insertSnapshot(db, key, await equityReport(db, key.periodEnd.toISOString(), key.dimension), deps.clock.now());
-  return (await findSnapshot(db, key))!.map(schemeReportOf);
+  return stored ? stored.map(schemeReportOf) : equityReport(db, key.periodEnd.toISOString(), key.dimension);
 }
 
 // jsonb keeps no key order: the stored report is laid out again as the report is, so every read answers the same bytes.
