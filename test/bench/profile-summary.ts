@@ -18,9 +18,10 @@ export function ownerOf(url: string, functionName: string): string {
     return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
   }
   if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
-  const src = url.indexOf('/src/');
+  // src/ under tsx, dist/ in the production build: both by folder, named as in src/.
+  const src = Math.max(url.indexOf('/src/'), url.indexOf('/dist/'));
   if (src >= 0) {
-    const parts = url.slice(src + 1).split('/');
+    const parts = url.slice(src + 1).replace(/^dist\//, 'src/').split('/');
     return parts.length > 3 ? parts.slice(0, 3).join('/') : parts.slice(0, 2).join('/');
   }
   return path.basename(url);
